@@ -1,0 +1,43 @@
+# The two commands (README.md): `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+
+.PHONY: all setup build run test unit fuzz-build fuzz-smoke fuzz-long asan clean bench
+
+all: build
+
+setup:
+	@bash scripts/setup
+
+build: setup
+	@cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
+	@cmake --build --preset release -j $(JOBS)
+
+# Starts peerkit's main service with embedded defaults (today: the STUN/TURN server on 127.0.0.1).
+run: build
+	@exec ./build/bin/peerkit run
+
+# Every test: unit, integration on loopback, interoperability with coturn's clients inside a
+# network namespace, and a short smoke run of every fuzzer.
+test: build fuzz-build
+	@cd build/release && ctest --output-on-failure -j 2
+	@bash fuzz/run-smoke.sh
+
+fuzz-build: setup
+	@cmake --preset fuzz > build-fuzz-configure.log 2>&1 || { cat build-fuzz-configure.log; exit 1; }
+	@cmake --build --preset fuzz -j $(JOBS)
+
+# A longer fuzzing session: make fuzz-long SECONDS=600
+fuzz-long: fuzz-build
+	@FUZZ_SECONDS=$${SECONDS:-600} bash fuzz/run-smoke.sh
+
+asan: setup
+	@cmake --preset asan > build-asan-configure.log 2>&1 || { cat build-asan-configure.log; exit 1; }
+	@cmake --build --preset asan -j $(JOBS)
+	@cd build/asan && ctest --output-on-failure -L unit
+
+bench: build
+	@bash bench/turn-bench.sh
+
+clean:
+	rm -rf build build-*.log
