@@ -1,0 +1,295 @@
+// Permissions (RFC 8656 §9), channels (§11-§12), Send/Data indications (§10) and the relay data
+// path in both directions. Every peer address is checked against the relay policy when a
+// permission or channel is created, on every Send indication, and again on the data path
+// whenever the policy has been replaced since the permission was checked.
+#include "stun/attributes.h"
+#include "turn/server.h"
+#include "turn/server_request.h"
+
+namespace peerkit::turn {
+
+using stun::MessageBuilder;
+using stun::MessageClass;
+using stun::Method;
+namespace attr = stun::attr;
+namespace error = stun::error;
+
+namespace {
+// RFC 8656 §12: channel numbers 0x4000-0x4FFF (0x5000-0x7FFF are reserved).
+constexpr std::uint16_t kFirstChannel = 0x4000;
+constexpr std::uint16_t kLastChannel = 0x4FFF;
+}  // namespace
+
+bool RateLimiter::allow(Timestamp now, std::size_t bytes) {
+  if (rate == 0) return true;
+  const double elapsed = static_cast<double>((now - last).us()) / 1e6;
+  last = now;
+  // Up to one second of burst.
+  tokens = std::min<double>(static_cast<double>(rate), tokens + std::max(0.0, elapsed) * rate);
+  if (tokens < static_cast<double>(bytes)) return false;
+  tokens -= static_cast<double>(bytes);
+  return true;
+}
+
+Permission* Allocation::find_permission(const IpAddress& peer) {
+  for (auto& p : permissions)
+    if (p.peer == peer) return &p;
+  return nullptr;
+}
+
+bool Allocation::permitted(const IpAddress& peer, Timestamp now) const {
+  for (const auto& p : permissions)
+    if (p.peer == peer) return p.expires > now;
+  return false;
+}
+
+ChannelBinding* Allocation::channel_by_number(std::uint16_t number) {
+  for (auto& c : channels)
+    if (c.number == number) return &c;
+  return nullptr;
+}
+
+ChannelBinding* Allocation::channel_by_peer(const SocketAddress& peer) {
+  for (auto& c : channels)
+    if (c.peer == peer) return &c;
+  return nullptr;
+}
+
+const ChannelBinding* Allocation::live_channel_for(const SocketAddress& peer, Timestamp now) const {
+  for (const auto& c : channels)
+    if (c.peer == peer && c.expires > now) return &c;
+  return nullptr;
+}
+
+void Server::set_policy(PeerPolicy policy) {
+  policy_ = std::move(policy);
+  ++policy_epoch_;
+  // Permissions already installed are checked again right now: anything the new policy denies
+  // loses its permission and channel immediately.
+  for (auto& [route, a] : allocations_) {
+    std::erase_if(a->permissions, [&](const Permission& p) { return !policy_.check(p.peer).allowed; });
+    std::erase_if(a->channels, [&](const ChannelBinding& c) { return !policy_.check(c.peer.ip()).allowed; });
+  }
+}
+
+bool Server::policy_allows(const IpAddress& peer, std::string* rule) {
+  auto d = policy_.check(peer);
+  if (!d.allowed && rule) *rule = std::move(d.rule);
+  return d.allowed;
+}
+
+// Shared by CreatePermission and ChannelBind: family must match a relay (443), policy must
+// allow (403).
+bool Server::check_peer(Timestamp, Request& req, const SocketAddress& peer, Allocation& a,
+                        TransmitQueue& out) {
+  if (!a.relay_for(kernel_destination(peer.ip()).family()) && !a.relay_for(peer.family())) {
+    send_error(req, error::kPeerAddressFamilyMismatch, out);
+    return false;
+  }
+  std::string rule;
+  if (!policy_allows(peer.ip(), &rule)) {
+    ++counters_.denied_peers;
+    emit(ServerEvent::Kind::kPeerDenied, req.route, req.username,
+         peer.ip().to_string() + " by " + rule);
+    send_error(req, error::kForbidden, out);
+    return false;
+  }
+  return true;
+}
+
+void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue& out) {
+  auto it = allocations_.find(req.route);
+  if (it == allocations_.end()) return send_error(req, error::kAllocationMismatch, out);
+  Allocation& a = *it->second;
+  if (a.username != req.username) return send_error(req, error::kWrongCredentials, out);
+
+  // §9.2: every XOR-PEER-ADDRESS must pass before any permission is installed.
+  std::vector<IpAddress> peers;
+  for (const auto& ref : req.msg.attributes()) {
+    if (ref.type != attr::kXorPeerAddress) continue;
+    auto peer = stun::decode_xor_address(req.msg.raw().subspan(ref.offset, ref.length),
+                                         req.msg.transaction_id());
+    if (!peer) return send_error(req, error::kBadRequest, out);
+    if (!check_peer(now, req, *peer, a, out)) return;
+    peers.push_back(peer->ip());
+  }
+  if (peers.empty()) return send_error(req, error::kBadRequest, out);
+  std::size_t new_ones = 0;
+  for (const auto& p : peers)
+    if (!a.find_permission(p)) ++new_ones;
+  if (a.permissions.size() + new_ones > options_.max_permissions_per_allocation) {
+    ++counters_.quota_rejections;
+    emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "permissions per allocation");
+    return send_error(req, error::kInsufficientCapacity, out);
+  }
+  for (const auto& p : peers) {
+    if (auto* existing = a.find_permission(p)) existing->expires = now + options_.permission_lifetime;
+    else a.permissions.push_back({p, now + options_.permission_lifetime});
+  }
+  auto buf = out.reserve(128);
+  MessageBuilder b(buf, Method::kCreatePermission, MessageClass::kSuccess, req.msg.transaction_id());
+  finish_response(req, b, out);
+}
+
+void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out) {
+  auto it = allocations_.find(req.route);
+  if (it == allocations_.end()) return send_error(req, error::kAllocationMismatch, out);
+  Allocation& a = *it->second;
+  if (a.username != req.username) return send_error(req, error::kWrongCredentials, out);
+
+  const auto number_attr = req.msg.find(attr::kChannelNumber);
+  const auto peer_attr = req.msg.find(attr::kXorPeerAddress);
+  if (!number_attr || !peer_attr) return send_error(req, error::kBadRequest, out);
+  const auto number = stun::decode_channel_number(*number_attr);
+  const auto peer = stun::decode_xor_address(*peer_attr, req.msg.transaction_id());
+  if (!number || !peer || *number < kFirstChannel || *number > kLastChannel)
+    return send_error(req, error::kBadRequest, out);
+  if (!check_peer(now, req, *peer, a, out)) return;
+
+  // §11.2: a number is bound to one peer and a peer to one number, including during the
+  // five-minute cooldown after a binding expires.
+  ChannelBinding* by_number = a.channel_by_number(*number);
+  ChannelBinding* by_peer = a.channel_by_peer(*peer);
+  if ((by_number && by_number->peer != *peer) || (by_peer && by_peer->number != *number))
+    return send_error(req, error::kBadRequest, out);
+  if (!by_number && a.channels.size() >= options_.max_channels_per_allocation) {
+    ++counters_.quota_rejections;
+    emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "channels per allocation");
+    return send_error(req, error::kInsufficientCapacity, out);
+  }
+  Permission* perm = a.find_permission(peer->ip());
+  if (!perm && a.permissions.size() >= options_.max_permissions_per_allocation) {
+    ++counters_.quota_rejections;
+    return send_error(req, error::kInsufficientCapacity, out);
+  }
+  if (by_number) by_number->expires = now + options_.channel_lifetime;
+  else a.channels.push_back({*number, *peer, now + options_.channel_lifetime});
+  // §11.2: binding a channel installs or refreshes the permission for the peer's IP.
+  if (perm) perm->expires = now + options_.permission_lifetime;
+  else a.permissions.push_back({peer->ip(), now + options_.permission_lifetime});
+
+  auto buf = out.reserve(128);
+  MessageBuilder b(buf, Method::kChannelBind, MessageClass::kSuccess, req.msg.transaction_id());
+  finish_response(req, b, out);
+}
+
+void Server::handle_send(Timestamp now, const ClientRoute& route, const stun::MessageView& m,
+                         TransmitQueue& out) {
+  auto it = allocations_.find(route);
+  if (it == allocations_.end()) return;
+  const auto peer_attr = m.find(attr::kXorPeerAddress);
+  const auto data = m.find(attr::kData);
+  if (!peer_attr || !data) {
+    ++counters_.malformed;
+    return;
+  }
+  const auto peer = stun::decode_xor_address(*peer_attr, m.transaction_id());
+  if (!peer) {
+    ++counters_.malformed;
+    return;
+  }
+  relay_to_peer(now, *it->second, *peer, *data, out);
+}
+
+void Server::handle_channel_data(Timestamp now, const ClientRoute& route, ByteSpan data,
+                                 TransmitQueue& out) {
+  // RFC 8656 §12.4: channel number, length, then the payload (padding follows over streams,
+  // and UDP datagrams may carry it too).
+  if (data.size() < 4) {
+    ++counters_.malformed;
+    return;
+  }
+  ByteReader r(data);
+  const std::uint16_t number = r.u16();
+  const std::uint16_t length = r.u16();
+  if (length > data.size() - 4) {
+    ++counters_.malformed;
+    return;
+  }
+  auto it = allocations_.find(route);
+  if (it == allocations_.end()) return;
+  Allocation& a = *it->second;
+  const ChannelBinding* c = a.channel_by_number(number);
+  if (!c || c->expires <= now) {
+    ++counters_.no_permission_drops;
+    return;
+  }
+  relay_to_peer(now, a, c->peer, data.subspan(4, length), out);
+}
+
+void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& peer,
+                           ByteSpan payload, TransmitQueue& out) {
+  Permission* p = a.find_permission(peer.ip());
+  if (!p || p->expires <= now) {
+    ++counters_.no_permission_drops;
+    return;
+  }
+  // Checked again at relay time: Send indications carry any address, and the policy may have
+  // been replaced since the permission was made (set_policy prunes, this is the backstop).
+  if (!policy_allows(peer.ip(), nullptr)) {
+    ++counters_.denied_peers;
+    return;
+  }
+  const RelayEndpoint* relay = a.relay_for(kernel_destination(peer.ip()).family());
+  if (!relay) relay = a.relay_for(peer.family());
+  if (!relay) return;
+  if (!a.to_peer.allow(now, payload.size())) {
+    ++counters_.bandwidth_drops;
+    return;
+  }
+  ++counters_.packets_to_peer;
+  counters_.bytes_to_peer += payload.size();
+  out.push_external(Transmit{.via = Transmit::Via::kRelay, .relay = relay->handle, .to = peer},
+                    payload);
+}
+
+void Server::handle_peer_packet(Timestamp now, RelayHandle relay, const SocketAddress& peer,
+                                MutableByteSpan data, std::size_t headroom, TransmitQueue& out) {
+  auto it = by_relay_.find(relay);
+  if (it == by_relay_.end()) return;
+  Allocation& a = *it->second;
+  // §10.3: only peers with a live permission get through.
+  if (!a.permitted(peer.ip(), now)) {
+    ++counters_.no_permission_drops;
+    return;
+  }
+  if (data.size() > 0xFFFF - 4 || !a.to_client.allow(now, data.size())) {
+    ++counters_.bandwidth_drops;
+    return;
+  }
+  ++counters_.packets_to_client;
+  counters_.bytes_to_client += data.size();
+  Transmit t{.via = Transmit::Via::kClient, .client = a.route};
+  if (const ChannelBinding* c = a.live_channel_for(peer, now)) {
+    const bool stream = a.route.transport != Transport::kUdp;
+    const std::size_t padding = stream ? (4 - data.size() % 4) % 4 : 0;  // §12.5
+    if (headroom >= 4 && padding == 0) {
+      // Zero copy: write the ChannelData header into the bytes just before the payload.
+      std::byte* h = data.data() - 4;
+      ByteWriter w(MutableByteSpan(h, 4));
+      w.u16(c->number);
+      w.u16(static_cast<std::uint16_t>(data.size()));
+      out.push_external(t, ByteSpan(h, data.size() + 4));
+      return;
+    }
+    auto buf = out.reserve(4 + data.size() + padding);
+    ByteWriter w(buf);
+    w.u16(c->number);
+    w.u16(static_cast<std::uint16_t>(data.size()));
+    w.bytes(data);
+    w.zeros(padding);
+    out.commit(t, w.size());
+    return;
+  }
+  // No channel: a Data indication (§10.3) with a fresh random transaction id.
+  auto buf = out.reserve(data.size() + 64);
+  stun::TransactionId tid;
+  random_.fill(tid.bytes);
+  MessageBuilder b(buf, Method::kData, MessageClass::kIndication, tid);
+  stun::add_xor_address(b, attr::kXorPeerAddress, peer);
+  b.add(attr::kData, ByteSpan(data));
+  if (!b.ok()) return;
+  out.commit(t, b.finish().size());
+}
+
+}  // namespace peerkit::turn

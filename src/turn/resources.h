@@ -1,0 +1,48 @@
+// What the core needs from outside that is not a packet: relay sockets (the driver binds them)
+// and process-wide quotas (shared by all worker threads). Both are interfaces so the core stays
+// sans-IO and tests can use in-memory versions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "common/address.h"
+#include "turn/transmit.h"
+
+namespace peerkit::turn {
+
+struct RelayRequest {
+  AddressFamily family = AddressFamily::kIpv4;
+  bool even_port = false;     // RFC 8656 §7.2 EVEN-PORT
+  bool reserve_next = false;  // ... with the R bit: also hold port+1
+  bool dont_fragment = false; // set DF on packets sent from this relay
+};
+
+struct RelayGrant {
+  RelayHandle handle = 0;
+  SocketAddress address;  // the local address the relay socket is bound to
+  std::optional<RelayHandle> reserved_handle;  // port+1, when reserve_next was asked
+  std::optional<SocketAddress> reserved_address;
+};
+
+class RelayAllocator {
+ public:
+  virtual ~RelayAllocator() = default;
+  // nullopt when the family has no relay address or the port range is exhausted.
+  virtual std::optional<RelayGrant> allocate(const RelayRequest& request) = 0;
+  // Whether any relay address of this family is configured (else Allocate gets 440).
+  virtual bool supports(AddressFamily family) const = 0;
+  virtual void release(RelayHandle handle) = 0;
+};
+
+enum class QuotaResult { kOk, kUserQuota, kTotalQuota };
+
+class QuotaLedger {
+ public:
+  virtual ~QuotaLedger() = default;
+  virtual QuotaResult acquire(std::string_view user) = 0;
+  virtual void release(std::string_view user) = 0;
+};
+
+}  // namespace peerkit::turn

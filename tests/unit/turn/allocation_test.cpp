@@ -1,0 +1,257 @@
+// Allocate and Refresh, RFC 8656 §7, on a virtual clock.
+#include "harness.h"
+
+namespace peerkit::turn::testing {
+namespace {
+
+using AllocationTest = TurnHarness;
+
+auto udp17 = [](MessageBuilder& b) { stun::add_requested_transport(b, 17); };
+
+TEST_F(AllocationTest, ExpiresAfterTheDefaultLifetimeAndReleasesTheRelay) {
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  EXPECT_EQ(relays.live.size(), 1u);
+  advance(Duration::seconds(599));
+  EXPECT_EQ(server->allocation_count(), 1u);
+  advance(Duration::seconds(2));
+  EXPECT_EQ(server->allocation_count(), 0u);
+  EXPECT_TRUE(relays.live.empty());
+  EXPECT_EQ(quotas.total, 0u);
+  EXPECT_EQ(server->counters().allocations_expired, 1u);
+}
+
+TEST_F(AllocationTest, RequestedLifetimeIsClampedBetweenDefaultAndMax) {
+  auto r = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_u32(attr::kLifetime, 100000);
+  });
+  EXPECT_EQ(*stun::decode_u32(*r.view()->find(attr::kLifetime)), 3600u);
+  auto r2 = call(udp("192.0.2.10:2"), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_u32(attr::kLifetime, 30);
+  });
+  EXPECT_EQ(*stun::decode_u32(*r2.view()->find(attr::kLifetime)), 600u);
+}
+
+TEST_F(AllocationTest, RefreshExtendsAndZeroDeletes) {
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  advance(Duration::seconds(500));
+  auto r = call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 1200); });
+  ASSERT_EQ(r.error_code(), 0);
+  EXPECT_EQ(*stun::decode_u32(*r.view()->find(attr::kLifetime)), 1200u);
+  advance(Duration::seconds(1100));
+  EXPECT_EQ(server->allocation_count(), 1u);
+  auto del = call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); });
+  ASSERT_EQ(del.error_code(), 0);
+  EXPECT_EQ(*stun::decode_u32(*del.view()->find(attr::kLifetime)), 0u);
+  EXPECT_EQ(server->allocation_count(), 0u);
+  EXPECT_TRUE(relays.live.empty());
+  // Refreshing what is gone is an allocation mismatch.
+  EXPECT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder&) {}).error_code(), 437);
+}
+
+TEST_F(AllocationTest, RetransmittedAllocateGetsTheSameAnswerOtherwise437) {
+  auto tid = next_tid();
+  auto first = call(udp(), Method::kAllocate, udp17, "alice", "alice-pass", tid);
+  ASSERT_EQ(first.error_code(), 0);
+  auto again = call(udp(), Method::kAllocate, udp17, "alice", "alice-pass", tid);
+  ASSERT_EQ(again.error_code(), 0);
+  EXPECT_EQ(relayed(again), relayed(first));
+  EXPECT_EQ(relays.live.size(), 1u);
+  EXPECT_EQ(call(udp(), Method::kAllocate, udp17).error_code(), 437);
+}
+
+TEST_F(AllocationTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  // bob on alice's 5-tuple: 441 for every request on the allocation.
+  EXPECT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass").error_code(), 441);
+  EXPECT_EQ(permit(udp(), addr("8.8.4.4:1"), "bob", "bob-pass").error_code(), 441);
+  EXPECT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); },
+                 "bob", "bob-pass").error_code(), 441);
+  EXPECT_EQ(server->allocation_count(), 1u);
+  // bob from his own address has no allocation to touch.
+  EXPECT_EQ(call(udp("192.0.2.20:1"), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass").error_code(), 437);
+}
+
+TEST_F(AllocationTest, RequestedTransportIsRequiredAndMustBeUdp) {
+  EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder&) {}).error_code(), 400);
+  EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 6); }).error_code(), 442);
+  EXPECT_EQ(server->allocation_count(), 0u);
+}
+
+TEST_F(AllocationTest, UnknownComprehensionRequiredAttributeGets420) {
+  auto r = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_empty(0x7ABC);
+  }));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].error_code(), 420);
+  EXPECT_EQ(stun::decode_unknown_attributes(*r[0].view()->find(attr::kUnknownAttributes)),
+            std::vector<std::uint16_t>{0x7ABC});
+}
+
+TEST_F(AllocationTest, Ipv6AndDualAllocations) {
+  auto v6 = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv6);
+  });
+  ASSERT_EQ(v6.error_code(), 0);
+  EXPECT_TRUE(relayed(v6).ip().is_v6());
+
+  auto dual = call(udp("192.0.2.10:2"), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
+  });
+  ASSERT_EQ(dual.error_code(), 0);
+  int relayed_count = 0;
+  for (const auto& a : dual.view()->attributes()) relayed_count += a.type == attr::kXorRelayedAddress;
+  EXPECT_EQ(relayed_count, 2);
+
+  // Both family attributes at once, or ADDITIONAL asking for IPv4, are bad requests.
+  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv4);
+    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
+  }).error_code(), 400);
+  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv4);
+  }).error_code(), 400);
+}
+
+TEST_F(AllocationTest, UnsupportedFamilyIs440AndDualDegradesWithAddressErrorCode) {
+  relays.ipv6 = false;
+  EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv6);
+  }).error_code(), 440);
+  auto dual = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
+  });
+  ASSERT_EQ(dual.error_code(), 0);
+  EXPECT_TRUE(dual.view()->has(attr::kAddressErrorCode));
+  EXPECT_TRUE(relayed(dual).ip().is_v4());
+}
+
+TEST_F(AllocationTest, EvenPortReservationToken) {
+  auto first = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_even_port(b, true);
+  });
+  ASSERT_EQ(first.error_code(), 0);
+  EXPECT_EQ(relayed(first).port() % 2, 0);
+  auto token = stun::decode_u64(*first.view()->find(attr::kReservationToken));
+  ASSERT_TRUE(token);
+  auto second = call(udp("192.0.2.10:2"), Method::kAllocate, [&](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_u64(attr::kReservationToken, *token);
+  });
+  ASSERT_EQ(second.error_code(), 0);
+  EXPECT_EQ(relayed(second).port(), relayed(first).port() + 1);
+  // A token is good once; EVEN-PORT with a token is a bad request.
+  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate, [&](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_u64(attr::kReservationToken, *token);
+  }).error_code(), 508);
+  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate, [&](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_even_port(b, false);
+    b.add_u64(attr::kReservationToken, 1);
+  }).error_code(), 400);
+}
+
+TEST_F(AllocationTest, UnusedReservationIsReleasedAfter30s) {
+  auto first = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_even_port(b, true);
+  });
+  ASSERT_EQ(first.error_code(), 0);
+  EXPECT_EQ(relays.live.size(), 2u);
+  advance(Duration::seconds(31));
+  EXPECT_EQ(relays.live.size(), 1u);
+}
+
+TEST_F(AllocationTest, DontFragmentIsPassedToTheRelay) {
+  ASSERT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    b.add_empty(attr::kDontFragment);
+  }).error_code(), 0);
+  EXPECT_TRUE(relays.last_request.dont_fragment);
+}
+
+TEST_F(AllocationTest, UserAndTotalQuotas) {
+  quotas.user_limit = 1;
+  ASSERT_EQ(allocate(udp("192.0.2.10:1")).error_code(), 0);
+  EXPECT_EQ(allocate(udp("192.0.2.10:2")).error_code(), 486);
+  EXPECT_EQ(allocate(udp("192.0.2.10:3"), "bob", "bob-pass").error_code(), 0);
+  quotas.total_limit = 2;
+  EXPECT_EQ(allocate(udp("192.0.2.10:4"), "bob", "bob-pass").error_code(), 508);
+  EXPECT_EQ(server->counters().quota_rejections, 2u);
+  EXPECT_EQ(relays.live.size(), 2u);
+}
+
+TEST_F(AllocationTest, RelayExhaustionIs508AndReleasesTheQuota) {
+  relays.capacity = 0;
+  EXPECT_EQ(allocate(udp()).error_code(), 508);
+  EXPECT_EQ(quotas.total, 0u);
+}
+
+TEST_F(AllocationTest, TcpConnectionCloseDeletesItsAllocations) {
+  ClientRoute tcp{Transport::kTcp, 77, addr("203.0.113.1:3478"), addr("192.0.2.10:40000")};
+  ASSERT_EQ(allocate(tcp).error_code(), 0);
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  server->handle_connection_closed(now, 77);
+  EXPECT_EQ(server->allocation_count(), 1u);
+  EXPECT_EQ(relays.live.size(), 1u);
+}
+
+TEST_F(AllocationTest, ExternalIpIsAdvertised) {
+  options.external_ips = {{*IpAddress::parse("192.0.2.200"), std::nullopt}};
+  rebuild();
+  EXPECT_EQ(relayed(allocate(udp())).to_string(), "192.0.2.200:50000");
+}
+
+TEST_F(AllocationTest, BindingAnswersWithTheMappedAddressOnly) {
+  std::byte buf[64];
+  MessageBuilder b(buf, Method::kBinding, MessageClass::kRequest, next_tid());
+  auto r = feed(udp("192.0.2.33:1234"), b.finish());
+  ASSERT_EQ(r.size(), 1u);
+  auto m = r[0].view();
+  EXPECT_EQ(stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id())->to_string(),
+            "192.0.2.33:1234");
+  EXPECT_EQ(r[0].bytes.size(), 32u);  // header + XOR-MAPPED-ADDRESS, nothing else
+  // With FINGERPRINT in the request, the answer carries one too.
+  MessageBuilder b2(buf, Method::kBinding, MessageClass::kRequest, next_tid());
+  b2.add_fingerprint();
+  auto r2 = feed(udp(), b2.finish());
+  EXPECT_TRUE(stun::verify_fingerprint(*r2[0].view()));
+}
+
+TEST_F(AllocationTest, Rfc5780AttributesOnlyWhenConfigured) {
+  std::byte buf[64];
+  MessageBuilder b(buf, Method::kBinding, MessageClass::kRequest, next_tid());
+  b.add_u32(attr::kChangeRequest, 0x6);
+  auto off = feed(udp(), b.finish());
+  EXPECT_EQ(off[0].error_code(), 420);
+
+  options.rfc5780_other_address = addr("203.0.113.2:3479");
+  rebuild();
+  auto on = feed(udp(), b.finish());
+  ASSERT_EQ(on[0].error_code(), 0);
+  EXPECT_EQ(on[0].transmit.client.local.to_string(), "203.0.113.2:3479");
+  auto m = on[0].view();
+  EXPECT_EQ(stun::decode_address(*m->find(attr::kOtherAddress))->to_string(), "203.0.113.2:3479");
+  EXPECT_EQ(stun::decode_address(*m->find(attr::kResponseOrigin))->to_string(), "203.0.113.2:3479");
+}
+
+TEST_F(AllocationTest, MalformedInputIsCountedAndNeverAnswered) {
+  const std::byte junk[] = {std::byte{0x00}, std::byte{0x01}, std::byte{0x00}, std::byte{0x08}};
+  EXPECT_TRUE(feed(udp(), junk).empty());
+  const std::byte short_cd[] = {std::byte{0x40}, std::byte{0x00}, std::byte{0x00}};
+  EXPECT_TRUE(feed(udp(), short_cd).empty());
+  EXPECT_EQ(server->counters().malformed, 2u);
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing

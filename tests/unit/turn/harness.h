@@ -1,0 +1,242 @@
+// Test harness for the TURN server core: in-memory relays and quotas, a virtual clock, and a
+// client that speaks long-term-credential TURN (401 → nonce → authenticated retry).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/random.h"
+#include "stun/attributes.h"
+#include "stun/integrity.h"
+#include "turn/server.h"
+
+namespace peerkit::turn::testing {
+
+namespace attr = stun::attr;
+using stun::MessageBuilder;
+using stun::MessageClass;
+using stun::MessageView;
+using stun::Method;
+
+inline SocketAddress addr(const char* s) { return *SocketAddress::parse(s); }
+
+class FakeRelays : public RelayAllocator {
+ public:
+  std::optional<RelayGrant> allocate(const RelayRequest& r) override {
+    if (!supports(r.family) || live.size() >= capacity) return std::nullopt;
+    std::uint16_t port = next_port;
+    if (r.even_port && port % 2) ++port;
+    next_port = static_cast<std::uint16_t>(port + (r.reserve_next ? 2 : 1));
+    const IpAddress ip = r.family == AddressFamily::kIpv4 ? *IpAddress::parse("198.51.100.1")
+                                                          : *IpAddress::parse("2001:db8::1");
+    RelayGrant g{++last_handle, SocketAddress(ip, port)};
+    live.insert(g.handle);
+    if (r.reserve_next) {
+      g.reserved_handle = ++last_handle;
+      g.reserved_address = SocketAddress(ip, static_cast<std::uint16_t>(port + 1));
+      live.insert(*g.reserved_handle);
+    }
+    last_request = r;
+    return g;
+  }
+  bool supports(AddressFamily f) const override { return f == AddressFamily::kIpv4 || ipv6; }
+  void release(RelayHandle h) override {
+    EXPECT_TRUE(live.erase(h)) << "released a relay twice or never allocated: " << h;
+  }
+  std::set<RelayHandle> live;
+  std::size_t capacity = 1000;
+  bool ipv6 = true;
+  RelayHandle last_handle = 0;
+  std::uint16_t next_port = 50000;
+  RelayRequest last_request;
+};
+
+class FakeQuotas : public QuotaLedger {
+ public:
+  QuotaResult acquire(std::string_view user) override {
+    if (total_limit && total >= total_limit) return QuotaResult::kTotalQuota;
+    if (user_limit && per_user[std::string(user)] >= user_limit) return QuotaResult::kUserQuota;
+    ++total;
+    ++per_user[std::string(user)];
+    return QuotaResult::kOk;
+  }
+  void release(std::string_view user) override {
+    --total;
+    --per_user[std::string(user)];
+  }
+  std::size_t user_limit = 0, total_limit = 0, total = 0;
+  std::map<std::string, std::size_t> per_user;
+};
+
+struct Response {
+  std::vector<std::byte> bytes;
+  Transmit transmit;
+  std::optional<MessageView> view() const {
+    auto m = MessageView::parse(bytes);
+    if (!m) return std::nullopt;
+    return *m;
+  }
+  int error_code() const {
+    auto m = view();
+    if (!m) return -1;
+    auto e = stun::find_error_code(*m);
+    return e ? e->code : 0;
+  }
+};
+
+class TurnHarness : public ::testing::Test {
+ protected:
+  static constexpr std::int64_t kUnixStart = 1'700'000'000;
+
+  void SetUp() override { rebuild(); }
+
+  void rebuild(PolicyOptions policy = {}) {
+    server.reset();
+    std::vector<StaticUser> users = {*parse_static_user("alice:alice-pass"),
+                                     *parse_static_user("bob:bob-pass")};
+    CredentialStore creds("peerkit.test", users, secrets);
+    std::array<std::byte, 32> secret{};
+    secret[0] = std::byte{7};
+    options.unix_time_offset = kUnixStart - now.us() / 1'000'000;
+    server = std::make_unique<Server>(options, creds, PeerPolicy(policy), relays, quotas,
+                                      NonceIssuer(secret, options.nonce_lifetime, true), random);
+  }
+
+  ClientRoute udp(const char* client = "192.0.2.10:40000") {
+    return {Transport::kUdp, 0, addr("203.0.113.1:3478"), addr(client)};
+  }
+
+  // Feed one packet; collect everything the server wants to send.
+  std::vector<Response> feed(const ClientRoute& route, ByteSpan bytes) {
+    TransmitQueue out;
+    server->handle_client_packet(now, route, bytes, out);
+    return drain(out);
+  }
+  std::vector<Response> drain(TransmitQueue& out) {
+    std::vector<Response> r;
+    for (const auto& t : out.items()) {
+      auto p = out.payload(t);
+      r.push_back({{p.begin(), p.end()}, t});
+    }
+    return r;
+  }
+
+  stun::TransactionId next_tid() {
+    stun::TransactionId t;
+    random.fill(t.bytes);
+    return t;
+  }
+
+  // Builds a request; `add` adds method-specific attributes. Authenticated with the current
+  // nonce when `user` is given.
+  template <class F>
+  std::vector<std::byte> request(Method method, F add, const char* user = nullptr,
+                                 const char* password = nullptr,
+                                 std::optional<stun::TransactionId> tid = std::nullopt,
+                                 const std::string& realm = "peerkit.test") {
+    std::byte buf[1500];
+    MessageBuilder b(buf, method, MessageClass::kRequest, tid ? *tid : next_tid());
+    add(b);
+    if (user) {
+      b.add(attr::kUsername, std::string_view(user));
+      b.add(attr::kRealm, realm);
+      b.add(attr::kNonce, nonce);
+      b.add_message_integrity(stun::long_term_key(user, realm, password));
+    }
+    auto s = b.finish();
+    return {s.begin(), s.end()};
+  }
+
+  // One request with the 401 round trip first when no nonce is known yet.
+  template <class F>
+  Response call(const ClientRoute& route, Method method, F add, const char* user = "alice",
+                const char* password = "alice-pass",
+                std::optional<stun::TransactionId> tid = std::nullopt) {
+    if (nonce.empty()) {
+      auto r = feed(route, request(method, add, nullptr, nullptr));
+      EXPECT_EQ(r.size(), 1u);
+      if (r.empty()) return {};
+      EXPECT_EQ(r[0].error_code(), 401);
+      nonce = std::string(as_string_view(*r[0].view()->find(attr::kNonce)));
+    }
+    auto r = feed(route, request(method, add, user, password, tid));
+    EXPECT_EQ(r.size(), 1u);
+    if (r.empty()) return {};
+    if (r[0].error_code() == 438 && retry_stale) {
+      // What a client does (RFC 8489 §9.2.5): take the new nonce and try once more.
+      nonce = std::string(as_string_view(*r[0].view()->find(attr::kNonce)));
+      r = feed(route, request(method, add, user, password, tid));
+      EXPECT_EQ(r.size(), 1u);
+    }
+    return r.empty() ? Response{} : r[0];
+  }
+
+  Response allocate(const ClientRoute& route, const char* user = "alice",
+                    const char* password = "alice-pass") {
+    return call(route, Method::kAllocate,
+                [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }, user, password);
+  }
+  SocketAddress relayed(const Response& r) {
+    auto m = r.view();
+    return *stun::decode_xor_address(*m->find(attr::kXorRelayedAddress), m->transaction_id());
+  }
+  Response permit(const ClientRoute& route, const SocketAddress& peer, const char* user = "alice",
+                  const char* password = "alice-pass") {
+    return call(route, Method::kCreatePermission,
+                [&](MessageBuilder& b) { stun::add_xor_address(b, attr::kXorPeerAddress, peer); },
+                user, password);
+  }
+  Response bind(const ClientRoute& route, std::uint16_t channel, const SocketAddress& peer) {
+    return call(route, Method::kChannelBind, [&](MessageBuilder& b) {
+      stun::add_channel_number(b, channel);
+      stun::add_xor_address(b, attr::kXorPeerAddress, peer);
+    });
+  }
+  std::vector<Response> channel_data(const ClientRoute& route, std::uint16_t channel,
+                                     std::string_view payload) {
+    std::vector<std::byte> d(4 + payload.size());
+    ByteWriter w(d);
+    w.u16(channel);
+    w.u16(static_cast<std::uint16_t>(payload.size()));
+    w.bytes(as_bytes(payload));
+    return feed(route, d);
+  }
+  std::vector<Response> send_indication(const ClientRoute& route, const SocketAddress& peer,
+                                        std::string_view payload) {
+    std::byte buf[512];
+    MessageBuilder b(buf, Method::kSend, MessageClass::kIndication, next_tid());
+    stun::add_xor_address(b, attr::kXorPeerAddress, peer);
+    b.add(attr::kData, payload);
+    return feed(route, b.finish());
+  }
+  std::vector<Response> from_peer(RelayHandle relay, const SocketAddress& peer,
+                                  std::string_view payload, std::size_t headroom = 4) {
+    std::vector<std::byte> buf(headroom + payload.size());
+    std::memcpy(buf.data() + headroom, payload.data(), payload.size());
+    TransmitQueue out;
+    server->handle_peer_packet(now, relay, peer,
+                               MutableByteSpan(buf.data() + headroom, payload.size()), headroom, out);
+    return drain(out);
+  }
+  void advance(Duration d) {
+    now = now + d;
+    server->handle_timeout(now);
+  }
+
+  Timestamp now = Timestamp::from_micros(10'000'000);
+  ServerOptions options;
+  std::vector<std::string> secrets = {"rest-secret"};
+  FakeRelays relays;
+  FakeQuotas quotas;
+  SeededRandom random{42};
+  std::unique_ptr<Server> server;
+  std::string nonce;
+  bool retry_stale = true;
+};
+
+}  // namespace peerkit::turn::testing
