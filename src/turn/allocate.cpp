@@ -85,14 +85,11 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
   if (!token_attr && !relays_.supports(family))
     return send_error(req, error::kAddressFamilyNotSupported, out);
 
-  std::optional<Reservation> reserved;
+  std::optional<RelayGrant> reserved;
   if (token_attr) {
     auto token = stun::decode_u64(*token_attr);
-    auto it = token ? reservations_.find(*token) : reservations_.end();
-    if (it == reservations_.end() || it->second.expires <= now)
-      return send_error(req, error::kInsufficientCapacity, out);
-    reserved = it->second;
-    reservations_.erase(it);
+    if (token) reserved = relays_.claim_reservation(*token);
+    if (!reserved) return send_error(req, error::kInsufficientCapacity, out);
   }
 
   switch (quotas_.acquire(req.username)) {
@@ -123,9 +120,9 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
   std::optional<std::uint64_t> new_token;
   std::optional<AddressFamily> failed_family;
   if (reserved) {
-    a->relay_v4 = RelayEndpoint{reserved->handle, reserved->address,
-                                advertised(reserved->address, options_.external_ips)};
-    if (reserved->address.family() == AddressFamily::kIpv6) std::swap(a->relay_v4, a->relay_v6);
+    RelayEndpoint ep{reserved->handle, reserved->address,
+                     advertised(reserved->address, options_.external_ips)};
+    (reserved->address.family() == AddressFamily::kIpv4 ? a->relay_v4 : a->relay_v6) = ep;
   } else {
     RelayRequest rr{family, even_port.has_value(), even_port.value_or(false), dont_fragment};
     auto grant = relays_.allocate(rr);
@@ -135,14 +132,7 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
     }
     RelayEndpoint ep{grant->handle, grant->address, advertised(grant->address, options_.external_ips)};
     (family == AddressFamily::kIpv4 ? a->relay_v4 : a->relay_v6) = ep;
-    if (grant->reserved_handle) {
-      std::uint64_t token = 0;
-      do token = (std::uint64_t{random_.next_u32()} << 32) | random_.next_u32();
-      while (token == 0 || reservations_.count(token));
-      reservations_[token] = {*grant->reserved_handle, *grant->reserved_address,
-                              now + options_.reservation_lifetime};
-      new_token = token;
-    }
+    new_token = grant->reservation_token;
     if (dual) {
       auto second = relays_.supports(AddressFamily::kIpv6)
                         ? relays_.allocate({AddressFamily::kIpv6, false, false, dont_fragment})
@@ -254,14 +244,6 @@ void Server::sweep(Timestamp now) {
     });
   }
   for (const auto& r : expired) delete_allocation(now, r, ServerEvent::Kind::kAllocationExpired);
-  for (auto it = reservations_.begin(); it != reservations_.end();) {
-    if (it->second.expires <= now) {
-      relays_.release(it->second.handle);
-      it = reservations_.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 }  // namespace peerkit::turn

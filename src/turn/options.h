@@ -30,7 +30,6 @@ struct ServerOptions {
   Duration permission_lifetime = Duration::seconds(300);              // permission-lifetime
   Duration channel_lifetime = Duration::seconds(600);                 // channel-lifetime
   Duration channel_cooldown = Duration::seconds(300);  // §12: no rebinding to another peer
-  Duration reservation_lifetime = Duration::seconds(30);              // §7.2 EVEN-PORT R bit
 
   // Limits
   std::size_t max_permissions_per_allocation = 64;
@@ -43,6 +42,9 @@ struct ServerOptions {
   bool fingerprint = false;          // always add FINGERPRINT (it is added whenever the request had one)
   bool include_reason_phrase = false;
   std::string software;              // empty: no SOFTWARE attribute
+  // RFC 8656 §12 allows channel numbers 0x4000-0x4FFF; RFC 5766 allowed up to 0x7FFE and older
+  // clients (coturn 4.6's turnutils_uclient among them) still pick from that range.
+  bool rfc5766_channel_numbers = false;
   bool stun_only = false;            // answer Binding only
   bool no_stun = false;              // answer TURN only
 

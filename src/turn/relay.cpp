@@ -18,6 +18,13 @@ namespace {
 // RFC 8656 §12: channel numbers 0x4000-0x4FFF (0x5000-0x7FFF are reserved).
 constexpr std::uint16_t kFirstChannel = 0x4000;
 constexpr std::uint16_t kLastChannel = 0x4FFF;
+constexpr std::uint16_t kLastRfc5766Channel = 0x7FFE;
+
+// Peers are stored and addressed in the form the kernel sends to: ::ffff:a.b.c.d becomes
+// a.b.c.d, so answers arriving from a.b.c.d match the permission and go out of the IPv4 relay.
+SocketAddress canonical(const SocketAddress& a) {
+  return SocketAddress(kernel_destination(a.ip()), a.port());
+}
 }  // namespace
 
 bool RateLimiter::allow(Timestamp now, std::size_t bytes) {
@@ -111,7 +118,7 @@ void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue
                                          req.msg.transaction_id());
     if (!peer) return send_error(req, error::kBadRequest, out);
     if (!check_peer(now, req, *peer, a, out)) return;
-    peers.push_back(peer->ip());
+    peers.push_back(kernel_destination(peer->ip()));
   }
   if (peers.empty()) return send_error(req, error::kBadRequest, out);
   std::size_t new_ones = 0;
@@ -141,10 +148,12 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   const auto peer_attr = req.msg.find(attr::kXorPeerAddress);
   if (!number_attr || !peer_attr) return send_error(req, error::kBadRequest, out);
   const auto number = stun::decode_channel_number(*number_attr);
-  const auto peer = stun::decode_xor_address(*peer_attr, req.msg.transaction_id());
-  if (!number || !peer || *number < kFirstChannel || *number > kLastChannel)
+  const auto given = stun::decode_xor_address(*peer_attr, req.msg.transaction_id());
+  const std::uint16_t last = options_.rfc5766_channel_numbers ? kLastRfc5766Channel : kLastChannel;
+  if (!number || !given || *number < kFirstChannel || *number > last)
     return send_error(req, error::kBadRequest, out);
-  if (!check_peer(now, req, *peer, a, out)) return;
+  if (!check_peer(now, req, *given, a, out)) return;
+  const std::optional<SocketAddress> peer = canonical(*given);
 
   // §11.2: a number is bound to one peer and a peer to one number, including during the
   // five-minute cooldown after a binding expires.
@@ -188,7 +197,7 @@ void Server::handle_send(Timestamp now, const ClientRoute& route, const stun::Me
     ++counters_.malformed;
     return;
   }
-  relay_to_peer(now, *it->second, *peer, *data, out);
+  relay_to_peer(now, *it->second, canonical(*peer), *data, out);
 }
 
 void Server::handle_channel_data(Timestamp now, const ClientRoute& route, ByteSpan data,
@@ -230,8 +239,7 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
     ++counters_.denied_peers;
     return;
   }
-  const RelayEndpoint* relay = a.relay_for(kernel_destination(peer.ip()).family());
-  if (!relay) relay = a.relay_for(peer.family());
+  const RelayEndpoint* relay = a.relay_for(peer.family());
   if (!relay) return;
   if (!a.to_peer.allow(now, payload.size())) {
     ++counters_.bandwidth_drops;

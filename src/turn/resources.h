@@ -22,8 +22,10 @@ struct RelayRequest {
 struct RelayGrant {
   RelayHandle handle = 0;
   SocketAddress address;  // the local address the relay socket is bound to
-  std::optional<RelayHandle> reserved_handle;  // port+1, when reserve_next was asked
-  std::optional<SocketAddress> reserved_address;
+  // When reserve_next was asked: the token under which port+1 is held (RFC 8656 §7.2). The
+  // allocator keeps the reservation, process-wide, because the Allocate that redeems it may
+  // arrive at another worker; unclaimed reservations expire after ~30 s.
+  std::optional<std::uint64_t> reservation_token;
 };
 
 class RelayAllocator {
@@ -34,6 +36,8 @@ class RelayAllocator {
   // Whether any relay address of this family is configured (else Allocate gets 440).
   virtual bool supports(AddressFamily family) const = 0;
   virtual void release(RelayHandle handle) = 0;
+  // The relay reserved under this token, now owned by the caller; nullopt if unknown or expired.
+  virtual std::optional<RelayGrant> claim_reservation(std::uint64_t token) = 0;
 };
 
 enum class QuotaResult { kOk, kUserQuota, kTotalQuota };

@@ -44,7 +44,6 @@ Server::~Server() {
     if (a->relay_v6) relays_.release(a->relay_v6->handle);
     quotas_.release(a->username);
   }
-  for (auto& [token, r] : reservations_) relays_.release(r.handle);
 }
 
 void Server::handle_client_packet(Timestamp now, const ClientRoute& route, ByteSpan data,

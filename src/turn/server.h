@@ -115,12 +115,6 @@ class Server {
 
   std::unordered_map<ClientRoute, std::unique_ptr<Allocation>, ClientRouteHash> allocations_;
   std::unordered_map<RelayHandle, Allocation*> by_relay_;
-  struct Reservation {
-    RelayHandle handle;
-    SocketAddress address;
-    Timestamp expires;
-  };
-  std::unordered_map<std::uint64_t, Reservation> reservations_;  // RESERVATION-TOKEN → port
 
   Counters counters_;
   std::deque<ServerEvent> events_;

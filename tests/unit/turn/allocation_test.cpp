@@ -161,17 +161,6 @@ TEST_F(AllocationTest, EvenPortReservationToken) {
   }).error_code(), 400);
 }
 
-TEST_F(AllocationTest, UnusedReservationIsReleasedAfter30s) {
-  auto first = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_even_port(b, true);
-  });
-  ASSERT_EQ(first.error_code(), 0);
-  EXPECT_EQ(relays.live.size(), 2u);
-  advance(Duration::seconds(31));
-  EXPECT_EQ(relays.live.size(), 1u);
-}
-
 TEST_F(AllocationTest, DontFragmentIsPassedToTheRelay) {
   ASSERT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
     stun::add_requested_transport(b, 17);

@@ -37,14 +37,27 @@ class FakeRelays : public RelayAllocator {
     RelayGrant g{++last_handle, SocketAddress(ip, port)};
     live.insert(g.handle);
     if (r.reserve_next) {
-      g.reserved_handle = ++last_handle;
-      g.reserved_address = SocketAddress(ip, static_cast<std::uint16_t>(port + 1));
-      live.insert(*g.reserved_handle);
+      g.reservation_token = 0xABC00000u + last_handle;
+      reserved[*g.reservation_token] = {++last_handle, SocketAddress(ip, static_cast<std::uint16_t>(port + 1))};
+      live.insert(last_handle);
     }
     last_request = r;
     return g;
   }
   bool supports(AddressFamily f) const override { return f == AddressFamily::kIpv4 || ipv6; }
+  std::optional<RelayGrant> claim_reservation(std::uint64_t token) override {
+    auto it = reserved.find(token);
+    if (it == reserved.end()) return std::nullopt;
+    auto g = it->second;
+    reserved.erase(it);
+    return g;
+  }
+  // What the driver does after ~30 s without a claim.
+  void expire_reservations() {
+    for (auto& [t, g] : reserved) release(g.handle);
+    reserved.clear();
+  }
+  std::map<std::uint64_t, RelayGrant> reserved;
   void release(RelayHandle h) override {
     EXPECT_TRUE(live.erase(h)) << "released a relay twice or never allocated: " << h;
   }
@@ -97,6 +110,7 @@ class TurnHarness : public ::testing::Test {
 
   void rebuild(PolicyOptions policy = {}) {
     server.reset();
+    relays.expire_reservations();
     std::vector<StaticUser> users = {*parse_static_user("alice:alice-pass"),
                                      *parse_static_user("bob:bob-pass")};
     CredentialStore creds("peerkit.test", users, secrets);

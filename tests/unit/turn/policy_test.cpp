@@ -66,7 +66,9 @@ TEST(PeerPolicy, OpeningOneRangeOpensOnlyThatRange) {
   EXPECT_FALSE(p.check(ip("::10.1.2.3")).allowed);
   EXPECT_FALSE(p.check(ip("192.168.1.1")).allowed);
   for (const char* a : kMustBeDenied) {
-    if (std::string_view(a) != "10.0.0.1") EXPECT_FALSE(p.check(ip(a)).allowed) << a;
+    if (std::string_view(a) != "10.0.0.1") {
+      EXPECT_FALSE(p.check(ip(a)).allowed) << a;
+    }
   }
 }
 

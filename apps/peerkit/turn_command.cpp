@@ -1,0 +1,112 @@
+// `peerkit turn` and `peerkit run`: parse, set up logging, start the service, wait for a signal.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "common/base64.h"
+#include "common/random.h"
+#include "log/log.h"
+#include "turn/service/turn_options.h"
+#include "turn/service/turn_service.h"
+
+namespace peerkit::app {
+namespace {
+
+// Signals are taken synchronously by TurnService::run_until_signalled (sigwait); block them in
+// every thread before any is started.
+void block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGUSR2, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int serve(turn::TurnServiceConfig config, const std::vector<std::string>& warnings,
+          const std::string& config_file, const std::string& banner) {
+  if (auto e = log::init(config.log); !e.empty()) {
+    std::fprintf(stderr, "peerkit: %s\n", e.c_str());
+    return 2;
+  }
+  if (!config_file.empty()) spdlog::info("configuration file {}", config_file);
+  for (const auto& w : warnings) spdlog::warn("{}", w);
+  for (const auto& w : turn::finalize_config(config)) spdlog::warn("{}", w);
+  block_signals();
+  turn::TurnService service(config);
+  if (auto e = service.start(); !e.empty()) {
+    spdlog::error("cannot start: {}", e);
+    std::fprintf(stderr, "peerkit: cannot start: %s\n", e.c_str());
+    return 1;
+  }
+  std::string listening;
+  for (const auto& ip : config.listening_ips) {
+    listening += (listening.empty() ? "" : " ") + SocketAddress(ip, config.listening_port).to_string();
+  }
+  spdlog::info("STUN/TURN listening on {} (udp={} tcp={} tls={}) workers={} realm={} relay-ports={}-{}",
+               listening, config.udp, config.tcp, config.tls && !config.cert_file.empty(),
+               config.workers, config.realm, config.min_port, config.max_port);
+  if (config.prometheus)
+    spdlog::info("metrics on http://{}:{}{}", config.prometheus_address, config.prometheus_port,
+                 config.prometheus_path);
+  if (!banner.empty()) {
+    std::fputs(banner.c_str(), stdout);
+    std::fflush(stdout);
+  }
+  service.run_until_signalled();
+  service.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_turn(const std::vector<std::string>& args) {
+  auto parsed = turn::parse_turn_command_line(args);
+  switch (parsed.outcome) {
+    case turn::TurnCommandLine::Outcome::kHelp:
+      std::fputs(parsed.message.c_str(), stdout);
+      return 0;
+    case turn::TurnCommandLine::Outcome::kError:
+      std::fprintf(stderr, "peerkit turn: %s\n", parsed.message.c_str());
+      return 2;
+    case turn::TurnCommandLine::Outcome::kRun:
+      break;
+  }
+  return serve(std::move(parsed.config), parsed.warnings, parsed.config_file, "");
+}
+
+int run_default(const std::vector<std::string>& args) {
+  if (args.size() > 1) {
+    std::fprintf(stderr, "peerkit run takes no options; use 'peerkit turn --help' to configure\n");
+    return 2;
+  }
+  // Embedded defaults: loopback only, one generated user. Relaying to loopback is allowed here
+  // because nothing outside this machine can reach a server bound to 127.0.0.1, and without it
+  // two local clients could not reach each other's relays.
+  CryptoRandom random;
+  std::byte raw[12];
+  random.fill(raw);
+  std::string password = base64_encode(raw);
+  for (auto& ch : password)
+    if (ch == '+' || ch == '/') ch = 'x';
+  turn::TurnServiceConfig config;
+  config.listening_ips = {*IpAddress::parse("127.0.0.1")};
+  config.realm = "peerkit.local";
+  config.users = {{"peerkit", password, std::nullopt}};
+  config.policy.allow_loopback = true;
+  config.tls = false;
+  const std::string banner =
+      "\npeerkit is running: STUN/TURN on 127.0.0.1:3478 (UDP and TCP)\n"
+      "  realm:    peerkit.local\n"
+      "  username: peerkit\n"
+      "  password: " + password + "   (generated now; shown only here)\n"
+      "  try it:   turnutils_uclient -u peerkit -w " + password + " -y 127.0.0.1\n"
+      "            turnutils_stunclient 127.0.0.1\n"
+      "  browser:  { urls: 'turn:127.0.0.1:3478', username: 'peerkit', credential: '" + password + "' }\n"
+      "Stop with Ctrl-C.\n";
+  return serve(config, {}, "", banner);
+}
+
+}  // namespace peerkit::app

@@ -1,0 +1,39 @@
+// Worker counters published for Prometheus. Each worker copies its core's counters into
+// relaxed atomics on every tick (4 per second); the metrics endpoint sums them. The relay data
+// path never touches an atomic.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "turn/allocation.h"
+
+namespace peerkit::turn {
+
+enum class Metric : std::size_t {
+  kAllocations, kPermissions, kChannels, kTcpConnections,
+  kAllocationsCreated, kAllocationsDeleted, kAllocationsExpired, kBindingRequests,
+  kPacketsToPeer, kBytesToPeer, kPacketsToClient, kBytesToClient,
+  kAuthChallenges, kAuthFailures, kStaleNonces, kDeniedPeers, kQuotaRejections, kRateLimited,
+  kBandwidthDrops, kMalformed, kNoPermissionDrops, kUdpSendDrops, kTruncated, kStreamDrops,
+  kCount
+};
+
+struct WorkerMetrics {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Metric::kCount)> values{};
+  void set(Metric m, std::uint64_t v) {
+    values[static_cast<std::size_t>(m)].store(v, std::memory_order_relaxed);
+  }
+  std::uint64_t get(Metric m) const {
+    return values[static_cast<std::size_t>(m)].load(std::memory_order_relaxed);
+  }
+  void publish(const Counters& c);
+};
+
+// Prometheus text exposition format 0.0.4 for the sum over workers.
+std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers);
+
+}  // namespace peerkit::turn

@@ -1,0 +1,105 @@
+#include "turn/service/metrics_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+
+namespace peerkit::turn {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+struct Session : std::enable_shared_from_this<Session> {
+  Session(tcp::socket s, const std::string& path, const std::function<std::string()>& render)
+      : stream(std::move(s)), path(path), render(render) {}
+
+  void start() {
+    stream.expires_after(std::chrono::seconds(10));
+    parser.body_limit(1024);        // a scrape has no body
+    parser.header_limit(8 * 1024);  // and small headers
+    http::async_read(stream, buffer, parser, [self = shared_from_this()](auto ec, std::size_t) {
+      if (!ec) self->respond();
+    });
+  }
+
+  void respond() {
+    const auto& req = parser.get();
+    response.version(req.version());
+    response.keep_alive(false);
+    const std::string target(req.target());
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      response.result(http::status::method_not_allowed);
+      response.body() = "method not allowed\n";
+    } else if (target == path) {
+      response.result(http::status::ok);
+      response.set(http::field::content_type, "text/plain; version=0.0.4");
+      response.body() = render();
+    } else if (target == "/") {
+      response.result(http::status::ok);
+      response.body() = "ok\n";
+    } else {
+      response.result(http::status::not_found);
+      response.body() = "not found\n";
+    }
+    response.prepare_payload();
+    http::async_write(stream, response, [self = shared_from_this()](auto, std::size_t) {
+      beast::error_code ignored;
+      self->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  beast::tcp_stream stream;
+  const std::string& path;
+  const std::function<std::string()>& render;
+  beast::flat_buffer buffer{8 * 1024};
+  http::request_parser<http::string_body> parser;
+  http::response<http::string_body> response;
+};
+
+}  // namespace
+
+MetricsServer::MetricsServer(std::string address, std::uint16_t port, std::string path,
+                             std::function<std::string()> render)
+    : address_(std::move(address)), port_(port), path_(std::move(path)), render_(std::move(render)) {}
+
+MetricsServer::~MetricsServer() {
+  if (thread_.joinable()) {
+    asio::post(io_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      io_.stop();
+    });
+    thread_.join();
+  }
+}
+
+std::string MetricsServer::start() {
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(address_, ec);
+  if (ec) return "prometheus-address '" + address_ + "' is not an IP address";
+  const tcp::endpoint at(ip, port_);
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(64, ec);
+  if (ec) return "cannot listen for metrics on " + address_ + ":" + std::to_string(port_) + ": " + ec.message();
+  accept();
+  thread_ = std::thread([this] { io_.run(); });
+  return {};
+}
+
+void MetricsServer::accept() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), path_, render_)->start();
+    accept();
+  });
+}
+
+}  // namespace peerkit::turn

@@ -1,0 +1,146 @@
+#include "turn/service/turn_service.h"
+
+#include <boost/asio/ssl/context.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "common/random.h"
+#include "turn/service/metrics_server.h"
+
+namespace peerkit::turn {
+
+namespace ssl = boost::asio::ssl;
+
+std::vector<std::string> finalize_config(TurnServiceConfig& c) {
+  std::vector<std::string> warnings;
+  if (c.listening_ips.empty()) c.listening_ips.push_back(*IpAddress::parse("127.0.0.1"));
+  if (c.relay_ips.empty()) c.relay_ips = c.listening_ips;
+  if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (c.total_quota == 0) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    // Each allocation holds one relay socket; keep a reserve for listeners and TCP clients.
+    const std::size_t by_files = rl.rlim_cur > 2048 ? rl.rlim_cur - 1024 : rl.rlim_cur / 2;
+    const std::size_t by_ports = std::size_t{c.max_port - c.min_port + 1u} * c.relay_ips.size();
+    c.total_quota = std::min(by_files, by_ports);
+  }
+  if (c.server.rfc5780_other_address == std::nullopt && c.rfc5780) {
+    // RFC 5780 needs a second IP of the same family: OTHER-ADDRESS = (second IP, port + 1).
+    for (std::size_t i = 1; i < c.listening_ips.size(); ++i) {
+      if (c.listening_ips[i].family() == c.listening_ips[0].family()) {
+        const std::uint16_t alt = c.alt_listening_port ? c.alt_listening_port : c.listening_port + 1;
+        c.server.rfc5780_other_address = SocketAddress(c.listening_ips[i], alt);
+        break;
+      }
+    }
+    if (!c.server.rfc5780_other_address)
+      warnings.push_back("rfc5780 needs two listening-ip addresses of one family; NAT behaviour discovery is off");
+  }
+  if (c.policy.allow_loopback)
+    warnings.push_back("allow-loopback-peers: clients can relay to services on this machine's loopback");
+  for (const auto& r : c.policy.allowed)
+    warnings.push_back("allowed-peer-ip " + r.text + " opens a range the default policy denies");
+  if (c.server.no_auth) warnings.push_back("no-auth: anyone can allocate relays on this server");
+  return warnings;
+}
+
+TurnService::TurnService(TurnServiceConfig config) : config_(std::move(config)) {}
+
+TurnService::~TurnService() { stop(); }
+
+std::string TurnService::load_tls(std::shared_ptr<ssl::context>& out) const {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  boost::system::error_code ec;
+  // TLS 1.2 or newer only, server cipher preference.
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       SSL_OP_CIPHER_SERVER_PREFERENCE,
+                   ec);
+  ctx->use_certificate_chain_file(config_.cert_file, ec);
+  if (ec) return "cannot load certificate '" + config_.cert_file + "': " + ec.message();
+  ctx->use_private_key_file(config_.key_file, ssl::context::pem, ec);
+  if (ec) return "cannot load private key '" + config_.key_file + "': " + ec.message();
+  out = std::move(ctx);
+  return {};
+}
+
+std::string TurnService::reload_tls() {
+  if (config_.cert_file.empty()) return "no certificate configured";
+  std::shared_ptr<ssl::context> ctx;
+  if (auto e = load_tls(ctx); !e.empty()) return e;
+  std::lock_guard lock(shared_->tls_mutex);
+  shared_->tls = std::move(ctx);  // new connections use it; existing ones keep theirs
+  return {};
+}
+
+std::string TurnService::start() {
+  quotas_ = std::make_unique<SharedQuotas>(config_.user_quota, config_.total_quota);
+  shared_ = std::make_unique<WorkerShared>(config_, *quotas_);
+  CryptoRandom random;
+  random.fill(shared_->nonce_secret);
+  shared_->unix_time_offset = unix_seconds_now() - SteadyClock().now().us() / 1'000'000;
+  shared_->own_addresses = config_.listening_ips;
+  shared_->own_addresses.insert(shared_->own_addresses.end(), config_.relay_ips.begin(), config_.relay_ips.end());
+  for (const auto& e : config_.server.external_ips) shared_->own_addresses.push_back(e.public_ip);
+  if (config_.prometheus) {
+    if (auto ip = IpAddress::parse(config_.prometheus_address)) shared_->own_addresses.push_back(*ip);
+  }
+  if (config_.tls && !config_.cert_file.empty()) {
+    if (auto e = load_tls(shared_->tls); !e.empty()) return e;
+  }
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    auto w = std::make_unique<Worker>(i, *shared_);
+    if (auto e = w->open(); !e.empty()) {
+      workers_.clear();
+      return e;
+    }
+    workers_.push_back(std::move(w));
+  }
+  if (config_.prometheus) {
+    metrics_ = std::make_unique<MetricsServer>(config_.prometheus_address, config_.prometheus_port,
+                                               config_.prometheus_path, [this] { return metrics_text(); });
+    if (auto e = metrics_->start(); !e.empty()) {
+      workers_.clear();
+      return e;
+    }
+  }
+  for (auto& w : workers_) w->start();
+  if (!config_.pid_file.empty()) std::ofstream(config_.pid_file) << getpid() << "\n";
+  return {};
+}
+
+void TurnService::stop() {
+  metrics_.reset();
+  for (auto& w : workers_) w->stop();
+  workers_.clear();
+  if (!config_.pid_file.empty()) std::remove(config_.pid_file.c_str());
+}
+
+std::string TurnService::metrics_text() const {
+  std::vector<const WorkerMetrics*> all;
+  for (const auto& w : workers_) all.push_back(&w->metrics());
+  return render_prometheus(all);
+}
+
+void TurnService::run_until_signalled() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGUSR2, SIGHUP}) sigaddset(&set, s);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGUSR2) {
+      if (auto e = reload_tls(); e.empty()) spdlog::info("TLS certificate reloaded");
+      else spdlog::error("TLS reload failed, keeping the old certificate: {}", e);
+      continue;
+    }
+    if (sig == SIGHUP) continue;  // log files are opened in append mode; nothing to reopen
+    spdlog::info("signal {} received, stopping", sig == SIGTERM ? "TERM" : "INT");
+    return;
+  }
+}
+
+}  // namespace peerkit::turn

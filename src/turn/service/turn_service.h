@@ -1,0 +1,49 @@
+// `peerkit turn` as a running service: N workers, the TLS context (reloaded on SIGUSR2), the
+// Prometheus endpoint, and a clean stop on SIGTERM/SIGINT. Also embedded by `peerkit serve`.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "turn/service/config.h"
+#include "turn/service/shared_quotas.h"
+#include "turn/service/worker.h"
+
+namespace peerkit::turn {
+
+class MetricsServer;
+
+class TurnService {
+ public:
+  explicit TurnService(TurnServiceConfig config);
+  ~TurnService();
+
+  // Binds every socket and starts the workers. An error text on failure (nothing is left running).
+  std::string start();
+  // Blocks until SIGTERM or SIGINT, handling SIGUSR2 (reload the TLS certificate) meanwhile.
+  void run_until_signalled();
+  void stop();
+  // Re-reads the certificate and key; an error text if they cannot be loaded (the old ones stay).
+  std::string reload_tls();
+  std::string metrics_text() const;
+  const TurnServiceConfig& config() const { return config_; }
+
+ private:
+  std::string load_tls(std::shared_ptr<boost::asio::ssl::context>& out) const;
+
+  TurnServiceConfig config_;
+  std::unique_ptr<SharedQuotas> quotas_;
+  std::unique_ptr<WorkerShared> shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<MetricsServer> metrics_;
+};
+
+// Fills defaults that depend on the machine (workers = cores, relay IPs = listening IPs,
+// total quota from the port range and the open-file limit). Returns warnings to log.
+std::vector<std::string> finalize_config(TurnServiceConfig& config);
+
+}  // namespace peerkit::turn

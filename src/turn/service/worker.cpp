@@ -1,0 +1,372 @@
+#include "turn/service/worker.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "net/socket_setup.h"
+#include "turn/service/stream_connection.h"
+
+namespace peerkit::turn {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(250);
+constexpr int kMaxRoundsPerWakeup = 16;  // batches per readiness event, for fairness
+constexpr int kRelayBindAttempts = 64;
+constexpr int kLogLinesPerSecond = 100;  // per worker, so an attack cannot flood the log
+constexpr Duration kTlsHandshakeTimeout = Duration::seconds(10);
+
+udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
+  return udp::socket(io, at.ip().is_v4() ? udp::v4() : udp::v6(), fd);
+}
+}  // namespace
+
+Worker::Worker(unsigned index, WorkerShared& shared)
+    : index_(index), shared_(shared), config_(shared.config), timer_(io_) {
+  ServerOptions options = config_.server;
+  options.unix_time_offset = shared.unix_time_offset;
+  PolicyOptions policy = config_.policy;
+  policy.own_addresses.insert(policy.own_addresses.end(), shared.own_addresses.begin(),
+                              shared.own_addresses.end());
+  server_ = std::make_unique<Server>(
+      options, CredentialStore(config_.realm, config_.users, config_.secrets, config_.rest_separator),
+      PeerPolicy(std::move(policy)), static_cast<RelayAllocator&>(*this), shared.quotas,
+      NonceIssuer(shared.nonce_secret, options.nonce_lifetime, options.advertise_security_features),
+      random_);
+}
+
+Worker::~Worker() {
+  stop();
+  server_.reset();  // releases relays through this allocator while it still exists
+}
+
+std::string Worker::open() {
+  std::vector<SocketAddress> udp_addresses;
+  for (const auto& ip : config_.listening_ips) {
+    udp_addresses.emplace_back(ip, config_.listening_port);
+    if (config_.server.rfc5780_other_address) {
+      const std::uint16_t alt = config_.alt_listening_port ? config_.alt_listening_port
+                                                           : config_.listening_port + 1;
+      udp_addresses.emplace_back(ip, alt);
+    }
+  }
+  if (config_.udp) {
+    for (const auto& at : udp_addresses) {
+      auto fd = net::open_udp(at, {.reuse_port = true, .buffer_bytes = config_.listener_buffer_bytes});
+      if (!fd) return fd.error();
+      listeners_.push_back({std::make_unique<udp::socket>(adopt_udp(io_, *fd, at)), at});
+    }
+  }
+  auto add_acceptor = [&](const SocketAddress& at, Transport t) -> std::string {
+    auto fd = net::open_tcp_listener(at, true, 1024);
+    if (!fd) return fd.error();
+    auto acc = std::make_unique<tcp::acceptor>(io_, at.ip().is_v4() ? tcp::v4() : tcp::v6(), *fd);
+    acceptors_.push_back({std::move(acc), at, t});
+    return {};
+  };
+  for (const auto& ip : config_.listening_ips) {
+    if (config_.tcp) {
+      if (auto e = add_acceptor({ip, config_.listening_port}, Transport::kTcp); !e.empty()) return e;
+    }
+    if (config_.tls && shared_.tls) {
+      if (auto e = add_acceptor({ip, config_.tls_listening_port}, Transport::kTls); !e.empty()) return e;
+    }
+  }
+  return {};
+}
+
+void Worker::start() {
+  for (std::size_t i = 0; i < listeners_.size(); ++i) arm_listener(i);
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
+  arm_timer();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    for (auto& [id, c] : connections_) c->close();
+    for (auto& a : acceptors_) a.acceptor->close();
+    for (auto& l : listeners_) l.socket->close();
+    timer_.cancel();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+// ---- UDP listeners --------------------------------------------------------------------------
+
+void Worker::arm_listener(std::size_t index) {
+  listeners_[index].socket->async_wait(udp::socket::wait_read, [this, index](auto ec) {
+    if (!ec) on_listener_readable(index);
+  });
+}
+
+void Worker::on_listener_readable(std::size_t index) {
+  Listener& l = listeners_[index];
+  const int fd = l.socket->native_handle();
+  for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
+    const int n = receiver_.receive(fd);
+    if (n == 0) break;
+    const Timestamp t = now();
+    for (int i = 0; i < n; ++i) {
+      if (receiver_.truncated(i)) continue;
+      const ClientRoute route{Transport::kUdp, 0, l.local, receiver_.from(i)};
+      server_->handle_client_packet(t, route, receiver_.data(i), queue_);
+    }
+    flush();  // before the receive buffers are reused: transmits may point into them
+    if (n < static_cast<int>(net::UdpBatchReceiver::kBatch)) break;
+  }
+  arm_listener(index);
+}
+
+// ---- relay sockets (RelayAllocator) ---------------------------------------------------------
+
+bool Worker::supports(AddressFamily family) const {
+  for (const auto& ip : config_.relay_ips)
+    if (ip.family() == family) return true;
+  return false;
+}
+
+std::optional<RelayHandle> Worker::bind_relay(const SocketAddress& at, bool dont_fragment) {
+  auto fd = net::open_udp(at, {.buffer_bytes = config_.relay_buffer_bytes, .dont_fragment = dont_fragment});
+  if (!fd) return std::nullopt;
+  return adopt_relay(*fd, at);
+}
+
+RelayHandle Worker::adopt_relay(int fd, const SocketAddress& at) {
+  const RelayHandle handle = ++next_relay_;
+  relays_[handle] = {std::make_unique<udp::socket>(adopt_udp(io_, fd, at)), at};
+  arm_relay(handle);
+  return handle;
+}
+
+std::optional<RelayGrant> Worker::claim_reservation(std::uint64_t token) {
+  auto held = shared_.reservations.take(token, now());
+  if (!held) return std::nullopt;
+  return RelayGrant{adopt_relay(held->fd, held->address), held->address};
+}
+
+std::optional<RelayGrant> Worker::allocate(const RelayRequest& request) {
+  std::vector<IpAddress> candidates;
+  for (const auto& ip : config_.relay_ips)
+    if (ip.family() == request.family) candidates.push_back(ip);
+  if (candidates.empty()) return std::nullopt;
+  const IpAddress ip = candidates[relay_rr_++ % candidates.size()];
+  const std::uint32_t span = config_.max_port - config_.min_port + 1u;
+  for (int attempt = 0; attempt < kRelayBindAttempts; ++attempt) {
+    std::uint16_t port = static_cast<std::uint16_t>(config_.min_port + random_.uniform(span));
+    if (request.even_port && (port % 2)) {
+      if (port == config_.max_port) continue;
+      ++port;
+    }
+    if (request.reserve_next && port == config_.max_port) continue;
+    auto handle = bind_relay({ip, port}, request.dont_fragment);
+    if (!handle) continue;  // in use (possibly by another worker): try another port
+    RelayGrant grant{*handle, {ip, port}};
+    if (request.reserve_next) {
+      // Port+1 is bound now (so nobody else takes it) but read by no loop until claimed.
+      const SocketAddress next{ip, static_cast<std::uint16_t>(port + 1)};
+      auto fd = net::open_udp(next, {.buffer_bytes = config_.relay_buffer_bytes,
+                                     .dont_fragment = request.dont_fragment});
+      if (!fd) {
+        release(*handle);
+        continue;
+      }
+      std::uint64_t token = 0;
+      random_.fill(std::as_writable_bytes(std::span(&token, 1)));
+      grant.reservation_token = shared_.reservations.hold(*fd, next, token, now());
+      if (!grant.reservation_token) {
+        release(*handle);
+        return std::nullopt;
+      }
+    }
+    return grant;
+  }
+  return std::nullopt;
+}
+
+void Worker::release(RelayHandle handle) {
+  auto it = relays_.find(handle);
+  if (it == relays_.end()) return;
+  boost::system::error_code ignored;
+  it->second.socket->close(ignored);  // its pending wait completes with operation_aborted
+  relays_.erase(it);
+}
+
+void Worker::arm_relay(RelayHandle handle) {
+  auto it = relays_.find(handle);
+  if (it == relays_.end()) return;
+  it->second.socket->async_wait(udp::socket::wait_read, [this, handle](auto ec) {
+    if (!ec) on_relay_readable(handle);
+  });
+}
+
+void Worker::on_relay_readable(RelayHandle handle) {
+  for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
+    auto it = relays_.find(handle);  // the allocation may go away while we process
+    if (it == relays_.end()) return;
+    const int n = receiver_.receive(it->second.socket->native_handle());
+    if (n == 0) break;
+    const Timestamp t = now();
+    for (int i = 0; i < n; ++i) {
+      if (receiver_.truncated(i)) continue;
+      server_->handle_peer_packet(t, handle, receiver_.from(i), receiver_.data(i),
+                                  net::UdpBatchReceiver::kHeadroom, queue_);
+    }
+    flush();
+    if (n < static_cast<int>(net::UdpBatchReceiver::kBatch)) break;
+  }
+  arm_relay(handle);
+}
+
+// ---- TCP / TLS -----------------------------------------------------------------------------
+
+void Worker::accept_next(std::size_t index) {
+  acceptors_[index].acceptor->async_accept(io_, [this, index](auto ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) on_accepted(index, std::move(socket));
+    accept_next(index);
+  });
+}
+
+void Worker::on_accepted(std::size_t index, tcp::socket socket) {
+  if (connections_.size() >= config_.max_tcp_connections) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  const Acceptor& a = acceptors_[index];
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return;
+  auto peer = IpAddress::parse(remote.address().to_string());
+  if (!peer) return;
+  ClientRoute route{a.transport, shared_.next_connection_id.fetch_add(1), a.local,
+                    SocketAddress(*peer, remote.port())};
+  std::shared_ptr<asio::ssl::context> tls;
+  if (a.transport == Transport::kTls) {
+    std::lock_guard lock(shared_.tls_mutex);
+    tls = shared_.tls;
+  }
+  auto c = std::make_shared<StreamConnection>(*this, route, std::move(socket), std::move(tls),
+                                              config_.stream_write_queue_bytes, now());
+  connections_[route.connection] = c;
+  c->start();
+}
+
+void Worker::on_stream_frame(StreamConnection& c, ByteSpan frame) {
+  server_->handle_client_packet(now(), c.route(), frame, queue_);
+}
+
+void Worker::on_stream_closed(std::uint64_t id) {
+  server_->handle_connection_closed(now(), id);
+  connections_.erase(id);
+}
+
+// ---- output, timers, logs ------------------------------------------------------------------
+
+void Worker::flush() {
+  for (const auto& t : queue_.items()) {
+    const ByteSpan payload = queue_.payload(t);
+    if (t.via == Transmit::Via::kRelay) {
+      auto it = relays_.find(t.relay);
+      if (it != relays_.end()) sender_.add(it->second.socket->native_handle(), t.to, payload);
+      continue;
+    }
+    if (t.client.transport == Transport::kUdp) {
+      for (const auto& l : listeners_) {
+        if (l.local == t.client.local) {
+          sender_.add(l.socket->native_handle(), t.client.remote, payload);
+          break;
+        }
+      }
+      continue;
+    }
+    auto it = connections_.find(t.client.connection);
+    if (it != connections_.end() && !it->second->send(payload)) ++stream_drops_;
+  }
+  sender_.flush();
+  queue_.clear();
+}
+
+void Worker::arm_timer() {
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](auto ec) {
+    if (ec) return;
+    on_tick();
+    arm_timer();
+  });
+}
+
+void Worker::on_tick() {
+  const Timestamp t = now();
+  server_->handle_timeout(t);
+  if (index_ == 0) shared_.reservations.expire(t);
+  // TCP/TLS clients must finish the TLS handshake and allocate within their deadlines
+  // (coturn's max-allocate-timeout), or they would hold a connection slot for free.
+  std::vector<std::shared_ptr<StreamConnection>> idle;
+  for (auto& [id, c] : connections_) {
+    if (!c->ready() && t - c->accepted_at() > kTlsHandshakeTimeout) idle.push_back(c);
+    else if (t - c->accepted_at() > config_.allocate_timeout && !server_->find_allocation(c->route()))
+      idle.push_back(c);
+  }
+  for (auto& c : idle) c->close();
+  flush();
+  metrics_.publish(server_->counters());
+  metrics_.set(Metric::kAllocations, server_->allocation_count());
+  metrics_.set(Metric::kPermissions, server_->permission_count());
+  metrics_.set(Metric::kChannels, server_->channel_count());
+  metrics_.set(Metric::kTcpConnections, connections_.size());
+  metrics_.set(Metric::kUdpSendDrops, sender_.dropped());
+  metrics_.set(Metric::kTruncated, receiver_.truncated_total());
+  metrics_.set(Metric::kStreamDrops, stream_drops_);
+  log_events();
+}
+
+void Worker::log_events() {
+  const std::int64_t second = now().us() / 1'000'000;
+  if (second != log_window_s_) {
+    if (log_suppressed_ > 0)
+      spdlog::warn("log rate limit: suppressed {} event lines worker={}", log_suppressed_, index_);
+    log_window_s_ = second;
+    log_lines_ = 0;
+    log_suppressed_ = 0;
+  }
+  ServerEvent e;
+  while (server_->poll_event(e)) {
+    if (log_lines_ >= kLogLinesPerSecond) {
+      ++log_suppressed_;
+      continue;
+    }
+    ++log_lines_;
+    const auto client = e.route.remote.to_string();
+    const char* transport = to_string(e.route.transport);
+    switch (e.kind) {
+      case ServerEvent::Kind::kAllocationCreated:
+        spdlog::info("allocation created user={} client={} transport={} relay={}", e.username, client, transport, e.detail);
+        break;
+      case ServerEvent::Kind::kAllocationDeleted:
+        spdlog::info("allocation deleted user={} client={} transport={}", e.username, client, transport);
+        break;
+      case ServerEvent::Kind::kAllocationExpired:
+        spdlog::info("allocation expired user={} client={} transport={}", e.username, client, transport);
+        break;
+      case ServerEvent::Kind::kPeerDenied:
+        spdlog::warn("peer denied user={} client={} peer={}", e.username, client, e.detail);
+        break;
+      case ServerEvent::Kind::kAuthFailed:
+        spdlog::info("authentication failed user={} client={} reason={}", e.username, client, e.detail);
+        break;
+      case ServerEvent::Kind::kQuotaRejected:
+        spdlog::warn("quota reached user={} client={} limit={}", e.username, client, e.detail);
+        break;
+    }
+  }
+}
+
+}  // namespace peerkit::turn

@@ -1,0 +1,123 @@
+// One worker thread of `peerkit turn`: its own io_context, its own SO_REUSEPORT listeners (UDP,
+// TCP, TLS), the relay sockets of the allocations it owns, and one sans-IO Server core. Workers
+// share nothing but the immutable configuration, the quota ledger and the TLS context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/random.h"
+#include "net/udp_batch.h"
+#include "turn/server.h"
+#include "turn/service/config.h"
+#include "turn/service/metrics.h"
+#include "turn/service/reservations.h"
+#include "turn/service/shared_quotas.h"
+
+namespace peerkit::turn {
+
+class StreamConnection;
+
+// State shared by all workers, owned by TurnService.
+struct WorkerShared {
+  WorkerShared(const TurnServiceConfig& c, SharedQuotas& q) : config(c), quotas(q) {}
+  const TurnServiceConfig& config;
+  SharedQuotas& quotas;
+  std::array<std::byte, 32> nonce_secret{};
+  std::vector<IpAddress> own_addresses;
+  std::int64_t unix_time_offset = 0;  // unix seconds = offset + steady seconds
+  std::mutex tls_mutex;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // replaced on SIGUSR2
+  std::atomic<std::uint64_t> next_connection_id{1};
+  ReservationRegistry reservations;
+};
+
+class Worker : private RelayAllocator {
+ public:
+  Worker(unsigned index, WorkerShared& shared);
+  ~Worker() override;
+
+  // Opens this worker's listeners; an error text on failure (e.g. port in use).
+  std::string open();
+  void start();
+  void stop();  // from another thread; returns once the worker thread has ended
+  const WorkerMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Listener {
+    std::unique_ptr<boost::asio::ip::udp::socket> socket;
+    SocketAddress local;
+  };
+  struct RelaySocket {
+    std::unique_ptr<boost::asio::ip::udp::socket> socket;
+    SocketAddress local;
+  };
+  struct Acceptor {
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    SocketAddress local;
+    Transport transport;
+  };
+
+  // RelayAllocator
+  std::optional<RelayGrant> allocate(const RelayRequest& request) override;
+  bool supports(AddressFamily family) const override;
+  void release(RelayHandle handle) override;
+  std::optional<RelayGrant> claim_reservation(std::uint64_t token) override;
+  std::optional<RelayHandle> bind_relay(const SocketAddress& at, bool dont_fragment);
+  RelayHandle adopt_relay(int fd, const SocketAddress& at);
+
+  void arm_listener(std::size_t index);
+  void arm_relay(RelayHandle handle);
+  void on_listener_readable(std::size_t index);
+  void on_relay_readable(RelayHandle handle);
+  void accept_next(std::size_t index);
+  void on_accepted(std::size_t index, boost::asio::ip::tcp::socket socket);
+  void arm_timer();
+  void on_tick();
+  void flush();
+  void log_events();
+  Timestamp now() const { return clock_.now(); }
+
+  friend class StreamConnection;
+  void on_stream_frame(StreamConnection& c, ByteSpan frame);
+  void on_stream_closed(std::uint64_t id);
+
+  unsigned index_;
+  WorkerShared& shared_;
+  const TurnServiceConfig& config_;
+  boost::asio::io_context io_{1};
+  std::thread thread_;
+  SteadyClock clock_;
+  CryptoRandom random_;
+  std::unique_ptr<Server> server_;
+  TransmitQueue queue_;
+  net::UdpBatchReceiver receiver_;
+  net::UdpBatchSender sender_;
+  std::vector<Listener> listeners_;
+  std::vector<Acceptor> acceptors_;
+  std::unordered_map<RelayHandle, RelaySocket> relays_;
+  RelayHandle next_relay_ = 0;
+  std::unordered_map<std::uint64_t, std::shared_ptr<StreamConnection>> connections_;
+  boost::asio::steady_timer timer_;
+  std::size_t relay_rr_ = 0;  // round robin over relay IPs
+  WorkerMetrics metrics_;
+  std::uint64_t stream_drops_ = 0;
+  std::int64_t log_window_s_ = 0;
+  int log_lines_ = 0;
+  int log_suppressed_ = 0;
+};
+
+}  // namespace peerkit::turn

@@ -1,0 +1,156 @@
+// coturn-compatible options and turnserver.conf parsing.
+#include "turn/service/turn_options.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "turn/service/coturn_config.h"
+
+namespace peerkit::turn {
+namespace {
+
+TurnCommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "peerkit turn");
+  return parse_turn_command_line(args);
+}
+
+std::string write_temp(const std::string& text) {
+  char path[] = "/tmp/peerkit-conf-XXXXXX";
+  const int fd = mkstemp(path);
+  ::close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CoturnConfig, LineRules) {
+  auto f = parse_coturn_config(
+      "# comment\n"
+      "  listening-port=3479   \n"
+      "realm \"example.org\"\n"
+      "lt-cred-mech\n"
+      "user\tbob:pw\r\n"
+      "fingerprint = true\n"
+      "   # indented comment\n"
+      "verbose;\n");
+  ASSERT_EQ(f.lines.size(), 6u);
+  EXPECT_EQ(f.lines[0].key, "listening-port");
+  EXPECT_EQ(f.lines[0].value, "3479");
+  EXPECT_EQ(f.lines[1].value, "example.org");
+  EXPECT_FALSE(f.lines[2].has_value);
+  EXPECT_EQ(f.lines[3].value, "bob:pw");
+  EXPECT_EQ(f.lines[4].value, "true");
+  EXPECT_EQ(f.warnings.size(), 1u);  // the trailing ';'
+}
+
+TEST(CoturnConfig, Booleans) {
+  EXPECT_EQ(parse_coturn_bool("", false), true);
+  for (const char* t : {"yes", "true", "1", "on", "Y", "9"}) EXPECT_EQ(parse_coturn_bool(t, true), true) << t;
+  for (const char* f : {"no", "false", "0", "off", "N", "F"}) EXPECT_EQ(parse_coturn_bool(f, true), false) << f;
+  EXPECT_FALSE(parse_coturn_bool("maybe", true));
+}
+
+TEST(TurnOptions, RefusesToStartWithoutCredentials) {
+  auto r = parse({"-n"});
+  EXPECT_EQ(r.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_NE(r.message.find("no credentials"), std::string::npos);
+  EXPECT_EQ(parse({"-n", "--no-auth"}).outcome, TurnCommandLine::Outcome::kRun);
+  EXPECT_EQ(parse({"-n", "--use-auth-secret"}).outcome, TurnCommandLine::Outcome::kError);
+}
+
+TEST(TurnOptions, CoturnLongAndShortNames) {
+  auto r = parse({"-n", "-L", "127.0.0.1", "--listening-ip=::1", "--relay-ip", "127.0.0.2",
+                  "-u", "alice:pw", "--user=bob:0x0123456789abcdef0123456789abcdef", "-r", "ex.org",
+                  "--min-port", "50000", "--max-port=50100", "--denied-peer-ip=8.8.8.0-8.8.8.255",
+                  "--allowed-peer-ip", "10.0.0.0/8", "--allow-loopback-peers", "-q", "3", "-Q", "9",
+                  "--max-bps", "125000", "--stale-nonce=60", "--channel-lifetime", "900", "-f",
+                  "--prometheus", "--prometheus-port", "9700", "-m", "3", "--no-tcp", "-X",
+                  "203.0.113.5/127.0.0.2"});
+  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kRun) << r.message;
+  const auto& c = r.config;
+  ASSERT_EQ(c.listening_ips.size(), 2u);
+  EXPECT_EQ(c.listening_ips[1].to_string(), "::1");
+  EXPECT_EQ(c.relay_ips[0].to_string(), "127.0.0.2");
+  ASSERT_EQ(c.users.size(), 2u);
+  EXPECT_TRUE(c.users[1].md5_key);
+  EXPECT_EQ(c.realm, "ex.org");
+  EXPECT_EQ(c.min_port, 50000);
+  EXPECT_EQ(c.max_port, 50100);
+  EXPECT_EQ(c.policy.denied.size(), 1u);
+  EXPECT_EQ(c.policy.allowed.size(), 2u);  // the allowed range and external-ip's private side
+  EXPECT_TRUE(c.policy.allow_loopback);
+  EXPECT_EQ(c.user_quota, 3u);
+  EXPECT_EQ(c.total_quota, 9u);
+  EXPECT_EQ(c.server.max_bps, 125000u);
+  EXPECT_EQ(c.server.nonce_lifetime.s(), 60);
+  EXPECT_EQ(c.server.channel_lifetime.s(), 900);
+  EXPECT_TRUE(c.server.fingerprint);
+  EXPECT_TRUE(c.prometheus);
+  EXPECT_EQ(c.prometheus_port, 9700);
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_FALSE(c.tcp);
+  ASSERT_EQ(c.server.external_ips.size(), 1u);
+  EXPECT_EQ(c.server.external_ips[0].public_ip.to_string(), "203.0.113.5");
+}
+
+TEST(TurnOptions, InvalidValuesAreClearErrors) {
+  auto port = parse({"-n", "--no-auth", "--listening-port", "70000"});
+  EXPECT_EQ(port.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_NE(port.message.find("listening-port"), std::string::npos);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--listening-ip", "not-an-ip"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--denied-peer-ip", "10.0.0.0/99"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--min-port", "6000", "--max-port", "5000"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--cert", "x.pem"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--no-such-option"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "-u", "alice:pw"}).outcome, TurnCommandLine::Outcome::kError);
+}
+
+TEST(TurnOptions, ConfigFileWithCliOverrideUnknownAndRemovedKeys) {
+  const auto path = write_temp(
+      "listening-port=4000\n"
+      "realm=file.realm\n"
+      "user=carol:pw\n"
+      "no-loopback-peers\n"
+      "totally-unknown-key=1\n"
+      "use-auth-secret\n"
+      "static-auth-secret=s1\n"
+      "static-auth-secret=s2\n"
+      "no-tls\n");
+  auto r = parse({"-c", path, "--listening-port", "4001", "-u", "dave:pw"});
+  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kRun) << r.message;
+  EXPECT_EQ(r.config.listening_port, 4001);  // command line wins
+  EXPECT_EQ(r.config.realm, "file.realm");
+  EXPECT_EQ(r.config.users.size(), 2u);
+  EXPECT_EQ(r.config.secrets.size(), 2u);
+  EXPECT_EQ(r.config_file, path);
+  int unknown = 0, removed = 0;
+  for (const auto& w : r.warnings) {
+    unknown += w.find("unknown option 'totally-unknown-key'") != std::string::npos;
+    removed += w.find("no-loopback-peers: removed") != std::string::npos;
+  }
+  EXPECT_EQ(unknown, 1);
+  EXPECT_EQ(removed, 1);
+  std::remove(path.c_str());
+}
+
+TEST(TurnOptions, BadBooleanInFileIsAnError) {
+  const auto path = write_temp("no-auth\nfingerprint=perhaps\n");
+  auto r = parse({"-c", path});
+  EXPECT_EQ(r.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_NE(r.message.find(":2:"), std::string::npos);  // names the line
+  std::remove(path.c_str());
+  EXPECT_EQ(parse({"-c", "/nonexistent/turnserver.conf"}).outcome, TurnCommandLine::Outcome::kError);
+}
+
+TEST(TurnOptions, HelpDocumentsEveryOption) {
+  auto r = parse({"--help"});
+  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kHelp);
+  for (const char* name : {"--listening-ip", "--static-auth-secret", "--allowed-peer-ip", "--user-quota",
+                           "--prometheus", "--max-bps", "--stale-nonce", "--cert", "--pkey", "--no-auth"})
+    EXPECT_NE(r.message.find(name), std::string::npos) << name;
+}
+
+}  // namespace
+}  // namespace peerkit::turn
