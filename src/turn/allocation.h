@@ -21,6 +21,7 @@ namespace peerkit::turn {
 struct Permission {
   IpAddress peer;  // §9: permissions are per IP address, ports ignored
   Timestamp expires;
+  std::uint32_t policy_epoch = 0;  // the relay policy version this peer was checked against
 };
 
 struct ChannelBinding {

@@ -130,8 +130,12 @@ void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue
     return send_error(req, error::kInsufficientCapacity, out);
   }
   for (const auto& p : peers) {
-    if (auto* existing = a.find_permission(p)) existing->expires = now + options_.permission_lifetime;
-    else a.permissions.push_back({p, now + options_.permission_lifetime});
+    if (auto* existing = a.find_permission(p)) {
+      existing->expires = now + options_.permission_lifetime;
+      existing->policy_epoch = policy_epoch_;
+    } else {
+      a.permissions.push_back({p, now + options_.permission_lifetime, policy_epoch_});
+    }
   }
   auto buf = out.reserve(128);
   MessageBuilder b(buf, Method::kCreatePermission, MessageClass::kSuccess, req.msg.transaction_id());
@@ -174,8 +178,12 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   if (by_number) by_number->expires = now + options_.channel_lifetime;
   else a.channels.push_back({*number, *peer, now + options_.channel_lifetime});
   // §11.2: binding a channel installs or refreshes the permission for the peer's IP.
-  if (perm) perm->expires = now + options_.permission_lifetime;
-  else a.permissions.push_back({peer->ip(), now + options_.permission_lifetime});
+  if (perm) {
+    perm->expires = now + options_.permission_lifetime;
+    perm->policy_epoch = policy_epoch_;
+  } else {
+    a.permissions.push_back({peer->ip(), now + options_.permission_lifetime, policy_epoch_});
+  }
 
   auto buf = out.reserve(128);
   MessageBuilder b(buf, Method::kChannelBind, MessageClass::kSuccess, req.msg.transaction_id());
@@ -230,14 +238,19 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
                            ByteSpan payload, TransmitQueue& out) {
   Permission* p = a.find_permission(peer.ip());
   if (!p || p->expires <= now) {
-    ++counters_.no_permission_drops;
+    // A Send indication may name any address: a denied one counts as denied, not as unpermitted.
+    if (!policy_allows(peer.ip(), nullptr)) ++counters_.denied_peers;
+    else ++counters_.no_permission_drops;
     return;
   }
-  // Checked again at relay time: Send indications carry any address, and the policy may have
-  // been replaced since the permission was made (set_policy prunes, this is the backstop).
-  if (!policy_allows(peer.ip(), nullptr)) {
-    ++counters_.denied_peers;
-    return;
+  // Checked again at relay time whenever the policy changed since the permission was checked
+  // (set_policy prunes at once; this is the backstop), at no cost otherwise.
+  if (p->policy_epoch != policy_epoch_) {
+    if (!policy_allows(peer.ip(), nullptr)) {
+      ++counters_.denied_peers;
+      return;
+    }
+    p->policy_epoch = policy_epoch_;
   }
   const RelayEndpoint* relay = a.relay_for(peer.family());
   if (!relay) return;

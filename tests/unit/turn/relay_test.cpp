@@ -150,3 +150,17 @@ TEST_F(RelayTest, ChannelDataFromAnotherFiveTupleGoesNowhere) {
 
 }  // namespace
 }  // namespace peerkit::turn::testing
+
+namespace peerkit::turn::testing {
+namespace {
+
+TEST_F(RelayTest, Ipv4MappedPeerIsStoredAsIpv4SoAnswersMatch) {
+  ASSERT_EQ(permit(udp(), addr("[::ffff:8.8.4.4]:5000")).error_code(), 0);
+  auto out = send_indication(udp(), addr("[::ffff:8.8.4.4]:5000"), "x");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transmit.to.to_string(), "8.8.4.4:5000");  // out of the IPv4 relay
+  EXPECT_EQ(from_peer(relay, addr("8.8.4.4:5000"), "answer").size(), 1u);
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing

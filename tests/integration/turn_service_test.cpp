@@ -1,0 +1,169 @@
+// `peerkit turn` as a running service on loopback: real sockets, real worker threads. The
+// security acceptance items of the TURN issue, checked end to end: dangerous peers get 403 (and
+// nothing reaches them), opening one range opens only that range, a second user cannot touch
+// another's allocation, TCP allocations die with their connection.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "turn/service/turn_service.h"
+#include "turn_client.h"
+
+namespace peerkit::testing {
+namespace {
+
+const char* kDangerous[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1", "::127.0.0.1",
+                            "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1", "169.254.169.254",
+                            "224.0.0.1"};
+
+std::uint16_t free_udp_port() {
+  const int fd = bound_udp();
+  const auto port = local_of(fd).port();
+  ::close(fd);
+  return port;
+}
+
+// Polls the metrics until `name` reaches `at_least`; the condition replaces any sleep.
+bool wait_metric(const turn::TurnService& s, const std::string& name, std::uint64_t at_least) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string text = s.metrics_text();
+    const auto at = text.find("\n" + name + " ");
+    if (at != std::string::npos && std::stoull(text.substr(at + name.size() + 2)) >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+class TurnServiceTest : public ::testing::Test {
+ protected:
+  void start(bool allow_loopback = false, std::vector<std::string> allowed = {}) {
+    turn::TurnServiceConfig c;
+    c.listening_ips = {*IpAddress::parse("127.0.0.1")};
+    c.relay_ips = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("::1")};
+    c.listening_port = free_udp_port();
+    c.min_port = 45000;
+    c.max_port = 45999;
+    c.workers = 2;
+    c.realm = "it.test";
+    c.users = {*turn::parse_static_user("alice:alice-pw"), *turn::parse_static_user("bob:bob-pw")};
+    c.policy.allow_loopback = allow_loopback;
+    for (const auto& r : allowed) c.policy.allowed.push_back(*turn::parse_ip_range(r));
+    c.log.level = "off";
+    turn::finalize_config(c);
+    service = std::make_unique<turn::TurnService>(c);
+    ASSERT_EQ(service->start(), "");
+    server = SocketAddress(*IpAddress::parse("127.0.0.1"), c.listening_port);
+  }
+  void TearDown() override {
+    if (service) service->stop();
+  }
+  std::unique_ptr<turn::TurnService> service;
+  SocketAddress server;
+};
+
+TEST_F(TurnServiceTest, DangerousPeersGet403AndNothingReachesThem) {
+  start();
+  const int target = bound_udp();  // a loopback service the relay must not reach
+  const SocketAddress target_addr = local_of(target);
+  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  ASSERT_EQ(alice.allocate(/*dual=*/true), 0);
+  std::uint16_t channel = 0x4000;
+  for (const char* text : kDangerous) {
+    const SocketAddress peer(*IpAddress::parse(text), target_addr.port());
+    EXPECT_EQ(alice.permit(peer), 403) << text;
+    EXPECT_EQ(alice.bind(channel++, peer), 403) << text;
+    alice.send_indication(peer, "must not arrive");
+  }
+  // The Send indications were processed (9 more denials counted), and none reached the target.
+  ASSERT_TRUE(wait_metric(*service, "peerkit_turn_denied_peers_total", 27));
+  EXPECT_FALSE(receive(target, 0));
+  ::close(target);
+}
+
+TEST_F(TurnServiceTest, AllowLoopbackOpensOnlyLoopbackAndDataFlows) {
+  start(/*allow_loopback=*/true);
+  const int target = bound_udp();
+  const SocketAddress target_addr = local_of(target);
+  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  ASSERT_EQ(alice.allocate(/*dual=*/true), 0);
+  ASSERT_EQ(alice.permit(target_addr), 0);
+  alice.send_indication(target_addr, "hello peer");
+  auto got = receive(target, 2000);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(as_string_view(*got), "hello peer");
+  for (const char* text : {"10.0.0.1", "169.254.169.254", "0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "224.0.0.1"})
+    EXPECT_EQ(alice.permit(SocketAddress(*IpAddress::parse(text), 9)), 403) << text;
+  ::close(target);
+}
+
+TEST_F(TurnServiceTest, AllowedPeerIpOpensOnlyThatRange) {
+  start(false, {"127.0.0.0/8"});
+  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  ASSERT_EQ(alice.allocate(), 0);
+  EXPECT_EQ(alice.permit(*SocketAddress::parse("127.0.0.9:9")), 0);
+  EXPECT_EQ(alice.permit(*SocketAddress::parse("10.0.0.1:9")), 403);
+  EXPECT_EQ(alice.permit(*SocketAddress::parse("192.168.0.1:9")), 403);
+}
+
+TEST_F(TurnServiceTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
+  start();
+  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  ASSERT_EQ(alice.allocate(), 0);
+  // bob on alice's own 5-tuple (same socket): 441 Wrong Credentials for everything.
+  alice.set_credentials("bob", "bob-pw");
+  EXPECT_EQ(alice.refresh(600), 441);
+  EXPECT_EQ(alice.refresh(0), 441);
+  EXPECT_EQ(alice.permit(*SocketAddress::parse("8.8.8.8:1")), 441);
+  EXPECT_EQ(alice.bind(0x4000, *SocketAddress::parse("8.8.8.8:1")), 441);
+  // bob from his own socket has no allocation to touch.
+  TurnClient bob(server, "bob", "bob-pw", "it.test");
+  EXPECT_EQ(bob.refresh(600), 437);
+  // alice's allocation is untouched.
+  alice.set_credentials("alice", "alice-pw");
+  EXPECT_EQ(alice.refresh(600), 0);
+}
+
+TEST_F(TurnServiceTest, ChannelDataRelaysBothWaysOverUdpAndTcp) {
+  start(/*allow_loopback=*/true);
+  for (bool tcp : {false, true}) {
+    const int peer = bound_udp();
+    const SocketAddress peer_addr = local_of(peer);
+    TurnClient c(server, "alice", "alice-pw", "it.test", tcp);
+    ASSERT_EQ(c.allocate(), 0) << tcp;
+    ASSERT_EQ(c.bind(0x4001, peer_addr), 0);
+    std::byte frame[4 + 5 + 3] = {std::byte{0x40}, std::byte{0x01}, std::byte{0}, std::byte{5},
+                                  std::byte{'h'}, std::byte{'e'}, std::byte{'l'}, std::byte{'l'},
+                                  std::byte{'o'}};
+    c.send(ByteSpan(frame, tcp ? 12 : 9));
+    SocketAddress relay;
+    auto got = receive(peer, 2000, &relay);
+    ASSERT_TRUE(got) << tcp;
+    EXPECT_EQ(as_string_view(*got), "hello");
+    sockaddr_storage ss;
+    const socklen_t len = net::to_sockaddr(relay, ss);
+    ::sendto(peer, "world!", 6, 0, reinterpret_cast<sockaddr*>(&ss), len);
+    auto back = c.receive_message(2000);
+    ASSERT_TRUE(back) << tcp;
+    ASSERT_GE(back->size(), 10u);
+    EXPECT_EQ(std::to_integer<int>((*back)[0]), 0x40);
+    EXPECT_EQ(std::to_integer<int>((*back)[1]), 0x01);
+    EXPECT_EQ(as_string_view(ByteSpan(*back).subspan(4, 6)), "world!");
+    ::close(peer);
+  }
+}
+
+TEST_F(TurnServiceTest, TcpAllocationEndsWithItsConnection) {
+  start();
+  {
+    TurnClient c(server, "alice", "alice-pw", "it.test", /*tcp=*/true);
+    ASSERT_EQ(c.allocate(), 0);
+    ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations", 1));
+  }
+  ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations_deleted_total", 1));
+  EXPECT_NE(service->metrics_text().find("\npeerkit_turn_allocations 0\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace peerkit::testing

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Interoperability: coturn's own clients (Debian package coturn 4.6.1) against `peerkit turn`,
+# inside a fresh network namespace. Client-to-client (-y) and through turnutils_peer (-e), over
+# UDP and TCP (-t), with a static user and with a REST secret (-W), all with 0 % loss; the STUN
+# client gets its reflexive address; wrong credentials are refused; metrics count the traffic.
+set -u
+source "$(dirname "$0")/lib.sh"
+in_fresh_netns "$@"
+PEERKIT=${PEERKIT:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin/peerkit}
+WORK=$(mktemp -d)
+
+start peerkit "$PEERKIT" turn -n --listening-ip 127.0.0.1 --realm interop.test \
+  --user alice:alice-secret --use-auth-secret --static-auth-secret rest-secret \
+  --allow-loopback-peers --rfc5766-channel-numbers --relay-threads 2 \
+  --prometheus --prometheus-port 9641 --log-file "$WORK/server.log"
+wait_for_port udp 3478 || exit 1
+wait_for_port tcp 9641 || exit 1
+start peer turnutils_peer -L 127.0.0.1 -p 3480
+wait_for_port udp 3480 || exit 1
+
+N=200
+uclient() {  # uclient NAME ARGS...: runs turnutils_uclient, keeps its output in NAME.out
+  local name=$1; shift
+  timeout 120 turnutils_uclient -m 4 -l 170 -n $N "$@" 127.0.0.1 >"$WORK/$name.out" 2>&1
+}
+clean_run() {  # the final totals show every message sent and received, and 0 % loss
+  local out=$WORK/$1.out totals
+  totals=$(grep -E 'start_mclient: tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+$' "$out" | tail -1)
+  local sent=${totals#*tot_send_msgs=}; sent=${sent%%,*}
+  local recv=${totals##*tot_recv_msgs=}
+  grep -q 'Total lost packets 0 (0.000000%)' "$out" && [ -n "$totals" ] && [ "$sent" -gt 0 ] &&
+    [ "$sent" = "$recv" ] || { echo "    $(tail -3 "$out" | tr '\n' ' ')"; return 1; }
+}
+
+uclient udp-static-y -u alice -w alice-secret -y
+check "UDP, static user, client to client (-y): all messages, 0 % loss" clean_run udp-static-y
+uclient tcp-static-y -t -u alice -w alice-secret -y
+check "TCP (-t), static user, client to client: all messages, 0 % loss" clean_run tcp-static-y
+uclient udp-rest-y -u carol -W rest-secret -y
+check "UDP, REST secret (-W), client to client: all messages, 0 % loss" clean_run udp-rest-y
+uclient tcp-rest-y -t -u carol -W rest-secret -y
+check "TCP, REST secret, client to client: all messages, 0 % loss" clean_run tcp-rest-y
+uclient udp-static-peer -u alice -w alice-secret -e 127.0.0.1
+check "UDP, static user, through turnutils_peer (-e): all messages, 0 % loss" clean_run udp-static-peer
+uclient tcp-rest-peer -t -u carol -W rest-secret -e 127.0.0.1
+check "TCP, REST secret, through turnutils_peer: all messages, 0 % loss" clean_run tcp-rest-peer
+
+timeout 20 turnutils_uclient -m 1 -n 5 -u alice -w wrong-secret -y 127.0.0.1 >"$WORK/wrong.out" 2>&1
+check "a wrong password cannot allocate" grep -q 'Cannot complete Allocation' "$WORK/wrong.out"
+timeout 20 turnutils_uclient -m 1 -n 5 -u carol -W not-the-secret -y 127.0.0.1 >"$WORK/wrong-rest.out" 2>&1
+check "a wrong REST secret cannot allocate" grep -q 'Cannot complete Allocation' "$WORK/wrong-rest.out"
+
+timeout 10 turnutils_stunclient 127.0.0.1 >"$WORK/stun.out" 2>&1
+check "turnutils_stunclient gets its reflexive address" grep -q 'UDP reflexive addr: 127.0.0.1:[0-9]' "$WORK/stun.out"
+
+# Metrics are published every 250 ms; poll until the counters show the traffic.
+relayed() {
+  curl -s http://127.0.0.1:9641/metrics >"$WORK/metrics.txt" || return 1
+  awk '/^peerkit_turn_relayed_packets_total\{direction="to_client"\}/ {n=$2} END {exit !(n >= 6 * 4 * '$N')}' "$WORK/metrics.txt"
+}
+wait_metrics() { for _ in $(seq 40); do relayed && return 0; sleep 0.25; done; return 1; }
+check "Prometheus metrics count the relayed packets" wait_metrics
+check "metrics count the failed authentications" grep -qE '^peerkit_turn_auth_failures_total [1-9]' "$WORK/metrics.txt"
+check "server log has no errors" bash -c "! grep -E ' (error|critical) ' '$WORK/server.log'"
+
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; rc=$?
+check "peerkit stops cleanly on SIGTERM (exit 0)" test "$rc" = 0
+PIDS=("${PIDS[@]:1}")
+finish
