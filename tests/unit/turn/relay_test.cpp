@@ -155,6 +155,14 @@ namespace peerkit::turn::testing {
 namespace {
 
 TEST_F(RelayTest, Ipv4MappedPeerIsStoredAsIpv4SoAnswersMatch) {
+  // ::ffff:0:0/96 is denied by default; explicitly opening the IPv4 range opens its mapped form.
+  EXPECT_EQ(permit(udp(), addr("[::ffff:8.8.4.4]:5000")).error_code(), 403);
+  PolicyOptions open;
+  open.allowed.push_back(*parse_ip_range("8.8.4.0/24"));
+  rebuild(open);
+  nonce.clear();
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  relay = server->find_allocation(udp())->relay_v4->handle;
   ASSERT_EQ(permit(udp(), addr("[::ffff:8.8.4.4]:5000")).error_code(), 0);
   auto out = send_indication(udp(), addr("[::ffff:8.8.4.4]:5000"), "x");
   ASSERT_EQ(out.size(), 1u);
