@@ -9,6 +9,7 @@ namespace peerkit {
 
 template <class E>
 struct Unexpected {
+  explicit Unexpected(E e) : error(std::move(e)) {}  // a constructor, for clang 14 (no P0960)
   E error;
 };
 template <class E>

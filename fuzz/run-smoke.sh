@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every fuzzer for FUZZ_SECONDS (default 20 s each; `make fuzz-long SECONDS=600` for more).
+# A crash or sanitizer report fails the run and leaves the reproducer in build/fuzz/artifacts/.
+set -u
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${FUZZ_SECONDS:-20}
+BIN=build/fuzz/bin
+ART=build/fuzz/artifacts
+mkdir -p "$ART"
+passed=0; failed=0
+for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server; do
+  corpus=build/fuzz/corpus/$f
+  mkdir -p "$corpus"
+  if "$BIN/$f" -max_total_time="$SECONDS_EACH" -dict=fuzz/stun.dict -print_final_stats=1 \
+       -artifact_prefix="$ART/$f-" "$corpus" >"build/fuzz/$f.log" 2>&1; then
+    runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "build/fuzz/$f.log" | grep -oE '[0-9]+$')
+    echo "fuzz $f: ok, ${runs:-?} inputs in ${SECONDS_EACH}s, no findings"
+    passed=$((passed + 1))
+  else
+    echo "fuzz $f: FAILED (see build/fuzz/$f.log)"; tail -30 "build/fuzz/$f.log"
+    failed=$((failed + 1))
+  fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
