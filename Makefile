@@ -1,6 +1,8 @@
 # The two commands (README.md): `make run` and `make test`. Both install what is missing first.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
+# Cache hits across clones (CI builds a fresh clone each time).
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all setup build run test unit fuzz-build fuzz-smoke fuzz-long asan clean bench
 

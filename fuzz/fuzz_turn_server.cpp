@@ -119,6 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       out.clear();
     };
+    // Like the driver's receive buffers, this outlives the queue that may point into it.
+    std::vector<std::byte> peer_buf;
     for (int steps = 0; steps < 256 && !s.empty(); ++steps) {
       const std::uint8_t op = s.byte();
       const ClientRoute& route = routes[s.byte() % 3];
@@ -151,8 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           break;
         }
         case 2: {  // peer datagram on some relay
-          std::vector<std::byte> buf(4 + s.byte());
-          MutableByteSpan payload(buf.data() + 4, buf.size() - 4);
+          peer_buf.assign(4 + s.byte(), std::byte{0});
+          MutableByteSpan payload(peer_buf.data() + 4, peer_buf.size() - 4);
           const auto peer = *SocketAddress::parse(kPeers[s.byte() % 8]);
           server.handle_peer_packet(now, 1 + s.byte() % 8, peer, payload, 4, out);
           break;

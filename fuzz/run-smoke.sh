@@ -11,6 +11,13 @@ passed=0; failed=0
 for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server; do
   corpus=build/fuzz/corpus/$f
   mkdir -p "$corpus"
+  # Inputs that once failed are replayed first (fuzz/regressions/<target without fuzz_>-*).
+  for r in fuzz/regressions/${f#fuzz_}-*; do
+    [ -e "$r" ] || continue
+    if ! "$BIN/$f" "$r" >"build/fuzz/$f.regression.log" 2>&1; then
+      echo "fuzz $f: regression $r fails again"; failed=$((failed + 1)); continue 2
+    fi
+  done
   if "$BIN/$f" -max_total_time="$SECONDS_EACH" -dict=fuzz/stun.dict -print_final_stats=1 \
        -artifact_prefix="$ART/$f-" "$corpus" >"build/fuzz/$f.log" 2>&1; then
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "build/fuzz/$f.log" | grep -oE '[0-9]+$')
