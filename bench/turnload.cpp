@@ -71,11 +71,22 @@ long server_rss_kib(int pid) {
   return 0;
 }
 
+// Client sockets take ports from a sequence (20000-59999) rather than the kernel's ephemeral
+// choice, so a closed socket's 5-tuple is not reused soon after (coturn answers 437 to that).
 int udp_socket(const Options& o) {
+  // Each run starts elsewhere in the sequence, so it does not reuse the previous run's 5-tuples.
+  static int next_port = 20000 + static_cast<int>(getpid() * 7919 % 40000);
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+  for (int tries = 0; tries < 40000; ++tries) {
+    const int port = next_port;
+    next_port = next_port >= 59999 ? 20000 : next_port + 1;
+    sockaddr_storage local;
+    const socklen_t llen = net::to_sockaddr(SocketAddress(o.server.ip(), static_cast<std::uint16_t>(port)), local);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), llen) == 0) break;
+  }
   sockaddr_storage ss;
   const socklen_t len = net::to_sockaddr(o.server, ss);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
@@ -268,6 +279,8 @@ int run_relay(const Options& o) {
   const auto tail = Clock::now();  // what was in flight at the end still counts as delivered
   while (seconds_since(tail) < 0.3) received += drain(epfd, is_channel_data);
   report(o, "delivered", static_cast<double>(blaster.sent), static_cast<double>(received), window, cpu);
+  for (auto* side : {&a, &b})
+    for (auto& x : *side) x.call(stun::Method::kRefresh, [](auto& m) { m.add_u32(attr::kLifetime, 0); });
   return 0;
 }
 
@@ -298,8 +311,8 @@ int run_stun(const Options& o) {
   return 0;
 }
 
-// Allocate (401 round trip, then authenticated) + Refresh(0), over and over, on many sockets
-// at once: each socket runs its own little state machine.
+// Allocate (401 round trip, then authenticated) + Refresh(0), over and over, from many
+// sockets at once: each runs its own little state machine, with a new socket per cycle.
 int run_alloc(const Options& o) {
   CryptoRandom random;
   struct Machine {
@@ -325,6 +338,7 @@ int run_alloc(const Options& o) {
   }
   const int epfd = make_epoll(fds);
   std::uint64_t cycles = 0, errors = 0, timeouts = 0;
+  std::map<int, std::uint64_t> error_codes;
   const double cpu0 = server_cpu_seconds(o.server_pid);
   const auto start = Clock::now();
   for (auto& m : ms) send_state(m);
@@ -343,8 +357,20 @@ int run_alloc(const Options& o) {
       } else if (m.state == 2 && code == 0) {
         ++cycles;
         m.state = 0;
+        // A new 5-tuple for the next cycle: coturn refuses (437) a new Allocate on a 5-tuple
+        // whose allocation was just deleted, so reusing it would measure that hold-down.
+        epoll_ctl(epfd, EPOLL_CTL_DEL, m.s.fd, nullptr);
+        by_fd.erase(m.s.fd);
+        ::close(m.s.fd);
+        m.s.fd = udp_socket(o);
+        m.s.nonce.clear();
+        by_fd[m.s.fd] = &m;
+        epoll_event ev{EPOLLIN, {}};
+        ev.data.fd = m.s.fd;
+        epoll_ctl(epfd, EPOLL_CTL_ADD, m.s.fd, &ev);
       } else {
         ++errors;
+        ++error_codes[code];
         if (code == 437 && m.state == 1) m.state = 2;  // a stale allocation: delete it first
         else m.state = 0;
       }
@@ -361,7 +387,10 @@ int run_alloc(const Options& o) {
   }
   const double window = seconds_since(start);
   const double cpu = server_cpu_seconds(o.server_pid) - cpu0;
-  std::printf("mode=alloc sockets=%d cycles=%llu errors=%llu timeouts=%llu window_s=%.2f server_cpu_s=%.3f "
+  std::string codes;
+  for (const auto& [c, n] : error_codes) codes += std::to_string(c) + ":" + std::to_string(n) + ",";
+  std::printf("mode=alloc error_codes=%s ", codes.empty() ? "none" : codes.c_str());
+  std::printf("sockets=%d cycles=%llu errors=%llu timeouts=%llu window_s=%.2f server_cpu_s=%.3f "
               "allocations_per_s=%.0f allocations_per_cpu_s=%.0f\n",
               o.sockets, static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(errors),
               static_cast<unsigned long long>(timeouts), window, cpu, static_cast<double>(cycles) / window,

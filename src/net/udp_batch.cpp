@@ -20,19 +20,22 @@ UdpBatchReceiver::UdpBatchReceiver() : storage_(kBatch * kSlot) {
   }
 }
 
-int UdpBatchReceiver::receive(int fd) {
-  for (std::size_t i = 0; i < kBatch; ++i) {
+int UdpBatchReceiver::receive(int fd, int& first) {
+  first = used_;
+  const auto start = static_cast<std::size_t>(used_);
+  if (start >= kBatch) return 0;
+  for (std::size_t i = start; i < kBatch; ++i) {
     msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     msgs_[i].msg_hdr.msg_flags = 0;
   }
-  const int n = ::recvmmsg(fd, msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+  const int n = ::recvmmsg(fd, msgs_.data() + start, static_cast<unsigned>(kBatch - start), MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
-  for (int i = 0; i < n; ++i) {
-    auto a = from_sockaddr(reinterpret_cast<const sockaddr*>(&names_[static_cast<std::size_t>(i)]),
-                           msgs_[static_cast<std::size_t>(i)].msg_hdr.msg_namelen);
-    from_[static_cast<std::size_t>(i)] = a.value_or(SocketAddress{});
-    if (truncated(i)) ++truncated_total_;
+  for (std::size_t i = start; i < start + static_cast<std::size_t>(n); ++i) {
+    auto a = from_sockaddr(reinterpret_cast<const sockaddr*>(&names_[i]), msgs_[i].msg_hdr.msg_namelen);
+    from_[i] = a.value_or(SocketAddress{});
+    if (truncated(static_cast<int>(i))) ++truncated_total_;
   }
+  used_ += n;
   return n;
 }
 

@@ -22,8 +22,13 @@ class UdpBatchReceiver {
   static constexpr std::size_t kMaxDatagram = 8192;  // larger datagrams are dropped (counted)
 
   UdpBatchReceiver();
-  // Non-blocking; returns the number of datagrams (0 when none are waiting).
-  int receive(int fd);
+  // Non-blocking; receives into the free slots after those in use and returns the index of
+  // the first slot it filled through `first`, and how many (0 when none are waiting). Slots
+  // keep their datagrams until reset(), so a caller can gather datagrams from several sockets
+  // and send all the answers in one batch.
+  int receive(int fd, int& first);
+  int free_slots() const { return static_cast<int>(kBatch) - used_; }
+  void reset() { used_ = 0; }
   MutableByteSpan data(int i);
   const SocketAddress& from(int i) const { return from_[static_cast<std::size_t>(i)]; }
   bool truncated(int i) const;
@@ -36,6 +41,7 @@ class UdpBatchReceiver {
   std::array<sockaddr_storage, kBatch> names_{};
   std::array<SocketAddress, kBatch> from_{};
   std::uint64_t truncated_total_ = 0;
+  int used_ = 0;
 };
 
 class UdpBatchSender {

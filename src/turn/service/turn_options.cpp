@@ -377,8 +377,7 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
       "denied, no SOFTWARE attribute or reason phrases, unauthenticated answers rate limited.",
       args.empty() ? "peerkit turn" : args[0]};
   app.get_formatter()->column_width(44);
-  std::map<std::string, std::vector<std::string>> values;
-  std::map<std::string, std::int64_t> flags;
+  std::map<std::string, std::vector<std::string>> values;  // per option, every occurrence
   std::string config_path;
   bool no_config = false;
   app.add_option("-c", config_path, "configuration file in turnserver.conf format");
@@ -389,13 +388,10 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
     std::string help = s.help;
     if (s.support == Support::kRemoved) help = "[removed] " + help;
     if (s.support == Support::kIgnored) help = "[not used] " + help;
-    if (s.kind == Kind::kValue) {
-      app.add_option(names, values[s.name], help)
-          ->expected(1)
-          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    } else {
-      app.add_flag(names, flags[s.name], help);
-    }
+    // Flags take an optional value like coturn's file does: --fingerprint, --fingerprint=off.
+    app.add_option(names, values[s.name], help)
+        ->expected(s.kind == Kind::kValue ? 1 : 0, 1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -475,12 +471,8 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
   auto apply_cli = [&](bool users) {
     for (const auto& s : specs()) {
       if ((std::string_view(s.name) == "user") != users) continue;
-      if (s.kind == Kind::kValue) {
-        for (const auto& v : values[s.name])
-          if (!apply(s, v, "")) return false;
-      } else if (flags[s.name] > 0) {
-        if (!apply(s, "", "")) return false;
-      }
+      for (const auto& v : values[s.name])
+        if (!apply(s, v, "")) return false;
     }
     return true;
   };

@@ -110,18 +110,27 @@ void Worker::on_listener_readable(std::size_t index) {
   Listener& l = listeners_[index];
   const int fd = l.socket->native_handle();
   for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
-    const int n = receiver_.receive(fd);
+    // Transmits may point into the receive slots: send them before the slots run out.
+    if (receiver_.free_slots() < static_cast<int>(net::UdpBatchReceiver::kBatch) / 2) flush();
+    int first = 0;
+    const int n = receiver_.receive(fd, first);
     if (n == 0) break;
     const Timestamp t = now();
-    for (int i = 0; i < n; ++i) {
+    for (int i = first; i < first + n; ++i) {
       if (receiver_.truncated(i)) continue;
       const ClientRoute route{Transport::kUdp, 0, l.local, receiver_.from(i)};
       server_->handle_client_packet(t, route, receiver_.data(i), queue_);
     }
-    flush();  // before the receive buffers are reused: transmits may point into them
-    if (n < static_cast<int>(net::UdpBatchReceiver::kBatch)) break;
+    if (receiver_.free_slots() > 0) break;  // the socket is drained
   }
+  flush_soon();
   arm_listener(index);
+}
+
+void Worker::flush_soon() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] { flush(); });
 }
 
 // ---- relay sockets (RelayAllocator) ---------------------------------------------------------
@@ -207,20 +216,24 @@ void Worker::arm_relay(RelayHandle handle) {
 }
 
 void Worker::on_relay_readable(RelayHandle handle) {
+  // Relay sockets usually hold one or two datagrams; the answers to their clients are gathered
+  // over every socket ready in this loop round and go out in one sendmmsg (flush_soon).
   for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
     auto it = relays_.find(handle);  // the allocation may go away while we process
     if (it == relays_.end()) return;
-    const int n = receiver_.receive(it->second.socket->native_handle());
+    if (receiver_.free_slots() < static_cast<int>(net::UdpBatchReceiver::kBatch) / 2) flush();
+    int first = 0;
+    const int n = receiver_.receive(it->second.socket->native_handle(), first);
     if (n == 0) break;
     const Timestamp t = now();
-    for (int i = 0; i < n; ++i) {
+    for (int i = first; i < first + n; ++i) {
       if (receiver_.truncated(i)) continue;
       server_->handle_peer_packet(t, handle, receiver_.from(i), receiver_.data(i),
                                   net::UdpBatchReceiver::kHeadroom, queue_);
     }
-    flush();
-    if (n < static_cast<int>(net::UdpBatchReceiver::kBatch)) break;
+    if (receiver_.free_slots() > 0) break;
   }
+  flush_soon();
   arm_relay(handle);
 }
 
@@ -271,6 +284,7 @@ void Worker::on_stream_closed(std::uint64_t id) {
 // ---- output, timers, logs ------------------------------------------------------------------
 
 void Worker::flush() {
+  flush_posted_ = false;
   for (const auto& t : queue_.items()) {
     const ByteSpan payload = queue_.payload(t);
     if (t.via == Transmit::Via::kRelay) {
@@ -292,6 +306,7 @@ void Worker::flush() {
   }
   sender_.flush();
   queue_.clear();
+  receiver_.reset();  // nothing points into the receive slots any more
 }
 
 void Worker::arm_timer() {

@@ -88,6 +88,7 @@ class Worker : private RelayAllocator {
   void arm_timer();
   void on_tick();
   void flush();
+  void flush_soon();  // once per event-loop round, after every ready handler has run
   void log_events();
   Timestamp now() const { return clock_.now(); }
 
@@ -115,6 +116,7 @@ class Worker : private RelayAllocator {
   std::size_t relay_rr_ = 0;  // round robin over relay IPs
   WorkerMetrics metrics_;
   std::uint64_t stream_drops_ = 0;
+  bool flush_posted_ = false;
   std::int64_t log_window_s_ = 0;
   int log_lines_ = 0;
   int log_suppressed_ = 0;

@@ -95,6 +95,18 @@ TEST(TurnOptions, CoturnLongAndShortNames) {
   EXPECT_EQ(c.server.external_ips[0].public_ip.to_string(), "203.0.113.5");
 }
 
+TEST(TurnOptions, FlagsTakeAnOptionalBooleanValue) {
+  auto on = parse({"-n", "--no-auth", "--fingerprint", "--unauthorized-ratelimit=off"});
+  ASSERT_EQ(on.outcome, TurnCommandLine::Outcome::kRun) << on.message;
+  EXPECT_TRUE(on.config.server.fingerprint);
+  EXPECT_EQ(on.config.server.unauthorized_rate, 0u);
+  auto off = parse({"-n", "--no-auth", "--fingerprint=no", "--no-tcp=false"});
+  ASSERT_EQ(off.outcome, TurnCommandLine::Outcome::kRun) << off.message;
+  EXPECT_FALSE(off.config.server.fingerprint);
+  EXPECT_TRUE(off.config.tcp);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--fingerprint=perhaps"}).outcome, TurnCommandLine::Outcome::kError);
+}
+
 TEST(TurnOptions, InvalidValuesAreClearErrors) {
   auto port = parse({"-n", "--no-auth", "--listening-port", "70000"});
   EXPECT_EQ(port.outcome, TurnCommandLine::Outcome::kError);
