@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 # Cache hits across clones (CI builds a fresh clone each time).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all setup build run test unit fuzz-build fuzz-smoke fuzz-long asan clean bench
+.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench
 
 all: build
 
@@ -20,9 +20,11 @@ run: build
 	@exec ./build/bin/peerkit run
 
 # Every test: unit, integration on loopback, interoperability with coturn's clients inside a
-# network namespace, and a short smoke run of every fuzzer.
-test: build fuzz-build
+# network namespace; the unit and integration tests again under AddressSanitizer/UBSan; and a
+# short smoke run of every fuzzer.
+test: build fuzz-build asan-build
 	@cd build/release && ctest --output-on-failure -j 2
+	@cd build/asan && ctest --output-on-failure -L "unit|integration"
 	@bash fuzz/run-smoke.sh
 
 fuzz-build: setup
@@ -33,10 +35,12 @@ fuzz-build: setup
 fuzz-long: fuzz-build
 	@FUZZ_SECONDS=$${SECONDS:-600} bash fuzz/run-smoke.sh
 
-asan: setup
+asan-build: setup
 	@cmake --preset asan > build-asan-configure.log 2>&1 || { cat build-asan-configure.log; exit 1; }
 	@cmake --build --preset asan -j $(JOBS)
-	@cd build/asan && ctest --output-on-failure -L unit
+
+asan: asan-build
+	@cd build/asan && ctest --output-on-failure -L "unit|integration"
 
 bench: build
 	@bash bench/turn-bench.sh

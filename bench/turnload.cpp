@@ -71,18 +71,19 @@ long server_rss_kib(int pid) {
   return 0;
 }
 
-// Client sockets take ports from a sequence (20000-59999) rather than the kernel's ephemeral
-// choice, so a closed socket's 5-tuple is not reused soon after (coturn answers 437 to that).
+// Client sockets take ports from a sequence (20000-48999, below the servers' relay range)
+// rather than the kernel's ephemeral choice, so a closed socket's 5-tuple is not reused soon
+// after (coturn answers 437 to that).
 int udp_socket(const Options& o) {
   // Each run starts elsewhere in the sequence, so it does not reuse the previous run's 5-tuples.
-  static int next_port = 20000 + static_cast<int>(getpid() * 7919 % 40000);
+  static int next_port = 20000 + static_cast<int>(getpid() * 7919 % 29000);
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
-  for (int tries = 0; tries < 40000; ++tries) {
+  for (int tries = 0; tries < 29000; ++tries) {
     const int port = next_port;
-    next_port = next_port >= 59999 ? 20000 : next_port + 1;
+    next_port = next_port >= 48999 ? 20000 : next_port + 1;
     sockaddr_storage local;
     const socklen_t llen = net::to_sockaddr(SocketAddress(o.server.ip(), static_cast<std::uint16_t>(port)), local);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&local), llen) == 0) break;

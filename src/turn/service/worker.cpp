@@ -16,7 +16,7 @@ using asio::ip::udp;
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr int kMaxRoundsPerWakeup = 16;  // batches per readiness event, for fairness
-constexpr int kRelayBindAttempts = 64;
+constexpr std::uint32_t kRelayBindAttempts = 64;
 constexpr int kLogLinesPerSecond = 100;  // per worker, so an attack cannot flood the log
 constexpr Duration kTlsHandshakeTimeout = Duration::seconds(10);
 
@@ -167,8 +167,14 @@ std::optional<RelayGrant> Worker::allocate(const RelayRequest& request) {
   if (candidates.empty()) return std::nullopt;
   const IpAddress ip = candidates[relay_rr_++ % candidates.size()];
   const std::uint32_t span = config_.max_port - config_.min_port + 1u;
-  for (int attempt = 0; attempt < kRelayBindAttempts; ++attempt) {
-    std::uint16_t port = static_cast<std::uint16_t>(config_.min_port + random_.uniform(span));
+  // Random ports first (unpredictable relay addresses); when the range is crowded, walk all of
+  // it from a random start rather than fail while free ports remain.
+  const std::uint32_t walk_start = random_.uniform(span);
+  for (std::uint32_t attempt = 0; attempt < kRelayBindAttempts + span; ++attempt) {
+    const std::uint32_t offset = attempt < kRelayBindAttempts
+                                     ? random_.uniform(span)
+                                     : (walk_start + attempt - kRelayBindAttempts) % span;
+    std::uint16_t port = static_cast<std::uint16_t>(config_.min_port + offset);
     if (request.even_port && (port % 2)) {
       if (port == config_.max_port) continue;
       ++port;
