@@ -96,6 +96,9 @@ int run_default(const std::vector<std::string>& args) {
   config.realm = "peerkit.local";
   config.users = {{"peerkit", password, std::nullopt}};
   config.policy.allow_loopback = true;
+  // coturn 4.6's turnutils_uclient (the command the banner suggests) picks RFC 5766 channel
+  // numbers above 0x4FFF.
+  config.server.rfc5766_channel_numbers = true;
   config.tls = false;
   const std::string banner =
       "\npeerkit is running: STUN/TURN on 127.0.0.1:3478 (UDP and TCP)\n"
