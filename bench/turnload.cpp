@@ -242,6 +242,24 @@ void report(const Options& o, const char* what, double sent, double received, do
               cpu > 0 ? received / cpu : 0, received / window);
 }
 
+// Sends at the offered rate for the window while counting accepted answers, then waits 0.3 s
+// for what was still in flight (it counts as delivered), and reports.
+template <class Accept>
+void run_paced(const Options& o, Blaster& blaster, int epfd, Accept accept, const char* what) {
+  std::uint64_t received = 0;
+  const double cpu0 = server_cpu_seconds(o.server_pid);
+  const auto start = Clock::now();
+  while (seconds_since(start) < o.seconds) {
+    blaster.send_due(start);
+    received += drain(epfd, accept);
+  }
+  const double window = seconds_since(start);
+  const double cpu = server_cpu_seconds(o.server_pid) - cpu0;
+  const auto tail = Clock::now();
+  while (seconds_since(tail) < 0.3) received += drain(epfd, accept);
+  report(o, what, static_cast<double>(blaster.sent), static_cast<double>(received), window, cpu);
+}
+
 int run_relay(const Options& o) {
   CryptoRandom random;
   std::vector<Session> a(o.pairs), b(o.pairs);
@@ -268,18 +286,7 @@ int run_relay(const Options& o) {
   blaster.payload[3] = std::byte(o.size & 0xff);
   const int epfd = make_epoll(fds);
   auto is_channel_data = [](int, ByteSpan d) { return d.size() >= 4 && std::to_integer<int>(d[0]) == 0x40; };
-  std::uint64_t received = 0;
-  const double cpu0 = server_cpu_seconds(o.server_pid);
-  const auto start = Clock::now();
-  while (seconds_since(start) < o.seconds) {
-    blaster.send_due(start);
-    received += drain(epfd, is_channel_data);
-  }
-  const double window = seconds_since(start);
-  const double cpu = server_cpu_seconds(o.server_pid) - cpu0;
-  const auto tail = Clock::now();  // what was in flight at the end still counts as delivered
-  while (seconds_since(tail) < 0.3) received += drain(epfd, is_channel_data);
-  report(o, "delivered", static_cast<double>(blaster.sent), static_cast<double>(received), window, cpu);
+  run_paced(o, blaster, epfd, is_channel_data, "delivered");
   for (auto* side : {&a, &b})
     for (auto& x : *side) x.call(stun::Method::kRefresh, [](auto& m) { m.add_u32(attr::kLifetime, 0); });
   return 0;
@@ -297,18 +304,7 @@ int run_stun(const Options& o) {
   Blaster blaster{fds, std::vector<std::byte>(req.begin(), req.end()), o.rate};
   const int epfd = make_epoll(fds);
   auto is_success = [](int, ByteSpan d) { return d.size() >= 20 && std::to_integer<int>(d[0]) == 0x01 && std::to_integer<int>(d[1]) == 0x01; };
-  std::uint64_t received = 0;
-  const double cpu0 = server_cpu_seconds(o.server_pid);
-  const auto start = Clock::now();
-  while (seconds_since(start) < o.seconds) {
-    blaster.send_due(start);
-    received += drain(epfd, is_success);
-  }
-  const double window = seconds_since(start);
-  const double cpu = server_cpu_seconds(o.server_pid) - cpu0;
-  const auto tail = Clock::now();
-  while (seconds_since(tail) < 0.3) received += drain(epfd, is_success);
-  report(o, "responses", static_cast<double>(blaster.sent), static_cast<double>(received), window, cpu);
+  run_paced(o, blaster, epfd, is_success, "responses");
   return 0;
 }
 

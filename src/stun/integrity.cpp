@@ -59,33 +59,34 @@ std::uint32_t crc32(ByteSpan data) {
   return static_cast<std::uint32_t>(::crc32_z(0L, u8(data), data.size()));
 }
 
+namespace {
+// Digest of "a:b[:c]" — the shape of both the long-term key and USERHASH.
+void digest_joined(const EVP_MD* md, std::initializer_list<std::string_view> parts, std::byte* out) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned int len = 0;
+  EVP_DigestInit_ex(ctx, md, nullptr);
+  bool first = true;
+  for (auto part : parts) {
+    if (!first) EVP_DigestUpdate(ctx, ":", 1);
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+    first = false;
+  }
+  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out), &len);
+  EVP_MD_CTX_free(ctx);
+}
+}  // namespace
+
 std::vector<std::byte> long_term_key(std::string_view username, std::string_view realm,
                                      std::string_view password, PasswordAlgorithm algorithm) {
   const EVP_MD* md = algorithm == PasswordAlgorithm::kSha256 ? EVP_sha256() : EVP_md5();
   std::vector<std::byte> key(static_cast<std::size_t>(EVP_MD_get_size(md)));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  EVP_DigestInit_ex(ctx, md, nullptr);
-  EVP_DigestUpdate(ctx, username.data(), username.size());
-  EVP_DigestUpdate(ctx, ":", 1);
-  EVP_DigestUpdate(ctx, realm.data(), realm.size());
-  EVP_DigestUpdate(ctx, ":", 1);
-  EVP_DigestUpdate(ctx, password.data(), password.size());
-  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(key.data()), &len);
-  EVP_MD_CTX_free(ctx);
+  digest_joined(md, {username, realm, password}, key.data());
   return key;
 }
 
 std::array<std::byte, 32> userhash(std::string_view username, std::string_view realm) {
   std::array<std::byte, 32> out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, username.data(), username.size());
-  EVP_DigestUpdate(ctx, ":", 1);
-  EVP_DigestUpdate(ctx, realm.data(), realm.size());
-  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &len);
-  EVP_MD_CTX_free(ctx);
+  digest_joined(EVP_sha256(), {username, realm}, out.data());
   return out;
 }
 

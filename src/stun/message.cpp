@@ -148,26 +148,11 @@ void MessageBuilder::add_error(int code, std::string_view reason) {
 }
 
 void MessageBuilder::add_message_integrity(ByteSpan key) {
-  if (!w_.ok()) return;
-  // The length field must already count the MESSAGE-INTEGRITY attribute (§14.5).
-  const std::size_t at = w_.size();
-  w_.patch_u16(2, static_cast<std::uint16_t>(at + 24 - kHeaderSize));
-  std::array<std::byte, 20> mac{};
-  hmac_sha1(key, w_.written(), mac);
-  begin_attribute(attr::kMessageIntegrity, mac.size());
-  w_.bytes(mac);
-  end_attribute(mac.size());
+  add_integrity<20>(attr::kMessageIntegrity, key, hmac_sha1);
 }
 
 void MessageBuilder::add_message_integrity_sha256(ByteSpan key) {
-  if (!w_.ok()) return;
-  const std::size_t at = w_.size();
-  w_.patch_u16(2, static_cast<std::uint16_t>(at + 36 - kHeaderSize));
-  std::array<std::byte, 32> mac{};
-  hmac_sha256(key, w_.written(), mac);
-  begin_attribute(attr::kMessageIntegritySha256, mac.size());
-  w_.bytes(mac);
-  end_attribute(mac.size());
+  add_integrity<32>(attr::kMessageIntegritySha256, key, hmac_sha256);
 }
 
 void MessageBuilder::add_fingerprint() {

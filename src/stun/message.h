@@ -117,6 +117,18 @@ class MessageBuilder {
   ByteSpan finish() const { return w_.ok() ? w_.written() : ByteSpan{}; }
 
  private:
+  // §14.5/§14.6: the length field must already count the integrity attribute when the HMAC
+  // over the message so far is computed.
+  template <std::size_t N, class Mac>
+  void add_integrity(std::uint16_t type, ByteSpan key, Mac mac_fn) {
+    if (!w_.ok()) return;
+    w_.patch_u16(2, static_cast<std::uint16_t>(w_.size() + 4 + N - kHeaderSize));
+    std::array<std::byte, N> mac{};
+    mac_fn(key, w_.written(), mac);
+    begin_attribute(type, N);
+    w_.bytes(mac);
+    end_attribute(N);
+  }
   void begin_attribute(std::uint16_t type, std::size_t length);
   void end_attribute(std::size_t length);
   void update_length();
