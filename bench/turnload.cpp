@@ -45,7 +45,9 @@ struct Options {
   double rate = 20000, seconds = 3;
 };
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 double server_cpu_seconds(int pid) {
   if (!pid) return 0;
@@ -85,7 +87,8 @@ int udp_socket(const Options& o) {
     const int port = next_port;
     next_port = next_port >= 48999 ? 20000 : next_port + 1;
     sockaddr_storage local;
-    const socklen_t llen = net::to_sockaddr(SocketAddress(o.server.ip(), static_cast<std::uint16_t>(port)), local);
+    const socklen_t llen =
+        net::to_sockaddr(SocketAddress(o.server.ip(), static_cast<std::uint16_t>(port)), local);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&local), llen) == 0) break;
   }
   sockaddr_storage ss;
@@ -115,8 +118,8 @@ struct Session {
   CryptoRandom* random;
   const Options* o;
 
-  std::vector<std::byte> build(stun::Method method, const std::function<void(stun::MessageBuilder&)>& add,
-                               bool auth) {
+  std::vector<std::byte> build(stun::Method method,
+                               const std::function<void(stun::MessageBuilder&)>& add, bool auth) {
     std::byte buf[512];
     stun::TransactionId tid;
     random->fill(tid.bytes);
@@ -155,7 +158,9 @@ struct Session {
   }
   bool allocate() {
     std::vector<std::byte> answer;
-    if (call(stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); }, &answer) != 0)
+    if (call(
+            stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); },
+            &answer) != 0)
       return false;
     auto m = stun::MessageView::parse(answer);
     relay = *stun::decode_xor_address(*m->find(attr::kXorRelayedAddress), m->transaction_id());
@@ -236,10 +241,11 @@ int make_epoll(const std::vector<int>& fds) {
 void report(const Options& o, const char* what, double sent, double received, double window,
             double cpu) {
   const double loss = sent > 0 ? 100.0 * (sent - received) / sent : 0;
-  std::printf("mode=%s offered_pps=%.0f sent=%.0f received=%.0f loss_pct=%.3f window_s=%.2f "
-              "server_cpu_s=%.3f %s_per_cpu_s=%.0f received_pps=%.0f\n",
-              o.mode.c_str(), o.rate, sent, received, loss, window, cpu, what,
-              cpu > 0 ? received / cpu : 0, received / window);
+  std::printf(
+      "mode=%s offered_pps=%.0f sent=%.0f received=%.0f loss_pct=%.3f window_s=%.2f "
+      "server_cpu_s=%.3f %s_per_cpu_s=%.0f received_pps=%.0f\n",
+      o.mode.c_str(), o.rate, sent, received, loss, window, cpu, what, cpu > 0 ? received / cpu : 0,
+      received / window);
 }
 
 // Sends at the offered rate for the window while counting accepted answers, then waits 0.3 s
@@ -285,10 +291,13 @@ int run_relay(const Options& o) {
   blaster.payload[2] = std::byte(o.size >> 8);
   blaster.payload[3] = std::byte(o.size & 0xff);
   const int epfd = make_epoll(fds);
-  auto is_channel_data = [](int, ByteSpan d) { return d.size() >= 4 && std::to_integer<int>(d[0]) == 0x40; };
+  auto is_channel_data = [](int, ByteSpan d) {
+    return d.size() >= 4 && std::to_integer<int>(d[0]) == 0x40;
+  };
   run_paced(o, blaster, epfd, is_channel_data, "delivered");
   for (auto* side : {&a, &b})
-    for (auto& x : *side) x.call(stun::Method::kRefresh, [](auto& m) { m.add_u32(attr::kLifetime, 0); });
+    for (auto& x : *side)
+      x.call(stun::Method::kRefresh, [](auto& m) { m.add_u32(attr::kLifetime, 0); });
   return 0;
 }
 
@@ -303,7 +312,10 @@ int run_stun(const Options& o) {
   auto req = b.finish();
   Blaster blaster{fds, std::vector<std::byte>(req.begin(), req.end()), o.rate};
   const int epfd = make_epoll(fds);
-  auto is_success = [](int, ByteSpan d) { return d.size() >= 20 && std::to_integer<int>(d[0]) == 0x01 && std::to_integer<int>(d[1]) == 0x01; };
+  auto is_success = [](int, ByteSpan d) {
+    return d.size() >= 20 && std::to_integer<int>(d[0]) == 0x01 &&
+           std::to_integer<int>(d[1]) == 0x01;
+  };
   run_paced(o, blaster, epfd, is_success, "responses");
   return 0;
 }
@@ -322,9 +334,15 @@ int run_alloc(const Options& o) {
   std::map<int, Machine*> by_fd;
   auto send_state = [&](Machine& m) {
     std::vector<std::byte> req;
-    if (m.state == 0) req = m.s.build(stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); }, false);
-    if (m.state == 1) req = m.s.build(stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); }, true);
-    if (m.state == 2) req = m.s.build(stun::Method::kRefresh, [](auto& b) { b.add_u32(attr::kLifetime, 0); }, true);
+    if (m.state == 0)
+      req = m.s.build(
+          stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); }, false);
+    if (m.state == 1)
+      req = m.s.build(
+          stun::Method::kAllocate, [](auto& b) { stun::add_requested_transport(b, 17); }, true);
+    if (m.state == 2)
+      req = m.s.build(
+          stun::Method::kRefresh, [](auto& b) { b.add_u32(attr::kLifetime, 0); }, true);
     ::send(m.s.fd, req.data(), req.size(), 0);
     m.sent_at = Clock::now();
   };
@@ -368,8 +386,10 @@ int run_alloc(const Options& o) {
       } else {
         ++errors;
         ++error_codes[code];
-        if (code == 437 && m.state == 1) m.state = 2;  // a stale allocation: delete it first
-        else m.state = 0;
+        if (code == 437 && m.state == 1)
+          m.state = 2;  // a stale allocation: delete it first
+        else
+          m.state = 0;
       }
       send_state(m);
       return true;
@@ -387,11 +407,12 @@ int run_alloc(const Options& o) {
   std::string codes;
   for (const auto& [c, n] : error_codes) codes += std::to_string(c) + ":" + std::to_string(n) + ",";
   std::printf("mode=alloc error_codes=%s ", codes.empty() ? "none" : codes.c_str());
-  std::printf("sockets=%d cycles=%llu errors=%llu timeouts=%llu window_s=%.2f server_cpu_s=%.3f "
-              "allocations_per_s=%.0f allocations_per_cpu_s=%.0f\n",
-              o.sockets, static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(errors),
-              static_cast<unsigned long long>(timeouts), window, cpu, static_cast<double>(cycles) / window,
-              cpu > 0 ? static_cast<double>(cycles) / cpu : 0);
+  std::printf(
+      "sockets=%d cycles=%llu errors=%llu timeouts=%llu window_s=%.2f server_cpu_s=%.3f "
+      "allocations_per_s=%.0f allocations_per_cpu_s=%.0f\n",
+      o.sockets, static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(errors),
+      static_cast<unsigned long long>(timeouts), window, cpu, static_cast<double>(cycles) / window,
+      cpu > 0 ? static_cast<double>(cycles) / cpu : 0);
   return 0;
 }
 
@@ -414,8 +435,9 @@ int run_hold(const Options& o) {
       return 1;
     }
   const long rss1 = server_rss_kib(o.server_pid);
-  std::printf("mode=hold allocations=%d rss_before_kib=%ld rss_after_kib=%ld kib_per_allocation=%.2f\n",
-              o.allocations, rss0, rss1, static_cast<double>(rss1 - rss0) / o.allocations);
+  std::printf(
+      "mode=hold allocations=%d rss_before_kib=%ld rss_after_kib=%ld kib_per_allocation=%.2f\n",
+      o.allocations, rss0, rss1, static_cast<double>(rss1 - rss0) / o.allocations);
   for (auto& x : s) {
     x.call(stun::Method::kRefresh, [](auto& b) { b.add_u32(attr::kLifetime, 0); });
     ::close(x.fd);
@@ -428,9 +450,10 @@ int run_hold(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: turnload relay|stun|alloc|hold [--server A:P] [--server-pid P] "
-                         "[--user U --password W --realm R] [--pairs N] [--sockets N] "
-                         "[--allocations N] [--rate PPS] [--seconds S] [--size BYTES]\n");
+    std::fprintf(stderr,
+                 "usage: turnload relay|stun|alloc|hold [--server A:P] [--server-pid P] "
+                 "[--user U --password W --realm R] [--pairs N] [--sockets N] "
+                 "[--allocations N] [--rate PPS] [--seconds S] [--size BYTES]\n");
     return 2;
   }
   o.mode = argv[1];
@@ -443,16 +466,26 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.server = *a;
-    } else if (k == "--server-pid") o.server_pid = std::stoi(v);
-    else if (k == "--user") o.user = v;
-    else if (k == "--password") o.password = v;
-    else if (k == "--realm") o.realm = v;
-    else if (k == "--pairs") o.pairs = std::stoi(v);
-    else if (k == "--sockets") o.sockets = std::stoi(v);
-    else if (k == "--allocations") o.allocations = std::stoi(v);
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--seconds") o.seconds = std::stod(v);
-    else if (k == "--size") o.size = std::stoi(v);
+    } else if (k == "--server-pid")
+      o.server_pid = std::stoi(v);
+    else if (k == "--user")
+      o.user = v;
+    else if (k == "--password")
+      o.password = v;
+    else if (k == "--realm")
+      o.realm = v;
+    else if (k == "--pairs")
+      o.pairs = std::stoi(v);
+    else if (k == "--sockets")
+      o.sockets = std::stoi(v);
+    else if (k == "--allocations")
+      o.allocations = std::stoi(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--size")
+      o.size = std::stoi(v);
     else {
       std::fprintf(stderr, "turnload: unknown option %s\n", k.c_str());
       return 2;

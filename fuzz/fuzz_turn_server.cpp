@@ -20,7 +20,9 @@ namespace attr = stun::attr;
 
 namespace {
 
-[[noreturn]] void fail() { __builtin_trap(); }
+[[noreturn]] void fail() {
+  __builtin_trap();
+}
 
 struct Relays : RelayAllocator {
   std::optional<RelayGrant> allocate(const RelayRequest& r) override {
@@ -31,7 +33,8 @@ struct Relays : RelayAllocator {
     live.insert(g.handle);
     if (r.reserve_next) {
       g.reservation_token = ++next;
-      reserved[*g.reservation_token] = {next, SocketAddress(ip, static_cast<std::uint16_t>(40000 + next))};
+      reserved[*g.reservation_token] = {
+          next, SocketAddress(ip, static_cast<std::uint16_t>(40000 + next))};
       live.insert(next);
     }
     return g;
@@ -84,8 +87,9 @@ struct Script {
   }
 };
 
-const char* kPeers[] = {"8.8.4.4:5000", "127.0.0.1:9", "[::ffff:127.0.0.1]:9", "[2001:4860::1]:7",
-                        "10.0.0.1:1", "[64:ff9b::7f00:1]:3", "1.1.1.1:65535", "0.0.0.0:0"};
+const char* kPeers[] = {"8.8.4.4:5000",     "127.0.0.1:9", "[::ffff:127.0.0.1]:9",
+                        "[2001:4860::1]:7", "10.0.0.1:1",  "[64:ff9b::7f00:1]:3",
+                        "1.1.1.1:65535",    "0.0.0.0:0"};
 
 }  // namespace
 
@@ -106,9 +110,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Timestamp now = Timestamp::from_micros(1'000'000);
     std::string nonce;
     const ClientRoute routes[] = {
-        {Transport::kUdp, 0, *SocketAddress::parse("203.0.113.1:3478"), *SocketAddress::parse("192.0.2.1:1000")},
-        {Transport::kUdp, 0, *SocketAddress::parse("203.0.113.1:3478"), *SocketAddress::parse("192.0.2.1:1001")},
-        {Transport::kTcp, 7, *SocketAddress::parse("203.0.113.1:3478"), *SocketAddress::parse("192.0.2.1:1002")},
+        {Transport::kUdp, 0, *SocketAddress::parse("203.0.113.1:3478"),
+         *SocketAddress::parse("192.0.2.1:1000")},
+        {Transport::kUdp, 0, *SocketAddress::parse("203.0.113.1:3478"),
+         *SocketAddress::parse("192.0.2.1:1001")},
+        {Transport::kTcp, 7, *SocketAddress::parse("203.0.113.1:3478"),
+         *SocketAddress::parse("192.0.2.1:1002")},
     };
     Script s{data, size};
     TransmitQueue out;
@@ -142,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (flags & 8) stun::add_channel_number(b, static_cast<std::uint16_t>(0x3FFE + s.byte()));
           if (flags & 16) b.add_u32(attr::kLifetime, s.byte() * 16u);
           if (flags & 32) stun::add_even_port(b, flags & 64);
-          if (flags & 128) stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
+          if (flags & 128)
+            stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
           if (!nonce.empty()) {
             b.add(attr::kUsername, "u");
             b.add(attr::kRealm, "fuzz");

@@ -13,7 +13,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run       start peerkit's main service with embedded defaults (today: STUN/TURN on\n"
     "            127.0.0.1:3478 with a generated credential, printed once)\n"
-    "  turn      STUN/TURN server; takes coturn's options and turnserver.conf (peerkit turn --help)\n"
+    "  turn      STUN/TURN server; takes coturn's options and turnserver.conf (peerkit turn "
+    "--help)\n"
     "  version   print the version\n";
 
 }  // namespace

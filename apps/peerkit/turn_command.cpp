@@ -42,11 +42,13 @@ int serve(turn::TurnServiceConfig config, const std::vector<std::string>& warnin
   }
   std::string listening;
   for (const auto& ip : config.listening_ips) {
-    listening += (listening.empty() ? "" : " ") + SocketAddress(ip, config.listening_port).to_string();
+    listening +=
+        (listening.empty() ? "" : " ") + SocketAddress(ip, config.listening_port).to_string();
   }
-  spdlog::info("STUN/TURN listening on {} (udp={} tcp={} tls={}) workers={} realm={} relay-ports={}-{}",
-               listening, config.udp, config.tcp, config.tls && !config.cert_file.empty(),
-               config.workers, config.realm, config.min_port, config.max_port);
+  spdlog::info(
+      "STUN/TURN listening on {} (udp={} tcp={} tls={}) workers={} realm={} relay-ports={}-{}",
+      listening, config.udp, config.tcp, config.tls && !config.cert_file.empty(), config.workers,
+      config.realm, config.min_port, config.max_port);
   if (config.prometheus)
     spdlog::info("metrics on http://{}:{}{}", config.prometheus_address, config.prometheus_port,
                  config.prometheus_path);
@@ -104,10 +106,16 @@ int run_default(const std::vector<std::string>& args) {
       "\npeerkit is running: STUN/TURN on 127.0.0.1:3478 (UDP and TCP)\n"
       "  realm:    peerkit.local\n"
       "  username: peerkit\n"
-      "  password: " + password + "   (generated now; shown only here)\n"
-      "  try it:   turnutils_uclient -u peerkit -w " + password + " -y 127.0.0.1\n"
+      "  password: " +
+      password +
+      "   (generated now; shown only here)\n"
+      "  try it:   turnutils_uclient -u peerkit -w " +
+      password +
+      " -y 127.0.0.1\n"
       "            turnutils_stunclient 127.0.0.1\n"
-      "  browser:  { urls: 'turn:127.0.0.1:3478', username: 'peerkit', credential: '" + password + "' }\n"
+      "  browser:  { urls: 'turn:127.0.0.1:3478', username: 'peerkit', credential: '" +
+      password +
+      "' }\n"
       "Stop with Ctrl-C.\n";
   return serve(config, {}, "", banner);
 }

@@ -7,7 +7,8 @@
 namespace peerkit {
 
 IpAddress IpAddress::v4(std::uint32_t host_order) {
-  return v4({static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),
+  return v4({static_cast<std::uint8_t>(host_order >> 24),
+             static_cast<std::uint8_t>(host_order >> 16),
              static_cast<std::uint8_t>(host_order >> 8), static_cast<std::uint8_t>(host_order)});
 }
 
@@ -57,7 +58,8 @@ std::string IpAddress::to_string() const {
   return buf;
 }
 
-std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::uint16_t default_port) {
+std::optional<SocketAddress> SocketAddress::parse(std::string_view text,
+                                                  std::uint16_t default_port) {
   std::string_view host = text;
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {

@@ -16,7 +16,9 @@ class Duration {
   static constexpr Duration micros(std::int64_t us) { return Duration(us); }
   static constexpr Duration millis(std::int64_t ms) { return Duration(ms * 1000); }
   static constexpr Duration seconds(std::int64_t s) { return Duration(s * 1'000'000); }
-  static constexpr Duration infinite() { return Duration(std::numeric_limits<std::int64_t>::max()); }
+  static constexpr Duration infinite() {
+    return Duration(std::numeric_limits<std::int64_t>::max());
+  }
 
   constexpr std::int64_t us() const { return us_; }
   constexpr std::int64_t ms() const { return us_ / 1000; }

@@ -13,7 +13,8 @@ std::string init(const Options& options) {
   std::shared_ptr<spdlog::logger> logger;
   try {
     if (options.file.empty() || options.file == "stdout" || options.file == "-") {
-      logger = std::make_shared<spdlog::logger>("peerkit", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+      logger = std::make_shared<spdlog::logger>("peerkit",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
     } else {
       logger = std::make_shared<spdlog::logger>(
           "peerkit", std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file));

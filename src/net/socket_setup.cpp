@@ -12,7 +12,9 @@
 namespace peerkit::net {
 namespace {
 
-void set_int(int fd, int level, int name, int value) { ::setsockopt(fd, level, name, &value, sizeof value); }
+void set_int(int fd, int level, int name, int value) {
+  ::setsockopt(fd, level, name, &value, sizeof value);
+}
 
 Expected<int, std::string> fail(int fd, const char* what, const SocketAddress& a) {
   const std::string msg = std::string(what) + " " + a.to_string() + ": " + std::strerror(errno);
@@ -36,8 +38,10 @@ Expected<int, std::string> open_udp(const SocketAddress& bind_to, const UdpSocke
       set_int(fd, SOL_SOCKET, SO_SNDBUF, o.buffer_bytes);
   }
   if (o.dont_fragment) {
-    if (family == AF_INET) set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
-    else set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP_PMTUDISC_DO);
+    if (family == AF_INET)
+      set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+    else
+      set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP_PMTUDISC_DO);
   }
   sockaddr_storage ss;
   const socklen_t len = to_sockaddr(bind_to, ss);
@@ -45,7 +49,8 @@ Expected<int, std::string> open_udp(const SocketAddress& bind_to, const UdpSocke
   return fd;
 }
 
-Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool reuse_port, int backlog) {
+Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool reuse_port,
+                                             int backlog) {
   const int family = bind_to.ip().is_v4() ? AF_INET : AF_INET6;
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(fd, "socket", bind_to);

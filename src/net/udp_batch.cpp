@@ -28,10 +28,12 @@ int UdpBatchReceiver::receive(int fd, int& first) {
     msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     msgs_[i].msg_hdr.msg_flags = 0;
   }
-  const int n = ::recvmmsg(fd, msgs_.data() + start, static_cast<unsigned>(kBatch - start), MSG_DONTWAIT, nullptr);
+  const int n = ::recvmmsg(fd, msgs_.data() + start, static_cast<unsigned>(kBatch - start),
+                           MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
   for (std::size_t i = start; i < start + static_cast<std::size_t>(n); ++i) {
-    auto a = from_sockaddr(reinterpret_cast<const sockaddr*>(&names_[i]), msgs_[i].msg_hdr.msg_namelen);
+    auto a =
+        from_sockaddr(reinterpret_cast<const sockaddr*>(&names_[i]), msgs_[i].msg_hdr.msg_namelen);
     from_[i] = a.value_or(SocketAddress{});
     if (truncated(static_cast<int>(i))) ++truncated_total_;
   }
@@ -64,7 +66,8 @@ void UdpBatchSender::add(int fd, const SocketAddress& to, ByteSpan payload) {
 void UdpBatchSender::flush() {
   std::size_t sent = 0;
   while (sent < count_) {
-    const int n = ::sendmmsg(fd_, msgs_.data() + sent, static_cast<unsigned>(count_ - sent), MSG_DONTWAIT);
+    const int n =
+        ::sendmmsg(fd_, msgs_.data() + sent, static_cast<unsigned>(count_ - sent), MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
       continue;

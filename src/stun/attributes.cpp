@@ -55,7 +55,9 @@ void add_address_impl(MessageBuilder& b, std::uint16_t type, const SocketAddress
 
 }  // namespace
 
-std::optional<SocketAddress> decode_address(ByteSpan value) { return decode_address_impl(value, nullptr); }
+std::optional<SocketAddress> decode_address(ByteSpan value) {
+  return decode_address_impl(value, nullptr);
+}
 std::optional<SocketAddress> decode_xor_address(ByteSpan value, const TransactionId& tid) {
   return decode_address_impl(value, &tid);
 }

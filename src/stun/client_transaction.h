@@ -14,9 +14,9 @@
 namespace peerkit::stun {
 
 struct TransactionConfig {
-  Duration initial_rto = Duration::millis(500);  // §6.2.1 RECOMMENDED 500 ms
-  int max_transmissions = 7;                     // Rc
-  int final_wait_multiplier = 16;                // Rm
+  Duration initial_rto = Duration::millis(500);          // §6.2.1 RECOMMENDED 500 ms
+  int max_transmissions = 7;                             // Rc
+  int final_wait_multiplier = 16;                        // Rm
   Duration reliable_timeout = Duration::millis(39'500);  // Ti, §6.2.2
 };
 

@@ -65,7 +65,9 @@ inline constexpr std::uint16_t kIceControlling = 0x802A;
 inline constexpr std::uint16_t kResponseOrigin = 0x802B;  // RFC 5780
 inline constexpr std::uint16_t kOtherAddress = 0x802C;    // RFC 5780
 
-inline constexpr bool is_comprehension_required(std::uint16_t type) { return type < 0x8000; }
+inline constexpr bool is_comprehension_required(std::uint16_t type) {
+  return type < 0x8000;
+}
 // True for every comprehension-required attribute this codebase understands; any other one in
 // a request earns a 420 (RFC 8489 §6.3.1.1).
 bool is_known_required(std::uint16_t type);

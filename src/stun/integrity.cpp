@@ -1,8 +1,8 @@
 #include "stun/integrity.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <zlib.h>
@@ -12,13 +12,15 @@
 namespace peerkit::stun {
 namespace {
 
-const unsigned char* u8(ByteSpan b) { return reinterpret_cast<const unsigned char*>(b.data()); }
+const unsigned char* u8(ByteSpan b) {
+  return reinterpret_cast<const unsigned char*>(b.data());
+}
 
 // HMAC over the message prefix [0, attr_offset) with the header length rewritten to end right
 // after an integrity attribute of `attr_size` bytes (header included), as §14.5/§14.6 define.
 template <std::size_t N>
-bool mac_prefix(const MessageView& m, std::size_t attr_offset, std::size_t attr_size,
-                ByteSpan key, const EVP_MD* md, std::array<std::byte, N>& out) {
+bool mac_prefix(const MessageView& m, std::size_t attr_offset, std::size_t attr_size, ByteSpan key,
+                const EVP_MD* md, std::array<std::byte, N>& out) {
   const ByteSpan raw = m.raw();
   if (attr_offset < kHeaderSize || attr_offset > raw.size()) return false;
   std::byte header[kHeaderSize];
@@ -61,7 +63,8 @@ std::uint32_t crc32(ByteSpan data) {
 
 namespace {
 // Digest of "a:b[:c]" — the shape of both the long-term key and USERHASH.
-void digest_joined(const EVP_MD* md, std::initializer_list<std::string_view> parts, std::byte* out) {
+void digest_joined(const EVP_MD* md, std::initializer_list<std::string_view> parts,
+                   std::byte* out) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned int len = 0;
   EVP_DigestInit_ex(ctx, md, nullptr);

@@ -8,12 +8,18 @@ namespace peerkit::stun {
 
 const char* to_string(ParseError e) {
   switch (e) {
-    case ParseError::kTooShort: return "too short";
-    case ParseError::kNotStun: return "not a STUN message";
-    case ParseError::kLengthMismatch: return "length mismatch";
-    case ParseError::kBadAttribute: return "malformed attribute";
-    case ParseError::kTooManyAttributes: return "too many attributes";
-    case ParseError::kAttributeAfterFingerprint: return "attribute after FINGERPRINT";
+    case ParseError::kTooShort:
+      return "too short";
+    case ParseError::kNotStun:
+      return "not a STUN message";
+    case ParseError::kLengthMismatch:
+      return "length mismatch";
+    case ParseError::kBadAttribute:
+      return "malformed attribute";
+    case ParseError::kTooManyAttributes:
+      return "too many attributes";
+    case ParseError::kAttributeAfterFingerprint:
+      return "attribute after FINGERPRINT";
   }
   return "?";
 }
@@ -41,8 +47,8 @@ Expected<MessageView, ParseError> MessageView::parse(ByteSpan data) {
   if (kHeaderSize + length != data.size()) return Unexpected(ParseError::kLengthMismatch);
 
   // Type bits: M11..M7 C1 M6..M4 C0 M3..M0 (RFC 8489 §5, figure 3).
-  m.raw_method_ = static_cast<std::uint16_t>((type & 0x000F) | ((type & 0x00E0) >> 1) |
-                                             ((type & 0x3E00) >> 2));
+  m.raw_method_ =
+      static_cast<std::uint16_t>((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
   m.method_ = static_cast<Method>(m.raw_method_);
   m.class_ = static_cast<MessageClass>(((type >> 4) & 1) | ((type >> 7) & 2));
 
@@ -88,8 +94,7 @@ std::size_t MessageView::unknown_required(std::span<std::uint16_t> out) const {
 std::uint16_t encode_message_type(std::uint16_t method, MessageClass c) {
   const auto cls = static_cast<std::uint16_t>(c);
   return static_cast<std::uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) |
-                                    ((method & 0x0F80) << 2) | ((cls & 1) << 4) |
-                                    ((cls & 2) << 7));
+                                    ((method & 0x0F80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7));
 }
 
 MessageBuilder::MessageBuilder(MutableByteSpan buffer, std::uint16_t method, MessageClass c,

@@ -32,9 +32,9 @@ struct TransactionId {
 
 enum class ParseError : std::uint8_t {
   kTooShort,
-  kNotStun,           // first two bits, magic cookie, or length not a multiple of 4
-  kLengthMismatch,    // header length disagrees with the datagram size
-  kBadAttribute,      // attribute runs past the end
+  kNotStun,         // first two bits, magic cookie, or length not a multiple of 4
+  kLengthMismatch,  // header length disagrees with the datagram size
+  kBadAttribute,    // attribute runs past the end
   kTooManyAttributes,
   kAttributeAfterFingerprint,
 };

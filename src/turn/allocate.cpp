@@ -18,7 +18,8 @@ constexpr std::uint8_t kUdpProtocol = 17;
 SocketAddress advertised(const SocketAddress& local, const std::vector<ExternalMapping>& map) {
   for (const auto& m : map) {
     if (m.public_ip.family() != local.family()) continue;
-    if (!m.private_ip || *m.private_ip == local.ip()) return SocketAddress(m.public_ip, local.port());
+    if (!m.private_ip || *m.private_ip == local.ip())
+      return SocketAddress(m.public_ip, local.port());
   }
   return local;
 }
@@ -93,7 +94,8 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
   }
 
   switch (quotas_.acquire(req.username)) {
-    case QuotaResult::kOk: break;
+    case QuotaResult::kOk:
+      break;
     case QuotaResult::kUserQuota:
       ++counters_.quota_rejections;
       emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "user-quota");
@@ -130,7 +132,8 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
       quotas_.release(req.username);
       return send_error(req, error::kInsufficientCapacity, out);
     }
-    RelayEndpoint ep{grant->handle, grant->address, advertised(grant->address, options_.external_ips)};
+    RelayEndpoint ep{grant->handle, grant->address,
+                     advertised(grant->address, options_.external_ips)};
     (family == AddressFamily::kIpv4 ? a->relay_v4 : a->relay_v6) = ep;
     new_token = grant->reservation_token;
     if (dual) {
@@ -159,8 +162,7 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
 
 void Server::send_allocate_success(Timestamp now, Request& req, Allocation& a,
                                    std::optional<std::uint64_t> token,
-                                   std::optional<AddressFamily> failed_family,
-                                   TransmitQueue& out) {
+                                   std::optional<AddressFamily> failed_family, TransmitQueue& out) {
   auto buf = out.reserve(512);
   MessageBuilder b(buf, Method::kAllocate, MessageClass::kSuccess, req.msg.transaction_id());
   if (a.relay_v4) stun::add_xor_address(b, attr::kXorRelayedAddress, a.relay_v4->advertised);
@@ -180,7 +182,8 @@ void Server::handle_refresh(Timestamp now, Request& req, TransmitQueue& out) {
   if (a.username != req.username) return send_error(req, error::kWrongCredentials, out);
   if (auto f = req.msg.find(attr::kRequestedAddressFamily)) {
     auto family = stun::decode_address_family(*f);
-    if (!family || !a.relay_for(*family)) return send_error(req, error::kPeerAddressFamilyMismatch, out);
+    if (!family || !a.relay_for(*family))
+      return send_error(req, error::kPeerAddressFamilyMismatch, out);
   }
   std::uint32_t requested = static_cast<std::uint32_t>(options_.default_lifetime.s());
   if (auto v = req.msg.find(attr::kLifetime)) {
@@ -212,8 +215,10 @@ void Server::delete_allocation(Timestamp, const ClientRoute& route, ServerEvent:
     relays_.release(relay->handle);
   }
   quotas_.release(a.username);
-  if (why == ServerEvent::Kind::kAllocationExpired) ++counters_.allocations_expired;
-  else ++counters_.allocations_deleted;
+  if (why == ServerEvent::Kind::kAllocationExpired)
+    ++counters_.allocations_expired;
+  else
+    ++counters_.allocations_deleted;
   emit(why, route, a.username, "");
   allocations_.erase(it);
 }

@@ -49,7 +49,7 @@ struct Allocation {
   ClientRoute route;
   std::string username;
   Key key;
-  bool sha256_integrity = false;  // answer with MESSAGE-INTEGRITY-SHA256
+  bool sha256_integrity = false;     // answer with MESSAGE-INTEGRITY-SHA256
   stun::TransactionId allocate_tid;  // a retransmitted Allocate gets the same answer
   std::optional<RelayEndpoint> relay_v4;
   std::optional<RelayEndpoint> relay_v6;
@@ -79,8 +79,8 @@ struct Counters {
   std::uint64_t binding_requests = 0;
   std::uint64_t packets_to_peer = 0, bytes_to_peer = 0;
   std::uint64_t packets_to_client = 0, bytes_to_client = 0;
-  std::uint64_t auth_challenges = 0;   // 401 without credentials (the normal first step)
-  std::uint64_t auth_failures = 0;     // wrong credentials, unknown user, bad nonce
+  std::uint64_t auth_challenges = 0;  // 401 without credentials (the normal first step)
+  std::uint64_t auth_failures = 0;    // wrong credentials, unknown user, bad nonce
   std::uint64_t stale_nonces = 0;
   std::uint64_t denied_peers = 0;      // 403 by relay policy (and dropped Send indications)
   std::uint64_t quota_rejections = 0;  // 486/508 for quotas and limits

@@ -75,13 +75,16 @@ std::vector<Key> CredentialStore::keys_for(std::string_view username, std::int64
   if (ec != std::errc() || p != stamp.data() + stamp.size() || stamp.empty()) return keys;
   if (expiry < unix_now) return keys;  // expired credentials are unknown credentials
   for (const auto& secret : secrets_) {
-    keys.push_back(stun::long_term_key(username, realm_, rest_password(secret, username), algorithm));
+    keys.push_back(
+        stun::long_term_key(username, realm_, rest_password(secret, username), algorithm));
   }
   return keys;
 }
 
-std::optional<std::string> CredentialStore::username_for_hash(std::span<const std::byte> hash) const {
-  auto it = hash_to_user_.find(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+std::optional<std::string> CredentialStore::username_for_hash(
+    std::span<const std::byte> hash) const {
+  auto it =
+      hash_to_user_.find(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
   if (it == hash_to_user_.end()) return std::nullopt;
   return it->second;
 }

@@ -30,8 +30,8 @@ std::optional<StaticUser> parse_static_user(std::string_view text);
 class CredentialStore {
  public:
   CredentialStore() = default;
-  CredentialStore(std::string realm, std::vector<StaticUser> users, std::vector<std::string> secrets,
-                  char rest_separator = ':');
+  CredentialStore(std::string realm, std::vector<StaticUser> users,
+                  std::vector<std::string> secrets, char rest_separator = ':');
 
   const std::string& realm() const { return realm_; }
   bool empty() const { return users_.empty() && secrets_.empty(); }

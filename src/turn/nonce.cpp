@@ -19,7 +19,8 @@ constexpr std::size_t kPayload = 1 + 8 + 12;  // 21 bytes → 28 base64 chars, n
 
 }  // namespace
 
-NonceIssuer::NonceIssuer(std::array<std::byte, 32> secret, Duration lifetime, bool advertise_features)
+NonceIssuer::NonceIssuer(std::array<std::byte, 32> secret, Duration lifetime,
+                         bool advertise_features)
     : secret_(secret), lifetime_(lifetime), features_(advertise_features) {}
 
 std::array<std::byte, 12> NonceIssuer::mac(std::int64_t issued_s, const IpAddress& client) const {

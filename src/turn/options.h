@@ -20,16 +20,16 @@ struct ExternalMapping {
 struct ServerOptions {
   // Authentication
   bool no_auth = false;  // anonymous TURN only when asked for explicitly
-  Duration nonce_lifetime = Duration::seconds(600);                   // stale-nonce
-  bool advertise_security_features = true;  // RFC 8489 nonce cookie + PASSWORD-ALGORITHMS
-  bool secure_stun = false;                 // require credentials for Binding too
+  Duration nonce_lifetime = Duration::seconds(600);  // stale-nonce
+  bool advertise_security_features = true;           // RFC 8489 nonce cookie + PASSWORD-ALGORITHMS
+  bool secure_stun = false;                          // require credentials for Binding too
 
   // Lifetimes (RFC 8656 §7.2, §9, §12)
   Duration default_lifetime = Duration::seconds(600);
-  Duration max_lifetime = Duration::seconds(3600);                    // max-allocate-lifetime
-  Duration permission_lifetime = Duration::seconds(300);              // permission-lifetime
-  Duration channel_lifetime = Duration::seconds(600);                 // channel-lifetime
-  Duration channel_cooldown = Duration::seconds(300);  // §12: no rebinding to another peer
+  Duration max_lifetime = Duration::seconds(3600);        // max-allocate-lifetime
+  Duration permission_lifetime = Duration::seconds(300);  // permission-lifetime
+  Duration channel_lifetime = Duration::seconds(600);     // channel-lifetime
+  Duration channel_cooldown = Duration::seconds(300);     // §12: no rebinding to another peer
 
   // Limits
   std::size_t max_permissions_per_allocation = 64;
@@ -39,14 +39,14 @@ struct ServerOptions {
   std::uint32_t unauthorized_burst = 200;  // (0 rate = unlimited)
 
   // What goes into responses
-  bool fingerprint = false;          // always add FINGERPRINT (it is added whenever the request had one)
+  bool fingerprint = false;  // always add FINGERPRINT (it is added whenever the request had one)
   bool include_reason_phrase = false;
-  std::string software;              // empty: no SOFTWARE attribute
+  std::string software;  // empty: no SOFTWARE attribute
   // RFC 8656 §12 allows channel numbers 0x4000-0x4FFF; RFC 5766 allowed up to 0x7FFE and older
   // clients (coturn 4.6's turnutils_uclient among them) still pick from that range.
   bool rfc5766_channel_numbers = false;
-  bool stun_only = false;            // answer Binding only
-  bool no_stun = false;              // answer TURN only
+  bool stun_only = false;  // answer Binding only
+  bool no_stun = false;    // answer TURN only
 
   // Addresses
   AddressFamily default_family = AddressFamily::kIpv4;

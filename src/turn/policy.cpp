@@ -21,9 +21,12 @@ std::optional<IpRange> cidr(const IpAddress& base, unsigned prefix, std::string 
   for (unsigned i = 0; i < bits / 8; ++i) {
     const unsigned lo = i * 8;
     std::uint8_t mask;  // bits of this byte inside the prefix
-    if (prefix >= lo + 8) mask = 0xFF;
-    else if (prefix <= lo) mask = 0;
-    else mask = static_cast<std::uint8_t>(0xFF << (8 - (prefix - lo)));
+    if (prefix >= lo + 8)
+      mask = 0xFF;
+    else if (prefix <= lo)
+      mask = 0;
+    else
+      mask = static_cast<std::uint8_t>(0xFF << (8 - (prefix - lo)));
     first[i] &= mask;
     last[i] |= static_cast<std::uint8_t>(~mask);
   }
@@ -71,14 +74,14 @@ std::optional<IpAddress> embedded_ipv4(const IpAddress& a) {
     return true;
   };
   auto v4_at = [&](int i) { return IpAddress::v4({b[i], b[i + 1], b[i + 2], b[i + 3]}); };
-  if (all_zero(0, 10) && b[10] == 0xFF && b[11] == 0xFF) return v4_at(12);      // ::ffff:0:0/96
-  if (all_zero(0, 12)) return v4_at(12);                                       // ::/96
+  if (all_zero(0, 10) && b[10] == 0xFF && b[11] == 0xFF) return v4_at(12);  // ::ffff:0:0/96
+  if (all_zero(0, 12)) return v4_at(12);                                    // ::/96
   if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) {
-    if (all_zero(4, 12)) return v4_at(12);                                     // 64:ff9b::/96
-    if (b[4] == 0x00 && b[5] == 0x01) return v4_at(12);                        // 64:ff9b:1::/48
+    if (all_zero(4, 12)) return v4_at(12);               // 64:ff9b::/96
+    if (b[4] == 0x00 && b[5] == 0x01) return v4_at(12);  // 64:ff9b:1::/48
   }
-  if (b[0] == 0x20 && b[1] == 0x02) return v4_at(2);                           // 2002::/16
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) {          // 2001::/32
+  if (b[0] == 0x20 && b[1] == 0x02) return v4_at(2);                   // 2002::/16
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) {  // 2001::/32
     return IpAddress::v4({static_cast<std::uint8_t>(~b[12]), static_cast<std::uint8_t>(~b[13]),
                           static_cast<std::uint8_t>(~b[14]), static_cast<std::uint8_t>(~b[15])});
   }
@@ -98,14 +101,12 @@ IpAddress kernel_destination(const IpAddress& a) {
 const std::vector<std::string>& PeerPolicy::default_denied() {
   static const std::vector<std::string> list = {
       // IPv4 (RFC 6890 special-purpose registry plus multicast)
-      "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-      "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
-      "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-      "255.255.255.255/32",
+      "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+      "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+      "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
       // IPv6
       "::/96", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
-      "2001::/32", "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10",
-      "ff00::/8"};
+      "2001::/32", "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"};
   return list;
 }
 

@@ -36,10 +36,10 @@ std::optional<IpAddress> embedded_ipv4(const IpAddress& a);
 IpAddress kernel_destination(const IpAddress& a);
 
 struct PolicyOptions {
-  bool deny_defaults = true;       // the built-in deny list
-  bool allow_loopback = false;     // allow-loopback-peers: opens 127.0.0.0/8 and ::1
-  std::vector<IpRange> allowed;    // allowed-peer-ip: explicit opening, wins over every denial
-  std::vector<IpRange> denied;     // denied-peer-ip
+  bool deny_defaults = true;     // the built-in deny list
+  bool allow_loopback = false;   // allow-loopback-peers: opens 127.0.0.0/8 and ::1
+  std::vector<IpRange> allowed;  // allowed-peer-ip: explicit opening, wins over every denial
+  std::vector<IpRange> denied;   // denied-peer-ip
   std::vector<IpAddress> own_addresses;  // listening, relay, external and admin addresses
 };
 

@@ -74,8 +74,10 @@ void Server::set_policy(PeerPolicy policy) {
   // Permissions already installed are checked again right now: anything the new policy denies
   // loses its permission and channel immediately.
   for (auto& [route, a] : allocations_) {
-    std::erase_if(a->permissions, [&](const Permission& p) { return !policy_.check(p.peer).allowed; });
-    std::erase_if(a->channels, [&](const ChannelBinding& c) { return !policy_.check(c.peer.ip()).allowed; });
+    std::erase_if(a->permissions,
+                  [&](const Permission& p) { return !policy_.check(p.peer).allowed; });
+    std::erase_if(a->channels,
+                  [&](const ChannelBinding& c) { return !policy_.check(c.peer.ip()).allowed; });
   }
 }
 
@@ -138,7 +140,8 @@ void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue
     }
   }
   auto buf = out.reserve(128);
-  MessageBuilder b(buf, Method::kCreatePermission, MessageClass::kSuccess, req.msg.transaction_id());
+  MessageBuilder b(buf, Method::kCreatePermission, MessageClass::kSuccess,
+                   req.msg.transaction_id());
   finish_response(req, b, out);
 }
 
@@ -175,8 +178,10 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
     ++counters_.quota_rejections;
     return send_error(req, error::kInsufficientCapacity, out);
   }
-  if (by_number) by_number->expires = now + options_.channel_lifetime;
-  else a.channels.push_back({*number, *peer, now + options_.channel_lifetime});
+  if (by_number)
+    by_number->expires = now + options_.channel_lifetime;
+  else
+    a.channels.push_back({*number, *peer, now + options_.channel_lifetime});
   // §11.2: binding a channel installs or refreshes the permission for the peer's IP.
   if (perm) {
     perm->expires = now + options_.permission_lifetime;
@@ -239,8 +244,10 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
   Permission* p = a.find_permission(peer.ip());
   if (!p || p->expires <= now) {
     // A Send indication may name any address: a denied one counts as denied, not as unpermitted.
-    if (!policy_allows(peer.ip(), nullptr)) ++counters_.denied_peers;
-    else ++counters_.no_permission_drops;
+    if (!policy_allows(peer.ip(), nullptr))
+      ++counters_.denied_peers;
+    else
+      ++counters_.no_permission_drops;
     return;
   }
   // Checked again at relay time whenever the policy changed since the permission was checked

@@ -14,9 +14,9 @@ namespace peerkit::turn {
 
 struct RelayRequest {
   AddressFamily family = AddressFamily::kIpv4;
-  bool even_port = false;     // RFC 8656 §7.2 EVEN-PORT
-  bool reserve_next = false;  // ... with the R bit: also hold port+1
-  bool dont_fragment = false; // set DF on packets sent from this relay
+  bool even_port = false;      // RFC 8656 §7.2 EVEN-PORT
+  bool reserve_next = false;   // ... with the R bit: also hold port+1
+  bool dont_fragment = false;  // set DF on packets sent from this relay
 };
 
 struct RelayGrant {

@@ -18,9 +18,12 @@ namespace error = stun::error;
 
 const char* to_string(Transport t) {
   switch (t) {
-    case Transport::kUdp: return "udp";
-    case Transport::kTcp: return "tcp";
-    case Transport::kTls: return "tls";
+    case Transport::kUdp:
+      return "udp";
+    case Transport::kTcp:
+      return "tcp";
+    case Transport::kTls:
+      return "tls";
   }
   return "?";
 }
@@ -103,8 +106,9 @@ void Server::handle_stun(Timestamp now, const ClientRoute& route, const MessageV
     }
     auto buf = out.reserve(256);
     MessageBuilder b(buf, m.raw_method(), MessageClass::kError, m.transaction_id());
-    b.add_error(error::kUnknownAttribute,
-                options_.include_reason_phrase ? error::reason_phrase(error::kUnknownAttribute) : "");
+    b.add_error(error::kUnknownAttribute, options_.include_reason_phrase
+                                              ? error::reason_phrase(error::kUnknownAttribute)
+                                              : "");
     stun::add_unknown_attributes(b, std::span<const std::uint16_t>(unknown, n));
     if (req.fingerprint) b.add_fingerprint();
     out.commit(Transmit{.via = Transmit::Via::kClient, .client = route}, b.finish().size());
@@ -118,11 +122,20 @@ void Server::handle_stun(Timestamp now, const ClientRoute& route, const MessageV
   }
   if (!authenticate(now, req, out)) return;
   switch (m.method()) {
-    case Method::kAllocate: handle_allocate(now, req, out); break;
-    case Method::kRefresh: handle_refresh(now, req, out); break;
-    case Method::kCreatePermission: handle_create_permission(now, req, out); break;
-    case Method::kChannelBind: handle_channel_bind(now, req, out); break;
-    default: break;
+    case Method::kAllocate:
+      handle_allocate(now, req, out);
+      break;
+    case Method::kRefresh:
+      handle_refresh(now, req, out);
+      break;
+    case Method::kCreatePermission:
+      handle_create_permission(now, req, out);
+      break;
+    case Method::kChannelBind:
+      handle_channel_bind(now, req, out);
+      break;
+    default:
+      break;
   }
 }
 
@@ -161,9 +174,9 @@ bool Server::authenticate(Timestamp now, Request& req, TransmitQueue& out) {
                               : static_cast<stun::PasswordAlgorithm>(0);
     const auto offered = algs_attr ? stun::decode_password_algorithms(*algs_attr)
                                    : std::vector<stun::PasswordAlgorithm>{};
-    const bool echo_ok = offered == std::vector<stun::PasswordAlgorithm>{
-                                        stun::PasswordAlgorithm::kSha256,
-                                        stun::PasswordAlgorithm::kMd5};
+    const bool echo_ok =
+        offered == std::vector<stun::PasswordAlgorithm>{stun::PasswordAlgorithm::kSha256,
+                                                        stun::PasswordAlgorithm::kMd5};
     if (!echo_ok || !options_.advertise_security_features ||
         (alg != stun::PasswordAlgorithm::kMd5 && alg != stun::PasswordAlgorithm::kSha256)) {
       ++counters_.auth_failures;
@@ -236,8 +249,10 @@ void Server::send_error(Request& req, int code, TransmitQueue& out, bool with_no
 void Server::finish_response(Request& req, MessageBuilder& b, TransmitQueue& out) {
   if (!options_.software.empty()) b.add(attr::kSoftware, options_.software);
   if (req.authenticated) {
-    if (req.sha256) b.add_message_integrity_sha256(req.key);
-    else b.add_message_integrity(req.key);
+    if (req.sha256)
+      b.add_message_integrity_sha256(req.key);
+    else
+      b.add_message_integrity(req.key);
   }
   if (req.fingerprint) b.add_fingerprint();
   if (!b.ok()) return;

@@ -24,7 +24,6 @@ struct Server::Request {
   // RFC 5780: where the answer goes out from / to, when not the request's own 5-tuple.
   std::optional<SocketAddress> response_local;
   std::optional<SocketAddress> response_remote;
-
 };
 
 }  // namespace peerkit::turn

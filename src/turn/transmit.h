@@ -37,9 +37,9 @@ using RelayHandle = std::uint32_t;
 struct Transmit {
   enum class Via : std::uint8_t { kClient, kRelay };
   Via via = Via::kClient;
-  ClientRoute client;        // via kClient: answer on this route
-  RelayHandle relay = 0;     // via kRelay: send from this relay socket
-  SocketAddress to;          // via kRelay: the peer
+  ClientRoute client;                   // via kClient: answer on this route
+  RelayHandle relay = 0;                // via kRelay: send from this relay socket
+  SocketAddress to;                     // via kRelay: the peer
   const std::byte* external = nullptr;  // payload outside the queue buffer, or
   std::uint32_t offset = 0;             // offset into the queue buffer
   std::uint32_t length = 0;

@@ -42,7 +42,8 @@ inline SocketAddress local_of(int fd) {
 }
 
 // Waits up to `ms` for a datagram; nullopt on timeout.
-inline std::optional<std::vector<std::byte>> receive(int fd, int ms, SocketAddress* from = nullptr) {
+inline std::optional<std::vector<std::byte>> receive(int fd, int ms,
+                                                     SocketAddress* from = nullptr) {
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, ms) <= 0) return std::nullopt;
   std::vector<std::byte> buf(65536);
@@ -59,7 +60,11 @@ class TurnClient {
  public:
   TurnClient(SocketAddress server, std::string user, std::string password, std::string realm,
              bool tcp = false)
-      : server_(server), user_(std::move(user)), password_(std::move(password)), realm_(std::move(realm)), tcp_(tcp) {
+      : server_(server),
+        user_(std::move(user)),
+        password_(std::move(password)),
+        realm_(std::move(realm)),
+        tcp_(tcp) {
     fd_ = ::socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
     sockaddr_storage ss;
     const socklen_t len = net::to_sockaddr(server, ss);
@@ -119,8 +124,9 @@ class TurnClient {
     }));
   }
   int permit(const SocketAddress& peer) {
-    return code(request(Method::kCreatePermission,
-                        [&](MessageBuilder& b) { stun::add_xor_address(b, attr::kXorPeerAddress, peer); }));
+    return code(request(Method::kCreatePermission, [&](MessageBuilder& b) {
+      stun::add_xor_address(b, attr::kXorPeerAddress, peer);
+    }));
   }
   int bind(std::uint16_t channel, const SocketAddress& peer) {
     return code(request(Method::kChannelBind, [&](MessageBuilder& b) {
@@ -129,7 +135,8 @@ class TurnClient {
     }));
   }
   int refresh(std::uint32_t lifetime) {
-    return code(request(Method::kRefresh, [&](MessageBuilder& b) { b.add_u32(attr::kLifetime, lifetime); }));
+    return code(request(Method::kRefresh,
+                        [&](MessageBuilder& b) { b.add_u32(attr::kLifetime, lifetime); }));
   }
   void send_indication(const SocketAddress& peer, std::string_view data) {
     std::byte buf[1500];
@@ -148,7 +155,8 @@ class TurnClient {
     for (;;) {
       auto f = turn::next_frame(stream_);
       if (f.status == turn::FrameStatus::kFrame) {
-        std::vector<std::byte> out(stream_.begin(), stream_.begin() + static_cast<long>(f.frame_length));
+        std::vector<std::byte> out(stream_.begin(),
+                                   stream_.begin() + static_cast<long>(f.frame_length));
         stream_.erase(stream_.begin(), stream_.begin() + static_cast<long>(f.consumed));
         return out;
       }

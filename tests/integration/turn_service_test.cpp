@@ -2,19 +2,20 @@
 // security acceptance items of the TURN issue, checked end to end: dangerous peers get 403 (and
 // nothing reaches them), opening one range opens only that range, a second user cannot touch
 // another's allocation, TCP allocations die with their connection.
+#include "turn/service/turn_service.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
-#include "turn/service/turn_service.h"
 #include "turn_client.h"
 
 namespace peerkit::testing {
 namespace {
 
-const char* kDangerous[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1", "::127.0.0.1",
-                            "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1", "169.254.169.254",
+const char* kDangerous[] = {"127.0.0.1",       "::1",     "::ffff:127.0.0.1", "::127.0.0.1",
+                            "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1",         "169.254.169.254",
                             "224.0.0.1"};
 
 std::uint16_t free_udp_port() {
@@ -30,7 +31,8 @@ bool wait_metric(const turn::TurnService& s, const std::string& name, std::uint6
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string text = s.metrics_text();
     const auto at = text.find("\n" + name + " ");
-    if (at != std::string::npos && std::stoull(text.substr(at + name.size() + 2)) >= at_least) return true;
+    if (at != std::string::npos && std::stoull(text.substr(at + name.size() + 2)) >= at_least)
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -93,7 +95,8 @@ TEST_F(TurnServiceTest, AllowLoopbackOpensOnlyLoopbackAndDataFlows) {
   auto got = receive(target, 2000);
   ASSERT_TRUE(got);
   EXPECT_EQ(as_string_view(*got), "hello peer");
-  for (const char* text : {"10.0.0.1", "169.254.169.254", "0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "224.0.0.1"})
+  for (const char* text :
+       {"10.0.0.1", "169.254.169.254", "0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "224.0.0.1"})
     EXPECT_EQ(alice.permit(SocketAddress(*IpAddress::parse(text), 9)), 403) << text;
   ::close(target);
 }
@@ -133,9 +136,9 @@ TEST_F(TurnServiceTest, ChannelDataRelaysBothWaysOverUdpAndTcp) {
     TurnClient c(server, "alice", "alice-pw", "it.test", tcp);
     ASSERT_EQ(c.allocate(), 0) << tcp;
     ASSERT_EQ(c.bind(0x4001, peer_addr), 0);
-    std::byte frame[4 + 5 + 3] = {std::byte{0x40}, std::byte{0x01}, std::byte{0}, std::byte{5},
-                                  std::byte{'h'}, std::byte{'e'}, std::byte{'l'}, std::byte{'l'},
-                                  std::byte{'o'}};
+    std::byte frame[4 + 5 + 3] = {std::byte{0x40}, std::byte{0x01}, std::byte{0},
+                                  std::byte{5},    std::byte{'h'},  std::byte{'e'},
+                                  std::byte{'l'},  std::byte{'l'},  std::byte{'o'}};
     c.send(ByteSpan(frame, tcp ? 12 : 9));
     SocketAddress relay;
     auto got = receive(peer, 2000, &relay);

@@ -15,14 +15,16 @@ ConfigFile parse_coturn_config(std::string_view text) {
       line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     if (line.back() == ';')
-      out.warnings.push_back("line " + std::to_string(number) + ": trailing ';' is part of the value");
+      out.warnings.push_back("line " + std::to_string(number) +
+                             ": trailing ';' is part of the value");
     const auto key_end = line.find_first_of(" =\t");
     ConfigLine l;
     l.line = number;
     l.key = std::string(line.substr(0, key_end));
     if (key_end != std::string_view::npos) {
       std::string_view value = line.substr(key_end);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '=' || value.front() == '\t'))
+      while (!value.empty() &&
+             (value.front() == ' ' || value.front() == '=' || value.front() == '\t'))
         value.remove_prefix(1);
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);
@@ -46,10 +48,10 @@ std::optional<bool> parse_coturn_bool(std::string_view v, bool has_value) {
 
 std::vector<std::string> coturn_config_search_path() {
   std::vector<std::string> out;
-  for (const char* dir : {"./", "./turnserver/", "./coturn/", "./etc/", "./etc/turnserver/",
-                          "./etc/coturn/", "../etc/", "../etc/turnserver/", "../etc/coturn/",
-                          "/etc/", "/etc/turnserver/", "/etc/coturn/", "/usr/local/etc/",
-                          "/usr/local/etc/turnserver/", "/usr/local/etc/coturn/"})
+  for (const char* dir :
+       {"./", "./turnserver/", "./coturn/", "./etc/", "./etc/turnserver/", "./etc/coturn/",
+        "../etc/", "../etc/turnserver/", "../etc/coturn/", "/etc/", "/etc/turnserver/",
+        "/etc/coturn/", "/usr/local/etc/", "/usr/local/etc/turnserver/", "/usr/local/etc/coturn/"})
     out.push_back(std::string(dir) + "turnserver.conf");
   return out;
 }

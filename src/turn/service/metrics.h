@@ -14,11 +14,30 @@
 namespace peerkit::turn {
 
 enum class Metric : std::size_t {
-  kAllocations, kPermissions, kChannels, kTcpConnections,
-  kAllocationsCreated, kAllocationsDeleted, kAllocationsExpired, kBindingRequests,
-  kPacketsToPeer, kBytesToPeer, kPacketsToClient, kBytesToClient,
-  kAuthChallenges, kAuthFailures, kStaleNonces, kDeniedPeers, kQuotaRejections, kRateLimited,
-  kBandwidthDrops, kMalformed, kNoPermissionDrops, kUdpSendDrops, kTruncated, kStreamDrops,
+  kAllocations,
+  kPermissions,
+  kChannels,
+  kTcpConnections,
+  kAllocationsCreated,
+  kAllocationsDeleted,
+  kAllocationsExpired,
+  kBindingRequests,
+  kPacketsToPeer,
+  kBytesToPeer,
+  kPacketsToClient,
+  kBytesToClient,
+  kAuthChallenges,
+  kAuthFailures,
+  kStaleNonces,
+  kDeniedPeers,
+  kQuotaRejections,
+  kRateLimited,
+  kBandwidthDrops,
+  kMalformed,
+  kNoPermissionDrops,
+  kUdpSendDrops,
+  kTruncated,
+  kStreamDrops,
   kCount
 };
 

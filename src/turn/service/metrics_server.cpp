@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <memory>
 
 namespace peerkit::turn {
@@ -66,7 +65,10 @@ struct Session : std::enable_shared_from_this<Session> {
 
 MetricsServer::MetricsServer(std::string address, std::uint16_t port, std::string path,
                              std::function<std::string()> render)
-    : address_(std::move(address)), port_(port), path_(std::move(path)), render_(std::move(render)) {}
+    : address_(std::move(address)),
+      port_(port),
+      path_(std::move(path)),
+      render_(std::move(render)) {}
 
 MetricsServer::~MetricsServer() {
   if (thread_.joinable()) {
@@ -88,7 +90,9 @@ std::string MetricsServer::start() {
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(64, ec);
-  if (ec) return "cannot listen for metrics on " + address_ + ":" + std::to_string(port_) + ": " + ec.message();
+  if (ec)
+    return "cannot listen for metrics on " + address_ + ":" + std::to_string(port_) + ": " +
+           ec.message();
   accept();
   thread_ = std::thread([this] { io_.run(); });
   return {};

@@ -25,7 +25,8 @@ std::optional<std::uint64_t> ReservationRegistry::hold(int fd, const SocketAddre
   return token;
 }
 
-std::optional<ReservationRegistry::Held> ReservationRegistry::take(std::uint64_t token, Timestamp now) {
+std::optional<ReservationRegistry::Held> ReservationRegistry::take(std::uint64_t token,
+                                                                   Timestamp now) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(token);
   if (it == entries_.end()) return std::nullopt;

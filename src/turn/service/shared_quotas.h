@@ -12,7 +12,8 @@ namespace peerkit::turn {
 
 class SharedQuotas final : public QuotaLedger {
  public:
-  SharedQuotas(std::size_t per_user, std::size_t total) : per_user_(per_user), total_limit_(total) {}
+  SharedQuotas(std::size_t per_user, std::size_t total)
+      : per_user_(per_user), total_limit_(total) {}
 
   QuotaResult acquire(std::string_view user) override {
     std::lock_guard lock(mutex_);

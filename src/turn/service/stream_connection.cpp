@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-
 #include <cstring>
 
 #include "turn/service/stream_framing.h"
@@ -27,8 +26,10 @@ StreamConnection::StreamConnection(Worker& worker, ClientRoute route, Tcp socket
       accepted_at_(now),
       in_(kInitialBuffer) {
   socket.set_option(asio::ip::tcp::no_delay(true));
-  if (tls_context_) tls_ = std::make_unique<Tls>(std::move(socket), *tls_context_);
-  else tcp_ = std::make_unique<Tcp>(std::move(socket));
+  if (tls_context_)
+    tls_ = std::make_unique<Tls>(std::move(socket), *tls_context_);
+  else
+    tcp_ = std::make_unique<Tcp>(std::move(socket));
 }
 
 void StreamConnection::start() {
@@ -55,8 +56,10 @@ void StreamConnection::read_some() {
   auto handler = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
     self->on_read(ec, n);
   };
-  if (tls_) tls_->async_read_some(buffer, handler);
-  else tcp_->async_read_some(buffer, handler);
+  if (tls_)
+    tls_->async_read_some(buffer, handler);
+  else
+    tcp_->async_read_some(buffer, handler);
 }
 
 void StreamConnection::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -100,8 +103,10 @@ void StreamConnection::write_next() {
     self->write_next();
   };
   auto buffer = asio::buffer(out_.front());
-  if (tls_) asio::async_write(*tls_, buffer, handler);
-  else asio::async_write(*tcp_, buffer, handler);
+  if (tls_)
+    asio::async_write(*tls_, buffer, handler);
+  else
+    asio::async_write(*tcp_, buffer, handler);
 }
 
 void StreamConnection::close() {

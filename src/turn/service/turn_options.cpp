@@ -55,7 +55,8 @@ Apply port(std::uint16_t TurnServiceConfig::*field, const char* what) {
   };
 }
 
-Apply seconds(Duration ServerOptions::*field, const char* what, std::int64_t min, std::int64_t max) {
+Apply seconds(Duration ServerOptions::*field, const char* what, std::int64_t min,
+              std::int64_t max) {
   return [=](State& s, const std::string& v) {
     std::int64_t n = 0;
     if (auto e = to_number<std::int64_t>(v, n, min, max, what); !e.empty()) return e;
@@ -381,7 +382,8 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
   std::string config_path;
   bool no_config = false;
   app.add_option("-c", config_path, "configuration file in turnserver.conf format");
-  app.add_flag("-n", no_config, "read no configuration file (otherwise the coturn search path is used)");
+  app.add_flag("-n", no_config,
+               "read no configuration file (otherwise the coturn search path is used)");
   for (const auto& s : specs()) {
     std::string names = std::string("--") + s.name;
     if (*s.short_name) names += std::string(",-") + s.short_name;
@@ -410,7 +412,8 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
   result.config.realm.clear();
   auto apply = [&](const Spec& spec, const std::string& value, const std::string& where) -> bool {
     if (spec.support == Support::kRemoved) {
-      result.warnings.push_back(where + spec.name + ": removed option, ignored (" + spec.help + ")");
+      result.warnings.push_back(where + spec.name + ": removed option, ignored (" + spec.help +
+                                ")");
       return true;
     }
     if (spec.support == Support::kIgnored) {
@@ -476,24 +479,29 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
     }
     return true;
   };
-  if (!apply_file(false) || !apply_cli(false) || !apply_file(true) || !apply_cli(true)) return result;
+  if (!apply_file(false) || !apply_cli(false) || !apply_file(true) || !apply_cli(true))
+    return result;
 
   TurnServiceConfig& c = result.config;
   if (c.realm.empty()) c.realm = hostname_realm();
   if (c.min_port > c.max_port) {
-    result.message = "min-port " + std::to_string(c.min_port) + " is above max-port " + std::to_string(c.max_port);
+    result.message = "min-port " + std::to_string(c.min_port) + " is above max-port " +
+                     std::to_string(c.max_port);
     return result;
   }
   if (state.use_auth_secret && c.secrets.empty()) {
-    result.message = "use-auth-secret needs static-auth-secret=SECRET (peerkit reads no secret database)";
+    result.message =
+        "use-auth-secret needs static-auth-secret=SECRET (peerkit reads no secret database)";
     return result;
   }
   if (!state.use_auth_secret && !c.secrets.empty()) {
-    result.warnings.push_back("static-auth-secret given without use-auth-secret: REST credentials enabled anyway");
+    result.warnings.push_back(
+        "static-auth-secret given without use-auth-secret: REST credentials enabled anyway");
   }
   if (!c.server.no_auth && c.users.empty() && c.secrets.empty()) {
     result.message =
-        "no credentials: give user=NAME:PASSWORD, or use-auth-secret with static-auth-secret=SECRET, "
+        "no credentials: give user=NAME:PASSWORD, or use-auth-secret with "
+        "static-auth-secret=SECRET, "
         "or no-auth to run an open relay on purpose";
     return result;
   }

@@ -1,9 +1,9 @@
 #include "turn/service/turn_service.h"
 
-#include <boost/asio/ssl/context.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <boost/asio/ssl/context.hpp>
 #include <csignal>
 #include <fstream>
 
@@ -31,16 +31,19 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
     // RFC 5780 needs a second IP of the same family: OTHER-ADDRESS = (second IP, port + 1).
     for (std::size_t i = 1; i < c.listening_ips.size(); ++i) {
       if (c.listening_ips[i].family() == c.listening_ips[0].family()) {
-        const std::uint16_t alt = c.alt_listening_port ? c.alt_listening_port : c.listening_port + 1;
+        const std::uint16_t alt =
+            c.alt_listening_port ? c.alt_listening_port : c.listening_port + 1;
         c.server.rfc5780_other_address = SocketAddress(c.listening_ips[i], alt);
         break;
       }
     }
     if (!c.server.rfc5780_other_address)
-      warnings.push_back("rfc5780 needs two listening-ip addresses of one family; NAT behaviour discovery is off");
+      warnings.push_back(
+          "rfc5780 needs two listening-ip addresses of one family; NAT behaviour discovery is off");
   }
   if (c.policy.allow_loopback)
-    warnings.push_back("allow-loopback-peers: clients can relay to services on this machine's loopback");
+    warnings.push_back(
+        "allow-loopback-peers: clients can relay to services on this machine's loopback");
   for (const auto& r : c.policy.allowed)
     warnings.push_back("allowed-peer-ip " + r.text + " opens a range the default policy denies");
   if (c.server.no_auth) warnings.push_back("no-auth: anyone can allocate relays on this server");
@@ -49,7 +52,9 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
 
 TurnService::TurnService(TurnServiceConfig config) : config_(std::move(config)) {}
 
-TurnService::~TurnService() { stop(); }
+TurnService::~TurnService() {
+  stop();
+}
 
 std::string TurnService::load_tls(std::shared_ptr<ssl::context>& out) const {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -83,10 +88,12 @@ std::string TurnService::start() {
   random.fill(shared_->nonce_secret);
   shared_->unix_time_offset = unix_seconds_now() - SteadyClock().now().us() / 1'000'000;
   shared_->own_addresses = config_.listening_ips;
-  shared_->own_addresses.insert(shared_->own_addresses.end(), config_.relay_ips.begin(), config_.relay_ips.end());
+  shared_->own_addresses.insert(shared_->own_addresses.end(), config_.relay_ips.begin(),
+                                config_.relay_ips.end());
   for (const auto& e : config_.server.external_ips) shared_->own_addresses.push_back(e.public_ip);
   if (config_.prometheus) {
-    if (auto ip = IpAddress::parse(config_.prometheus_address)) shared_->own_addresses.push_back(*ip);
+    if (auto ip = IpAddress::parse(config_.prometheus_address))
+      shared_->own_addresses.push_back(*ip);
   }
   if (config_.tls && !config_.cert_file.empty()) {
     if (auto e = load_tls(shared_->tls); !e.empty()) return e;
@@ -100,8 +107,9 @@ std::string TurnService::start() {
     workers_.push_back(std::move(w));
   }
   if (config_.prometheus) {
-    metrics_ = std::make_unique<MetricsServer>(config_.prometheus_address, config_.prometheus_port,
-                                               config_.prometheus_path, [this] { return metrics_text(); });
+    metrics_ =
+        std::make_unique<MetricsServer>(config_.prometheus_address, config_.prometheus_port,
+                                        config_.prometheus_path, [this] { return metrics_text(); });
     if (auto e = metrics_->start(); !e.empty()) {
       workers_.clear();
       return e;
@@ -133,8 +141,10 @@ void TurnService::run_until_signalled() {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGUSR2) {
-      if (auto e = reload_tls(); e.empty()) spdlog::info("TLS certificate reloaded");
-      else spdlog::error("TLS reload failed, keeping the old certificate: {}", e);
+      if (auto e = reload_tls(); e.empty())
+        spdlog::info("TLS certificate reloaded");
+      else
+        spdlog::error("TLS reload failed, keeping the old certificate: {}", e);
       continue;
     }
     if (sig == SIGHUP) continue;  // log files are opened in append mode; nothing to reopen

@@ -1,8 +1,9 @@
 #include "turn/service/worker.h"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 #include "net/socket_setup.h"
 #include "turn/service/stream_connection.h"
@@ -33,7 +34,8 @@ Worker::Worker(unsigned index, WorkerShared& shared)
   policy.own_addresses.insert(policy.own_addresses.end(), shared.own_addresses.begin(),
                               shared.own_addresses.end());
   server_ = std::make_unique<Server>(
-      options, CredentialStore(config_.realm, config_.users, config_.secrets, config_.rest_separator),
+      options,
+      CredentialStore(config_.realm, config_.users, config_.secrets, config_.rest_separator),
       PeerPolicy(std::move(policy)), static_cast<RelayAllocator&>(*this), shared.quotas,
       NonceIssuer(shared.nonce_secret, options.nonce_lifetime, options.advertise_security_features),
       random_);
@@ -49,14 +51,15 @@ std::string Worker::open() {
   for (const auto& ip : config_.listening_ips) {
     udp_addresses.emplace_back(ip, config_.listening_port);
     if (config_.server.rfc5780_other_address) {
-      const std::uint16_t alt = config_.alt_listening_port ? config_.alt_listening_port
-                                                           : config_.listening_port + 1;
+      const std::uint16_t alt =
+          config_.alt_listening_port ? config_.alt_listening_port : config_.listening_port + 1;
       udp_addresses.emplace_back(ip, alt);
     }
   }
   if (config_.udp) {
     for (const auto& at : udp_addresses) {
-      auto fd = net::open_udp(at, {.reuse_port = true, .buffer_bytes = config_.listener_buffer_bytes});
+      auto fd =
+          net::open_udp(at, {.reuse_port = true, .buffer_bytes = config_.listener_buffer_bytes});
       if (!fd) return fd.error();
       listeners_.push_back({std::make_unique<udp::socket>(adopt_udp(io_, *fd, at)), at});
     }
@@ -70,10 +73,12 @@ std::string Worker::open() {
   };
   for (const auto& ip : config_.listening_ips) {
     if (config_.tcp) {
-      if (auto e = add_acceptor({ip, config_.listening_port}, Transport::kTcp); !e.empty()) return e;
+      if (auto e = add_acceptor({ip, config_.listening_port}, Transport::kTcp); !e.empty())
+        return e;
     }
     if (config_.tls && shared_.tls) {
-      if (auto e = add_acceptor({ip, config_.tls_listening_port}, Transport::kTls); !e.empty()) return e;
+      if (auto e = add_acceptor({ip, config_.tls_listening_port}, Transport::kTls); !e.empty())
+        return e;
     }
   }
   return {};
@@ -142,7 +147,8 @@ bool Worker::supports(AddressFamily family) const {
 }
 
 std::optional<RelayHandle> Worker::bind_relay(const SocketAddress& at, bool dont_fragment) {
-  auto fd = net::open_udp(at, {.buffer_bytes = config_.relay_buffer_bytes, .dont_fragment = dont_fragment});
+  auto fd = net::open_udp(
+      at, {.buffer_bytes = config_.relay_buffer_bytes, .dont_fragment = dont_fragment});
   if (!fd) return std::nullopt;
   return adopt_relay(*fd, at);
 }
@@ -332,8 +338,10 @@ void Worker::on_tick() {
   // (coturn's max-allocate-timeout), or they would hold a connection slot for free.
   std::vector<std::shared_ptr<StreamConnection>> idle;
   for (auto& [id, c] : connections_) {
-    if (!c->ready() && t - c->accepted_at() > kTlsHandshakeTimeout) idle.push_back(c);
-    else if (t - c->accepted_at() > config_.allocate_timeout && !server_->find_allocation(c->route()))
+    if (!c->ready() && t - c->accepted_at() > kTlsHandshakeTimeout)
+      idle.push_back(c);
+    else if (t - c->accepted_at() > config_.allocate_timeout &&
+             !server_->find_allocation(c->route()))
       idle.push_back(c);
   }
   for (auto& c : idle) c->close();
@@ -369,19 +377,23 @@ void Worker::log_events() {
     const char* transport = to_string(e.route.transport);
     switch (e.kind) {
       case ServerEvent::Kind::kAllocationCreated:
-        spdlog::info("allocation created user={} client={} transport={} relay={}", e.username, client, transport, e.detail);
+        spdlog::info("allocation created user={} client={} transport={} relay={}", e.username,
+                     client, transport, e.detail);
         break;
       case ServerEvent::Kind::kAllocationDeleted:
-        spdlog::info("allocation deleted user={} client={} transport={}", e.username, client, transport);
+        spdlog::info("allocation deleted user={} client={} transport={}", e.username, client,
+                     transport);
         break;
       case ServerEvent::Kind::kAllocationExpired:
-        spdlog::info("allocation expired user={} client={} transport={}", e.username, client, transport);
+        spdlog::info("allocation expired user={} client={} transport={}", e.username, client,
+                     transport);
         break;
       case ServerEvent::Kind::kPeerDenied:
         spdlog::warn("peer denied user={} client={} peer={}", e.username, client, e.detail);
         break;
       case ServerEvent::Kind::kAuthFailed:
-        spdlog::info("authentication failed user={} client={} reason={}", e.username, client, e.detail);
+        spdlog::info("authentication failed user={} client={} reason={}", e.username, client,
+                     e.detail);
         break;
       case ServerEvent::Kind::kQuotaRejected:
         spdlog::warn("quota reached user={} client={} limit={}", e.username, client, e.detail);

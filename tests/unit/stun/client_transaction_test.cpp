@@ -89,7 +89,8 @@ TEST(ClientTransaction, NoRttSampleAfterRetransmission) {
   ASSERT_TRUE(t.poll_transmit());
   std::byte buf[20];
   MessageBuilder err(buf, Method::kBinding, MessageClass::kError, tid);
-  EXPECT_TRUE(t.handle_response(Timestamp::from_micros(600'000), *MessageView::parse(err.finish())));
+  EXPECT_TRUE(
+      t.handle_response(Timestamp::from_micros(600'000), *MessageView::parse(err.finish())));
   EXPECT_EQ(t.state(), ClientTransaction::State::kFailed);
   EXPECT_FALSE(t.rtt());
 }

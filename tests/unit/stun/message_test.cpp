@@ -90,8 +90,8 @@ TEST(MessageView, TooManyAttributesIsAnError) {
 TEST(MessageView, ReportsUnknownComprehensionRequiredAttributes) {
   std::byte buf[128];
   MessageBuilder b(buf, Method::kAllocate, MessageClass::kRequest, tid(0));
-  b.add_empty(0x7FFE);   // unknown, required
-  b.add_empty(0xBEEF);   // unknown, optional: ignored
+  b.add_empty(0x7FFE);  // unknown, required
+  b.add_empty(0xBEEF);  // unknown, optional: ignored
   b.add_empty(attr::kDontFragment);
   auto m = MessageView::parse(b.finish());
   ASSERT_TRUE(m);

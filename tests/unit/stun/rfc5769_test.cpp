@@ -11,8 +11,12 @@ namespace {
 
 using namespace testing;
 
-ByteSpan span(const std::vector<std::byte>& v) { return v; }
-ByteSpan pw(const char* s) { return as_bytes(std::string_view(s)); }
+ByteSpan span(const std::vector<std::byte>& v) {
+  return v;
+}
+ByteSpan pw(const char* s) {
+  return as_bytes(std::string_view(s));
+}
 
 TEST(Rfc5769, SampleRequestParsesAndVerifies) {
   auto m = MessageView::parse(span(kRfc5769Request));
@@ -116,7 +120,8 @@ TEST(Rfc8489, AppendixB1Sha256UserhashRequest) {
   EXPECT_TRUE(std::equal(uh.begin(), uh.end(), given.begin(), given.end()));
   EXPECT_EQ(decode_password_algorithm(*m->find(attr::kPasswordAlgorithm)),
             PasswordAlgorithm::kSha256);
-  auto key = long_term_key(kLongTermUsername, "example.org", "TheMatrIX", PasswordAlgorithm::kSha256);
+  auto key =
+      long_term_key(kLongTermUsername, "example.org", "TheMatrIX", PasswordAlgorithm::kSha256);
   EXPECT_EQ(key.size(), 32u);
   EXPECT_TRUE(verify_message_integrity_sha256(*m, key));
   EXPECT_FALSE(verify_message_integrity(*m, key));  // no SHA-1 integrity in this message

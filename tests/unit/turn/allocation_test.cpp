@@ -36,12 +36,14 @@ TEST_F(AllocationTest, RequestedLifetimeIsClampedBetweenDefaultAndMax) {
 TEST_F(AllocationTest, RefreshExtendsAndZeroDeletes) {
   ASSERT_EQ(allocate(udp()).error_code(), 0);
   advance(Duration::seconds(500));
-  auto r = call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 1200); });
+  auto r =
+      call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 1200); });
   ASSERT_EQ(r.error_code(), 0);
   EXPECT_EQ(*stun::decode_u32(*r.view()->find(attr::kLifetime)), 1200u);
   advance(Duration::seconds(1100));
   EXPECT_EQ(server->allocation_count(), 1u);
-  auto del = call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); });
+  auto del =
+      call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); });
   ASSERT_EQ(del.error_code(), 0);
   EXPECT_EQ(*stun::decode_u32(*del.view()->find(attr::kLifetime)), 0u);
   EXPECT_EQ(server->allocation_count(), 0u);
@@ -64,26 +66,38 @@ TEST_F(AllocationTest, RetransmittedAllocateGetsTheSameAnswerOtherwise437) {
 TEST_F(AllocationTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
   ASSERT_EQ(allocate(udp()).error_code(), 0);
   // bob on alice's 5-tuple: 441 for every request on the allocation.
-  EXPECT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass").error_code(), 441);
+  EXPECT_EQ(call(
+                udp(), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass")
+                .error_code(),
+            441);
   EXPECT_EQ(permit(udp(), addr("8.8.4.4:1"), "bob", "bob-pass").error_code(), 441);
-  EXPECT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); },
-                 "bob", "bob-pass").error_code(), 441);
+  EXPECT_EQ(call(
+                udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); },
+                "bob", "bob-pass")
+                .error_code(),
+            441);
   EXPECT_EQ(server->allocation_count(), 1u);
   // bob from his own address has no allocation to touch.
-  EXPECT_EQ(call(udp("192.0.2.20:1"), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass").error_code(), 437);
+  EXPECT_EQ(call(
+                udp("192.0.2.20:1"), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass")
+                .error_code(),
+            437);
 }
 
 TEST_F(AllocationTest, RequestedTransportIsRequiredAndMustBeUdp) {
   EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder&) {}).error_code(), 400);
-  EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 6); }).error_code(), 442);
+  EXPECT_EQ(
+      call(udp(), Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 6); })
+          .error_code(),
+      442);
   EXPECT_EQ(server->allocation_count(), 0u);
 }
 
 TEST_F(AllocationTest, UnknownComprehensionRequiredAttributeGets420) {
   auto r = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    b.add_empty(0x7ABC);
-  }));
+                  stun::add_requested_transport(b, 17);
+                  b.add_empty(0x7ABC);
+                }));
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].error_code(), 420);
   EXPECT_EQ(stun::decode_unknown_attributes(*r[0].view()->find(attr::kUnknownAttributes)),
@@ -104,27 +118,39 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   });
   ASSERT_EQ(dual.error_code(), 0);
   int relayed_count = 0;
-  for (const auto& a : dual.view()->attributes()) relayed_count += a.type == attr::kXorRelayedAddress;
+  for (const auto& a : dual.view()->attributes())
+    relayed_count += a.type == attr::kXorRelayedAddress;
   EXPECT_EQ(relayed_count, 2);
 
   // Both family attributes at once, or ADDITIONAL asking for IPv4, are bad requests.
-  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv4);
-    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
-  }).error_code(), 400);
-  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv4);
-  }).error_code(), 400);
+  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate,
+                 [](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv4);
+                   stun::add_address_family(b, attr::kAdditionalAddressFamily,
+                                            AddressFamily::kIpv6);
+                 })
+                .error_code(),
+            400);
+  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate,
+                 [](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   stun::add_address_family(b, attr::kAdditionalAddressFamily,
+                                            AddressFamily::kIpv4);
+                 })
+                .error_code(),
+            400);
 }
 
 TEST_F(AllocationTest, UnsupportedFamilyIs440AndDualDegradesWithAddressErrorCode) {
   relays.ipv6 = false;
-  EXPECT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv6);
-  }).error_code(), 440);
+  EXPECT_EQ(call(udp(), Method::kAllocate,
+                 [](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv6);
+                 })
+                .error_code(),
+            440);
   auto dual = call(udp(), Method::kAllocate, [](MessageBuilder& b) {
     stun::add_requested_transport(b, 17);
     stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
@@ -150,22 +176,31 @@ TEST_F(AllocationTest, EvenPortReservationToken) {
   ASSERT_EQ(second.error_code(), 0);
   EXPECT_EQ(relayed(second).port(), relayed(first).port() + 1);
   // A token is good once; EVEN-PORT with a token is a bad request.
-  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate, [&](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    b.add_u64(attr::kReservationToken, *token);
-  }).error_code(), 508);
-  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate, [&](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_even_port(b, false);
-    b.add_u64(attr::kReservationToken, 1);
-  }).error_code(), 400);
+  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate,
+                 [&](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   b.add_u64(attr::kReservationToken, *token);
+                 })
+                .error_code(),
+            508);
+  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate,
+                 [&](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   stun::add_even_port(b, false);
+                   b.add_u64(attr::kReservationToken, 1);
+                 })
+                .error_code(),
+            400);
 }
 
 TEST_F(AllocationTest, DontFragmentIsPassedToTheRelay) {
-  ASSERT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    b.add_empty(attr::kDontFragment);
-  }).error_code(), 0);
+  ASSERT_EQ(call(udp(), Method::kAllocate,
+                 [](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   b.add_empty(attr::kDontFragment);
+                 })
+                .error_code(),
+            0);
   EXPECT_TRUE(relays.last_request.dont_fragment);
 }
 
@@ -207,8 +242,9 @@ TEST_F(AllocationTest, BindingAnswersWithTheMappedAddressOnly) {
   auto r = feed(udp("192.0.2.33:1234"), b.finish());
   ASSERT_EQ(r.size(), 1u);
   auto m = r[0].view();
-  EXPECT_EQ(stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id())->to_string(),
-            "192.0.2.33:1234");
+  EXPECT_EQ(
+      stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id())->to_string(),
+      "192.0.2.33:1234");
   EXPECT_EQ(r[0].bytes.size(), 32u);  // header + XOR-MAPPED-ADDRESS, nothing else
   // With FINGERPRINT in the request, the answer carries one too.
   MessageBuilder b2(buf, Method::kBinding, MessageClass::kRequest, next_tid());

@@ -7,7 +7,8 @@ namespace {
 using AuthTest = TurnHarness;
 
 TEST_F(AuthTest, UnauthenticatedAllocateGets401WithRealmNonceAndAlgorithms) {
-  auto req = request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); });
+  auto req =
+      request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); });
   auto r = feed(udp(), req);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].error_code(), 401);
@@ -28,7 +29,8 @@ TEST_F(AuthTest, CorrectCredentialsAllocateAndTheAnswerIsSigned) {
   ASSERT_EQ(r.error_code(), 0);
   auto m = r.view();
   EXPECT_EQ(m->message_class(), MessageClass::kSuccess);
-  EXPECT_TRUE(stun::verify_message_integrity(*m, stun::long_term_key("alice", "peerkit.test", "alice-pass")));
+  EXPECT_TRUE(stun::verify_message_integrity(
+      *m, stun::long_term_key("alice", "peerkit.test", "alice-pass")));
   EXPECT_EQ(*stun::decode_u32(*m->find(attr::kLifetime)), 600u);
   auto mapped = stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id());
   EXPECT_EQ(mapped->to_string(), "192.0.2.10:40000");
@@ -39,8 +41,10 @@ TEST_F(AuthTest, CorrectCredentialsAllocateAndTheAnswerIsSigned) {
 TEST_F(AuthTest, WrongPasswordUnknownUserAndWrongRealmGet401) {
   EXPECT_EQ(allocate(udp(), "alice", "wrong").error_code(), 401);
   EXPECT_EQ(allocate(udp(), "mallory", "x").error_code(), 401);
-  auto r = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); },
-                               "alice", "alice-pass", std::nullopt, "other.realm"));
+  auto r = feed(
+      udp(), request(
+                 Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); },
+                 "alice", "alice-pass", std::nullopt, "other.realm"));
   EXPECT_EQ(r[0].error_code(), 401);
   EXPECT_EQ(server->counters().auth_failures, 3u);
   EXPECT_EQ(server->allocation_count(), 0u);
@@ -59,7 +63,8 @@ TEST_F(AuthTest, NonceGoesStaleAfterItsLifetime) {
   retry_stale = false;
   ASSERT_EQ(allocate(udp()).error_code(), 0);
   now = now + Duration::seconds(599);
-  EXPECT_EQ(permit(udp(), addr("198.18.0.1:1")).error_code(), 403);  // still valid nonce (policy 403)
+  EXPECT_EQ(permit(udp(), addr("198.18.0.1:1")).error_code(),
+            403);  // still valid nonce (policy 403)
   now = now + Duration::seconds(2);
   auto r = permit(udp(), addr("8.8.4.4:1"));
   EXPECT_EQ(r.error_code(), 438);
@@ -95,11 +100,17 @@ TEST_F(AuthTest, RestSecretsRotate) {
   rebuild();
   const std::string user = std::to_string(kUnixStart + 600) + ":dave";
   EXPECT_EQ(allocate(udp("192.0.2.10:1"), user.c_str(),
-                     CredentialStore::rest_password("old-secret", user).c_str()).error_code(), 0);
+                     CredentialStore::rest_password("old-secret", user).c_str())
+                .error_code(),
+            0);
   EXPECT_EQ(allocate(udp("192.0.2.10:2"), user.c_str(),
-                     CredentialStore::rest_password("new-secret", user).c_str()).error_code(), 0);
+                     CredentialStore::rest_password("new-secret", user).c_str())
+                .error_code(),
+            0);
   EXPECT_EQ(allocate(udp("192.0.2.10:3"), user.c_str(),
-                     CredentialStore::rest_password("unknown", user).c_str()).error_code(), 401);
+                     CredentialStore::rest_password("unknown", user).c_str())
+                .error_code(),
+            401);
 }
 
 TEST_F(AuthTest, HexKeyUsersAuthenticate) {
@@ -123,9 +134,12 @@ TEST_F(AuthTest, HexKeyUsersAuthenticate) {
 }
 
 TEST_F(AuthTest, Sha256IntegrityWithPasswordAlgorithmEcho) {
-  auto first = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }));
+  auto first = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) {
+                      stun::add_requested_transport(b, 17);
+                    }));
   nonce = std::string(as_string_view(*first[0].view()->find(attr::kNonce)));
-  auto key = stun::long_term_key("alice", "peerkit.test", "alice-pass", stun::PasswordAlgorithm::kSha256);
+  auto key =
+      stun::long_term_key("alice", "peerkit.test", "alice-pass", stun::PasswordAlgorithm::kSha256);
   auto build = [&](bool echo) {
     std::byte buf[512];
     MessageBuilder b(buf, Method::kAllocate, MessageClass::kRequest, next_tid());
@@ -135,7 +149,8 @@ TEST_F(AuthTest, Sha256IntegrityWithPasswordAlgorithmEcho) {
     b.add(attr::kNonce, nonce);
     stun::add_password_algorithm(b, stun::PasswordAlgorithm::kSha256);
     if (echo) {
-      const stun::PasswordAlgorithm algs[] = {stun::PasswordAlgorithm::kSha256, stun::PasswordAlgorithm::kMd5};
+      const stun::PasswordAlgorithm algs[] = {stun::PasswordAlgorithm::kSha256,
+                                              stun::PasswordAlgorithm::kMd5};
       stun::add_password_algorithms(b, algs);
     }
     b.add_message_integrity_sha256(key);
@@ -149,7 +164,9 @@ TEST_F(AuthTest, Sha256IntegrityWithPasswordAlgorithmEcho) {
 }
 
 TEST_F(AuthTest, UserhashIdentifiesStaticUsers) {
-  auto first = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }));
+  auto first = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) {
+                      stun::add_requested_transport(b, 17);
+                    }));
   nonce = std::string(as_string_view(*first[0].view()->find(attr::kNonce)));
   std::byte buf[512];
   MessageBuilder b(buf, Method::kAllocate, MessageClass::kRequest, next_tid());
@@ -167,7 +184,8 @@ TEST_F(AuthTest, UnauthenticatedAnswersAreRateLimitedPerSource) {
   options.unauthorized_rate = 5;
   options.unauthorized_burst = 5;
   rebuild();
-  auto req = request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); });
+  auto req =
+      request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); });
   int answered = 0;
   for (int i = 0; i < 20; ++i) answered += static_cast<int>(feed(udp(), req).size());
   EXPECT_EQ(answered, 5);
@@ -181,7 +199,8 @@ TEST_F(AuthTest, UnauthenticatedAnswersAreRateLimitedPerSource) {
 TEST_F(AuthTest, NoAuthModeNeedsNoCredentials) {
   options.no_auth = true;
   rebuild();
-  auto r = feed(udp(), request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }));
+  auto r = feed(udp(), request(Method::kAllocate,
+                               [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }));
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].error_code(), 0);
   EXPECT_FALSE(r[0].view()->has(attr::kMessageIntegrity));

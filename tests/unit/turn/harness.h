@@ -23,7 +23,9 @@ using stun::MessageClass;
 using stun::MessageView;
 using stun::Method;
 
-inline SocketAddress addr(const char* s) { return *SocketAddress::parse(s); }
+inline SocketAddress addr(const char* s) {
+  return *SocketAddress::parse(s);
+}
 
 class FakeRelays : public RelayAllocator {
  public:
@@ -38,7 +40,8 @@ class FakeRelays : public RelayAllocator {
     live.insert(g.handle);
     if (r.reserve_next) {
       g.reservation_token = 0xABC00000u + last_handle;
-      reserved[*g.reservation_token] = {++last_handle, SocketAddress(ip, static_cast<std::uint16_t>(port + 1))};
+      reserved[*g.reservation_token] = {++last_handle,
+                                        SocketAddress(ip, static_cast<std::uint16_t>(port + 1))};
       live.insert(last_handle);
     }
     last_request = r;
@@ -192,8 +195,9 @@ class TurnHarness : public ::testing::Test {
 
   Response allocate(const ClientRoute& route, const char* user = "alice",
                     const char* password = "alice-pass") {
-    return call(route, Method::kAllocate,
-                [](MessageBuilder& b) { stun::add_requested_transport(b, 17); }, user, password);
+    return call(
+        route, Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); },
+        user, password);
   }
   SocketAddress relayed(const Response& r) {
     auto m = r.view();
@@ -201,9 +205,10 @@ class TurnHarness : public ::testing::Test {
   }
   Response permit(const ClientRoute& route, const SocketAddress& peer, const char* user = "alice",
                   const char* password = "alice-pass") {
-    return call(route, Method::kCreatePermission,
-                [&](MessageBuilder& b) { stun::add_xor_address(b, attr::kXorPeerAddress, peer); },
-                user, password);
+    return call(
+        route, Method::kCreatePermission,
+        [&](MessageBuilder& b) { stun::add_xor_address(b, attr::kXorPeerAddress, peer); }, user,
+        password);
   }
   Response bind(const ClientRoute& route, std::uint16_t channel, const SocketAddress& peer) {
     return call(route, Method::kChannelBind, [&](MessageBuilder& b) {
@@ -233,8 +238,8 @@ class TurnHarness : public ::testing::Test {
     std::vector<std::byte> buf(headroom + payload.size());
     std::memcpy(buf.data() + headroom, payload.data(), payload.size());
     TransmitQueue out;
-    server->handle_peer_packet(now, relay, peer,
-                               MutableByteSpan(buf.data() + headroom, payload.size()), headroom, out);
+    server->handle_peer_packet(
+        now, relay, peer, MutableByteSpan(buf.data() + headroom, payload.size()), headroom, out);
     return drain(out);
   }
   void advance(Duration d) {

@@ -5,11 +5,13 @@
 namespace peerkit::turn::testing {
 namespace {
 
-const char* kMustBeDenied[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1", "::127.0.0.1",
-                               "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1", "169.254.169.254",
+const char* kMustBeDenied[] = {"127.0.0.1",       "::1",     "::ffff:127.0.0.1", "::127.0.0.1",
+                               "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1",         "169.254.169.254",
                                "224.0.0.1"};
 
-IpAddress ip(const char* s) { return *IpAddress::parse(s); }
+IpAddress ip(const char* s) {
+  return *IpAddress::parse(s);
+}
 
 TEST(IpRange, ParsesSingleRangeAndCidr) {
   auto single = parse_ip_range("192.0.2.7");
@@ -27,7 +29,8 @@ TEST(IpRange, ParsesSingleRangeAndCidr) {
   EXPECT_TRUE(v6->contains(ip("febf::1")));
   EXPECT_FALSE(v6->contains(ip("fec0::1")));
   EXPECT_FALSE(v6->contains(ip("10.0.0.1")));  // never across families
-  for (const char* bad : {"", "10.0.0.1/33", "10.0.0.9-10.0.0.1", "10.0.0.1-::1", "x/8", "1.2.3.4/"})
+  for (const char* bad :
+       {"", "10.0.0.1/33", "10.0.0.9-10.0.0.1", "10.0.0.1-::1", "x/8", "1.2.3.4/"})
     EXPECT_FALSE(parse_ip_range(bad)) << bad;
 }
 
@@ -47,9 +50,9 @@ TEST(EmbeddedIpv4, FindsEveryForm) {
 TEST(PeerPolicy, DefaultsDenyEveryDangerousForm) {
   PeerPolicy p;
   for (const char* a : kMustBeDenied) EXPECT_FALSE(p.check(ip(a)).allowed) << a;
-  for (const char* a : {"2002:7f00:1::", "fe80::1", "fd00::1", "ff02::1", "100.64.0.1",
-                        "192.168.1.1", "172.16.0.1", "255.255.255.255", "240.0.0.1",
-                        "2001:0:4136:e378:8000:63bf:80ff:fffe"})
+  for (const char* a :
+       {"2002:7f00:1::", "fe80::1", "fd00::1", "ff02::1", "100.64.0.1", "192.168.1.1", "172.16.0.1",
+        "255.255.255.255", "240.0.0.1", "2001:0:4136:e378:8000:63bf:80ff:fffe"})
     EXPECT_FALSE(p.check(ip(a)).allowed) << a;
   for (const char* a : {"8.8.8.8", "2001:4860:4860::8888", "1.1.1.1"})
     EXPECT_TRUE(p.check(ip(a)).allowed) << a;
@@ -61,8 +64,8 @@ TEST(PeerPolicy, OpeningOneRangeOpensOnlyThatRange) {
   o.allowed.push_back(*parse_ip_range("10.0.0.0/8"));
   PeerPolicy p(o);
   EXPECT_TRUE(p.check(ip("10.1.2.3")).allowed);
-  EXPECT_TRUE(p.check(ip("::ffff:10.1.2.3")).allowed);      // same socket destination
-  EXPECT_FALSE(p.check(ip("64:ff9b::a01:203")).allowed);    // NAT64 goes elsewhere
+  EXPECT_TRUE(p.check(ip("::ffff:10.1.2.3")).allowed);    // same socket destination
+  EXPECT_FALSE(p.check(ip("64:ff9b::a01:203")).allowed);  // NAT64 goes elsewhere
   EXPECT_FALSE(p.check(ip("::10.1.2.3")).allowed);
   EXPECT_FALSE(p.check(ip("192.168.1.1")).allowed);
   for (const char* a : kMustBeDenied) {
@@ -101,10 +104,14 @@ TEST(PeerPolicy, UserDenyListAndOwnAddresses) {
 using PolicyEndToEnd = TurnHarness;
 
 TEST_F(PolicyEndToEnd, EveryDangerousPeerGets403ForPermissionAndChannelAndSendIsDropped) {
-  ASSERT_EQ(call(udp(), Method::kAllocate, [](MessageBuilder& b) {
-    stun::add_requested_transport(b, 17);
-    stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
-  }).error_code(), 0);
+  ASSERT_EQ(call(udp(), Method::kAllocate,
+                 [](MessageBuilder& b) {
+                   stun::add_requested_transport(b, 17);
+                   stun::add_address_family(b, attr::kAdditionalAddressFamily,
+                                            AddressFamily::kIpv6);
+                 })
+                .error_code(),
+            0);
   std::uint16_t channel = 0x4000;
   for (const char* a : kMustBeDenied) {
     const SocketAddress peer(ip(a), 9);

@@ -38,8 +38,9 @@ TEST_F(RelayTest, PermissionIsPerIpAndExpiresAfter300s) {
   EXPECT_EQ(m->method(), Method::kData);
   EXPECT_EQ(m->message_class(), MessageClass::kIndication);
   EXPECT_EQ(as_string_view(*m->find(attr::kData)), "data");
-  EXPECT_EQ(stun::decode_xor_address(*m->find(attr::kXorPeerAddress), m->transaction_id())->to_string(),
-            "8.8.4.4:9999");
+  EXPECT_EQ(
+      stun::decode_xor_address(*m->find(attr::kXorPeerAddress), m->transaction_id())->to_string(),
+      "8.8.4.4:9999");
   EXPECT_TRUE(from_peer(relay, addr("8.8.8.8:1"), "other ip").empty());
 
   advance(Duration::seconds(301));
@@ -85,13 +86,15 @@ TEST_F(RelayTest, ChannelNumbersAndConflicts) {
   EXPECT_EQ(bind(udp(), 0x5000, peer).error_code(), 400);
   ASSERT_EQ(bind(udp(), 0x4000, peer).error_code(), 0);
   EXPECT_EQ(bind(udp(), 0x4000, addr("8.8.4.4:5001")).error_code(), 400);  // number taken
-  EXPECT_EQ(bind(udp(), 0x4001, peer).error_code(), 400);                 // peer taken
-  EXPECT_EQ(bind(udp(), 0x4000, peer).error_code(), 0);                   // refresh is fine
+  EXPECT_EQ(bind(udp(), 0x4001, peer).error_code(), 400);                  // peer taken
+  EXPECT_EQ(bind(udp(), 0x4000, peer).error_code(), 0);                    // refresh is fine
 }
 
 TEST_F(RelayTest, ChannelExpiresThenCoolsDownFiveMinutes) {
-  ASSERT_EQ(call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 3600); })
-                .error_code(), 0);
+  ASSERT_EQ(
+      call(udp(), Method::kRefresh, [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 3600); })
+          .error_code(),
+      0);
   ASSERT_EQ(bind(udp(), 0x4000, peer).error_code(), 0);
   advance(Duration::seconds(601));
   EXPECT_TRUE(channel_data(udp(), 0x4000, "x").empty());

@@ -39,8 +39,8 @@ TEST(StreamFraming, StunUsesTheHeaderLength) {
 
 TEST(StreamFraming, AnythingElseIsInvalid) {
   EXPECT_EQ(next_frame(bytes({0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x00})).status,
-            FrameStatus::kInvalid);  // a TLS ClientHello
-  EXPECT_EQ(next_frame(bytes({0x80, 0, 0, 0})).status, FrameStatus::kInvalid);           // RTP
+            FrameStatus::kInvalid);                                             // a TLS ClientHello
+  EXPECT_EQ(next_frame(bytes({0x80, 0, 0, 0})).status, FrameStatus::kInvalid);  // RTP
   EXPECT_EQ(next_frame(bytes({0x40})).status, FrameStatus::kNeedMore);
 }
 

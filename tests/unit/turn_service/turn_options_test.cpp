@@ -2,7 +2,6 @@
 #include "turn/service/turn_options.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <fstream>
@@ -47,8 +46,10 @@ TEST(CoturnConfig, LineRules) {
 
 TEST(CoturnConfig, Booleans) {
   EXPECT_EQ(parse_coturn_bool("", false), true);
-  for (const char* t : {"yes", "true", "1", "on", "Y", "9"}) EXPECT_EQ(parse_coturn_bool(t, true), true) << t;
-  for (const char* f : {"no", "false", "0", "off", "N", "F"}) EXPECT_EQ(parse_coturn_bool(f, true), false) << f;
+  for (const char* t : {"yes", "true", "1", "on", "Y", "9"})
+    EXPECT_EQ(parse_coturn_bool(t, true), true) << t;
+  for (const char* f : {"no", "false", "0", "off", "N", "F"})
+    EXPECT_EQ(parse_coturn_bool(f, true), false) << f;
   EXPECT_FALSE(parse_coturn_bool("maybe", true));
 }
 
@@ -61,12 +62,41 @@ TEST(TurnOptions, RefusesToStartWithoutCredentials) {
 }
 
 TEST(TurnOptions, CoturnLongAndShortNames) {
-  auto r = parse({"-n", "-L", "127.0.0.1", "--listening-ip=::1", "--relay-ip", "127.0.0.2",
-                  "-u", "alice:pw", "--user=bob:0x0123456789abcdef0123456789abcdef", "-r", "ex.org",
-                  "--min-port", "50000", "--max-port=50100", "--denied-peer-ip=8.8.8.0-8.8.8.255",
-                  "--allowed-peer-ip", "10.0.0.0/8", "--allow-loopback-peers", "-q", "3", "-Q", "9",
-                  "--max-bps", "125000", "--stale-nonce=60", "--channel-lifetime", "900", "-f",
-                  "--prometheus", "--prometheus-port", "9700", "-m", "3", "--no-tcp", "-X",
+  auto r = parse({"-n",
+                  "-L",
+                  "127.0.0.1",
+                  "--listening-ip=::1",
+                  "--relay-ip",
+                  "127.0.0.2",
+                  "-u",
+                  "alice:pw",
+                  "--user=bob:0x0123456789abcdef0123456789abcdef",
+                  "-r",
+                  "ex.org",
+                  "--min-port",
+                  "50000",
+                  "--max-port=50100",
+                  "--denied-peer-ip=8.8.8.0-8.8.8.255",
+                  "--allowed-peer-ip",
+                  "10.0.0.0/8",
+                  "--allow-loopback-peers",
+                  "-q",
+                  "3",
+                  "-Q",
+                  "9",
+                  "--max-bps",
+                  "125000",
+                  "--stale-nonce=60",
+                  "--channel-lifetime",
+                  "900",
+                  "-f",
+                  "--prometheus",
+                  "--prometheus-port",
+                  "9700",
+                  "-m",
+                  "3",
+                  "--no-tcp",
+                  "-X",
                   "203.0.113.5/127.0.0.2"});
   ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kRun) << r.message;
   const auto& c = r.config;
@@ -104,18 +134,24 @@ TEST(TurnOptions, FlagsTakeAnOptionalBooleanValue) {
   ASSERT_EQ(off.outcome, TurnCommandLine::Outcome::kRun) << off.message;
   EXPECT_FALSE(off.config.server.fingerprint);
   EXPECT_TRUE(off.config.tcp);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--fingerprint=perhaps"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--fingerprint=perhaps"}).outcome,
+            TurnCommandLine::Outcome::kError);
 }
 
 TEST(TurnOptions, InvalidValuesAreClearErrors) {
   auto port = parse({"-n", "--no-auth", "--listening-port", "70000"});
   EXPECT_EQ(port.outcome, TurnCommandLine::Outcome::kError);
   EXPECT_NE(port.message.find("listening-port"), std::string::npos);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--listening-ip", "not-an-ip"}).outcome, TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--denied-peer-ip", "10.0.0.0/99"}).outcome, TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--min-port", "6000", "--max-port", "5000"}).outcome, TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--cert", "x.pem"}).outcome, TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--no-such-option"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--listening-ip", "not-an-ip"}).outcome,
+            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--denied-peer-ip", "10.0.0.0/99"}).outcome,
+            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--min-port", "6000", "--max-port", "5000"}).outcome,
+            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--cert", "x.pem"}).outcome,
+            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--no-such-option"}).outcome,
+            TurnCommandLine::Outcome::kError);
   EXPECT_EQ(parse({"-n", "--no-auth", "-u", "alice:pw"}).outcome, TurnCommandLine::Outcome::kError);
 }
 
@@ -153,14 +189,16 @@ TEST(TurnOptions, BadBooleanInFileIsAnError) {
   EXPECT_EQ(r.outcome, TurnCommandLine::Outcome::kError);
   EXPECT_NE(r.message.find(":2:"), std::string::npos);  // names the line
   std::remove(path.c_str());
-  EXPECT_EQ(parse({"-c", "/nonexistent/turnserver.conf"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-c", "/nonexistent/turnserver.conf"}).outcome,
+            TurnCommandLine::Outcome::kError);
 }
 
 TEST(TurnOptions, HelpDocumentsEveryOption) {
   auto r = parse({"--help"});
   ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kHelp);
-  for (const char* name : {"--listening-ip", "--static-auth-secret", "--allowed-peer-ip", "--user-quota",
-                           "--prometheus", "--max-bps", "--stale-nonce", "--cert", "--pkey", "--no-auth"})
+  for (const char* name :
+       {"--listening-ip", "--static-auth-secret", "--allowed-peer-ip", "--user-quota",
+        "--prometheus", "--max-bps", "--stale-nonce", "--cert", "--pkey", "--no-auth"})
     EXPECT_NE(r.message.find(name), std::string::npos) << name;
 }
 
