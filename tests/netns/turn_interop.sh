@@ -3,7 +3,8 @@
 # inside a fresh network namespace. Client-to-client (-y) and through turnutils_peer (-e), over
 # UDP, TCP (-t) and TLS (-t -S), with a static user and with a REST secret (-W), all with 0 %
 # loss; the STUN client gets its reflexive address; SIGUSR2 reloads the TLS certificate; wrong
-# credentials are refused; metrics count the traffic; SIGTERM stops it cleanly.
+# credentials are refused; RFC 5780 discovery works; metrics count the traffic; SIGTERM stops it
+# cleanly.
 set -u
 source "$(dirname "$0")/lib.sh"
 in_fresh_netns "$@"
@@ -73,6 +74,17 @@ check "a wrong REST secret cannot allocate" grep -q 'Cannot complete Allocation'
 
 timeout 10 turnutils_stunclient 127.0.0.1 >"$WORK/stun.out" 2>&1
 check "turnutils_stunclient gets its reflexive address" grep -q 'UDP reflexive addr: 127.0.0.1:[0-9]' "$WORK/stun.out"
+
+# RFC 5780 NAT behaviour discovery needs two listening addresses: a second instance on
+# 127.0.0.1 and 127.0.0.2 (both loopback), ports 3490/3491, answered from the right sockets.
+start peerkit5780 "$PEERKIT" turn -n -L 127.0.0.1 -L 127.0.0.2 -p 3490 --alt-listening-port 3491 \
+  --rfc5780 --no-tcp --user alice:alice-secret --realm interop.test --log-file "$WORK/server5780.log"
+wait_for_port udp 3490 || exit 1
+timeout 30 turnutils_natdiscovery -m -f -p 3490 127.0.0.1 >"$WORK/natdiscovery.out" 2>&1
+check "RFC 5780: OTHER-ADDRESS and RESPONSE-ORIGIN from the alternate address" \
+  grep -q 'Response origin: : 127.0.0.2:3491' "$WORK/natdiscovery.out"
+check "RFC 5780: turnutils_natdiscovery completes filtering discovery" \
+  grep -q 'NAT with Endpoint Independent Filtering' "$WORK/natdiscovery.out"
 
 # Metrics are published every 250 ms: poll until a counter reaches a value (at most 10 s).
 metric_at_least() {  # metric_at_least 'NAME{LABELS}' MIN
