@@ -32,7 +32,7 @@ struct TurnServiceConfig {
   std::string key_file;
   int listener_buffer_bytes = 4 << 20;  // sock-buf-size
   int relay_buffer_bytes = 1 << 20;     // relay-sock-buf-size
-  std::size_t max_tcp_connections = 10000;
+  std::size_t max_tcp_connections = 0;  // per worker; 0 = a quarter of the open-file budget
   std::size_t stream_write_queue_bytes = 1 << 20;
   Duration allocate_timeout = Duration::seconds(60);  // max-allocate-timeout for TCP/TLS
 

@@ -233,7 +233,7 @@ const std::vector<Spec>& specs() {
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.server.max_permissions_per_allocation, 1, 1024, "max-permissions-per-allocation"); }},
       {"max-channels-per-allocation", "", Kind::kValue, Support::kYes, "peerkit: channel bindings per allocation (default 64)",
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.server.max_channels_per_allocation, 1, 4096, "max-channels-per-allocation"); }},
-      {"max-tcp-connections", "", Kind::kValue, Support::kYes, "peerkit: TCP/TLS client connections per worker (default 10000)",
+      {"max-tcp-connections", "", Kind::kValue, Support::kYes, "peerkit: TCP/TLS client connections per worker (default: a quarter of the open-file limit, shared by workers)",
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.max_tcp_connections, 1, 1'000'000, "max-tcp-connections"); }},
       {"unauthorized-ratelimit", "", Kind::kFlag, Support::kYes, "limit unauthenticated answers per source IP (always on in peerkit; 'off' disables)",
        set_bool([](State& s, bool b) { if (!b) s.c.server.unauthorized_rate = 0; })},

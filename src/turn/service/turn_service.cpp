@@ -19,13 +19,26 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
   if (c.listening_ips.empty()) c.listening_ips.push_back(*IpAddress::parse("127.0.0.1"));
   if (c.relay_ips.empty()) c.relay_ips = c.listening_ips;
   if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  // File descriptors are the hard limit (20 000 per process on the machines we test on): keep
+  // a reserve for listeners and metrics, give TCP/TLS clients at most a quarter of the rest and
+  // relay sockets (one per allocation) the remainder, so neither can starve the other.
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  const std::size_t files = rl.rlim_cur == RLIM_INFINITY ? 1'000'000 : rl.rlim_cur;
+  const std::size_t budget = files > 1024 ? files - 512 : files / 2;
+  const std::size_t tcp_share = budget / 4;
+  const std::size_t tcp_fit = std::max<std::size_t>(1, tcp_share / c.workers);
+  if (c.max_tcp_connections == 0) {
+    c.max_tcp_connections = tcp_fit;
+  } else if (c.max_tcp_connections > tcp_fit) {
+    warnings.push_back("max-tcp-connections lowered from " + std::to_string(c.max_tcp_connections) +
+                       " to " + std::to_string(tcp_fit) + " per worker to fit the open-file limit of " +
+                       std::to_string(files));
+    c.max_tcp_connections = tcp_fit;
+  }
   if (c.total_quota == 0) {
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    // Each allocation holds one relay socket; keep a reserve for listeners and TCP clients.
-    const std::size_t by_files = rl.rlim_cur > 2048 ? rl.rlim_cur - 1024 : rl.rlim_cur / 2;
     const std::size_t by_ports = std::size_t{c.max_port - c.min_port + 1u} * c.relay_ips.size();
-    c.total_quota = std::min(by_files, by_ports);
+    c.total_quota = std::min(budget - c.max_tcp_connections * c.workers, by_ports);
   }
   if (c.server.rfc5780_other_address == std::nullopt && c.rfc5780) {
     // RFC 5780 needs a second IP of the same family: OTHER-ADDRESS = (second IP, port + 1).

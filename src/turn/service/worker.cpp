@@ -20,6 +20,7 @@ constexpr int kMaxRoundsPerWakeup = 16;  // batches per readiness event, for fai
 constexpr std::uint32_t kRelayBindAttempts = 64;
 constexpr int kLogLinesPerSecond = 100;  // per worker, so an attack cannot flood the log
 constexpr Duration kTlsHandshakeTimeout = Duration::seconds(10);
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
   return udp::socket(io, at.ip().is_v4() ? udp::v4() : udp::v6(), fd);
@@ -254,8 +255,18 @@ void Worker::on_relay_readable(RelayHandle handle) {
 void Worker::accept_next(std::size_t index) {
   acceptors_[index].acceptor->async_accept(io_, [this, index](auto ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) on_accepted(index, std::move(socket));
-    accept_next(index);
+    if (!ec) {
+      on_accepted(index, std::move(socket));
+      accept_next(index);
+      return;
+    }
+    // Out of file descriptors (or another accept error): retrying at once would spin. Pause
+    // this acceptor briefly; pending connections wait in the kernel's backlog meanwhile.
+    ++accept_errors_;
+    auto pause = std::make_shared<asio::steady_timer>(io_, kAcceptBackoff);
+    pause->async_wait([this, index, pause](auto wait_ec) {
+      if (!wait_ec) accept_next(index);
+    });
   });
 }
 
@@ -354,6 +365,11 @@ void Worker::on_tick() {
   metrics_.set(Metric::kUdpSendDrops, sender_.dropped());
   metrics_.set(Metric::kTruncated, receiver_.truncated_total());
   metrics_.set(Metric::kStreamDrops, stream_drops_);
+  if (accept_errors_ != accept_errors_logged_) {
+    spdlog::warn("accept failed {} times (out of file descriptors?) worker={}",
+                 accept_errors_ - accept_errors_logged_, index_);
+    accept_errors_logged_ = accept_errors_;
+  }
   log_events();
 }
 

@@ -116,6 +116,8 @@ class Worker : private RelayAllocator {
   WorkerMetrics metrics_;
   std::uint64_t stream_drops_ = 0;
   bool flush_posted_ = false;
+  std::uint64_t accept_errors_ = 0;
+  std::uint64_t accept_errors_logged_ = 0;
   std::int64_t log_window_s_ = 0;
   int log_lines_ = 0;
   int log_suppressed_ = 0;
