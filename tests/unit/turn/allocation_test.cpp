@@ -118,7 +118,8 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   });
   ASSERT_EQ(dual.error_code(), 0);
   int relayed_count = 0;
-  for (const auto& a : dual.view()->attributes())
+  const auto view = dual.view();  // the span below points into it: keep it alive
+  for (const auto& a : view->attributes())
     relayed_count += a.type == attr::kXorRelayedAddress;
   EXPECT_EQ(relayed_count, 2);
 
