@@ -31,9 +31,10 @@ fuzz-build: setup
 	@cmake --preset fuzz > build-fuzz-configure.log 2>&1 || { cat build-fuzz-configure.log; exit 1; }
 	@cmake --build --preset fuzz -j $(JOBS)
 
-# A longer fuzzing session: make fuzz-long SECONDS=600
+# A longer fuzzing session, FUZZ_SECONDS per target: make fuzz-long FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 600
 fuzz-long: fuzz-build
-	@FUZZ_SECONDS=$${SECONDS:-600} bash fuzz/run-smoke.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run-smoke.sh
 
 asan-build: setup
 	@cmake --preset asan > build-asan-configure.log 2>&1 || { cat build-asan-configure.log; exit 1; }

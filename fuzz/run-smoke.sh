@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzzer for FUZZ_SECONDS (default 20 s each; `make fuzz-long SECONDS=600` for more).
+# Runs every fuzzer for FUZZ_SECONDS (default 20 s each; `make fuzz-long FUZZ_SECONDS=600` for more).
 # A crash or sanitizer report fails the run and leaves the reproducer in build/fuzz/artifacts/.
 set -u
 cd "$(dirname "$0")/.."
