@@ -59,6 +59,7 @@ TurnCommandLine parse_turn_command_line(const std::vector<std::string>& args) {
     // Flags take an optional value like coturn's file does: --fingerprint, --fingerprint=off.
     app.add_option(names, values[s.name], help)
         ->expected(s.kind == Kind::kValue ? 1 : 0, 1)
+        ->type_name(s.kind == Kind::kValue ? "VALUE" : "[=on|off]")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
   std::vector<const char*> argv;
