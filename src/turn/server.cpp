@@ -88,7 +88,8 @@ void Server::handle_stun(Timestamp now, const ClientRoute& route, const MessageV
     return;  // that service is off: stay silent rather than answer
   }
   if (!is_turn && m.method() != Method::kBinding) {
-    if (unauth_limiter_.allow(now, route.remote.ip())) send_error(req, error::kBadRequest, out);
+    send_error(req, error::kBadRequest,
+               out);  // rate limited inside, like every unauthenticated answer
     return;
   }
 
@@ -111,7 +112,8 @@ void Server::handle_stun(Timestamp now, const ClientRoute& route, const MessageV
                                               : "");
     stun::add_unknown_attributes(b, std::span<const std::uint16_t>(unknown, n));
     if (req.fingerprint) b.add_fingerprint();
-    out.commit(Transmit{.via = Transmit::Via::kClient, .client = route}, b.finish().size());
+    if (b.ok())
+      out.commit(Transmit{.via = Transmit::Via::kClient, .client = route}, b.finish().size());
     return;
   }
 

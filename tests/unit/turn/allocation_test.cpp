@@ -281,3 +281,23 @@ TEST_F(AllocationTest, MalformedInputIsCountedAndNeverAnswered) {
 
 }  // namespace
 }  // namespace peerkit::turn::testing
+
+namespace peerkit::turn::testing {
+namespace {
+
+TEST_F(AllocationTest, UnknownMethodIs400AndCostsOneUnauthenticatedAnswer) {
+  options.unauthorized_rate = 1;
+  options.unauthorized_burst = 2;
+  rebuild();
+  std::byte buf[64];
+  MessageBuilder b(buf, 0x0AB, MessageClass::kRequest, next_tid());
+  auto unknown = b.finish();
+  auto first = feed(udp(), unknown);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].error_code(), 400);
+  EXPECT_EQ(feed(udp(), unknown).size(), 1u);  // the burst of 2 allows a second answer
+  EXPECT_TRUE(feed(udp(), unknown).empty());   // and no third
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing
