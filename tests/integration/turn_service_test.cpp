@@ -118,8 +118,8 @@ TEST_F(TurnServiceTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
   alice.set_credentials("bob", "bob-pw");
   EXPECT_EQ(alice.refresh(600), 441);
   EXPECT_EQ(alice.refresh(0), 441);
-  EXPECT_EQ(alice.permit(*SocketAddress::parse("8.8.8.8:1")), 441);
-  EXPECT_EQ(alice.bind(0x4000, *SocketAddress::parse("8.8.8.8:1")), 441);
+  EXPECT_EQ(alice.permit(*SocketAddress::parse("127.0.0.9:1")), 441);
+  EXPECT_EQ(alice.bind(0x4000, *SocketAddress::parse("127.0.0.9:1")), 441);
   // bob from his own socket has no allocation to touch.
   TurnClient bob(server, "bob", "bob-pw", "it.test");
   EXPECT_EQ(bob.refresh(600), 437);

@@ -26,7 +26,7 @@ TEST_F(AllocationTest, RequestedLifetimeIsClampedBetweenDefaultAndMax) {
     b.add_u32(attr::kLifetime, 100000);
   });
   EXPECT_EQ(*stun::decode_u32(*r.view()->find(attr::kLifetime)), 3600u);
-  auto r2 = call(udp("192.0.2.10:2"), Method::kAllocate, [](MessageBuilder& b) {
+  auto r2 = call(udp("100.72.0.10:2"), Method::kAllocate, [](MessageBuilder& b) {
     stun::add_requested_transport(b, 17);
     b.add_u32(attr::kLifetime, 30);
   });
@@ -79,7 +79,7 @@ TEST_F(AllocationTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
   EXPECT_EQ(server->allocation_count(), 1u);
   // bob from his own address has no allocation to touch.
   EXPECT_EQ(call(
-                udp("192.0.2.20:1"), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass")
+                udp("100.72.0.20:1"), Method::kRefresh, [](MessageBuilder&) {}, "bob", "bob-pass")
                 .error_code(),
             437);
 }
@@ -112,7 +112,7 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   ASSERT_EQ(v6.error_code(), 0);
   EXPECT_TRUE(relayed(v6).ip().is_v6());
 
-  auto dual = call(udp("192.0.2.10:2"), Method::kAllocate, [](MessageBuilder& b) {
+  auto dual = call(udp("100.72.0.10:2"), Method::kAllocate, [](MessageBuilder& b) {
     stun::add_requested_transport(b, 17);
     stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
   });
@@ -124,7 +124,7 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   EXPECT_EQ(relayed_count, 2);
 
   // Both family attributes at once, or ADDITIONAL asking for IPv4, are bad requests.
-  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate,
+  EXPECT_EQ(call(udp("100.72.0.10:3"), Method::kAllocate,
                  [](MessageBuilder& b) {
                    stun::add_requested_transport(b, 17);
                    stun::add_address_family(b, attr::kRequestedAddressFamily, AddressFamily::kIpv4);
@@ -133,7 +133,7 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
                  })
                 .error_code(),
             400);
-  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate,
+  EXPECT_EQ(call(udp("100.72.0.10:4"), Method::kAllocate,
                  [](MessageBuilder& b) {
                    stun::add_requested_transport(b, 17);
                    stun::add_address_family(b, attr::kAdditionalAddressFamily,
@@ -170,21 +170,21 @@ TEST_F(AllocationTest, EvenPortReservationToken) {
   EXPECT_EQ(relayed(first).port() % 2, 0);
   auto token = stun::decode_u64(*first.view()->find(attr::kReservationToken));
   ASSERT_TRUE(token);
-  auto second = call(udp("192.0.2.10:2"), Method::kAllocate, [&](MessageBuilder& b) {
+  auto second = call(udp("100.72.0.10:2"), Method::kAllocate, [&](MessageBuilder& b) {
     stun::add_requested_transport(b, 17);
     b.add_u64(attr::kReservationToken, *token);
   });
   ASSERT_EQ(second.error_code(), 0);
   EXPECT_EQ(relayed(second).port(), relayed(first).port() + 1);
   // A token is good once; EVEN-PORT with a token is a bad request.
-  EXPECT_EQ(call(udp("192.0.2.10:3"), Method::kAllocate,
+  EXPECT_EQ(call(udp("100.72.0.10:3"), Method::kAllocate,
                  [&](MessageBuilder& b) {
                    stun::add_requested_transport(b, 17);
                    b.add_u64(attr::kReservationToken, *token);
                  })
                 .error_code(),
             508);
-  EXPECT_EQ(call(udp("192.0.2.10:4"), Method::kAllocate,
+  EXPECT_EQ(call(udp("100.72.0.10:4"), Method::kAllocate,
                  [&](MessageBuilder& b) {
                    stun::add_requested_transport(b, 17);
                    stun::add_even_port(b, false);
@@ -207,11 +207,11 @@ TEST_F(AllocationTest, DontFragmentIsPassedToTheRelay) {
 
 TEST_F(AllocationTest, UserAndTotalQuotas) {
   quotas.user_limit = 1;
-  ASSERT_EQ(allocate(udp("192.0.2.10:1")).error_code(), 0);
-  EXPECT_EQ(allocate(udp("192.0.2.10:2")).error_code(), 486);
-  EXPECT_EQ(allocate(udp("192.0.2.10:3"), "bob", "bob-pass").error_code(), 0);
+  ASSERT_EQ(allocate(udp("100.72.0.10:1")).error_code(), 0);
+  EXPECT_EQ(allocate(udp("100.72.0.10:2")).error_code(), 486);
+  EXPECT_EQ(allocate(udp("100.72.0.10:3"), "bob", "bob-pass").error_code(), 0);
   quotas.total_limit = 2;
-  EXPECT_EQ(allocate(udp("192.0.2.10:4"), "bob", "bob-pass").error_code(), 508);
+  EXPECT_EQ(allocate(udp("100.72.0.10:4"), "bob", "bob-pass").error_code(), 508);
   EXPECT_EQ(server->counters().quota_rejections, 2u);
   EXPECT_EQ(relays.live.size(), 2u);
 }
@@ -223,7 +223,7 @@ TEST_F(AllocationTest, RelayExhaustionIs508AndReleasesTheQuota) {
 }
 
 TEST_F(AllocationTest, TcpConnectionCloseDeletesItsAllocations) {
-  ClientRoute tcp{Transport::kTcp, 77, addr("203.0.113.1:3478"), addr("192.0.2.10:40000")};
+  ClientRoute tcp{Transport::kTcp, 77, addr("203.0.113.1:3478"), addr("100.72.0.10:40000")};
   ASSERT_EQ(allocate(tcp).error_code(), 0);
   ASSERT_EQ(allocate(udp()).error_code(), 0);
   server->handle_connection_closed(now, 77);
@@ -232,20 +232,20 @@ TEST_F(AllocationTest, TcpConnectionCloseDeletesItsAllocations) {
 }
 
 TEST_F(AllocationTest, ExternalIpIsAdvertised) {
-  options.external_ips = {{*IpAddress::parse("192.0.2.200"), std::nullopt}};
+  options.external_ips = {{*IpAddress::parse("100.72.0.200"), std::nullopt}};
   rebuild();
-  EXPECT_EQ(relayed(allocate(udp())).to_string(), "192.0.2.200:50000");
+  EXPECT_EQ(relayed(allocate(udp())).to_string(), "100.72.0.200:50000");
 }
 
 TEST_F(AllocationTest, BindingAnswersWithTheMappedAddressOnly) {
   std::byte buf[64];
   MessageBuilder b(buf, Method::kBinding, MessageClass::kRequest, next_tid());
-  auto r = feed(udp("192.0.2.33:1234"), b.finish());
+  auto r = feed(udp("100.72.0.33:1234"), b.finish());
   ASSERT_EQ(r.size(), 1u);
   auto m = r[0].view();
   EXPECT_EQ(
       stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id())->to_string(),
-      "192.0.2.33:1234");
+      "100.72.0.33:1234");
   EXPECT_EQ(r[0].bytes.size(), 32u);  // header + XOR-MAPPED-ADDRESS, nothing else
   // With FINGERPRINT in the request, the answer carries one too.
   MessageBuilder b2(buf, Method::kBinding, MessageClass::kRequest, next_tid());

@@ -33,7 +33,7 @@ TEST_F(AuthTest, CorrectCredentialsAllocateAndTheAnswerIsSigned) {
       *m, stun::long_term_key("alice", "peerkit.test", "alice-pass")));
   EXPECT_EQ(*stun::decode_u32(*m->find(attr::kLifetime)), 600u);
   auto mapped = stun::decode_xor_address(*m->find(attr::kXorMappedAddress), m->transaction_id());
-  EXPECT_EQ(mapped->to_string(), "192.0.2.10:40000");
+  EXPECT_EQ(mapped->to_string(), "100.72.0.10:40000");
   EXPECT_EQ(relayed(r).to_string(), "198.51.100.1:50000");
   EXPECT_EQ(server->allocation_count(), 1u);
 }
@@ -75,9 +75,9 @@ TEST_F(AuthTest, NonceGoesStaleAfterItsLifetime) {
 
 TEST_F(AuthTest, NonceIsBoundToTheClientAddress) {
   retry_stale = false;
-  ASSERT_EQ(allocate(udp("192.0.2.10:40000")).error_code(), 0);
+  ASSERT_EQ(allocate(udp("100.72.0.10:40000")).error_code(), 0);
   // The same nonce presented from another IP is not valid there.
-  EXPECT_EQ(allocate(udp("192.0.2.99:40000")).error_code(), 438);
+  EXPECT_EQ(allocate(udp("100.72.0.99:40000")).error_code(), 438);
 }
 
 TEST_F(AuthTest, ForgedNonceIs438NotAccepted) {
@@ -92,22 +92,22 @@ TEST_F(AuthTest, RestCredentialsWorkUntilTheyExpire) {
   const std::string pass = CredentialStore::rest_password("rest-secret", user);
   EXPECT_EQ(allocate(udp(), user.c_str(), pass.c_str()).error_code(), 0);
   now = now + Duration::seconds(61);
-  EXPECT_EQ(allocate(udp("192.0.2.10:40001"), user.c_str(), pass.c_str()).error_code(), 401);
+  EXPECT_EQ(allocate(udp("100.72.0.10:40001"), user.c_str(), pass.c_str()).error_code(), 401);
 }
 
 TEST_F(AuthTest, RestSecretsRotate) {
   secrets = {"new-secret", "old-secret"};
   rebuild();
   const std::string user = std::to_string(kUnixStart + 600) + ":dave";
-  EXPECT_EQ(allocate(udp("192.0.2.10:1"), user.c_str(),
+  EXPECT_EQ(allocate(udp("100.72.0.10:1"), user.c_str(),
                      CredentialStore::rest_password("old-secret", user).c_str())
                 .error_code(),
             0);
-  EXPECT_EQ(allocate(udp("192.0.2.10:2"), user.c_str(),
+  EXPECT_EQ(allocate(udp("100.72.0.10:2"), user.c_str(),
                      CredentialStore::rest_password("new-secret", user).c_str())
                 .error_code(),
             0);
-  EXPECT_EQ(allocate(udp("192.0.2.10:3"), user.c_str(),
+  EXPECT_EQ(allocate(udp("100.72.0.10:3"), user.c_str(),
                      CredentialStore::rest_password("unknown", user).c_str())
                 .error_code(),
             401);
@@ -157,8 +157,8 @@ TEST_F(AuthTest, Sha256IntegrityWithPasswordAlgorithmEcho) {
     auto s = b.finish();
     return std::vector<std::byte>(s.begin(), s.end());
   };
-  EXPECT_EQ(feed(udp("192.0.2.10:1"), build(false))[0].error_code(), 400);  // downgrade guard
-  auto ok = feed(udp("192.0.2.10:1"), build(true));
+  EXPECT_EQ(feed(udp("100.72.0.10:1"), build(false))[0].error_code(), 400);  // downgrade guard
+  auto ok = feed(udp("100.72.0.10:1"), build(true));
   ASSERT_EQ(ok[0].error_code(), 0);
   EXPECT_TRUE(stun::verify_message_integrity_sha256(*ok[0].view(), key));
 }
@@ -191,7 +191,7 @@ TEST_F(AuthTest, UnauthenticatedAnswersAreRateLimitedPerSource) {
   EXPECT_EQ(answered, 5);
   EXPECT_EQ(server->counters().rate_limited, 15u);
   // Another source has its own budget; time refills the first one.
-  EXPECT_EQ(feed(udp("192.0.2.77:1"), req).size(), 1u);
+  EXPECT_EQ(feed(udp("100.72.0.77:1"), req).size(), 1u);
   now = now + Duration::seconds(1);
   EXPECT_EQ(feed(udp(), req).size(), 1u);
 }

@@ -124,7 +124,7 @@ class TurnHarness : public ::testing::Test {
                                       NonceIssuer(secret, options.nonce_lifetime, true), random);
   }
 
-  ClientRoute udp(const char* client = "192.0.2.10:40000") {
+  ClientRoute udp(const char* client = "100.72.0.10:40000") {
     return {Transport::kUdp, 0, addr("203.0.113.1:3478"), addr(client)};
   }
 

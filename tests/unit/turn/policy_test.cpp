@@ -42,7 +42,7 @@ TEST(EmbeddedIpv4, FindsEveryForm) {
   EXPECT_EQ(embedded_ipv4(ip("2002:a9fe:a9fe::1")), ip("169.254.169.254"));
   EXPECT_EQ(embedded_ipv4(ip("2001:0:4136:e378:8000:63bf:80ff:fffe")), ip("127.0.0.1"));
   EXPECT_FALSE(embedded_ipv4(ip("2001:4860::1")));
-  EXPECT_FALSE(embedded_ipv4(ip("8.8.8.8")));
+  EXPECT_FALSE(embedded_ipv4(ip("9.9.9.9")));
   EXPECT_EQ(kernel_destination(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
   EXPECT_EQ(kernel_destination(ip("::10.1.2.3")), ip("::10.1.2.3"));
 }
@@ -54,7 +54,7 @@ TEST(PeerPolicy, DefaultsDenyEveryDangerousForm) {
        {"2002:7f00:1::", "fe80::1", "fd00::1", "ff02::1", "100.64.0.1", "192.168.1.1", "172.16.0.1",
         "255.255.255.255", "240.0.0.1", "2001:0:4136:e378:8000:63bf:80ff:fffe"})
     EXPECT_FALSE(p.check(ip(a)).allowed) << a;
-  for (const char* a : {"8.8.8.8", "2001:4860:4860::8888", "1.1.1.1"})
+  for (const char* a : {"9.9.9.9", "2001:4860:4860::8888", "1.1.1.1"})
     EXPECT_TRUE(p.check(ip(a)).allowed) << a;
   EXPECT_EQ(p.check(ip("::ffff:127.0.0.1")).rule, "default deny 127.0.0.0/8");
 }
@@ -92,10 +92,10 @@ TEST(PeerPolicy, AllowLoopbackOpensOnlyLoopback) {
 
 TEST(PeerPolicy, UserDenyListAndOwnAddresses) {
   PolicyOptions o;
-  o.denied.push_back(*parse_ip_range("8.8.8.0-8.8.8.255"));
+  o.denied.push_back(*parse_ip_range("9.9.9.0-9.9.9.255"));
   o.own_addresses.push_back(ip("1.2.3.4"));
   PeerPolicy p(o);
-  EXPECT_FALSE(p.check(ip("8.8.8.8")).allowed);
+  EXPECT_FALSE(p.check(ip("9.9.9.9")).allowed);
   EXPECT_FALSE(p.check(ip("1.2.3.4")).allowed);
   EXPECT_FALSE(p.check(ip("::ffff:1.2.3.4")).allowed);
   EXPECT_TRUE(p.check(ip("8.8.4.4")).allowed);

@@ -41,7 +41,7 @@ TEST_F(RelayTest, PermissionIsPerIpAndExpiresAfter300s) {
   EXPECT_EQ(
       stun::decode_xor_address(*m->find(attr::kXorPeerAddress), m->transaction_id())->to_string(),
       "8.8.4.4:9999");
-  EXPECT_TRUE(from_peer(relay, addr("8.8.8.8:1"), "other ip").empty());
+  EXPECT_TRUE(from_peer(relay, addr("9.9.9.9:1"), "other ip").empty());
 
   advance(Duration::seconds(301));
   EXPECT_TRUE(from_peer(relay, peer, "late").empty());
@@ -72,7 +72,7 @@ TEST_F(RelayTest, ChannelDataBothWaysWithZeroCopyHeader) {
 }
 
 TEST_F(RelayTest, ChannelDataOverTcpIsPaddedToFourBytes) {
-  ClientRoute tcp{Transport::kTcp, 5, addr("203.0.113.1:3478"), addr("192.0.2.10:40001")};
+  ClientRoute tcp{Transport::kTcp, 5, addr("203.0.113.1:3478"), addr("100.72.0.10:40001")};
   ASSERT_EQ(allocate(tcp).error_code(), 0);
   ASSERT_EQ(bind(tcp, 0x4002, peer).error_code(), 0);
   auto handle = server->find_allocation(tcp)->relay_v4->handle;
@@ -99,10 +99,10 @@ TEST_F(RelayTest, ChannelExpiresThenCoolsDownFiveMinutes) {
   advance(Duration::seconds(601));
   EXPECT_TRUE(channel_data(udp(), 0x4000, "x").empty());
   // During the cooldown the number cannot go to another peer...
-  EXPECT_EQ(bind(udp(), 0x4000, addr("8.8.8.8:1")).error_code(), 400);
+  EXPECT_EQ(bind(udp(), 0x4000, addr("9.9.9.9:1")).error_code(), 400);
   advance(Duration::seconds(300));
   // ...and afterwards it can.
-  EXPECT_EQ(bind(udp(), 0x4000, addr("8.8.8.8:1")).error_code(), 0);
+  EXPECT_EQ(bind(udp(), 0x4000, addr("9.9.9.9:1")).error_code(), 0);
 }
 
 TEST_F(RelayTest, ChannelBindRefreshesThePermission) {
@@ -148,7 +148,7 @@ TEST_F(RelayTest, PeerFamilyMustMatchARelay) {
 
 TEST_F(RelayTest, ChannelDataFromAnotherFiveTupleGoesNowhere) {
   ASSERT_EQ(bind(udp(), 0x4000, peer).error_code(), 0);
-  EXPECT_TRUE(channel_data(udp("192.0.2.10:40099"), 0x4000, "spoof").empty());
+  EXPECT_TRUE(channel_data(udp("100.72.0.10:40099"), 0x4000, "spoof").empty());
 }
 
 }  // namespace
