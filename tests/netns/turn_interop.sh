@@ -3,7 +3,7 @@
 # inside a fresh network namespace. Client-to-client (-y) and through turnutils_peer (-e), over
 # UDP, TCP (-t) and TLS (-t -S), with a static user and with a REST secret (-W), all with 0 %
 # loss; the STUN client gets its reflexive address; SIGUSR2 reloads the TLS certificate; wrong
-# credentials are refused; RFC 5780 discovery works; metrics count the traffic; SIGTERM stops it
+# credentials are refused; RFC 5780 discovery and IPv6 work; metrics count the traffic; SIGTERM stops it
 # cleanly.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -85,6 +85,16 @@ check "RFC 5780: OTHER-ADDRESS and RESPONSE-ORIGIN from the alternate address" \
   grep -q 'Response origin: : 127.0.0.2:3491' "$WORK/natdiscovery.out"
 check "RFC 5780: turnutils_natdiscovery completes filtering discovery" \
   grep -q 'NAT with Endpoint Independent Filtering' "$WORK/natdiscovery.out"
+
+# IPv6: a third instance listening (and relaying) on ::1.
+start peerkit6 "$PEERKIT" turn -n -L ::1 -p 3492 --no-tcp --user alice:alice-secret \
+  --realm interop.test --allow-loopback-peers --rfc5766-channel-numbers --log-file "$WORK/server6.log"
+wait_for_port udp 3492 || exit 1
+timeout 10 turnutils_stunclient -p 3492 ::1 >"$WORK/stun6.out" 2>&1
+check "IPv6: turnutils_stunclient gets its reflexive address" grep -q 'IPv6. UDP reflexive addr: ::1:' "$WORK/stun6.out"
+uclient_v6() { timeout 120 turnutils_uclient -m 2 -l 170 -n 100 -p 3492 -u alice -w alice-secret -y -x ::1 >"$WORK/udp6.out" 2>&1; }
+uclient_v6
+check "IPv6: client to client through IPv6 relays, all messages, 0 % loss" clean_run udp6
 
 # Metrics are published every 250 ms: poll until a counter reaches a value (at most 10 s).
 metric_at_least() {  # metric_at_least 'NAME{LABELS}' MIN
