@@ -45,13 +45,6 @@ std::uint32_t IpAddress::v4_value() const {
          (std::uint32_t{bytes_[2]} << 8) | bytes_[3];
 }
 
-bool IpAddress::is_unspecified() const {
-  const std::size_t n = is_v4() ? 4 : 16;
-  for (std::size_t i = 0; i < n; ++i)
-    if (bytes_[i] != 0) return false;
-  return true;
-}
-
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);

@@ -29,7 +29,6 @@ class IpAddress {
   // IPv4 uses the first 4 bytes; IPv6 all 16.
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   std::uint32_t v4_value() const;  // host order; only for IPv4
-  bool is_unspecified() const;
   std::string to_string() const;
 
   auto operator<=>(const IpAddress&) const = default;

@@ -63,12 +63,4 @@ Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool 
   if (::listen(fd, backlog) != 0) return fail(fd, "listen", bind_to);
   return fd;
 }
-
-SocketAddress local_address(int fd) {
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  return from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len).value_or(SocketAddress{});
-}
-
 }  // namespace peerkit::net

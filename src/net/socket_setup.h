@@ -19,7 +19,5 @@ struct UdpSocketOptions {
 Expected<int, std::string> open_udp(const SocketAddress& bind_to, const UdpSocketOptions& o);
 Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool reuse_port,
                                              int backlog);
-// The address a socket is bound to.
-SocketAddress local_address(int fd);
 
 }  // namespace peerkit::net

@@ -89,7 +89,7 @@ bool Server::policy_allows(const IpAddress& peer, std::string* rule) {
 
 // Shared by CreatePermission and ChannelBind: family must match a relay (443), policy must
 // allow (403).
-bool Server::check_peer(Timestamp, Request& req, const SocketAddress& peer, Allocation& a,
+bool Server::check_peer(Request& req, const SocketAddress& peer, Allocation& a,
                         TransmitQueue& out) {
   if (!a.relay_for(kernel_destination(peer.ip()).family()) && !a.relay_for(peer.family())) {
     send_error(req, error::kPeerAddressFamilyMismatch, out);
@@ -119,7 +119,7 @@ void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue
     auto peer = stun::decode_xor_address(req.msg.raw().subspan(ref.offset, ref.length),
                                          req.msg.transaction_id());
     if (!peer) return send_error(req, error::kBadRequest, out);
-    if (!check_peer(now, req, *peer, a, out)) return;
+    if (!check_peer(req, *peer, a, out)) return;
     peers.push_back(kernel_destination(peer->ip()));
   }
   if (peers.empty()) return send_error(req, error::kBadRequest, out);
@@ -159,7 +159,7 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   const std::uint16_t last = options_.rfc5766_channel_numbers ? kLastRfc5766Channel : kLastChannel;
   if (!number || !given || *number < kFirstChannel || *number > last)
     return send_error(req, error::kBadRequest, out);
-  if (!check_peer(now, req, *given, a, out)) return;
+  if (!check_peer(req, *given, a, out)) return;
   const std::optional<SocketAddress> peer = canonical(*given);
 
   // §11.2: a number is bound to one peer and a peer to one number, including during the

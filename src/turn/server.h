@@ -88,8 +88,7 @@ class Server {
                    TransmitQueue& out);
 
   bool authenticate(Timestamp now, Request& req, TransmitQueue& out);
-  bool check_peer(Timestamp now, Request& req, const SocketAddress& peer, Allocation& a,
-                  TransmitQueue& out);
+  bool check_peer(Request& req, const SocketAddress& peer, Allocation& a, TransmitQueue& out);
   void send_error(Request& req, int code, TransmitQueue& out, bool with_nonce = false);
   void finish_response(Request& req, stun::MessageBuilder& b, TransmitQueue& out);
   void send_allocate_success(Timestamp now, Request& req, Allocation& a,

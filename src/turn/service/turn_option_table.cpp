@@ -105,7 +105,6 @@ const std::vector<Spec>& specs() {
        port(&TurnServiceConfig::max_port, "max-port")},
       {"relay-threads", "m", Kind::kValue, Support::kYes, "worker threads, each with its own listeners (default: one per core; 0 = 1)",
        [](State& s, const std::string& v) {
-         s.workers_set = true;
          auto e = to_number<unsigned>(v, s.c.workers, 0, 128, "relay-threads");
          if (e.empty() && s.c.workers == 0) s.c.workers = 1;
          return e;
@@ -140,7 +139,6 @@ const std::vector<Spec>& specs() {
        [](State& s, const std::string& v) {
          if (v.empty() || v.size() > 127) return std::string("realm: must be 1 to 127 characters");
          s.c.realm = v;
-         s.realm_set = true;
          return std::string{};
        }},
       {"user", "u", Kind::kValue, Support::kYes, "static user NAME:PASSWORD or NAME:0x<hex MD5 key as turnadmin -k prints>; repeat",
@@ -151,7 +149,7 @@ const std::vector<Spec>& specs() {
          return std::string{};
        }},
       {"lt-cred-mech", "a", Kind::kFlag, Support::kYes, "long-term credentials (on whenever users or secrets are given)",
-       set_bool([](State& s, bool b) { s.lt_cred_mech = b; })},
+       set_bool([](State&, bool) {})},
       {"use-auth-secret", "", Kind::kFlag, Support::kYes, "TURN REST API credentials from static-auth-secret",
        set_bool([](State& s, bool b) { s.use_auth_secret = b; })},
       {"static-auth-secret", "", Kind::kValue, Support::kYes, "TURN REST API shared secret; repeat to rotate (every one is accepted)",

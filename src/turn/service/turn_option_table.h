@@ -17,10 +17,7 @@ enum class Support { kYes, kIgnored, kRemoved };
 
 struct State {
   TurnServiceConfig& c;
-  bool lt_cred_mech = false;
   bool use_auth_secret = false;
-  bool realm_set = false;
-  bool workers_set = false;
 };
 
 // Returns an error text, or empty.
