@@ -92,8 +92,8 @@ start peerkit6 "$PEERKIT" turn -n -L ::1 -p 3492 --no-tcp --user alice:alice-sec
 wait_for_port udp 3492 || exit 1
 timeout 10 turnutils_stunclient -p 3492 ::1 >"$WORK/stun6.out" 2>&1
 check "IPv6: turnutils_stunclient gets its reflexive address" grep -q 'IPv6. UDP reflexive addr: ::1:' "$WORK/stun6.out"
-uclient_v6() { timeout 120 turnutils_uclient -m 2 -l 170 -n 100 -p 3492 -u alice -w alice-secret -y -x ::1 >"$WORK/udp6.out" 2>&1; }
-uclient_v6
+timeout 120 turnutils_uclient -m 2 -l 170 -n 100 -p 3492 -u alice -w alice-secret -y -x ::1 \
+  >"$WORK/udp6.out" 2>&1
 check "IPv6: client to client through IPv6 relays, all messages, 0 % loss" clean_run udp6
 
 # Metrics are published every 250 ms: poll until a counter reaches a value (at most 10 s).

@@ -32,13 +32,11 @@ TEST(ClientTransaction, UdpRetransmitsWithBackoffThenTimesOutAt39500ms) {
   auto req = request(tid);
   const Timestamp start = Timestamp::from_micros(5'000'000);
   ClientTransaction t(start, req, /*reliable=*/false);
-  Timestamp last_deadline;
   auto sent = run_until_done(t, start);
   // RFC 8489 §6.2.1: 0, 500, 1500, 3500, 7500, 15500, 31500 ms, then give up at 39500 ms.
   EXPECT_EQ(sent, (std::vector<std::int64_t>{0, 500, 1500, 3500, 7500, 15500, 31500}));
   EXPECT_EQ(t.state(), ClientTransaction::State::kTimedOut);
   EXPECT_EQ(t.transmissions(), 7);
-  (void)last_deadline;
 }
 
 TEST(ClientTransaction, TcpSendsOnceAndTimesOutAtTi) {
