@@ -1,0 +1,31 @@
+// The RTCConfiguration.iceServers list handed to browsers (GET /api/ice-servers and the rooms
+// `welcome`): STUN URLs as they are, TURN URLs with short-lived REST credentials
+// (username "<unix expiry>:<member id>", credential base64(HMAC-SHA1(secret, username)), the
+// scheme coturn and peerkit turn --use-auth-secret accept).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.h"
+
+namespace peerkit::signaling {
+
+struct IceServersConfig {
+  std::vector<std::string> stun_urls;
+  std::vector<std::string> turn_urls;
+  std::string turn_secret;                  // never logged
+  Duration ttl = Duration::seconds(43200);  // credentials must outlive the calls they start
+};
+
+// `host` replaces "{host}" in URLs (the host the browser reached the server on).
+std::string ice_servers_json(const IceServersConfig& config, std::string_view host,
+                             std::string_view member_id, std::int64_t unix_now);
+
+// The host part of an HTTP Host header ("example.com:8443" → "example.com", "[::1]:80" →
+// "[::1]"); empty if it is not a plausible host name or address literal.
+std::string host_from_header(std::string_view host_header);
+
+}  // namespace peerkit::signaling

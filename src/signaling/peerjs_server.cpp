@@ -1,0 +1,284 @@
+#include "signaling/peerjs_server.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "signaling/json_frame.h"
+
+namespace peerkit::signaling {
+
+namespace json = boost::json;
+
+std::string peerjs_error(std::string_view msg) {
+  std::string out = R"({"type":"ERROR","payload":{"msg":)";
+  append_json_string(out, msg);
+  out += "}}";
+  return out;
+}
+
+PeerJsServer::PeerJsServer(PeerJsOptions options, Transport& transport)
+    : options_(std::move(options)), transport_(transport) {}
+
+void PeerJsServer::reject(SessionId session, std::string text) {
+  ++stats_.rejected;
+  transport_.send(session, std::move(text));
+  transport_.close(session, kCloseNormal, "rejected");
+}
+
+bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& request, Timestamp now) {
+  now_ = now;
+  // Spec §2.2, in PeerServer's order.
+  if (request.id.empty() || request.token.empty() || request.key.empty()) {
+    reject(session, peerjs_error(peerjs_text::kNoIdTokenOrKey));
+    return false;
+  }
+  if (request.key != options_.key) {
+    reject(session, peerjs_error(peerjs_text::kInvalidKey));
+    return false;
+  }
+  if (request.id.size() > options_.max_id_bytes || request.token.size() > options_.max_id_bytes) {
+    reject(session, peerjs_error("id and token must be at most " +
+                                 std::to_string(options_.max_id_bytes) + " bytes"));
+    return false;
+  }
+  const Session fresh{request.id, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  if (auto it = clients_.find(request.id); it != clients_.end()) {
+    Client& client = it->second;
+    if (client.token != request.token) {
+      reject(session, std::string(peerjs_text::kIdTaken));
+      return false;
+    }
+    // Same-token takeover (spec §2.8): the new socket becomes the client's; the replaced one
+    // is closed so that it neither lingers nor keeps speaking for the id.
+    const SessionId replaced = client.session;
+    client.session = session;
+    sessions_[session] = fresh;
+    if (auto old = sessions_.find(replaced); old != sessions_.end() && !old->second.closing) {
+      old->second.closing = true;
+      transport_.close(replaced, kCloseNormal, "replaced by a newer connection with this id");
+    }
+    if (options_.open_on_takeover) {
+      ++stats_.opened;
+      transport_.send(session, std::string(peerjs_text::kOpen));
+    }
+    deliver_queue(request.id, session);
+    return true;
+  }
+  if (clients_.size() >= options_.concurrent_limit) {
+    reject(session, peerjs_error(peerjs_text::kConcurrentLimit));
+    return false;
+  }
+  clients_.emplace(request.id, Client{request.token, session, now});
+  sessions_[session] = fresh;
+  ++stats_.opened;
+  transport_.send(session, std::string(peerjs_text::kOpen));
+  deliver_queue(request.id, session);
+  return true;
+}
+
+void PeerJsServer::deliver_queue(const std::string& id, SessionId session) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return;
+  auto messages = std::move(it->second.messages);
+  queues_.erase(it);
+  for (auto& m : messages) transport_.send(session, std::move(m.text));
+}
+
+void PeerJsServer::on_close(SessionId session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  // Only the client's current socket unregisters it (spec §2.7); a replaced one does not.
+  if (auto c = clients_.find(it->second.id); c != clients_.end() && c->second.session == session)
+    clients_.erase(c);
+  sessions_.erase(it);
+}
+
+void PeerJsServer::on_message(SessionId session, std::string_view text, Timestamp now) {
+  now_ = now;
+  auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.closing) return;
+  Session& s = it->second;
+  if (!s.bucket.take(now)) {
+    ++stats_.rate_limited;
+    // A client that keeps sending far above the rate is closed rather than served forever.
+    if (++s.drops_in_a_row > std::max<std::uint32_t>(options_.message_burst, 1)) {
+      s.closing = true;
+      transport_.close(session, kClosePolicy, "message rate limit exceeded");
+    }
+    return;
+  }
+  s.drops_in_a_row = 0;
+
+  std::array<unsigned char, 4096> stack;
+  json::monotonic_resource arena(stack.data(), stack.size());
+  json::value storage;
+  const json::object* message = parse_object(text, storage, arena);
+  if (!message) {
+    ++stats_.malformed;  // PeerServer emits 'error' and ignores the frame; so do we
+    return;
+  }
+  const json::string* type = string_field(*message, "type");
+  if (!type) {
+    ++stats_.ignored;
+    return;
+  }
+  const std::string_view kind(type->data(), type->size());
+  if (kind == "HEARTBEAT") {
+    ++stats_.heartbeats;
+    if (auto c = clients_.find(s.id); c != clients_.end()) c->second.last_ping = now;
+    return;
+  }
+  if (kind != "OFFER" && kind != "ANSWER" && kind != "CANDIDATE" && kind != "LEAVE" &&
+      kind != "EXPIRE") {
+    ++stats_.ignored;
+    return;
+  }
+  bool has_dst = false;
+  const json::string* dst_text = string_field(*message, "dst", &has_dst);
+  if (has_dst && !dst_text) {
+    ++stats_.malformed;
+    return;
+  }
+  std::optional<std::string> dst;
+  if (dst_text) dst.emplace(dst_text->data(), dst_text->size());
+  std::string payload;
+  if (const auto* p = message->if_contains("payload")) append_json(payload, *p);
+  // `src` is always the socket's own id, whatever the client wrote (spec §2.4 step 2).
+  const std::string src = s.id;
+  transmit(kind, src, dst, payload);
+}
+
+void PeerJsServer::count_relayed(std::string_view type) {
+  if (type == "OFFER") ++stats_.relayed_offer;
+  else if (type == "ANSWER") ++stats_.relayed_answer;
+  else if (type == "CANDIDATE") ++stats_.relayed_candidate;
+  else if (type == "LEAVE") ++stats_.relayed_leave;
+  else ++stats_.relayed_expire;
+}
+
+void PeerJsServer::transmit(std::string_view type, const std::string& src,
+                            const std::optional<std::string>& dst, std::string_view payload) {
+  // Exactly {type, src, dst, payload}, absent fields omitted, as PeerServer re-serializes.
+  std::string text;
+  text.reserve(48 + type.size() + src.size() + (dst ? dst->size() : 0) + payload.size());
+  text += R"({"type":)";
+  append_json_string(text, type);
+  text += R"(,"src":)";
+  append_json_string(text, src);
+  if (dst) {
+    text += R"(,"dst":)";
+    append_json_string(text, *dst);
+  }
+  if (!payload.empty()) {
+    text += R"(,"payload":)";
+    text += payload;
+  }
+  text += '}';
+
+  if (dst) {
+    if (auto c = clients_.find(*dst); c != clients_.end()) {
+      const SessionId target = c->second.session;
+      if (transport_.send(target, std::move(text))) {
+        count_relayed(type);
+        return;
+      }
+      // The destination's socket is gone or hopelessly behind: forget it and tell the sender,
+      // as PeerServer does when a send throws (spec §2.4).
+      clients_.erase(c);
+      if (auto s = sessions_.find(target); s != sessions_.end()) s->second.closing = true;
+      transmit("LEAVE", *dst, src, "");
+      return;
+    }
+  }
+  const bool leave_or_expire = type == "LEAVE" || type == "EXPIRE";
+  if (dst && !dst->empty() && !leave_or_expire) {
+    enqueue(*dst, src, std::move(text), now_);
+  } else if (type == "LEAVE" && !dst) {
+    clients_.erase(src);  // a LEAVE without dst unregisters the sender; its socket stays open
+  }
+}
+
+void PeerJsServer::enqueue(const std::string& dst, const std::string& src, std::string text,
+                           Timestamp now) {
+  auto it = queues_.find(dst);
+  if (it == queues_.end()) {
+    if (queues_.size() >= options_.max_offline_ids) {
+      ++stats_.queue_drops;
+      return;
+    }
+    it = queues_.emplace(dst, OfflineQueue{now, {}}).first;
+  }
+  if (it->second.messages.size() >= options_.max_queued_per_id) {
+    ++stats_.queue_drops;
+    return;
+  }
+  ++stats_.queued;
+  it->second.messages.push_back({src, std::move(text)});
+}
+
+void PeerJsServer::on_timer(Timestamp now) {
+  now_ = now;
+  // Alive timeout (spec §2.6): only HEARTBEAT refreshes last_ping.
+  std::vector<std::string> dead;
+  for (const auto& [id, client] : clients_)
+    if (now - client.last_ping >= options_.alive_timeout) dead.push_back(id);
+  for (const auto& id : dead) {
+    auto c = clients_.find(id);
+    if (auto s = sessions_.find(c->second.session); s != sessions_.end() && !s->second.closing) {
+      s->second.closing = true;
+      transport_.close(c->second.session, kCloseNormal, "alive timeout: no HEARTBEAT received");
+    }
+    clients_.erase(c);
+    queues_.erase(id);
+    ++stats_.reaped;
+  }
+  // Offline queues live expire_timeout from creation; then every distinct sender learns the
+  // destination is unreachable (spec §2.5).
+  std::vector<std::string> expired;
+  for (const auto& [dst, queue] : queues_)
+    if (now - queue.created >= options_.expire_timeout) expired.push_back(dst);
+  for (const auto& dst : expired) {
+    auto queue = std::move(queues_[dst]);
+    queues_.erase(dst);
+    std::set<std::string> senders;
+    for (const auto& m : queue.messages) senders.insert(m.src);
+    for (const auto& src : senders) {
+      ++stats_.expired;
+      transmit("EXPIRE", dst, src, "");
+    }
+  }
+}
+
+std::string PeerJsServer::generate_id(RandomSource& random) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (;;) {
+    std::array<std::byte, 16> b;
+    random.fill(b);
+    b[6] = (b[6] & std::byte{0x0f}) | std::byte{0x40};  // RFC 9562 §5.4: version 4
+    b[8] = (b[8] & std::byte{0x3f}) | std::byte{0x80};  // variant 10
+    std::string id;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+      const auto v = std::to_integer<unsigned>(b[i]);
+      id += kHex[v >> 4];
+      id += kHex[v & 15];
+    }
+    if (!clients_.contains(id)) return id;
+  }
+}
+
+std::vector<std::string> PeerJsServer::peer_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(clients_.size());
+  for (const auto& [id, client] : clients_) ids.push_back(id);
+  return ids;
+}
+
+std::size_t PeerJsServer::offline_messages() const {
+  std::size_t n = 0;
+  for (const auto& [dst, q] : queues_) n += q.messages.size();
+  return n;
+}
+
+}  // namespace peerkit::signaling

@@ -1,0 +1,104 @@
+// The PeerJS signaling protocol as PeerServer 1.0.2 speaks it (../shared/specs/peerjs-protocol.md
+// §2), as a sans-IO core: the driver reports WebSocket opens, frames, closes and clock ticks; the
+// core answers through Transport. Differences from PeerServer, all allowed by the protocol:
+// OPEN on same-token takeover (and the replaced socket is closed), bounded offline queues, a
+// per-connection message rate, and a malformed frame never stops later frames being relayed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/random.h"
+#include "common/time.h"
+#include "signaling/peerjs_options.h"
+#include "signaling/rate_limiter.h"
+#include "signaling/stats.h"
+#include "signaling/transport.h"
+
+namespace peerkit::signaling {
+
+// The query of `<path>peerjs?key=&id=&token=`, already percent-decoded by the driver.
+struct PeerJsConnectRequest {
+  std::string key;
+  std::string id;
+  std::string token;
+};
+
+class PeerJsServer {
+ public:
+  PeerJsServer(PeerJsOptions options, Transport& transport);
+
+  // A WebSocket at `<path>peerjs` completed its handshake. Runs the acceptance checks of spec
+  // §2.2 in PeerServer's order; on rejection the session has been sent ERROR/ID-TAKEN and closed.
+  bool on_open(SessionId session, const PeerJsConnectRequest& request, Timestamp now);
+  void on_message(SessionId session, std::string_view text, Timestamp now);
+  void on_close(SessionId session);
+  // Reaps clients past the alive timeout and expires offline queues. Call every few hundred ms.
+  void on_timer(Timestamp now);
+
+  // GET /<key>/id: a fresh lower-case UUID v4 not used by a registered client (not reserved).
+  std::string generate_id(RandomSource& random) const;
+  // GET /<key>/peers (only when allow_discovery).
+  std::vector<std::string> peer_ids() const;
+
+  const PeerJsOptions& options() const { return options_; }
+  const PeerJsStats& stats() const { return stats_; }
+  std::size_t registered() const { return clients_.size(); }
+  std::size_t sessions() const { return sessions_.size(); }
+  std::size_t offline_messages() const;
+
+ private:
+  struct Client {
+    std::string token;
+    SessionId session;
+    Timestamp last_ping;
+  };
+  struct Session {
+    std::string id;  // the client id this socket speaks for (PeerServer binds it at connect)
+    TokenBucket bucket;
+    std::uint32_t drops_in_a_row = 0;
+    bool closing = false;
+  };
+  struct Queued {
+    std::string src;
+    std::string text;  // the relayed frame, ready to send
+  };
+  struct OfflineQueue {
+    Timestamp created;
+    std::vector<Queued> messages;
+  };
+
+  void reject(SessionId session, std::string text);
+  void deliver_queue(const std::string& id, SessionId session);
+  // Spec §2.4 "transmission". `payload` is serialized JSON or empty when absent.
+  void transmit(std::string_view type, const std::string& src, const std::optional<std::string>& dst,
+                std::string_view payload);
+  void enqueue(const std::string& dst, const std::string& src, std::string text, Timestamp now);
+  void count_relayed(std::string_view type);
+
+  PeerJsOptions options_;
+  Transport& transport_;
+  PeerJsStats stats_;
+  Timestamp now_;
+  std::unordered_map<std::string, Client> clients_;
+  std::unordered_map<SessionId, Session> sessions_;
+  std::unordered_map<std::string, OfflineQueue> queues_;
+};
+
+// The exact texts the official client inspects (spec §2.2, §2.3).
+namespace peerjs_text {
+inline constexpr std::string_view kNoIdTokenOrKey =
+    "No id, token, or key supplied to websocket server";
+inline constexpr std::string_view kInvalidKey = "Invalid key provided";
+inline constexpr std::string_view kConcurrentLimit = "Server has reached its concurrent user limit";
+inline constexpr std::string_view kIdTaken = R"({"type":"ID-TAKEN","payload":{"msg":"ID is taken"}})";
+inline constexpr std::string_view kOpen = R"({"type":"OPEN"})";
+}  // namespace peerjs_text
+
+// {"type":"ERROR","payload":{"msg":"<msg>"}} with `msg` JSON-escaped.
+std::string peerjs_error(std::string_view msg);
+
+}  // namespace peerkit::signaling

@@ -1,0 +1,243 @@
+#include "signaling/rooms_server.h"
+
+#include <algorithm>
+#include <array>
+
+#include "signaling/json_frame.h"
+
+namespace peerkit::signaling {
+
+namespace json = boost::json;
+
+bool valid_name(std::string_view text, std::size_t max_bytes) {
+  if (text.empty() || text.size() > max_bytes) return false;
+  // Boost.JSON has already validated UTF-8; refuse C0 controls and DEL, which have no place in a
+  // name shown to other people.
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+RoomsServer::RoomsServer(RoomsOptions options, Transport& transport)
+    : options_(std::move(options)), transport_(transport) {}
+
+std::size_t RoomsServer::members() const {
+  std::size_t n = 0;
+  for (const auto& [name, list] : rooms_) n += list.size();
+  return n;
+}
+
+void RoomsServer::on_open(SessionId session, std::string member_id, std::string_view ice_servers,
+                          Timestamp now) {
+  Member member{member_id, {}, {}, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  std::string text = R"({"type":"welcome","id":)";
+  append_json_string(text, member_id);
+  text += R"(,"iceServers":)";
+  text += ice_servers.empty() ? std::string_view("[]") : ice_servers;
+  text += R"(,"limits":{"roomCapacity":)" + std::to_string(options_.room_capacity) +
+          R"(,"maxMessageBytes":)" + std::to_string(options_.max_message_bytes) +
+          R"(,"messagesPerSecond":)" + std::to_string(options_.messages_per_second) + "}}";
+  by_member_id_[member_id] = session;
+  sessions_.emplace(session, std::move(member));
+  transport_.send(session, std::move(text));
+}
+
+void RoomsServer::on_close(SessionId session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  if (!it->second.room.empty()) leave(session, it->second, "disconnected");
+  by_member_id_.erase(it->second.id);
+  sessions_.erase(it);
+}
+
+void RoomsServer::error(SessionId session, std::string_view code, std::string_view message,
+                        std::string_view request) {
+  ++stats_.errors_sent;
+  std::string text = R"({"type":"error","code":)";
+  append_json_string(text, code);
+  text += R"(,"message":)";
+  append_json_string(text, message);
+  if (!request.empty()) {
+    text += R"(,"request":)";
+    append_json_string(text, request);
+  }
+  text += '}';
+  transport_.send(session, std::move(text));
+}
+
+void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp now) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.closing) return;
+  Member& member = it->second;
+  if (!member.bucket.take(now)) {
+    ++stats_.rate_limited;
+    if (member.drops_in_a_row++ == 0)
+      error(session, "rate-limited",
+            "more than " + std::to_string(options_.messages_per_second) +
+                " messages per second; messages are being dropped",
+            "");
+    if (member.drops_in_a_row > std::max<std::uint32_t>(options_.message_burst, 1)) {
+      member.closing = true;
+      transport_.close(session, kClosePolicy, "message rate limit exceeded");
+    }
+    return;
+  }
+  member.drops_in_a_row = 0;
+
+  std::array<unsigned char, 4096> stack;
+  json::monotonic_resource arena(stack.data(), stack.size());
+  json::value storage;
+  const json::object* message = parse_object(text, storage, arena);
+  if (!message) {
+    error(session, "bad-json", "the message is not a JSON object", "");
+    return;
+  }
+  bool has_type = false;
+  const json::string* type = string_field(*message, "type", &has_type);
+  if (!type) {
+    error(session, "bad-message",
+          has_type ? "\"type\" must be a string" : "the message has no \"type\"", "");
+    return;
+  }
+  const std::string_view kind(type->data(), type->size());
+  if (kind == "join") {
+    const json::string* room = string_field(*message, "room");
+    const json::string* name = string_field(*message, "name");
+    if (!room || !name) {
+      error(session, "bad-message", "join needs \"room\" and \"name\" strings", kind);
+      return;
+    }
+    join(session, member, std::string_view(room->data(), room->size()),
+         std::string_view(name->data(), name->size()), kind);
+  } else if (kind == "leave") {
+    if (member.room.empty()) {
+      error(session, "not-in-room", "leave before join", kind);
+      return;
+    }
+    std::string room = member.room;
+    leave(session, member, "left");
+    std::string reply = R"({"type":"left","room":)";
+    append_json_string(reply, room);
+    reply += '}';
+    transport_.send(session, std::move(reply));
+  } else if (kind == "signal") {
+    if (member.room.empty()) {
+      error(session, "not-in-room", "join a room before sending signals", kind);
+      return;
+    }
+    const json::string* to = string_field(*message, "to");
+    const json::value* data = message->if_contains("data");
+    if (!to || !data) {
+      error(session, "bad-message", "signal needs a \"to\" string and \"data\"", kind);
+      return;
+    }
+    auto target = by_member_id_.find(std::string(to->data(), to->size()));
+    if (target == by_member_id_.end() || target->second == session ||
+        sessions_.at(target->second).room != member.room) {
+      error(session, "unknown-member", "no member " + std::string(to->data(), to->size()) +
+                                           " in room " + member.room, kind);
+      return;
+    }
+    std::string out = R"({"type":"signal","from":)";
+    append_json_string(out, member.id);
+    out += R"(,"data":)";
+    append_json(out, *data);
+    out += '}';
+    if (transport_.send(target->second, std::move(out))) ++stats_.signals_relayed;
+  } else if (kind == "ping") {
+    transport_.send(session, R"({"type":"pong"})");
+  } else {
+    error(session, "unknown-type", "unknown message type \"" + std::string(kind) + "\"", kind);
+  }
+}
+
+void RoomsServer::join(SessionId session, Member& member, std::string_view room,
+                       std::string_view name, std::string_view request) {
+  if (!member.room.empty()) {
+    error(session, "already-in-room", "already in room " + member.room + "; leave first", request);
+    return;
+  }
+  if (!valid_name(room, options_.max_room_name_bytes)) {
+    error(session, "bad-room",
+          "room names are 1.." + std::to_string(options_.max_room_name_bytes) +
+              " bytes without control characters",
+          request);
+    return;
+  }
+  if (!valid_name(name, options_.max_display_name_bytes)) {
+    error(session, "bad-name",
+          "display names are 1.." + std::to_string(options_.max_display_name_bytes) +
+              " bytes without control characters",
+          request);
+    return;
+  }
+  auto it = rooms_.find(std::string(room));
+  if (it == rooms_.end()) {
+    if (rooms_.size() >= options_.max_rooms) {
+      error(session, "too-many-rooms", "the server holds its maximum number of rooms", request);
+      return;
+    }
+    it = rooms_.emplace(std::string(room), std::vector<SessionId>{}).first;
+  } else if (it->second.size() >= options_.room_capacity) {
+    error(session, "room-full",
+          "room " + std::string(room) + " is full (" + std::to_string(options_.room_capacity) +
+              " members)",
+          request);
+    return;
+  }
+  member.room = std::string(room);
+  member.name = std::string(name);
+  ++stats_.joins;
+
+  std::string self = R"({"id":)";
+  append_json_string(self, member.id);
+  self += R"(,"name":)";
+  append_json_string(self, member.name);
+  self += '}';
+
+  std::string joined = R"({"type":"joined","room":)";
+  append_json_string(joined, member.room);
+  joined += R"(,"self":)" + self + R"(,"members":[)";
+  bool first = true;
+  for (SessionId other : it->second) {
+    const Member& m = sessions_.at(other);
+    joined += first ? "" : ",";
+    first = false;
+    joined += R"({"id":)";
+    append_json_string(joined, m.id);
+    joined += R"(,"name":)";
+    append_json_string(joined, m.name);
+    joined += '}';
+  }
+  joined += "]}";
+  broadcast(member.room, session, R"({"type":"member-joined","member":)" + self + "}");
+  it->second.push_back(session);
+  transport_.send(session, std::move(joined));
+}
+
+void RoomsServer::leave(SessionId session, Member& member, std::string_view reason) {
+  auto it = rooms_.find(member.room);
+  if (it != rooms_.end()) {
+    std::erase(it->second, session);
+    if (it->second.empty()) rooms_.erase(it);
+  }
+  ++stats_.leaves;
+  std::string text = R"({"type":"member-left","id":)";
+  append_json_string(text, member.id);
+  text += R"(,"reason":)";
+  append_json_string(text, reason);
+  text += '}';
+  const std::string room = std::move(member.room);
+  member.room.clear();
+  broadcast(room, session, text);
+}
+
+void RoomsServer::broadcast(const std::string& room, SessionId except, const std::string& text) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return;
+  for (SessionId other : it->second)
+    if (other != except) transport_.send(other, text);
+}
+
+}  // namespace peerkit::signaling

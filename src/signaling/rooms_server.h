@@ -1,0 +1,75 @@
+// The rooms protocol on /ws (docs/protocol-rooms.md), as a sans-IO core: a connection gets a
+// server-assigned member id, joins one room with a display name, sees the member list and
+// joins/leaves, and relays signaling payloads to one other member of its room. Every request
+// that cannot be honoured is answered with {"type":"error","code":...}; nothing a client sends
+// affects another client except through the documented messages.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/time.h"
+#include "signaling/rate_limiter.h"
+#include "signaling/stats.h"
+#include "signaling/transport.h"
+
+namespace peerkit::signaling {
+
+struct RoomsOptions {
+  std::size_t room_capacity = 6;  // members per room (the web app's mesh tops out at 6)
+  std::size_t max_rooms = 10000;
+  std::size_t max_room_name_bytes = 64;
+  std::size_t max_display_name_bytes = 64;
+  std::uint32_t messages_per_second = 200;  // per connection; 0 = unlimited
+  std::uint32_t message_burst = 400;
+  std::size_t max_message_bytes = 64 * 1024;  // told to clients in `welcome`; the driver enforces
+};
+
+class RoomsServer {
+ public:
+  RoomsServer(RoomsOptions options, Transport& transport);
+
+  // A WebSocket on /ws opened; `member_id` is unique for the process (chosen by the driver) and
+  // `ice_servers` is the JSON array for RTCConfiguration.iceServers sent in `welcome`.
+  void on_open(SessionId session, std::string member_id, std::string_view ice_servers,
+               Timestamp now);
+  void on_message(SessionId session, std::string_view text, Timestamp now);
+  void on_close(SessionId session);
+
+  const RoomsOptions& options() const { return options_; }
+  const RoomsStats& stats() const { return stats_; }
+  std::size_t rooms() const { return rooms_.size(); }
+  std::size_t members() const;  // connections that are in a room
+  std::size_t connections() const { return sessions_.size(); }
+
+ private:
+  struct Member {
+    std::string id;
+    std::string name;
+    std::string room;  // empty: in no room
+    TokenBucket bucket;
+    std::uint32_t drops_in_a_row = 0;
+    bool closing = false;
+  };
+
+  void error(SessionId session, std::string_view code, std::string_view message,
+             std::string_view request);
+  void join(SessionId session, Member& member, std::string_view room, std::string_view name,
+            std::string_view request);
+  void leave(SessionId session, Member& member, std::string_view reason);
+  void broadcast(const std::string& room, SessionId except, const std::string& text);
+
+  RoomsOptions options_;
+  Transport& transport_;
+  RoomsStats stats_;
+  std::unordered_map<SessionId, Member> sessions_;
+  std::unordered_map<std::string, SessionId> by_member_id_;
+  std::unordered_map<std::string, std::vector<SessionId>> rooms_;  // members in join order
+};
+
+// Room and display names: 1..limit bytes of UTF-8 text without control characters.
+bool valid_name(std::string_view text, std::size_t max_bytes);
+
+}  // namespace peerkit::signaling

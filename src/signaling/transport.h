@@ -1,0 +1,30 @@
+// What the signaling cores need from their driver: send a text frame to a session, or close it.
+// The cores never touch sockets; the WebSocket driver (src/server) implements this, tests use a
+// recording fake.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace peerkit::signaling {
+
+// One WebSocket connection, numbered by the driver; never reused within a process.
+using SessionId = std::uint64_t;
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Queues one text frame; never calls back into the core. False when the session is gone or its bounded write queue is full;
+  // the driver then closes that session itself and reports on_close later.
+  virtual bool send(SessionId session, std::string text) = 0;
+  // Sends a close frame with RFC 6455 §7.4 `code` and a reason, after what is already queued.
+  virtual void close(SessionId session, std::uint16_t code, std::string_view reason) = 0;
+};
+
+// RFC 6455 §7.4.1 close codes the cores use.
+inline constexpr std::uint16_t kCloseNormal = 1000;
+inline constexpr std::uint16_t kClosePolicy = 1008;
+inline constexpr std::uint16_t kCloseTooBig = 1009;
+
+}  // namespace peerkit::signaling
