@@ -11,8 +11,10 @@ constexpr const char* kUsage =
     "usage: peerkit <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run       start peerkit's main service with embedded defaults (today: STUN/TURN on\n"
-    "            127.0.0.1:3478 with a generated credential, printed once)\n"
+    "  run       start peerkit's main service with embedded defaults: 'peerkit serve' on\n"
+    "            http://127.0.0.1:9000/ with STUN/TURN on 127.0.0.1:3478\n"
+    "  serve     signaling (PeerJS-compatible and rooms), the web app, STUN/TURN (peerkit serve "
+    "--help)\n"
     "  turn      STUN/TURN server; takes coturn's options and turnserver.conf (peerkit turn "
     "--help)\n"
     "  version   print the version\n";
@@ -28,7 +30,14 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args[0] = "peerkit " + command;
   if (command == "turn") return peerkit::app::run_turn(args);
-  if (command == "run") return peerkit::app::run_default(args);
+  if (command == "serve") return peerkit::app::run_serve(args);
+  if (command == "run") {
+    if (args.size() > 1) {
+      std::fputs("peerkit run takes no options; use 'peerkit serve --help' to configure\n", stderr);
+      return 2;
+    }
+    return peerkit::app::run_serve(args);
+  }
   if (command == "version" || command == "--version") {
     std::printf("peerkit %s\n", PEERKIT_VERSION);
     return 0;

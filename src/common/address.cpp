@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace peerkit {
@@ -99,6 +100,17 @@ std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
 
 std::size_t SocketAddressHash::operator()(const SocketAddress& a) const noexcept {
   return IpAddressHash{}(a.ip()) * 31 + a.port();
+}
+
+bool IpAddress::is_unspecified() const {
+  const std::size_t n = is_v4() ? 4 : 16;
+  return std::all_of(bytes_.begin(), bytes_.begin() + n, [](std::uint8_t b) { return b == 0; });
+}
+
+bool IpAddress::is_loopback() const {
+  if (is_v4()) return bytes_[0] == 127;
+  return std::all_of(bytes_.begin(), bytes_.begin() + 15, [](std::uint8_t b) { return b == 0; }) &&
+         bytes_[15] == 1;
 }
 
 }  // namespace peerkit

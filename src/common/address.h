@@ -30,6 +30,8 @@ class IpAddress {
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   std::uint32_t v4_value() const;  // host order; only for IPv4
   std::string to_string() const;
+  bool is_unspecified() const;  // 0.0.0.0 or ::
+  bool is_loopback() const;     // 127.0.0.0/8 or ::1
 
   auto operator<=>(const IpAddress&) const = default;
 

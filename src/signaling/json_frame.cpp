@@ -38,8 +38,7 @@ void append_json_string(std::string& out, std::string_view text) {
   drain(out, serializer);
 }
 
-const json::string* string_field(const json::object& object, std::string_view key,
-                                 bool* present) {
+const json::string* string_field(const json::object& object, std::string_view key, bool* present) {
   const auto* value = object.if_contains(json::string_view(key.data(), key.size()));
   if (present) *present = value != nullptr;
   return value ? value->if_string() : nullptr;

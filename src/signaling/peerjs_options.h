@@ -22,9 +22,9 @@ struct PeerJsOptions {
   bool open_on_takeover = true;
 
   // peerkit's own limits (PeerServer has none of these).
-  std::size_t max_id_bytes = 256;          // id and token length
-  std::size_t max_queued_per_id = 128;     // offline messages waiting for one id
-  std::size_t max_offline_ids = 10000;     // ids with an offline queue at once
+  std::size_t max_id_bytes = 256;           // id and token length
+  std::size_t max_queued_per_id = 128;      // offline messages waiting for one id
+  std::size_t max_offline_ids = 10000;      // ids with an offline queue at once
   std::uint32_t messages_per_second = 200;  // per connection; 0 = unlimited
   std::uint32_t message_burst = 400;
 };

@@ -42,7 +42,8 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
                                  std::to_string(options_.max_id_bytes) + " bytes"));
     return false;
   }
-  const Session fresh{request.id, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  const Session fresh{request.id,
+                      TokenBucket(options_.messages_per_second, options_.message_burst, now)};
   if (auto it = clients_.find(request.id); it != clients_.end()) {
     Client& client = it->second;
     if (client.token != request.token) {
@@ -150,11 +151,16 @@ void PeerJsServer::on_message(SessionId session, std::string_view text, Timestam
 }
 
 void PeerJsServer::count_relayed(std::string_view type) {
-  if (type == "OFFER") ++stats_.relayed_offer;
-  else if (type == "ANSWER") ++stats_.relayed_answer;
-  else if (type == "CANDIDATE") ++stats_.relayed_candidate;
-  else if (type == "LEAVE") ++stats_.relayed_leave;
-  else ++stats_.relayed_expire;
+  if (type == "OFFER")
+    ++stats_.relayed_offer;
+  else if (type == "ANSWER")
+    ++stats_.relayed_answer;
+  else if (type == "CANDIDATE")
+    ++stats_.relayed_candidate;
+  else if (type == "LEAVE")
+    ++stats_.relayed_leave;
+  else
+    ++stats_.relayed_expire;
 }
 
 void PeerJsServer::transmit(std::string_view type, const std::string& src,

@@ -74,8 +74,8 @@ class PeerJsServer {
   void reject(SessionId session, std::string text);
   void deliver_queue(const std::string& id, SessionId session);
   // Spec §2.4 "transmission". `payload` is serialized JSON or empty when absent.
-  void transmit(std::string_view type, const std::string& src, const std::optional<std::string>& dst,
-                std::string_view payload);
+  void transmit(std::string_view type, const std::string& src,
+                const std::optional<std::string>& dst, std::string_view payload);
   void enqueue(const std::string& dst, const std::string& src, std::string text, Timestamp now);
   void count_relayed(std::string_view type);
 
@@ -94,7 +94,8 @@ inline constexpr std::string_view kNoIdTokenOrKey =
     "No id, token, or key supplied to websocket server";
 inline constexpr std::string_view kInvalidKey = "Invalid key provided";
 inline constexpr std::string_view kConcurrentLimit = "Server has reached its concurrent user limit";
-inline constexpr std::string_view kIdTaken = R"({"type":"ID-TAKEN","payload":{"msg":"ID is taken"}})";
+inline constexpr std::string_view kIdTaken =
+    R"({"type":"ID-TAKEN","payload":{"msg":"ID is taken"}})";
 inline constexpr std::string_view kOpen = R"({"type":"OPEN"})";
 }  // namespace peerjs_text
 

@@ -30,7 +30,8 @@ std::size_t RoomsServer::members() const {
 
 void RoomsServer::on_open(SessionId session, std::string member_id, std::string_view ice_servers,
                           Timestamp now) {
-  Member member{member_id, {}, {}, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  Member member{
+      member_id, {}, {}, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
   std::string text = R"({"type":"welcome","id":)";
   append_json_string(text, member_id);
   text += R"(,"iceServers":)";
@@ -135,8 +136,8 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
     auto target = by_member_id_.find(std::string(to->data(), to->size()));
     if (target == by_member_id_.end() || target->second == session ||
         sessions_.at(target->second).room != member.room) {
-      error(session, "unknown-member", "no member " + std::string(to->data(), to->size()) +
-                                           " in room " + member.room, kind);
+      error(session, "unknown-member",
+            "no member " + std::string(to->data(), to->size()) + " in room " + member.room, kind);
       return;
     }
     std::string out = R"({"type":"signal","from":)";

@@ -40,3 +40,20 @@ TEST(SocketAddress, OrdersAndHashesByValue) {
 
 }  // namespace
 }  // namespace peerkit
+
+namespace peerkit {
+namespace {
+
+TEST(IpAddressKinds, UnspecifiedAndLoopback) {
+  EXPECT_TRUE(IpAddress::parse("0.0.0.0")->is_unspecified());
+  EXPECT_TRUE(IpAddress::parse("::")->is_unspecified());
+  EXPECT_FALSE(IpAddress::parse("0.0.0.1")->is_unspecified());
+  EXPECT_TRUE(IpAddress::parse("127.0.0.1")->is_loopback());
+  EXPECT_TRUE(IpAddress::parse("127.9.8.7")->is_loopback());
+  EXPECT_TRUE(IpAddress::parse("::1")->is_loopback());
+  EXPECT_FALSE(IpAddress::parse("::2")->is_loopback());
+  EXPECT_FALSE(IpAddress::parse("10.0.0.1")->is_loopback());
+}
+
+}  // namespace
+}  // namespace peerkit

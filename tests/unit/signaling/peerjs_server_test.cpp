@@ -50,16 +50,17 @@ TEST_F(PeerJsServerTest, NewIdGetsOpen) {
 
 TEST_F(PeerJsServerTest, AcceptanceErrorsUseExactTexts) {
   EXPECT_FALSE(open(1, ""));
-  EXPECT_EQ(transport.take(1),
-            V{R"({"type":"ERROR","payload":{"msg":"No id, token, or key supplied to websocket server"}})"});
+  EXPECT_EQ(
+      transport.take(1),
+      V{R"({"type":"ERROR","payload":{"msg":"No id, token, or key supplied to websocket server"}})"});
   EXPECT_TRUE(transport.closed.contains(1));
   EXPECT_FALSE(open(2, "a", ""));
   EXPECT_FALSE(open(3, "a", "t", ""));
-  EXPECT_EQ(transport.take(3).at(0),
-            R"({"type":"ERROR","payload":{"msg":"No id, token, or key supplied to websocket server"}})");
+  EXPECT_EQ(
+      transport.take(3).at(0),
+      R"({"type":"ERROR","payload":{"msg":"No id, token, or key supplied to websocket server"}})");
   EXPECT_FALSE(open(4, "a", "t", "other"));
-  EXPECT_EQ(transport.take(4),
-            V{R"({"type":"ERROR","payload":{"msg":"Invalid key provided"}})"});
+  EXPECT_EQ(transport.take(4), V{R"({"type":"ERROR","payload":{"msg":"Invalid key provided"}})"});
   EXPECT_EQ(server->registered(), 0u);
   EXPECT_EQ(server->stats().rejected, 4u);
 }
@@ -79,8 +80,9 @@ TEST_F(PeerJsServerTest, ConcurrentLimit) {
   open(1, "a");
   open(2, "b");
   EXPECT_FALSE(open(3, "c"));
-  EXPECT_EQ(transport.take(3),
-            V{R"({"type":"ERROR","payload":{"msg":"Server has reached its concurrent user limit"}})"});
+  EXPECT_EQ(
+      transport.take(3),
+      V{R"({"type":"ERROR","payload":{"msg":"Server has reached its concurrent user limit"}})"});
   server->on_close(1);
   EXPECT_TRUE(open(4, "c"));
 }
@@ -96,14 +98,20 @@ TEST_F(PeerJsServerTest, RelayOverwritesSrcAndStripsUnknownFields) {
   open(2, "bob");
   transport.take(1);
   transport.take(2);
-  send(1, R"({"type":"OFFER","payload":{"sdp":{"type":"offer","sdp":"v=0\r\n"},"connectionId":"dc_1"},"dst":"bob","src":"mallory","extra":1})");
-  EXPECT_EQ(transport.take(2),
-            V{R"({"type":"OFFER","src":"alice","dst":"bob","payload":{"sdp":{"type":"offer","sdp":"v=0\r\n"},"connectionId":"dc_1"}})"});
+  send(
+      1,
+      R"({"type":"OFFER","payload":{"sdp":{"type":"offer","sdp":"v=0\r\n"},"connectionId":"dc_1"},"dst":"bob","src":"mallory","extra":1})");
+  EXPECT_EQ(
+      transport.take(2),
+      V{R"({"type":"OFFER","src":"alice","dst":"bob","payload":{"sdp":{"type":"offer","sdp":"v=0\r\n"},"connectionId":"dc_1"}})"});
   send(2, R"({"dst":"alice","type":"ANSWER","payload":null})");
-  send(2, R"({"type":"CANDIDATE","dst":"alice","payload":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}})");
-  EXPECT_EQ(transport.take(1),
-            (V{R"({"type":"ANSWER","src":"bob","dst":"alice","payload":null})",
-               R"({"type":"CANDIDATE","src":"bob","dst":"alice","payload":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}})"}));
+  send(
+      2,
+      R"({"type":"CANDIDATE","dst":"alice","payload":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}})");
+  EXPECT_EQ(
+      transport.take(1),
+      (V{R"({"type":"ANSWER","src":"bob","dst":"alice","payload":null})",
+         R"({"type":"CANDIDATE","src":"bob","dst":"alice","payload":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}})"}));
   EXPECT_EQ(server->stats().relayed_offer, 1u);
   EXPECT_EQ(server->stats().relayed_answer, 1u);
   EXPECT_EQ(server->stats().relayed_candidate, 1u);
@@ -126,8 +134,9 @@ TEST_F(PeerJsServerTest, MalformedFramesDoNotStopLaterFrames) {
   open(1, "alice");
   open(2, "bob");
   transport.take(2);
-  for (std::string bad : std::vector<std::string>{"{not json", "[1,2]", "\"text\"", "", R"({"type":"OFFER","dst":5})",
-                   "{\"type\":\"OFFER\",\"dst\":\"bob\",\"payload\":" + std::string(100, '[')})
+  for (std::string bad : std::vector<std::string>{
+           "{not json", "[1,2]", "\"text\"", "", R"({"type":"OFFER","dst":5})",
+           "{\"type\":\"OFFER\",\"dst\":\"bob\",\"payload\":" + std::string(100, '[')})
     send(1, bad);
   EXPECT_TRUE(transport.take(2).empty());
   EXPECT_EQ(server->stats().malformed, 6u);
@@ -143,9 +152,10 @@ TEST_F(PeerJsServerTest, OfflineQueueIsReplayedAfterOpen) {
   send(1, R"({"type":"LEAVE","dst":"bob"})");  // LEAVE/EXPIRE are never queued
   advance(Duration::millis(4000));
   open(2, "bob");
-  EXPECT_EQ(transport.take(2),
-            (V{R"({"type":"OPEN"})", R"({"type":"OFFER","src":"alice","dst":"bob","payload":{"n":1}})",
-               R"({"type":"CANDIDATE","src":"alice","dst":"bob","payload":{"n":2}})"}));
+  EXPECT_EQ(
+      transport.take(2),
+      (V{R"({"type":"OPEN"})", R"({"type":"OFFER","src":"alice","dst":"bob","payload":{"n":1}})",
+         R"({"type":"CANDIDATE","src":"alice","dst":"bob","payload":{"n":2}})"}));
   EXPECT_EQ(server->offline_messages(), 0u);
 }
 

@@ -125,7 +125,8 @@ TEST_F(RoomsServerTest, LeaveAndDisconnectAreAnnounced) {
   EXPECT_EQ(one(2), (json::object{{"type", "member-left"}, {"id", "m1"}, {"reason", "left"}}));
   EXPECT_EQ(one(3)["id"], "m1");
   server->on_close(2);
-  EXPECT_EQ(one(3), (json::object{{"type", "member-left"}, {"id", "m2"}, {"reason", "disconnected"}}));
+  EXPECT_EQ(one(3),
+            (json::object{{"type", "member-left"}, {"id", "m2"}, {"reason", "disconnected"}}));
   server->on_close(3);
   EXPECT_EQ(server->rooms(), 0u);
   send(1, R"({"type":"join","room":"again","name":"x"})");  // a left member may join again

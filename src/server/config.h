@@ -1,0 +1,48 @@
+// Everything `peerkit serve` is configured with (apps/peerkit/serve_options.cpp builds it from
+// the command line). Defaults are the embedded ones: loopback only, PeerServer's port, path and
+// key, TURN on 3478 with a per-process secret.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "log/log.h"
+#include "signaling/ice_servers.h"
+#include "signaling/peerjs_options.h"
+#include "signaling/rooms_server.h"
+#include "turn/service/config.h"
+
+namespace peerkit::server {
+
+struct ServeConfig {
+  IpAddress host = *IpAddress::parse("127.0.0.1");
+  std::uint16_t port = 9000;
+  std::string path = "/";  // PeerServer's --path: HTTP base; the PeerJS socket is <path>peerjs
+  std::string cert_file;   // both set: https and wss only
+  std::string key_file;
+  std::vector<std::string> cors_origins;  // empty: reflect any Origin (PeerServer's default)
+
+  signaling::PeerJsOptions peerjs;
+  signaling::RoomsOptions rooms;
+
+  // Limits of the HTTP/WebSocket driver.
+  std::size_t max_frame_bytes = 64 * 1024;     // larger frames close the socket (1009)
+  std::size_t max_connections = 0;             // 0: derived from the open-file limit
+  std::uint32_t max_connections_per_ip = 256;  // 0: unlimited
+  std::size_t write_queue_bytes = 1 << 20;     // per connection; a slower reader is closed
+  std::size_t write_queue_messages = 4096;
+  unsigned handshake_timeout_seconds = 10;  // HTTP request / WebSocket upgrade
+  unsigned idle_timeout_seconds = 60;       // WebSocket pings at half of it; 0 = off
+  unsigned shutdown_grace_seconds = 3;
+
+  // ICE servers handed out by /api/ice-servers and the rooms `welcome`.
+  bool turn = true;  // the embedded STUN/TURN server
+  turn::TurnServiceConfig turn_config;
+  signaling::IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
+
+  log::Options log;
+};
+
+}  // namespace peerkit::server

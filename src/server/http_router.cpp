@@ -1,0 +1,190 @@
+#include "server/http_router.h"
+
+#include <boost/url.hpp>
+
+#include "server/web_assets.h"
+#include "signaling/ice_servers.h"
+#include "signaling/json_frame.h"
+
+namespace peerkit::server {
+
+namespace {
+
+constexpr std::string_view kPeerServerBanner =
+    R"({"name":"PeerJS Server","description":"A server side element to broker connections between PeerJS clients.","website":"https://peerjs.com/"})";
+
+// The app's own pages: no third-party anything, media and sockets from this origin only.
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'";
+
+std::string normalize_base(std::string path) {
+  if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+  if (path.back() != '/') path += '/';
+  return path;
+}
+
+bool valid_member_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+std::string random_member_id(RandomSource& random) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string id;
+  for (int i = 0; i < 16; ++i) id += kAlphabet[random.uniform(32)];
+  return id;
+}
+
+HttpRouter::HttpRouter(const ServeConfig& config, const signaling::PeerJsServer& peerjs,
+                       RandomSource& random, std::function<std::string()> metrics,
+                       std::function<std::int64_t()> unix_now)
+    : config_(config),
+      peerjs_(peerjs),
+      random_(random),
+      metrics_(std::move(metrics)),
+      unix_now_(std::move(unix_now)),
+      base_(normalize_base(config.path)) {}
+
+Response HttpRouter::reply(const Request& request, http::status status, std::string_view type,
+                           std::string body) const {
+  Response response{status, request.version()};
+  response.set(http::field::server, "peerkit");
+  if (!type.empty()) response.set(http::field::content_type, type);
+  response.set("X-Content-Type-Options", "nosniff");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  if (request.method() == http::verb::head) response.body().clear();
+  return response;
+}
+
+void HttpRouter::add_cors(const Request& request, Response& response) const {
+  const auto origin = request[http::field::origin];
+  if (origin.empty()) return;
+  const bool allowed = config_.cors_origins.empty() ||
+                       std::find(config_.cors_origins.begin(), config_.cors_origins.end(),
+                                 origin) != config_.cors_origins.end();
+  if (allowed) response.set(http::field::access_control_allow_origin, origin);
+  response.set(http::field::vary, "Origin");
+}
+
+std::string HttpRouter::ice_servers(std::string_view host_header,
+                                    std::string_view member_id) const {
+  std::string host = signaling::host_from_header(host_header);
+  if (host.empty())
+    host = config_.host.is_v6() ? "[" + config_.host.to_string() + "]" : config_.host.to_string();
+  return signaling::ice_servers_json(config_.ice, host, member_id, unix_now_());
+}
+
+Response HttpRouter::handle(const Request& request) const {
+  auto parsed = boost::urls::parse_origin_form(request.target());
+  if (!parsed)
+    return reply(request, http::status::bad_request, "text/plain", "bad request target\n");
+  const std::string path = parsed->path();
+  const bool is_get = request.method() == http::verb::get || request.method() == http::verb::head;
+  const bool is_options = request.method() == http::verb::options;
+
+  // PeerServer's API under the base path, with CORS (spec §1.2, §1.3).
+  const bool under_base = path.starts_with(base_) || path + "/" == base_;
+  if (under_base && (is_get || is_options)) {
+    const std::string rest = path.size() > base_.size() ? path.substr(base_.size()) : "";
+    const auto slash = rest.find('/');
+    const bool api = rest.empty()
+                         ? !(base_ == "/" && request[http::field::accept].find("text/html") !=
+                                                 std::string_view::npos)
+                         : (slash != std::string::npos && slash > 0 &&
+                            (rest.substr(slash) == "/id" || rest.substr(slash) == "/peers"));
+    if (api) {
+      Response response;
+      if (is_options) {
+        response = reply(request, http::status::no_content, "", "");
+        response.set(http::field::access_control_allow_methods, "GET,HEAD,PUT,PATCH,POST,DELETE");
+        if (auto h = request[http::field::access_control_request_headers]; !h.empty())
+          response.set(http::field::access_control_allow_headers, h);
+      } else if (rest.empty()) {
+        response = reply(request, http::status::ok, "application/json; charset=utf-8",
+                         std::string(kPeerServerBanner));
+      } else if (rest.substr(slash) == "/id") {
+        // The key is not checked here, as in PeerServer (only the WebSocket checks it).
+        response = reply(request, http::status::ok, "text/html; charset=utf-8",
+                         peerjs_.generate_id(random_));
+      } else if (!peerjs_.options().allow_discovery) {
+        response =
+            reply(request, http::status::unauthorized, "text/plain; charset=utf-8", "Unauthorized");
+      } else {
+        std::string body = "[";
+        for (const auto& id : peerjs_.peer_ids()) {
+          if (body.size() > 1) body += ',';
+          signaling::append_json_string(body, id);
+        }
+        body += ']';
+        response =
+            reply(request, http::status::ok, "application/json; charset=utf-8", std::move(body));
+      }
+      add_cors(request, response);
+      return response;
+    }
+  }
+
+  if (path == "/api/ice-servers" && (is_get || is_options)) {
+    std::string member;
+    if (auto it = parsed->params().find("id"); it != parsed->params().end()) member = (*it).value;
+    if (!valid_member_id(member)) member = random_member_id(random_);
+    Response response =
+        is_options
+            ? reply(request, http::status::no_content, "", "")
+            : reply(request, http::status::ok, "application/json",
+                    R"({"iceServers":)" + ice_servers(request[http::field::host], member) +
+                        R"(,"ttl":)" + std::to_string(config_.ice.ttl.us() / 1'000'000) + "}");
+    response.set(http::field::cache_control, "no-store");
+    add_cors(request, response);
+    return response;
+  }
+  if (!is_get)
+    return reply(request, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+  if (path == "/healthz") return reply(request, http::status::ok, "text/plain", "ok\n");
+  if (path == "/metrics")
+    return reply(request, http::status::ok, "text/plain; version=0.0.4", metrics_());
+
+  const WebAsset* asset = find_web_asset(path == "/" ? "/index.html" : path);
+  if (!asset)
+    return reply(request, http::status::not_found, "text/plain", "Cannot GET " + path + "\n");
+  Response response =
+      reply(request, http::status::ok, asset->content_type, std::string(asset->body));
+  response.set(http::field::cache_control, "no-cache");
+  response.set("Content-Security-Policy", kContentSecurityPolicy);
+  response.set("Referrer-Policy", "no-referrer");
+  response.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=()");
+  return response;
+}
+
+std::variant<Upgrade, Response> HttpRouter::upgrade(const Request& request) const {
+  auto parsed = boost::urls::parse_origin_form(request.target());
+  if (!parsed)
+    return reply(request, http::status::bad_request, "text/plain", "bad request target\n");
+  const std::string path = parsed->path();
+  if (path == "/ws") return Upgrade{SocketKind::kRooms, {}};
+  if (path == base_ + "peerjs") {
+    Upgrade up{SocketKind::kPeerJs, {}};
+    for (auto param : parsed->params()) {
+      if (param.key == "key")
+        up.peerjs.key = param.value;
+      else if (param.key == "id")
+        up.peerjs.id = param.value;
+      else if (param.key == "token")
+        up.peerjs.token = param.value;
+    }
+    return up;
+  }
+  return reply(
+      request, http::status::bad_request, "text/plain",
+      "no WebSocket at " + path + "; PeerJS clients use " + base_ + "peerjs, rooms use /ws\n");
+}
+
+}  // namespace peerkit::server

@@ -1,0 +1,314 @@
+#include "server/signaling_service.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <future>
+
+#include "net/endpoint.h"
+#include "server/http_session.h"
+
+namespace peerkit::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+std::size_t open_file_limit() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
+}
+
+constexpr std::string_view kRefused =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
+    "Connection: close\r\n\r\ntoo many connections; retry\r\n\r\n";
+
+}  // namespace
+
+SignalingService::SignalingService(ServeConfig config)
+    : config_(std::move(config)),
+      peerjs_(config_.peerjs, *this),
+      rooms_(config_.rooms, *this),
+      per_address_(config_.max_connections_per_ip) {
+  router_ = std::make_unique<HttpRouter>(
+      config_, peerjs_, random_, [this] { return metrics_text(); },
+      [] { return unix_seconds_now(); });
+}
+
+SignalingService::~SignalingService() {
+  stop();
+}
+
+std::string SignalingService::reload_tls() {
+  if (config_.cert_file.empty()) return {};
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(config_.cert_file, ec);
+  if (ec) return "cannot load certificate " + config_.cert_file + ": " + ec.message();
+  context->use_private_key_file(config_.key_file, asio::ssl::context::pem, ec);
+  if (ec) return "cannot load key " + config_.key_file + ": " + ec.message();
+  // Swapped on the loop thread; connections already up keep the context they started with.
+  asio::post(io_, [this, context] { tls_ = context; });
+  if (!thread_.joinable()) tls_ = context;
+  return {};
+}
+
+std::string SignalingService::start() {
+  if (!config_.cert_file.empty())
+    if (auto e = reload_tls(); !e.empty()) return e;
+  if (config_.max_connections == 0) {
+    std::size_t turn_share = 0;
+    if (config_.turn)
+      turn_share =
+          config_.turn_config.total_quota +
+          config_.turn_config.max_tcp_connections * std::max(1u, config_.turn_config.workers) + 64;
+    const std::size_t limit = open_file_limit();
+    config_.max_connections = limit > turn_share + 256 ? limit - turn_share - 256 : 64;
+  }
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint(asio::ip::make_address(config_.host.to_string()), config_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return "cannot listen on " + SocketAddress(config_.host, config_.port).to_string() + ": " +
+           ec.message();
+  port_ = acceptor_.local_endpoint().port();
+  if (config_.turn) {
+    turn_ = std::make_unique<turn::TurnService>(config_.turn_config);
+    if (auto e = turn_->start(); !e.empty()) {
+      turn_.reset();
+      return "embedded TURN: " + e + " (use --no-turn or --turn-port)";
+    }
+  }
+  accept();
+  tick();
+  thread_ = std::thread([this] {
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      spdlog::critical("signaling loop stopped: {}", e.what());
+    }
+  });
+  return {};
+}
+
+void SignalingService::stop() {
+  if (!thread_.joinable()) return;
+  std::promise<void> drained;
+  asio::post(io_, [this, &drained] {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    timer_.cancel();
+    accept_retry_.cancel();
+    auto sessions = sessions_;
+    for (auto& [id, session] : sessions) session->close(1001, "server shutting down");
+    auto deadline = std::make_shared<asio::steady_timer>(io_);
+    deadline->expires_after(std::chrono::seconds(config_.shutdown_grace_seconds));
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, deadline, poll, &drained, start = std::chrono::steady_clock::now()] {
+      if (sessions_.empty() || std::chrono::steady_clock::now() - start >=
+                                   std::chrono::seconds(config_.shutdown_grace_seconds)) {
+        drained.set_value();
+        *poll = nullptr;  // break the self-reference
+        return;
+      }
+      deadline->expires_after(std::chrono::milliseconds(20));
+      deadline->async_wait([poll](boost::system::error_code) {
+        if (*poll) (*poll)();
+      });
+    };
+    (*poll)();
+  });
+  drained.get_future().wait();
+  io_.stop();
+  thread_.join();
+  sessions_.clear();
+  if (turn_) turn_->stop();
+  turn_.reset();
+}
+
+void SignalingService::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (stopping_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
+      spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](boost::system::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    boost::system::error_code ep_ec;
+    const auto remote = socket.remote_endpoint(ep_ec);
+    if (ep_ec) {
+      accept();
+      return;
+    }
+    const auto from = net::from_sockaddr(remote.data(), static_cast<socklen_t>(remote.size()));
+    const IpAddress address = from ? from->ip() : IpAddress();
+    if (connections_ >= config_.max_connections || !per_address_.acquire(address)) {
+      ++stats_.connections_refused;
+      spdlog::debug("connection refused: limit reached peer={} open={}", address.to_string(),
+                    connections_);
+      if (config_.cert_file.empty()) {
+        auto s = std::make_shared<tcp::socket>(std::move(socket));
+        asio::async_write(*s, asio::buffer(kRefused.data(), kRefused.size()),
+                          [s](boost::system::error_code, std::size_t) {});
+      }
+      accept();
+      return;
+    }
+    ++connections_;
+    ++stats_.connections_accepted;
+    socket.set_option(tcp::no_delay(true), ep_ec);
+    ConnectionSlot slot(*this, address);
+    if (tls_) {
+      std::make_shared<HttpSession<TlsStream>>(
+          *this, TlsStream(beast::tcp_stream(std::move(socket)), *tls_), std::move(slot))
+          ->start();
+    } else {
+      std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)),
+                                                 std::move(slot))
+          ->start();
+    }
+    accept();
+  });
+}
+
+void SignalingService::release_slot(const IpAddress& address) {
+  per_address_.release(address);
+  --connections_;
+}
+
+void SignalingService::tick() {
+  peerjs_.on_timer(clock_.now());
+  // PeerServer checks liveness every 300 ms; queue expiry shares the tick.
+  timer_.expires_after(std::chrono::milliseconds(300));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopping_) tick();
+  });
+}
+
+template <class Stream>
+void SignalingService::start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade,
+                                Request request) {
+  auto session = std::make_shared<WsSession<Stream>>(*this, std::move(stream), std::move(slot),
+                                                     next_session_++, std::move(upgrade));
+  session->start(std::move(request));
+}
+
+void SignalingService::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
+                               Request request) {
+  start_ws(std::move(stream), std::move(slot), std::move(upgrade), std::move(request));
+}
+void SignalingService::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade,
+                               Request request) {
+  start_ws(std::move(stream), std::move(slot), std::move(upgrade), std::move(request));
+}
+
+void SignalingService::on_ws_open(signaling::SessionId id, const Upgrade& upgrade,
+                                  std::string_view host, std::shared_ptr<WsSessionBase> session) {
+  sessions_.emplace(id, std::move(session));
+  if (upgrade.kind == SocketKind::kPeerJs) {
+    peerjs_.on_open(id, upgrade.peerjs, clock_.now());
+  } else {
+    std::string member = random_member_id(random_);
+    rooms_.on_open(id, member, router_->ice_servers(host, member), clock_.now());
+  }
+}
+
+void SignalingService::on_ws_message(signaling::SessionId id, SocketKind kind,
+                                     std::string_view text) {
+  ++stats_.frames_in;
+  if (kind == SocketKind::kPeerJs)
+    peerjs_.on_message(id, text, clock_.now());
+  else
+    rooms_.on_message(id, text, clock_.now());
+}
+
+void SignalingService::on_ws_closed(signaling::SessionId id, SocketKind kind) {
+  sessions_.erase(id);
+  if (kind == SocketKind::kPeerJs)
+    peerjs_.on_close(id);
+  else
+    rooms_.on_close(id);
+}
+
+bool SignalingService::send(signaling::SessionId session, std::string text) {
+  auto it = sessions_.find(session);
+  return it != sessions_.end() && it->second->send(std::move(text));
+}
+
+void SignalingService::close(signaling::SessionId session, std::uint16_t code,
+                             std::string_view reason) {
+  if (auto it = sessions_.find(session); it != sessions_.end()) it->second->close(code, reason);
+}
+
+std::string SignalingService::metrics_text() const {
+  std::string out;
+  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+                       std::initializer_list<std::pair<std::string_view, std::uint64_t>> values) {
+    out += "# HELP peerkit_signaling_" + std::string(name) + " " + std::string(help) + "\n";
+    out += "# TYPE peerkit_signaling_" + std::string(name) + " " + std::string(type) + "\n";
+    for (const auto& [labels, value] : values)
+      out += "peerkit_signaling_" + std::string(name) + std::string(labels) + " " +
+             std::to_string(value) + "\n";
+  };
+  const auto& p = peerjs_.stats();
+  const auto& r = rooms_.stats();
+  metric("connections", "gauge", "Open WebSocket connections by protocol.",
+         {{R"({protocol="peerjs"})", peerjs_.sessions()},
+          {R"({protocol="rooms"})", rooms_.connections()}});
+  metric("tcp_connections", "gauge", "Open TCP connections (HTTP and WebSocket).",
+         {{"", connections_}});
+  metric("peerjs_registered", "gauge", "Registered PeerJS ids.", {{"", peerjs_.registered()}});
+  metric("rooms", "gauge", "Rooms with at least one member.", {{"", rooms_.rooms()}});
+  metric("room_members", "gauge", "Connections that are in a room.", {{"", rooms_.members()}});
+  metric("offline_messages", "gauge", "PeerJS messages waiting for an id to connect.",
+         {{"", peerjs_.offline_messages()}});
+  metric("messages_relayed_total", "counter", "Messages relayed, by type.",
+         {{R"({type="offer"})", p.relayed_offer},
+          {R"({type="answer"})", p.relayed_answer},
+          {R"({type="candidate"})", p.relayed_candidate},
+          {R"({type="leave"})", p.relayed_leave},
+          {R"({type="expire"})", p.relayed_expire},
+          {R"({type="signal"})", r.signals_relayed}});
+  metric("queue_drops_total", "counter", "Messages dropped because a bounded queue was full.",
+         {{R"({queue="offline"})", p.queue_drops},
+          {R"({queue="write"})", stats_.write_queue_overflows}});
+  metric("rate_limited_total", "counter", "Messages dropped by the per-connection rate limit.",
+         {{R"({protocol="peerjs"})", p.rate_limited}, {R"({protocol="rooms"})", r.rate_limited}});
+  metric("malformed_total", "counter", "PeerJS frames that were not valid messages.",
+         {{"", p.malformed}});
+  metric("rooms_errors_total", "counter", "Error messages sent on the rooms protocol.",
+         {{"", r.errors_sent}});
+  metric("peerjs_rejected_total", "counter", "PeerJS sockets refused (ERROR or ID-TAKEN).",
+         {{"", p.rejected}});
+  metric("peerjs_expired_total", "counter", "EXPIRE messages generated for offline queues.",
+         {{"", p.expired}});
+  metric("peerjs_reaped_total", "counter", "PeerJS clients closed by the alive timeout.",
+         {{"", p.reaped}});
+  metric("room_joins_total", "counter", "Room joins.", {{"", r.joins}});
+  metric("http_requests_total", "counter", "HTTP requests (including WebSocket upgrades).",
+         {{"", stats_.http_requests}});
+  metric("connections_refused_total", "counter", "TCP connections refused by a connection limit.",
+         {{"", stats_.connections_refused}});
+  metric("frames_total", "counter", "WebSocket frames by direction.",
+         {{R"({direction="in"})", stats_.frames_in}, {R"({direction="out"})", stats_.frames_out}});
+  if (turn_) out += turn_->metrics_text();
+  return out;
+}
+
+}  // namespace peerkit::server

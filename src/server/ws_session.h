@@ -1,0 +1,84 @@
+// One WebSocket connection of `peerkit serve` (Boost.Beast), plain or TLS. Frames go to the
+// service (and from there to a protocol core); outgoing frames wait in a bounded queue: a reader
+// too slow to keep the queue under its limits is closed (1008) instead of growing memory.
+#pragma once
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/http_router.h"
+#include "signaling/transport.h"
+
+namespace peerkit::server {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+class SignalingService;
+
+// Releases the connection's slot (total and per address) when the last owner goes away.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(SignalingService& service, IpAddress address)
+      : service_(&service), address_(address) {}
+  ConnectionSlot(ConnectionSlot&& o) noexcept : service_(o.service_), address_(o.address_) {
+    o.service_ = nullptr;
+  }
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot();
+  const IpAddress& address() const { return address_; }
+
+ private:
+  SignalingService* service_;
+  IpAddress address_;
+};
+
+class WsSessionBase {
+ public:
+  virtual ~WsSessionBase() = default;
+  virtual bool send(std::string text) = 0;
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+};
+
+template <class Stream>
+class WsSession final : public WsSessionBase,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(SignalingService& service, Stream&& stream, ConnectionSlot slot,
+            signaling::SessionId id, Upgrade upgrade);
+  void start(Request request);
+  bool send(std::string text) override;
+  void close(std::uint16_t code, std::string_view reason) override;
+
+ private:
+  void read();
+  void write_next();
+  void finish();
+
+  SignalingService& service_;
+  websocket::stream<Stream> ws_;
+  ConnectionSlot slot_;
+  signaling::SessionId id_;
+  Upgrade upgrade_;
+  std::string host_;  // Host header of the upgrade, for the rooms `welcome` ICE URLs
+  beast::flat_buffer buffer_;
+  std::vector<std::string> pending_;  // frames to write; pending_[head_] is being written
+  std::size_t head_ = 0;
+  std::size_t pending_bytes_ = 0;
+  bool writing_ = false;
+  bool opened_ = false;
+  bool close_requested_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  websocket::close_reason close_reason_;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+}  // namespace peerkit::server
