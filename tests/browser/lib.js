@@ -1,0 +1,94 @@
+// Shared helpers of the browser tests: launch Debian's Chromium through playwright-core with a
+// fake camera and microphone, loopback-only ICE (the tests run inside their own network
+// namespace, see ../../../shared/testing/environment.md §0-1), and a tiny check/report API.
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const BASE = process.env.PEERKIT_URL || 'http://127.0.0.1:9000';
+const ARTIFACTS = path.join(__dirname, 'artifacts');
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  // Several pages share one renderer budget; keep the hidden ones running at full speed.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+async function launch() {
+  // headless:false plus our own --headless=new, so Playwright adds no --headless of its own.
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: false, args: CHROMIUM_ARGS });
+}
+
+let passed = 0, failed = 0;
+function check(ok, what, detail) {
+  if (ok) { passed++; console.log(`ok - ${what}`); }
+  else { failed++; console.log(`not ok - ${what}${detail !== undefined ? ': ' + JSON.stringify(detail) : ''}`); }
+  return ok;
+}
+
+// Runs `body` with a whole-test deadline; prints a summary; exits non-zero on any failure.
+async function run(name, body, timeoutMs = 180000) {
+  const timer = setTimeout(() => { console.log(`not ok - ${name}: timed out after ${timeoutMs} ms`); process.exit(1); }, timeoutMs);
+  try {
+    await body();
+  } catch (err) {
+    failed++;
+    console.log(`not ok - ${name}: ${err.stack || err}`);
+  }
+  clearTimeout(timer);
+  console.log(`${name}: ${passed} passed, ${failed} failed`);
+  process.exit(failed || !passed ? 1 : 0);
+}
+
+// Joins a room through the lobby UI, as a person would.
+async function joinThroughUi(browser, { name, room, relay = false }) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
+  await page.goto(BASE + '/');
+  await page.fill('#name', name);
+  await page.fill('#room', room);
+  if (relay) await page.check('#relay');
+  await page.click('#join');
+  await page.waitForFunction(() => window.peerkitApp && window.peerkitApp.state === 'in-room', null, { timeout: 15000 });
+  return page;
+}
+
+// Waits until `page` shows a remote tile captioned `name` whose video decodes new frames.
+async function waitForVideoFrom(page, name, timeout = 30000) {
+  const handle = await page.waitForFunction((who) => {
+    const tile = [...document.querySelectorAll('figure.tile[data-member]')].find((t) => t.querySelector('figcaption').textContent === who);
+    if (!tile) return false;
+    const v = tile.querySelector('video');
+    const frames = v.getVideoPlaybackQuality().totalVideoFrames;
+    window.__frames = window.__frames || {};
+    const first = window.__frames[who] ??= frames;
+    return frames >= first + 10 && v.videoWidth > 0 ? { frames, width: v.videoWidth, height: v.videoHeight } : false;
+  }, name, { timeout, polling: 100 });
+  return handle.jsonValue();
+}
+
+// The selected candidate pair of the link to member `name`, once ICE has one.
+async function selectedPair(page, name, timeout = 30000) {
+  const handle = await page.waitForFunction(async (who) => {
+    for (const link of window.peerkitApp.links.values()) {
+      if (link.name !== who) continue;
+      const s = await link.stats();
+      if (s.selectedPair && s.selectedPair.local && s.selectedPair.remote) return s.selectedPair;
+    }
+    return false;
+  }, name, { timeout, polling: 200 });
+  return handle.jsonValue();
+}
+
+function artifact(file) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, file);
+}
+
+module.exports = { BASE, launch, check, run, joinThroughUi, waitForVideoFrom, selectedPair, artifact };

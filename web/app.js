@@ -1,0 +1,352 @@
+// The peerkit web app: a lobby, then a room with a mesh video call, chat, file transfer and a
+// live view of the connection (signaling log, candidates, selected pair, RTT, bitrate).
+// window.peerkitApp exposes the same state to the browser tests.
+import { RoomsClient } from './signaling.js';
+import { PeerLink } from './peer.js';
+import { sendFile } from './files.js';
+
+const $ = (id) => document.getElementById(id);
+const MAX_PARTICIPANTS = 6;
+
+const app = {
+  rooms: null, links: new Map(), localStream: null, room: '', name: '', relayOnly: false,
+  chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0,
+};
+window.peerkitApp = app;
+
+// ---- lobby ----------------------------------------------------------------------------------
+const params = new URLSearchParams(location.search);
+$('name').value = params.get('name') || localStorage.getItem('peerkit.name') || '';
+$('room').value = params.get('room') || '';
+$('relay').checked = params.get('relay') === '1';
+$('nomedia').checked = params.get('media') === '0';
+$('join-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  enterRoom($('room').value.trim(), $('name').value.trim(), $('relay').checked, !$('nomedia').checked);
+});
+if (params.get('room') && params.get('name')) {
+  enterRoom(params.get('room'), params.get('name'), params.get('relay') === '1', params.get('media') !== '0');
+}
+
+function banner(text, kind = 'warn') {
+  const b = $('banner');
+  b.hidden = !text;
+  b.textContent = text || '';
+  b.className = 'banner' + (kind === 'error' ? ' error' : '');
+}
+function status(text) { $('status').textContent = text; }
+// Media problems stay visible until the page is left; signaling problems come and go.
+function mediaBanner(text) { app.mediaBanner = text; banner(text); }
+
+// ---- media ----------------------------------------------------------------------------------
+async function openMedia(wanted) {
+  if (!wanted) return null;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    app.mediaError = 'insecure';
+    mediaBanner('Camera and microphone need a secure page (https:// or localhost). You can still chat, send files and watch others.');
+    return null;
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+  } catch (err) {
+    if (err.name === 'NotAllowedError' || err.name === 'SecurityError') {
+      app.mediaError = 'denied';
+      mediaBanner('Camera and microphone access was denied. Others will not see or hear you; you can still see them, chat and send files. Allow access in the address bar and rejoin to change this.');
+      return null;
+    }
+    if (err.name === 'NotFoundError' || err.name === 'OverconstrainedError' || err.name === 'NotReadableError') {
+      try {
+        const audio = await navigator.mediaDevices.getUserMedia({ audio: true });
+        app.mediaError = 'no-camera';
+        mediaBanner('No camera found (or it is busy): joining with microphone only.');
+        return audio;
+      } catch {
+        app.mediaError = 'no-devices';
+        mediaBanner('No camera or microphone found: joining to watch, chat and send files.');
+        return null;
+      }
+    }
+    app.mediaError = err.name;
+    mediaBanner(`Could not open camera or microphone (${err.name}).`);
+    return null;
+  }
+}
+
+// ---- room -----------------------------------------------------------------------------------
+async function enterRoom(room, name, relayOnly, wantMedia) {
+  if (!room || !name) return;
+  Object.assign(app, { room, name, relayOnly, state: 'joining' });
+  localStorage.setItem('peerkit.name', name);
+  const url = new URL(location.href);
+  url.search = new URLSearchParams({ room, ...(relayOnly ? { relay: '1' } : {}) }).toString();
+  history.replaceState(null, '', url);
+  $('lobby').hidden = true;
+  $('room-view').hidden = false;
+  $('room-title').textContent = `Room: ${room}`;
+  $('share').hidden = false;
+  $('self-name').textContent = name;
+  $('relay-live').checked = relayOnly;
+  app.localStream = await openMedia(wantMedia);
+  if (app.localStream) $('self-video').srcObject = app.localStream;
+  $('self-state').textContent = app.localStream && app.localStream.getVideoTracks().length ? '' : 'no camera';
+  $('mute').disabled = !app.localStream || !app.localStream.getAudioTracks().length;
+  $('camera').disabled = !app.localStream || !app.localStream.getVideoTracks().length;
+  connectSignaling();
+}
+
+function connectSignaling() {
+  const rooms = new RoomsClient();
+  app.rooms = rooms;
+  rooms.addEventListener('state', ({ detail }) => {
+    if (detail.state === 'open') { status('connected to server'); banner(app.mediaBanner || ''); }
+    if (detail.state === 'connecting') status('connecting…');
+    if (detail.state === 'retrying') {
+      status('offline');
+      banner(`Signaling server unreachable — retrying in ${Math.round(detail.delay / 1000)} s. Calls already connected keep running.`, 'error');
+      // Our member id dies with the socket; the others drop our links, so drop theirs too.
+      for (const link of app.links.values()) removeLink(link.id, null);
+    }
+  });
+  rooms.addEventListener('welcome', () => rooms.join(app.room, app.name));
+  rooms.addEventListener('joined', ({ detail }) => {
+    app.state = 'in-room';
+    app.selfId = detail.self.id;
+    status(`in room · ${detail.members.length + 1} here`);
+    for (const m of detail.members.slice(0, MAX_PARTICIPANTS - 1)) addLink(m.id, m.name, true);
+    if (detail.members.length >= MAX_PARTICIPANTS) system(`This room has more than ${MAX_PARTICIPANTS} people; video connects to the first ${MAX_PARTICIPANTS - 1}.`);
+  });
+  rooms.addEventListener('member-joined', ({ detail }) => {
+    system(`${detail.member.name} joined`);
+    if (app.links.size < MAX_PARTICIPANTS - 1) addLink(detail.member.id, detail.member.name, false);
+    status(`in room · ${app.links.size + 1} here`);
+  });
+  rooms.addEventListener('member-left', ({ detail }) => {
+    const link = app.links.get(detail.id);
+    if (link) system(`${link.name} ${detail.reason === 'left' ? 'left' : 'disconnected'}`);
+    removeLink(detail.id, detail.reason);
+    status(`in room · ${app.links.size + 1} here`);
+  });
+  rooms.addEventListener('signal', ({ detail }) => {
+    let link = app.links.get(detail.from);
+    if (!link) link = addLink(detail.from, '…', false);
+    link.onSignal(detail.data);
+  });
+  rooms.addEventListener('error', ({ detail }) => {
+    if (detail.code === 'room-full') {
+      app.state = 'room-full';
+      banner(`Room "${app.room}" is full. Pick another room name.`, 'error');
+      rooms.close();
+    } else {
+      system(`server: ${detail.message}`);
+    }
+  });
+  rooms.connect();
+}
+
+function addLink(id, name, initiator) {
+  const link = new PeerLink({ id, name, initiator, rooms: app.rooms, iceServers: app.rooms.iceServers,
+    relayOnly: app.relayOnly, localStream: app.localStream });
+  app.links.set(id, link);
+  const tile = document.createElement('figure');
+  tile.className = 'tile';
+  tile.dataset.member = id;
+  tile.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption><div class="tile-state">connecting…</div>';
+  tile.querySelector('figcaption').textContent = name;
+  tile.querySelector('video').srcObject = link.remoteStream;
+  $('videos').append(tile);
+  link.tile = tile;
+  link.addEventListener('track', () => { tile.querySelector('video').srcObject = link.remoteStream; });
+  link.addEventListener('state', () => {
+    const s = link.state;
+    tile.classList.toggle('failed', s === 'failed');
+    tile.querySelector('.tile-state').textContent =
+      s === 'connected' ? (link.remoteStream.getVideoTracks().length ? '' : 'no video')
+        : s === 'failed' ? (app.relayOnly ? 'connection failed: TURN relay unreachable' : 'connection failed (ICE): no path between you two')
+          : s === 'disconnected' ? 'reconnecting…' : s === 'closed' ? 'left' : 'connecting…';
+  });
+  link.addEventListener('chat', ({ detail }) => chatLine(detail.from, detail.text));
+  link.addEventListener('file-start', ({ detail }) => fileEntry(detail.id + '@' + id, `from ${detail.from}: ${detail.name}`, detail.size));
+  link.addEventListener('file-progress', ({ detail }) => fileProgress(detail.id + '@' + id, detail.received));
+  link.addEventListener('file-done', ({ detail }) => fileDone(detail.id + '@' + id, detail));
+  link.addEventListener('log', () => scheduleDetails());
+  return link;
+}
+
+function removeLink(id, reason) {
+  const link = app.links.get(id);
+  if (!link) return;
+  link.close();
+  link.tile.remove();
+  app.links.delete(id);
+}
+
+// ---- controls -------------------------------------------------------------------------------
+$('mute').addEventListener('click', (e) => {
+  const tracks = app.localStream ? app.localStream.getAudioTracks() : [];
+  const muted = e.target.getAttribute('aria-pressed') !== 'true';
+  tracks.forEach((t) => { t.enabled = !muted; });
+  e.target.setAttribute('aria-pressed', String(muted));
+  e.target.textContent = muted ? 'Unmute' : 'Mute';
+});
+$('camera').addEventListener('click', (e) => {
+  const tracks = app.localStream ? app.localStream.getVideoTracks() : [];
+  const off = e.target.getAttribute('aria-pressed') !== 'true';
+  tracks.forEach((t) => { t.enabled = !off; });
+  e.target.setAttribute('aria-pressed', String(off));
+  e.target.textContent = off ? 'Camera on' : 'Camera off';
+  $('self-state').textContent = off ? 'camera off' : '';
+});
+$('leave').addEventListener('click', () => {
+  if (app.rooms) { app.rooms.leave(); app.rooms.close(); }
+  for (const id of [...app.links.keys()]) removeLink(id, 'left');
+  if (app.localStream) app.localStream.getTracks().forEach((t) => t.stop());
+  location.href = '/';
+});
+$('relay-live').addEventListener('change', (e) => {
+  // The ICE policy is fixed per RTCPeerConnection: rejoin with the new one.
+  const url = new URL(location.href);
+  url.search = new URLSearchParams({ room: app.room, name: app.name, ...(e.target.checked ? { relay: '1' } : {}) }).toString();
+  location.href = url.toString();
+});
+$('share').addEventListener('click', async () => {
+  const link = `${location.origin}/?room=${encodeURIComponent(app.room)}`;
+  try { await navigator.clipboard.writeText(link); status('link copied'); } catch { prompt('Share this link', link); }
+});
+document.querySelectorAll('.tabs button').forEach((b) => b.addEventListener('click', () => {
+  document.querySelectorAll('.tabs button').forEach((x) => x.setAttribute('aria-selected', String(x === b)));
+  for (const t of ['chat', 'files', 'details']) $(`tab-${t}`).hidden = t !== b.dataset.tab;
+  if (b.dataset.tab === 'details') renderDetails();
+}));
+
+// ---- chat -----------------------------------------------------------------------------------
+$('chat-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('chat-input').value.trim();
+  if (!text) return;
+  for (const link of app.links.values()) link.sendChat(text);
+  chatLine(app.name + ' (you)', text);
+  $('chat-input').value = '';
+});
+function chatLine(who, text) {
+  app.chat.push({ who, text });
+  const li = document.createElement('li');
+  const w = document.createElement('span');
+  w.className = 'who';
+  w.textContent = who;
+  li.append(w, document.createTextNode(text));
+  $('chat-log').append(li);
+  li.scrollIntoView({ block: 'end' });
+}
+function system(text) {
+  const li = document.createElement('li');
+  li.className = 'system';
+  li.textContent = text;
+  $('chat-log').append(li);
+}
+
+// ---- files ----------------------------------------------------------------------------------
+$('file-input').addEventListener('change', async (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (!file) return;
+  const targets = [...app.links.values()].filter((l) => l.file.readyState === 'open');
+  if (!targets.length) { system('Nobody connected to send the file to yet.'); return; }
+  const id = `f${++app.fileSeq}`;
+  fileEntry(id, `to everyone: ${file.name}`, file.size * targets.length);
+  const sent = new Map();
+  try {
+    const hashes = await Promise.all(targets.map((l) => sendFile(l.file, file, id, (n) => {
+      sent.set(l.id, n);
+      fileProgress(id, [...sent.values()].reduce((a, b) => a + b, 0));
+    })));
+    fileDone(id, { name: file.name, size: file.size, sha256: hashes[0], ok: true, sent: true });
+  } catch (err) {
+    fileDone(id, { name: file.name, size: file.size, error: err.message });
+  }
+});
+function fileEntry(key, title, size) {
+  const li = document.createElement('li');
+  li.dataset.file = key;
+  li.innerHTML = '<strong></strong><progress max="1" value="0"></progress><span class="hash"></span>';
+  li.querySelector('strong').textContent = `${title} (${formatBytes(size)})`;
+  li.querySelector('progress').max = Math.max(size, 1);
+  $('file-list').append(li);
+  app.files.push({ key, title, size, received: 0, done: false });
+}
+function fileProgress(key, n) {
+  const li = document.querySelector(`[data-file="${CSS.escape(key)}"]`);
+  if (li) li.querySelector('progress').value = n;
+  const f = app.files.find((x) => x.key === key);
+  if (f) f.received = n;
+}
+function fileDone(key, info) {
+  const f = app.files.find((x) => x.key === key);
+  if (f) Object.assign(f, info, { done: true });
+  const li = document.querySelector(`[data-file="${CSS.escape(key)}"]`);
+  if (!li) return;
+  const progress = li.querySelector('progress');
+  progress.value = progress.max;
+  const hash = li.querySelector('.hash');
+  if (info.error) { hash.textContent = `failed: ${info.error}`; hash.classList.add('bad'); return; }
+  hash.textContent = `SHA-256 ${info.sha256}`;
+  if (!info.sent) {
+    const verdict = document.createElement('span');
+    verdict.className = info.ok ? 'ok' : 'bad';
+    verdict.textContent = info.ok ? '✓ matches the sender' : '✗ does not match the sender';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(info.blob);
+    a.download = info.name;
+    a.textContent = 'Save';
+    li.append(verdict, a);
+  }
+}
+function formatBytes(n) { return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + ' MiB' : n >= 1024 ? (n / 1024).toFixed(1) + ' KiB' : n + ' B'; }
+
+// ---- connection details ---------------------------------------------------------------------
+let detailsTimer = null;
+function scheduleDetails() {
+  if (!detailsTimer) detailsTimer = setTimeout(() => { detailsTimer = null; renderDetails(); }, 250);
+}
+setInterval(async () => {
+  for (const link of app.links.values()) link.lastStats = await link.stats();
+  renderDetails();
+}, 1000);
+
+function renderDetails() {
+  if ($('tab-details').hidden) return;
+  const local = $('local-candidates');
+  const all = [...app.links.values()].flatMap((l) => l.localCandidates);
+  const byType = {};
+  for (const c of all) (byType[c.type] ||= new Set()).add(`${c.protocol} ${c.address}:${c.port}`);
+  local.replaceChildren(heading('Candidates this browser gathered'));
+  for (const type of ['host', 'srflx', 'prflx', 'relay']) {
+    const p = document.createElement('p');
+    p.innerHTML = `<span class="pill"></span>`;
+    p.firstChild.textContent = `${type}: ${byType[type] ? byType[type].size : 0}`;
+    p.append(document.createTextNode(byType[type] ? ' ' + [...byType[type]].join(', ') : ''));
+    local.append(p);
+  }
+  const peers = $('peer-details');
+  peers.replaceChildren();
+  for (const link of app.links.values()) {
+    const s = link.lastStats || {};
+    const box = document.createElement('div');
+    box.className = 'details';
+    box.append(heading(`${link.name} — ${link.state}${link.initiator ? ' (we offered)' : ' (they offered)'}`));
+    const pair = s.selectedPair;
+    const table = document.createElement('table');
+    const row = (k, v) => { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; };
+    row('selected pair', pair ? `${fmt(pair.local)} ⇄ ${fmt(pair.remote)}` : 'none yet');
+    row('RTT', pair && pair.rttMs !== null ? `${pair.rttMs} ms` : '–');
+    row('bitrate', `in ${s.kbpsIn || 0} kbit/s · out ${s.kbpsOut || 0} kbit/s`);
+    row('video', `${s.framesDecoded || 0} frames decoded, ${s.framesPerSecond || 0} fps`);
+    box.append(table);
+    const log = document.createElement('pre');
+    log.className = 'siglog';
+    log.textContent = link.log.join('\n');
+    box.append(heading('Signaling log'), log);
+    peers.append(box);
+  }
+}
+function heading(text) { const h = document.createElement('h3'); h.textContent = text; return h; }
+function fmt(c) { return c ? `${c.type} ${c.protocol}${c.relayProtocol ? '/' + c.relayProtocol : ''} ${c.address}:${c.port}` : '?'; }
