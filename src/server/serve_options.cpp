@@ -219,6 +219,9 @@ ServeCommandLine parse_serve_command_line(const std::vector<std::string>& args,
     // Relaying to loopback is allowed only when the server itself is reachable from this
     // machine alone; otherwise the hardened default policy applies (docs/turn.md).
     t.policy.allow_loopback = turn_address.is_loopback();
+    // Browsers pick channels in RFC 8656's 0x4000-0x4FFF; accepting RFC 5766's wider range too
+    // keeps older clients (coturn 4.6's turnutils_uclient) working and costs nothing.
+    t.server.rfc5766_channel_numbers = true;
     const std::size_t files = open_file_limit();
     t.total_quota = std::max<std::size_t>(16, files / 8);
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
