@@ -94,7 +94,7 @@ ServeCommandLine parse_serve_command_line(const std::vector<std::string>& args,
       ->group(limits)
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--idle-timeout", c.idle_timeout_seconds,
-                 "seconds of WebSocket silence before a ping, then a close (0: off)")
+                 "seconds without a frame from a client before it is closed; a ping goes out at half (0: off)")
       ->group(limits);
 
   auto* ice = "ICE servers";
