@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 # Cache hits across clones (CI builds a fresh clone each time).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench
+.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling
 
 all: build
 
@@ -15,7 +15,8 @@ build: setup
 	@cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
 	@cmake --build --preset release -j $(JOBS)
 
-# Starts peerkit's main service with embedded defaults (today: the STUN/TURN server on 127.0.0.1).
+# Starts peerkit's main service with embedded defaults: `peerkit serve` on http://127.0.0.1:9000/
+# with STUN/TURN on 127.0.0.1:3478.
 run: build
 	@exec ./build/bin/peerkit run
 
@@ -43,8 +44,13 @@ asan-build: setup
 asan: asan-build
 	@cd build/asan && ctest --output-on-failure -L "unit|integration"
 
+# Side-by-side benchmarks (not tests): TURN against coturn, signaling against PeerServer.
 bench: build
 	@bash bench/turn-bench.sh
+	@bash bench/signaling-bench.sh
+
+bench-signaling: build
+	@bash bench/signaling-bench.sh
 
 clean:
 	rm -rf build build-*.log

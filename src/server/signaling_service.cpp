@@ -211,7 +211,12 @@ void SignalingService::start_ws(Stream&& stream, ConnectionSlot slot, Upgrade up
 
 void SignalingService::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
                                Request request) {
-  start_ws(std::move(stream), std::move(slot), std::move(upgrade), std::move(request));
+  tcp::socket socket = stream.release_socket();
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return;  // the peer is already gone
+  PlainSocket bare(io_.get_executor(), protocol, socket.release());
+  start_ws(std::move(bare), std::move(slot), std::move(upgrade), std::move(request));
 }
 void SignalingService::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade,
                                Request request) {

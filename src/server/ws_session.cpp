@@ -23,7 +23,8 @@ template <class Stream>
 void WsSession<Stream>::start(Request request) {
   const auto& config = service_.config();
   host_ = std::string(request[http::field::host]);
-  beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
+  if constexpr (std::is_same_v<Stream, TlsStream>)
+    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
   ws_.read_message_max(config.max_frame_bytes);
   websocket::stream_base::timeout timeout;
   timeout.handshake_timeout = std::chrono::seconds(config.handshake_timeout_seconds);
@@ -136,10 +137,13 @@ void WsSession<Stream>::finish() {
   finished_ = true;
   if (opened_) service_.on_ws_closed(id_, upgrade_.kind);
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  if constexpr (std::is_same_v<Stream, TlsStream>)
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  else
+    beast::get_lowest_layer(ws_).close(ignored);
 }
 
-template class WsSession<PlainStream>;
+template class WsSession<PlainSocket>;
 template class WsSession<TlsStream>;
 
 }  // namespace peerkit::server

@@ -78,7 +78,13 @@ class WsSession final : public WsSessionBase,
   websocket::close_reason close_reason_;
 };
 
+// HTTP runs on Beast's tcp_stream (per-request deadlines). After the upgrade a plain WebSocket
+// runs on a bare socket bound to the io_context's concrete executor: the WebSocket keeps its own
+// timeouts, and skipping tcp_stream's timer bookkeeping and the type-erased executor is a
+// measurable share of the per-message CPU (docs/benchmarks.md, T5).
 using PlainStream = beast::tcp_stream;
+using PlainSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                     boost::asio::io_context::executor_type>;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace peerkit::server
