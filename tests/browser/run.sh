@@ -27,12 +27,14 @@ for _ in $(seq 100); do
 done
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js")
+[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js")
 failed=0
 for t in "${tests[@]}"; do
   echo "== $t"
-  # shellcheck disable=SC2086
-  (cd "$here" && timeout 300 node $t) || { failed=$((failed + 1)); echo "FAILED: $t"; tail -20 "$work/serve.log"; }
+  read -r -a words <<< "$t"
+  vars=()
+  while [ ${#words[@]} -gt 0 ] && [[ "${words[0]}" == *=* ]]; do vars+=("${words[0]}"); words=("${words[@]:1}"); done
+  (cd "$here" && env "${vars[@]}" timeout 300 node "${words[@]}") || { failed=$((failed + 1)); echo "FAILED: $t"; tail -20 "$work/serve.log"; }
 done
 kill -0 "$server" 2> /dev/null || { echo "peerkit serve died during the tests"; failed=$((failed + 1)); }
 echo "browser: $(( ${#tests[@]} - failed )) passed, $failed failed"
