@@ -3,7 +3,7 @@
 // window.peerkitApp exposes the same state to the browser tests.
 import { RoomsClient } from './signaling.js';
 import { PeerLink } from './peer.js';
-import { sendFile } from './files.js';
+import { sendFile, MAX_RECEIVE_BYTES } from './files.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_PARTICIPANTS = 6;
@@ -168,6 +168,8 @@ function addLink(id, name, initiator) {
   link.addEventListener('file-start', ({ detail }) => fileEntry(detail.id + '@' + id, `from ${detail.from}: ${detail.name}`, detail.size));
   link.addEventListener('file-progress', ({ detail }) => fileProgress(detail.id + '@' + id, detail.received));
   link.addEventListener('file-done', ({ detail }) => fileDone(detail.id + '@' + id, detail));
+  link.addEventListener('file-refused', ({ detail }) =>
+    system(`${detail.from} offered ${detail.name} (${formatBytes(detail.size)}); files over 512 MiB are refused.`));
   link.addEventListener('log', () => scheduleDetails());
   return link;
 }
@@ -249,6 +251,7 @@ $('file-input').addEventListener('change', async (e) => {
   const file = e.target.files[0];
   e.target.value = '';
   if (!file) return;
+  if (file.size > MAX_RECEIVE_BYTES) { system(`${file.name} is ${formatBytes(file.size)}; files up to 512 MiB can be sent.`); return; }
   const targets = [...app.links.values()].filter((l) => l.file.readyState === 'open');
   if (!targets.length) { system('Nobody connected to send the file to yet.'); return; }
   const id = `f${++app.fileSeq}`;

@@ -4,6 +4,8 @@
 export const CHUNK = 16 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
+// Received files are held in memory until saved; refuse what a tab could not hold.
+export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024;
 
 export async function sha256Hex(buffer) {
   const digest = await crypto.subtle.digest('SHA-256', buffer);
@@ -41,10 +43,13 @@ export class FileReceiver {
     if (typeof data === 'string') {
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
-      if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size >= 0) {
-        this.current = { id: msg.id, name: String(msg.name).slice(0, 255), size: msg.size, mime: msg.mime || '', chunks: [], received: 0 };
+      if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size > MAX_RECEIVE_BYTES) {
+        this.current = null;
+        this.handlers.refused({ id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size });
+      } else if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size >= 0) {
+        this.current = { id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size, mime: msg.mime || '', chunks: [], received: 0 };
         this.handlers.start(this.current);
-      } else if (msg.type === 'file-end' && this.current && this.current.id === msg.id) {
+      } else if (msg.type === 'file-end' && this.current && this.current.id === String(msg.id)) {
         const file = this.current;
         this.current = null;
         const blob = new Blob(file.chunks, { type: file.mime });

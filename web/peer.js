@@ -21,6 +21,7 @@ export class PeerLink extends EventTarget {
       start: (f) => this.#emit('file-start', { ...f, from: this.name }),
       progress: (id, received) => this.#emit('file-progress', { id, received }),
       done: (f) => this.#emit('file-done', { ...f, from: this.name }),
+      refused: (f) => this.#emit('file-refused', { ...f, from: this.name }),
     });
     this.chat.onmessage = (e) => {
       try { const m = JSON.parse(e.data); if (typeof m.text === 'string') this.#emit('chat', { text: m.text.slice(0, 2000), from: this.name }); } catch { /* not ours */ }
