@@ -94,7 +94,8 @@ ServeCommandLine parse_serve_command_line(const std::vector<std::string>& args,
       ->group(limits)
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--idle-timeout", c.idle_timeout_seconds,
-                 "seconds without a frame from a client before it is closed; a ping goes out at half (0: off)")
+                 "seconds without a frame from a client before it is closed; a ping goes out at "
+                 "half (0: off)")
       ->group(limits);
 
   auto* ice = "ICE servers";

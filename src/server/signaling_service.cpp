@@ -33,7 +33,7 @@ SignalingService::SignalingService(ServeConfig config)
     : config_(std::move(config)),
       peerjs_(config_.peerjs, *this),
       rooms_(config_.rooms, *this),
-      per_address_(config_.max_connections_per_ip) {
+      connections_(std::make_shared<ConnectionBook>(config_.max_connections_per_ip)) {
   router_ = std::make_unique<HttpRouter>(
       config_, peerjs_, random_, [this] { return metrics_text(); },
       [] { return unix_seconds_now(); });
@@ -158,10 +158,11 @@ void SignalingService::accept() {
     }
     const auto from = net::from_sockaddr(remote.data(), static_cast<socklen_t>(remote.size()));
     const IpAddress address = from ? from->ip() : IpAddress();
-    if (connections_ >= config_.max_connections || !per_address_.acquire(address)) {
+    if (connections_->open >= config_.max_connections ||
+        !connections_->per_address.acquire(address)) {
       ++stats_.connections_refused;
       spdlog::debug("connection refused: limit reached peer={} open={}", address.to_string(),
-                    connections_);
+                    connections_->open);
       if (config_.cert_file.empty()) {
         auto s = std::make_shared<tcp::socket>(std::move(socket));
         asio::async_write(*s, asio::buffer(kRefused.data(), kRefused.size()),
@@ -170,10 +171,10 @@ void SignalingService::accept() {
       accept();
       return;
     }
-    ++connections_;
+    ++connections_->open;
     ++stats_.connections_accepted;
     socket.set_option(tcp::no_delay(true), ep_ec);
-    ConnectionSlot slot(*this, address);
+    ConnectionSlot slot(connections_, address);
     if (tls_) {
       std::make_shared<HttpSession<TlsStream>>(
           *this, TlsStream(beast::tcp_stream(std::move(socket)), *tls_), std::move(slot))
@@ -185,11 +186,6 @@ void SignalingService::accept() {
     }
     accept();
   });
-}
-
-void SignalingService::release_slot(const IpAddress& address) {
-  per_address_.release(address);
-  --connections_;
 }
 
 void SignalingService::tick() {
@@ -277,7 +273,7 @@ std::string SignalingService::metrics_text() const {
          {{R"({protocol="peerjs"})", peerjs_.sessions()},
           {R"({protocol="rooms"})", rooms_.connections()}});
   metric("tcp_connections", "gauge", "Open TCP connections (HTTP and WebSocket).",
-         {{"", connections_}});
+         {{"", connections_->open}});
   metric("peerjs_registered", "gauge", "Registered PeerJS ids.", {{"", peerjs_.registered()}});
   metric("rooms", "gauge", "Rooms with at least one member.", {{"", rooms_.rooms()}});
   metric("room_members", "gauge", "Connections that are in a room.", {{"", rooms_.members()}});

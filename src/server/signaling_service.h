@@ -55,7 +55,6 @@ class SignalingService final : public signaling::Transport {
                   std::shared_ptr<WsSessionBase> session);
   void on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text);
   void on_ws_closed(signaling::SessionId id, SocketKind kind);
-  void release_slot(const IpAddress& address);
   void upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
   void upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
   const HttpRouter& router() const { return *router_; }
@@ -85,8 +84,7 @@ class SignalingService final : public signaling::Transport {
   std::unique_ptr<turn::TurnService> turn_;
   std::unordered_map<signaling::SessionId, std::shared_ptr<WsSessionBase>> sessions_;
   signaling::SessionId next_session_ = 1;
-  signaling::ConnectionsPerAddress per_address_;
-  std::size_t connections_ = 0;
+  std::shared_ptr<ConnectionBook> connections_;
   DriverStats stats_;
   bool stopping_ = false;
 };

@@ -6,10 +6,6 @@
 
 namespace peerkit::server {
 
-ConnectionSlot::~ConnectionSlot() {
-  if (service_) service_->release_slot(address_);
-}
-
 template <class Stream>
 WsSession<Stream>::WsSession(SignalingService& service, Stream&& stream, ConnectionSlot slot,
                              signaling::SessionId id, Upgrade upgrade)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/http_router.h"
+#include "signaling/rate_limiter.h"
 #include "signaling/transport.h"
 
 namespace peerkit::server {
@@ -21,20 +22,31 @@ namespace websocket = beast::websocket;
 
 class SignalingService;
 
-// Releases the connection's slot (total and per address) when the last owner goes away.
+// Open TCP connections, in total and per client address. Shared with every ConnectionSlot so
+// that a session destroyed late (e.g. a handler dropped with the io_context at shutdown) never
+// touches a service that is already gone.
+struct ConnectionBook {
+  explicit ConnectionBook(std::uint32_t per_address_limit) : per_address(per_address_limit) {}
+  std::size_t open = 0;
+  signaling::ConnectionsPerAddress per_address;
+};
+
+// Releases the connection's place in the book when the last owner goes away.
 class ConnectionSlot {
  public:
-  ConnectionSlot(SignalingService& service, IpAddress address)
-      : service_(&service), address_(address) {}
-  ConnectionSlot(ConnectionSlot&& o) noexcept : service_(o.service_), address_(o.address_) {
-    o.service_ = nullptr;
-  }
+  ConnectionSlot(std::shared_ptr<ConnectionBook> book, IpAddress address)
+      : book_(std::move(book)), address_(address) {}
+  ConnectionSlot(ConnectionSlot&& o) noexcept = default;
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ~ConnectionSlot();
+  ~ConnectionSlot() {
+    if (!book_) return;
+    book_->per_address.release(address_);
+    --book_->open;
+  }
   const IpAddress& address() const { return address_; }
 
  private:
-  SignalingService* service_;
+  std::shared_ptr<ConnectionBook> book_;
   IpAddress address_;
 };
 
@@ -83,8 +95,8 @@ class WsSession final : public WsSessionBase,
 // timeouts, and skipping tcp_stream's timer bookkeeping and the type-erased executor is a
 // measurable share of the per-message CPU (docs/benchmarks.md, T5).
 using PlainStream = beast::tcp_stream;
-using PlainSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
-                                                     boost::asio::io_context::executor_type>;
+using PlainSocket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace peerkit::server

@@ -249,9 +249,15 @@ TEST_F(ServeTest, ShutdownClosesSocketsWithGoingAway) {
   start(no_turn());
   auto a = member();
   ASSERT_TRUE(a->next());
+  // An HTTP connection that never sends a request: its session is still waiting when the
+  // service goes away and is destroyed with the io_context, after the service's other members.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket idle(io);
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   std::thread stopper([this] { service->stop(); });
   EXPECT_EQ(a->wait_closed(), 1001);
   stopper.join();
+  service.reset();
 }
 
 TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
