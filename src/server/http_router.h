@@ -1,5 +1,5 @@
-// HTTP routes of `peerkit serve`, as a pure function of the request (no sockets), so every
-// route and header is unit-tested. Routes, with B = the PeerServer base path (--path):
+// HTTP routes of `peerkit serve`, as a pure function of the request (no sockets), unit-tested in
+// tests/unit/server/http_router_test.cpp. Routes, with B = the PeerServer base path (--path):
 //   B<key>/id, B<key>/peers, B (JSON banner)    PeerServer's HTTP API, with CORS (spec §1.2-1.3)
 //   /api/ice-servers[?id=M]                     RTCConfiguration iceServers with TURN credentials
 //   /healthz, /metrics                          liveness and Prometheus text

@@ -24,7 +24,6 @@ class ServeTest : public ::testing::Test {
   void start(server::ServeConfig config = {}) {
     spdlog::set_level(spdlog::level::warn);
     config.port = 0;
-    config.turn = config.turn && true;
     service = std::make_unique<server::SignalingService>(config);
     ASSERT_EQ(service->start(), "");
     port = service->port();
