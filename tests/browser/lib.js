@@ -19,9 +19,10 @@ const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-async function launch() {
+async function launch({ mediaPermission = true } = {}) {
   // headless:false plus our own --headless=new, so Playwright adds no --headless of its own.
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: false, args: CHROMIUM_ARGS });
+  const args = CHROMIUM_ARGS.filter((a) => mediaPermission || a !== '--use-fake-ui-for-media-stream');
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: false, args });
 }
 
 let passed = 0, failed = 0;
@@ -46,11 +47,11 @@ async function run(name, body, timeoutMs = 180000) {
 }
 
 // Joins a room through the lobby UI, as a person would.
-async function joinThroughUi(browser, { name, room, relay = false }) {
+async function joinThroughUi(browser, { name, room, relay = false, base = BASE }) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
-  await page.goto(BASE + '/');
+  await page.goto(base + '/');
   await page.fill('#name', name);
   await page.fill('#room', room);
   if (relay) await page.check('#relay');
