@@ -102,8 +102,10 @@ function connectSignaling() {
     if (detail.state === 'connecting') status('connecting…');
     if (detail.state === 'retrying') {
       status('offline');
-      banner(`Signaling server unreachable — retrying in ${Math.round(detail.delay / 1000)} s. Calls already connected keep running.`, 'error');
-      // Our member id dies with the socket; the others drop our links, so drop theirs too.
+      if (app.state === 'in-room') app.state = 'reconnecting';
+      banner(`Signaling server unreachable — retrying in ${Math.round(detail.delay / 1000)} s. Calls reconnect once it is back.`, 'error');
+      // Our member id dies with the socket and the others drop their links to it, so the calls
+      // are rebuilt from scratch after the rejoin.
       for (const link of app.links.values()) removeLink(link.id, null);
     }
   });
