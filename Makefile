@@ -1,8 +1,11 @@
 # The two commands (README.md): `make run` and `make test`. Both install what is missing first.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
-# Cache hits across clones (CI builds a fresh clone each time).
+# Cache hits across clones (CI builds a fresh clone each time): paths under the clone are hashed
+# relative to it, and the working directory is left out of the hash (which ccache otherwise adds
+# for -g builds, so that every new clone missed the cache).
 export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling
 
