@@ -50,7 +50,8 @@ std::vector<std::string_view> split(std::string_view s) {
   return out;
 }
 
-// Host names and addresses: printable, no spaces or controls (RFC 8839 §5.1 connection-address).
+// Visible ASCII only (VCHAR), at most 253 bytes: addresses, host names and extension tokens
+// (RFC 8839 §5.1).
 bool plausible_address(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   for (char c : s)
@@ -124,6 +125,9 @@ Expected<Candidate, std::string> parse_candidate(std::string_view line) {
       else
         return Error("unknown tcptype '" + std::string(value) + "'");
     } else {
+      // RFC 8839 §5.1: extension names are tokens and values are VCHARs.
+      if (!plausible_address(name) || !plausible_address(value))
+        return Error("extension attributes must be visible ASCII");
       if (c.extensions.size() >= 16) return Error("too many extension attributes");
       c.extensions.emplace_back(std::string(name), std::string(value));
     }

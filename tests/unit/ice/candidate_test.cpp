@@ -59,6 +59,8 @@ TEST(Candidate, RefusesMalformedLinesWithAReason) {
       {"candidate:1 1 udp 1 1.2.3.4 5 typ srflx rport x", "rport"},
       {"candidate:1 1 tcp 1 1.2.3.4 5 typ host", "tcptype"},
       {"candidate:1 1 tcp 1 1.2.3.4 5 typ host tcptype both", "tcptype"},
+      {"candidate:1 1 udp 1 1.2.3.4 5 typ host ufrag a\nb", "visible ASCII"},
+      {"candidate:1 1 udp 1 1.2.3.4 5 typ host x\xff y", "visible ASCII"},
   };
   for (const auto& [line, why] : bad) {
     auto c = parse_candidate(line);
