@@ -1,12 +1,10 @@
-// `peerkit turn` and `peerkit run`: parse, set up logging, start the service, wait for a signal.
+// `peerkit turn`: parse, set up logging, start the service, wait for a signal.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 
 #include "commands.h"
-#include "common/base64.h"
-#include "common/random.h"
 #include "log/log.h"
 #include "turn/service/turn_options.h"
 #include "turn/service/turn_service.h"
@@ -25,7 +23,7 @@ void block_signals() {
 }
 
 int serve(turn::TurnServiceConfig config, const std::vector<std::string>& warnings,
-          const std::string& config_file, const std::string& banner) {
+          const std::string& config_file) {
   if (auto e = log::init(config.log); !e.empty()) {
     std::fprintf(stderr, "peerkit: %s\n", e.c_str());
     return 2;
@@ -52,10 +50,6 @@ int serve(turn::TurnServiceConfig config, const std::vector<std::string>& warnin
   if (config.prometheus)
     spdlog::info("metrics on http://{}:{}{}", config.prometheus_address, config.prometheus_port,
                  config.prometheus_path);
-  if (!banner.empty()) {
-    std::fputs(banner.c_str(), stdout);
-    std::fflush(stdout);
-  }
   service.run_until_signalled();
   service.stop();
   spdlog::info("stopped");
@@ -76,48 +70,7 @@ int run_turn(const std::vector<std::string>& args) {
     case turn::TurnCommandLine::Outcome::kRun:
       break;
   }
-  return serve(std::move(parsed.config), parsed.warnings, parsed.config_file, "");
-}
-
-int run_default(const std::vector<std::string>& args) {
-  if (args.size() > 1) {
-    std::fprintf(stderr, "peerkit run takes no options; use 'peerkit turn --help' to configure\n");
-    return 2;
-  }
-  // Embedded defaults: loopback only, one generated user. Relaying to loopback is allowed here
-  // because nothing outside this machine can reach a server bound to 127.0.0.1, and without it
-  // two local clients could not reach each other's relays.
-  CryptoRandom random;
-  std::byte raw[12];
-  random.fill(raw);
-  std::string password = base64_encode(raw);
-  for (auto& ch : password)
-    if (ch == '+' || ch == '/') ch = 'x';
-  turn::TurnServiceConfig config;
-  config.listening_ips = {*IpAddress::parse("127.0.0.1")};
-  config.realm = "peerkit.local";
-  config.users = {{"peerkit", password, std::nullopt}};
-  config.policy.allow_loopback = true;
-  // coturn 4.6's turnutils_uclient (the command the banner suggests) picks RFC 5766 channel
-  // numbers above 0x4FFF.
-  config.server.rfc5766_channel_numbers = true;
-  config.tls = false;
-  const std::string banner =
-      "\npeerkit is running: STUN/TURN on 127.0.0.1:3478 (UDP and TCP)\n"
-      "  realm:    peerkit.local\n"
-      "  username: peerkit\n"
-      "  password: " +
-      password +
-      "   (generated now; shown only here)\n"
-      "  try it:   turnutils_uclient -u peerkit -w " +
-      password +
-      " -y 127.0.0.1\n"
-      "            turnutils_stunclient 127.0.0.1\n"
-      "  browser:  { urls: 'turn:127.0.0.1:3478', username: 'peerkit', credential: '" +
-      password +
-      "' }\n"
-      "Stop with Ctrl-C.\n";
-  return serve(config, {}, "", banner);
+  return serve(std::move(parsed.config), parsed.warnings, parsed.config_file);
 }
 
 }  // namespace peerkit::app
