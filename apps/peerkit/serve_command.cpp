@@ -44,10 +44,7 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
     return 1;
   }
   const bool tls = !config.cert_file.empty();
-  const std::string host =
-      config.host.is_unspecified()
-          ? "127.0.0.1"
-          : (config.host.is_v6() ? "[" + config.host.to_string() + "]" : config.host.to_string());
+  const std::string host = config.host.is_unspecified() ? "127.0.0.1" : config.host.to_uri_host();
   const std::string origin =
       std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(service.port());
   std::string base = config.path;

@@ -30,6 +30,8 @@ class IpAddress {
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   std::uint32_t v4_value() const;  // host order; only for IPv4
   std::string to_string() const;
+  // The host part of a URL: IPv6 in brackets (RFC 3986 §3.2.2), IPv4 as it is.
+  std::string to_uri_host() const { return is_v6() ? "[" + to_string() + "]" : to_string(); }
   bool is_unspecified() const;  // 0.0.0.0 or ::
   bool is_loopback() const;     // 127.0.0.0/8 or ::1
 

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,4 +64,10 @@ Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool 
   if (::listen(fd, backlog) != 0) return fail(fd, "listen", bind_to);
   return fd;
 }
+std::size_t open_file_limit() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  return rl.rlim_cur == RLIM_INFINITY ? 1'000'000 : rl.rlim_cur;
+}
+
 }  // namespace peerkit::net

@@ -20,4 +20,8 @@ Expected<int, std::string> open_udp(const SocketAddress& bind_to, const UdpSocke
 Expected<int, std::string> open_tcp_listener(const SocketAddress& bind_to, bool reuse_port,
                                              int backlog);
 
+// The process's open-file limit (RLIMIT_NOFILE soft limit); 1 000 000 when unlimited. Every
+// socket is a descriptor, so servers split this budget between their kinds of sockets.
+std::size_t open_file_limit();
+
 }  // namespace peerkit::net

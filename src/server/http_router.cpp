@@ -77,8 +77,7 @@ void HttpRouter::add_cors(const Request& request, Response& response) const {
 std::string HttpRouter::ice_servers(std::string_view host_header,
                                     std::string_view member_id) const {
   std::string host = signaling::host_from_header(host_header);
-  if (host.empty())
-    host = config_.host.is_v6() ? "[" + config_.host.to_string() + "]" : config_.host.to_string();
+  if (host.empty()) host = config_.host.to_uri_host();
   return signaling::ice_servers_json(config_.ice, host, member_id, unix_now_());
 }
 

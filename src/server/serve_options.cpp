@@ -1,25 +1,11 @@
 #include "server/serve_options.h"
 
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "net/socket_setup.h"
+
 namespace peerkit::server {
-
-namespace {
-
-std::size_t open_file_limit() {
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
-}
-
-std::string format_host(const IpAddress& ip) {
-  return ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
-}
-
-}  // namespace
 
 ServeCommandLine parse_serve_command_line(const std::vector<std::string>& args,
                                           const std::string& random_secret) {
@@ -223,11 +209,11 @@ ServeCommandLine parse_serve_command_line(const std::vector<std::string>& args,
     // Browsers pick channels in RFC 8656's 0x4000-0x4FFF; accepting RFC 5766's wider range too
     // keeps older clients (coturn 4.6's turnutils_uclient) working and costs nothing.
     t.server.rfc5766_channel_numbers = true;
-    const std::size_t files = open_file_limit();
+    const std::size_t files = net::open_file_limit();
     t.total_quota = std::max<std::size_t>(16, files / 8);
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
     c.ice.turn_secret = random_secret;
-    const std::string h = turn_public_host.empty() ? format_host(turn_address) : turn_public_host;
+    const std::string h = turn_public_host.empty() ? turn_address.to_uri_host() : turn_public_host;
     const std::string port = std::to_string(turn_port);
     c.ice.stun_urls.insert(c.ice.stun_urls.begin(), "stun:" + h + ":" + port);
     c.ice.turn_urls = {"turn:" + h + ":" + port + "?transport=udp",

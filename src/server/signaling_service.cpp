@@ -1,13 +1,13 @@
 #include "server/signaling_service.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <future>
 
 #include "net/endpoint.h"
+#include "net/socket_setup.h"
 #include "server/http_session.h"
 
 namespace peerkit::server {
@@ -16,12 +16,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-std::size_t open_file_limit() {
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
-}
 
 constexpr std::string_view kRefused =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
@@ -69,7 +63,7 @@ std::string SignalingService::start() {
       turn_share =
           config_.turn_config.total_quota +
           config_.turn_config.max_tcp_connections * std::max(1u, config_.turn_config.workers) + 64;
-    const std::size_t limit = open_file_limit();
+    const std::size_t limit = net::open_file_limit();
     config_.max_connections = limit > turn_share + 256 ? limit - turn_share - 256 : 64;
   }
   boost::system::error_code ec;

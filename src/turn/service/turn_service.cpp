@@ -1,13 +1,13 @@
 #include "turn/service/turn_service.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <boost/asio/ssl/context.hpp>
 #include <csignal>
 #include <fstream>
 
 #include "common/random.h"
+#include "net/socket_setup.h"
 #include "turn/service/metrics_server.h"
 
 namespace peerkit::turn {
@@ -22,9 +22,7 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
   // File descriptors are the hard limit (20 000 per process on the machines we test on): keep
   // a reserve for listeners and metrics, give TCP/TLS clients at most a quarter of the rest and
   // relay sockets (one per allocation) the remainder, so neither can starve the other.
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  const std::size_t files = rl.rlim_cur == RLIM_INFINITY ? 1'000'000 : rl.rlim_cur;
+  const std::size_t files = net::open_file_limit();
   const std::size_t budget = files > 1024 ? files - 512 : files / 2;
   const std::size_t tcp_share = budget / 4;
   const std::size_t tcp_fit = std::max<std::size_t>(1, tcp_share / c.workers);
@@ -32,8 +30,8 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
     c.max_tcp_connections = tcp_fit;
   } else if (c.max_tcp_connections > tcp_fit) {
     warnings.push_back("max-tcp-connections lowered from " + std::to_string(c.max_tcp_connections) +
-                       " to " + std::to_string(tcp_fit) + " per worker to fit the open-file limit of " +
-                       std::to_string(files));
+                       " to " + std::to_string(tcp_fit) +
+                       " per worker to fit the open-file limit of " + std::to_string(files));
     c.max_tcp_connections = tcp_fit;
   }
   if (c.total_quota == 0) {

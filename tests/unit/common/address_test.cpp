@@ -57,3 +57,14 @@ TEST(IpAddressKinds, UnspecifiedAndLoopback) {
 
 }  // namespace
 }  // namespace peerkit
+
+namespace peerkit {
+namespace {
+
+TEST(IpAddressKinds, UriHost) {
+  EXPECT_EQ(IpAddress::parse("127.0.0.1")->to_uri_host(), "127.0.0.1");
+  EXPECT_EQ(IpAddress::parse("::1")->to_uri_host(), "[::1]");
+}
+
+}  // namespace
+}  // namespace peerkit
