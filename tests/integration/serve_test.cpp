@@ -260,9 +260,8 @@ TEST_F(ServeTest, ShutdownClosesSocketsWithGoingAway) {
 }
 
 TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
-  const int probe = testing::bound_udp();
-  const auto turn_port = testing::local_of(probe).port();
-  ::close(probe);
+  const auto turn_port = testing::free_udp_tcp_port();
+  ASSERT_NE(turn_port, 0);
   auto parsed = server::parse_serve_command_line(
       {"peerkit serve", "--turn-port", std::to_string(turn_port)}, "test-secret");
   ASSERT_EQ(parsed.outcome, server::ServeCommandLine::Outcome::kRun) << parsed.message;

@@ -41,6 +41,23 @@ inline SocketAddress local_of(int fd) {
   return *net::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
+// A loopback port free for both UDP and TCP right now. A TURN listener binds both, and an
+// ephemeral UDP port can be some parallel test's TCP client port, so both are checked.
+inline std::uint16_t free_udp_tcp_port() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int udp = bound_udp();
+    const SocketAddress at = local_of(udp);
+    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_storage ss;
+    const socklen_t len = net::to_sockaddr(at, ss);
+    const bool free = ::bind(tcp, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    ::close(tcp);
+    ::close(udp);
+    if (free) return at.port();
+  }
+  return 0;
+}
+
 // Waits up to `ms` for a datagram; nullopt on timeout.
 inline std::optional<std::vector<std::byte>> receive(int fd, int ms,
                                                      SocketAddress* from = nullptr) {

@@ -18,13 +18,6 @@ const char* kDangerous[] = {"127.0.0.1",       "::1",     "::ffff:127.0.0.1", ":
                             "64:ff9b::7f00:1", "0.0.0.0", "10.0.0.1",         "169.254.169.254",
                             "224.0.0.1"};
 
-std::uint16_t free_udp_port() {
-  const int fd = bound_udp();
-  const auto port = local_of(fd).port();
-  ::close(fd);
-  return port;
-}
-
 // Polls the metrics until `name` reaches `at_least`; the condition replaces any sleep.
 bool wait_metric(const turn::TurnService& s, const std::string& name, std::uint64_t at_least) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -44,7 +37,7 @@ class TurnServiceTest : public ::testing::Test {
     turn::TurnServiceConfig c;
     c.listening_ips = {*IpAddress::parse("127.0.0.1")};
     c.relay_ips = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("::1")};
-    c.listening_port = free_udp_port();
+    c.listening_port = free_udp_tcp_port();
     c.min_port = 45000;
     c.max_port = 45999;
     c.workers = 2;
