@@ -11,8 +11,10 @@ ClientTransaction::ClientTransaction(Timestamp now, ByteSpan request, bool relia
       reliable_(reliable),
       rto_(config.initial_rto),
       started_(now),
-      deadline_(now) {
+      deadline_(now + (reliable ? config.reliable_timeout : config.initial_rto)) {
   if (request.size() >= kHeaderSize) std::memcpy(id_.bytes.data(), request.data() + 8, 12);
+  // The first transmission is due at once; poll_transmit hands it out.
+  transmissions_ = 1;
 }
 
 std::optional<ByteSpan> ClientTransaction::poll_transmit() {
@@ -23,13 +25,6 @@ std::optional<ByteSpan> ClientTransaction::poll_transmit() {
 
 void ClientTransaction::handle_timeout(Timestamp now) {
   if (done() || now < deadline_) return;
-  if (transmissions_ == 0) {
-    // First call: schedule the initial send.
-    ++transmissions_;
-    send_pending_ = true;
-    deadline_ = now + (reliable_ ? config_.reliable_timeout : rto_);
-    return;
-  }
   if (reliable_ || transmissions_ >= config_.max_transmissions) {
     state_ = State::kTimedOut;
     return;

@@ -31,8 +31,8 @@ class ClientTransaction {
   bool done() const { return state_ != State::kWaiting; }
   int transmissions() const { return transmissions_; }
 
-  // The request bytes when they are due to be (re)sent, else nothing. Call after construction
-  // and after each handle_timeout.
+  // The request bytes when they are due to be (re)sent, else nothing. The first transmission is
+  // due as soon as the transaction exists; call again after each handle_timeout.
   std::optional<ByteSpan> poll_transmit();
   Timestamp next_timeout() const { return done() ? Timestamp::never() : deadline_; }
   void handle_timeout(Timestamp now);
