@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "turn/service/stream_framing.h"
+#include "turn/stream_framing.h"
 
 using namespace peerkit;
 using namespace peerkit::turn;

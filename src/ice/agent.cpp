@@ -170,6 +170,7 @@ void Agent::restart(Timestamp now) {
   selected_.reset();
   nominating_ = false;
   nominate_at_ = Timestamp::never();
+  first_valid_at_ = Timestamp::never();
   started_checking_ = Timestamp::never();
   next_check_ = Timestamp::never();
   // Host and relay candidates stay (their sockets and allocations do); reflexive ones are

@@ -220,6 +220,7 @@ class Agent {
   bool send_next_check(Timestamp now);
   void unfreeze_foundation(const std::string& foundation);
   void maybe_nominate(Timestamp now);
+  void schedule_nomination(Timestamp now);
   bool checks_pending() const;
   void update_selection(Timestamp now);
   std::optional<std::size_t> local_for(SocketId socket, std::optional<std::size_t> relay) const;
@@ -262,6 +263,7 @@ class Agent {
   std::size_t streams_pending_ = 0;  // kConnectServer asked, no answer yet
   std::uint64_t prflx_count_ = 0;
   Timestamp nominate_at_ = Timestamp::never();
+  Timestamp first_valid_at_ = Timestamp::never();
   Timestamp next_consent_ = Timestamp::never();
   Timestamp last_consent_ = Timestamp::never();
   bool nominating_ = false;

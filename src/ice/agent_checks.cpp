@@ -194,6 +194,7 @@ void Agent::start_check(Timestamp now, std::size_t i, bool nominate) {
   const auto bytes = build_check_request(buf, tid, r);
   if (bytes.empty()) return;
   p.state = PairState::kInProgress;
+  p.check_started = now;
   p.transaction.emplace(now, bytes, false, config_.check_transaction);
   p.transaction_nominates = r.use_candidate;
   if (r.use_candidate) p.use_candidate_sent = true;
@@ -222,8 +223,8 @@ void Agent::tick_pairs(Timestamp now) {
       nominating_ = false;
       p.valid = false;
       p.state = PairState::kFailed;
-      nominate_at_ = now;
     }
+    schedule_nomination(now);
   }
 }
 
@@ -291,10 +292,8 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
       return;
     }
     p.state = PairState::kFailed;
-    if (nominated) {
-      nominating_ = false;
-      nominate_at_ = now;
-    }
+    if (nominated) nominating_ = false;
+    schedule_nomination(now);
     return;
   }
   // §7.2.5.3.1: the mapped address names the local candidate of the valid pair; if we do not
@@ -337,9 +336,8 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
   if (vp.counters.rtt_samples == 0 && gp.counters.current_rtt) vp.counters = gp.counters;
   unfreeze_foundation(gp.foundation);  // §7.2.5.3.3
   if (nominated || gp.nominate_on_success) vp.nominated = true;
-  if (role_ == Role::kControlling && nominate_at_ == Timestamp::never() && !nominating_ &&
-      !selected_)
-    nominate_at_ = now + config_.nomination_wait;
+  if (first_valid_at_ == Timestamp::never()) first_valid_at_ = now;
+  schedule_nomination(now);
   update_selection(now);
 }
 
@@ -415,6 +413,13 @@ void Agent::on_request(Timestamp now, std::size_t local, const SocketAddress& fr
   }
 }
 
+void Agent::schedule_nomination(Timestamp now) {
+  if (role_ != Role::kControlling || nominating_ || selected_ ||
+      first_valid_at_ == Timestamp::never())
+    return;
+  nominate_at_ = std::min(nominate_at_, std::max(now, first_valid_at_ + config_.nomination_wait));
+}
+
 void Agent::maybe_nominate(Timestamp now) {
   nominate_at_ = Timestamp::never();
   if (role_ != Role::kControlling || nominating_ || selected_) return;
@@ -424,6 +429,28 @@ void Agent::maybe_nominate(Timestamp now) {
         (!best || pairs_[i].priority > pairs_[*best].priority))
       best = i;
   if (!best) return;
+  // A better pair may still succeed: wait for it, up to nomination_max_wait. A check already
+  // in flight counts only while an answer is still plausible: 3 RTTs of the best pair, and at
+  // least long enough for one retransmission.
+  const auto& b = pairs_[*best];
+  const Duration rtt = b.counters.current_rtt.value_or(Duration::millis(100));
+  const Duration patience =
+      std::max(rtt * 3, config_.check_transaction.initial_rto + Duration::millis(50));
+  const Timestamp deadline = first_valid_at_ + config_.nomination_max_wait;
+  Timestamp wake = deadline;
+  bool better_pending = false;
+  for (const auto& p : pairs_) {
+    if (p.priority <= b.priority) continue;
+    if (p.state == PairState::kFrozen || p.state == PairState::kWaiting) better_pending = true;
+    if (p.state == PairState::kInProgress && now < p.check_started + patience) {
+      better_pending = true;
+      wake = std::min(wake, p.check_started + patience);
+    }
+  }
+  if (better_pending && now < deadline) {
+    nominate_at_ = wake;  // or earlier, when a check completes (schedule_nomination)
+    return;
+  }
   nominating_ = true;
   start_check(now, *best, true);  // not paced: it is the check everybody waits for
 }

@@ -46,9 +46,13 @@ struct AgentConfig {
   // A STUN server that does not answer is given up on after ~2 s: it must never hold up the
   // other servers or the end of gathering.
   stun::TransactionConfig gather_transaction{Duration::millis(250), 3, 4, Duration::seconds(3)};
-  // Regular nomination (RFC 8445 §8.1.1): after the first pair succeeds, the controlling agent
-  // waits this long for a better one before it nominates the best.
-  Duration nomination_wait = Duration::millis(100);
+  // Regular nomination (RFC 8445 §8.1.1): the controlling agent nominates the best valid pair
+  // once no higher-priority pair is still frozen, waiting or in progress, but not before
+  // nomination_wait and not later than nomination_max_wait after the first pair succeeded
+  // (behind symmetric NATs the direct pairs only time out, and the relay should not wait
+  // for that).
+  Duration nomination_wait = Duration::millis(0);
+  Duration nomination_max_wait = Duration::seconds(1);
   // Consent freshness (RFC 7675 §5.1): a check every interval ±20 %; `disconnected` when no
   // answer for disconnected_timeout, `failed` (consent lost, §5.1's 30 s) after failed_timeout.
   // The interval is shorter than RFC 7675's 5 s so that a live path answers at least twice

@@ -40,6 +40,7 @@ struct CandidatePair {
   bool nominate_on_success = false;  // controlled: USE-CANDIDATE seen before success (§7.3.1.5)
   bool use_candidate_sent = false;
   std::optional<stun::ClientTransaction> transaction;
+  Timestamp check_started;  // first transmission of the current transaction
   bool transaction_nominates = false;
   std::optional<std::size_t> valid_pair;  // for a check that discovered a prflx local
   PairCounters counters;

@@ -15,7 +15,7 @@
 #include "net/endpoint.h"
 #include "stun/attributes.h"
 #include "stun/integrity.h"
-#include "turn/service/stream_framing.h"
+#include "turn/stream_framing.h"
 
 namespace peerkit::testing {
 

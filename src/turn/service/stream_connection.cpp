@@ -4,7 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-#include "turn/service/stream_framing.h"
+#include "turn/stream_framing.h"
 #include "turn/service/worker.h"
 
 namespace peerkit::turn {

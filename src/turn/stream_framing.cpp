@@ -1,4 +1,4 @@
-#include "turn/service/stream_framing.h"
+#include "turn/stream_framing.h"
 
 namespace peerkit::turn {
 

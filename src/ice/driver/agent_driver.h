@@ -1,0 +1,59 @@
+// Binds an ice::Agent to real sockets on one Asio io_context (one thread): a UDP socket per
+// selected host address, a TCP stream per TURN-over-TCP server (framed per RFC 8656 §12.5),
+// one steady timer at agent.next_timeout(). Everything the agent decides stays in the core;
+// this file only moves bytes and time.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "ice/agent.h"
+
+namespace peerkit::ice {
+
+class AgentDriver {
+ public:
+  AgentDriver(boost::asio::io_context& io, Agent& agent);
+  ~AgentDriver();
+
+  // Binds a UDP socket on `ip` (port 0 unless given) and hands it to the agent. "" or why not.
+  std::string add_host(const IpAddress& ip, std::uint16_t port = 0);
+  // Starts receiving and gathering.
+  void start();
+  // After calling into the agent from outside (candidates, credentials, restart, send): sends
+  // what it produced, delivers its events, and re-arms the timer.
+  void pump();
+  void stop();
+
+  Timestamp now() const { return clock_.now(); }
+  std::function<void(const Event&)> on_event;
+  std::function<void(const Received&)> on_data;
+
+ private:
+  struct Udp;
+  struct Stream;
+  void receive(std::size_t index);
+  void connect_server(std::size_t server, const SocketAddress& to);
+  void read_stream(std::size_t index);
+  void write_stream(Stream& s, std::vector<std::byte> bytes);
+  void write_front(Stream& s);
+  void arm_timer();
+
+  boost::asio::io_context& io_;
+  Agent& agent_;
+  SteadyClock clock_;
+  boost::asio::steady_timer timer_;
+  std::vector<std::unique_ptr<Udp>> udp_;         // indexed like the agent's SocketIds for UDP
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::map<SocketId, std::size_t> udp_by_socket_;
+  std::map<SocketId, std::size_t> stream_by_socket_;
+  bool stopped_ = false;
+};
+
+}  // namespace peerkit::ice
