@@ -63,7 +63,8 @@ struct Event {
   Kind kind;
   Candidate candidate;
   ConnectionState state = ConnectionState::kNew;
-  std::size_t server = 0;
+  std::size_t server = 0;                           // kConnectServer, kServerFailed
+  ServerTransport transport = ServerTransport::kTcp;  // kConnectServer: TCP or TLS
   std::string detail;
 };
 

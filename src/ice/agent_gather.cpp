@@ -75,6 +75,7 @@ void Agent::gather(Timestamp now) {
     if (srv.kind == IceServer::Kind::kTurn && srv.transport != ServerTransport::kUdp) {
       Event e{Event::Kind::kConnectServer, {}};
       e.server = server;
+      e.transport = srv.transport;
       e.detail = srv.address.to_string();
       emit(std::move(e));
       ++streams_pending_;

@@ -31,7 +31,7 @@ struct Options {
   std::vector<std::string> stun;
   std::string turn;
   std::string turn_transport = "udp";
-  std::string turn_user, turn_pass;
+  std::string turn_user, turn_pass, turn_ca;
   std::string policy = "all";
   std::string hosts;
   int consent_ms = 2000, disconnected_ms = 5000, failed_ms = 30000;
@@ -42,8 +42,9 @@ struct Options {
 
 class Peer {
  public:
-  Peer(asio::io_context& io, ice::Agent& agent, std::ofstream& signal_out, int send_every_ms)
-      : io_(io), agent_(agent), driver_(io, agent), input_(io, ::dup(STDIN_FILENO)),
+  Peer(asio::io_context& io, ice::Agent& agent, std::ofstream& signal_out, int send_every_ms,
+       ice::DriverOptions options)
+      : io_(io), agent_(agent), driver_(io, agent, std::move(options)), input_(io, ::dup(STDIN_FILENO)),
         sender_(io), signal_out_(signal_out), send_every_(send_every_ms) {
     started_ = driver_.now();
     driver_.on_event = [this](const ice::Event& e) { on_event(e); };
@@ -169,10 +170,13 @@ class Peer {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app("ICE peer for the namespace tests");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // later wins
   app.add_option("--role", o.role)->check(CLI::IsMember({"controlling", "controlled"}));
-  app.add_option("--stun", o.stun, "STUN server HOST:PORT");
+  app.add_option("--stun", o.stun, "STUN server HOST:PORT; repeat")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--turn", o.turn, "TURN server HOST:PORT");
-  app.add_option("--turn-transport", o.turn_transport)->check(CLI::IsMember({"udp", "tcp"}));
+  app.add_option("--turn-transport", o.turn_transport)->check(CLI::IsMember({"udp", "tcp", "tls"}));
+  app.add_option("--turn-ca", o.turn_ca, "PEM CAs the TURN/TLS server certificate must chain to");
   app.add_option("--turn-user", o.turn_user);
   app.add_option("--turn-pass", o.turn_pass);
   app.add_option("--policy", o.policy)->check(CLI::IsMember({"all", "relay"}));
@@ -200,8 +204,9 @@ int main(int argc, char** argv) {
     auto a = SocketAddress::parse(o.turn, 3478);
     if (!a) return std::cerr << "bad --turn " << o.turn << "\n", 2;
     config.servers.push_back({ice::IceServer::Kind::kTurn, *a,
-                              o.turn_transport == "tcp" ? ice::ServerTransport::kTcp
-                                                        : ice::ServerTransport::kUdp,
+                              o.turn_transport == "tcp"   ? ice::ServerTransport::kTcp
+                              : o.turn_transport == "tls" ? ice::ServerTransport::kTls
+                                                          : ice::ServerTransport::kUdp,
                               o.turn_user, o.turn_pass});
   }
   auto filter = ice::parse_host_filter(o.hosts);
@@ -217,7 +222,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   std::ofstream signal_out;
   if (!o.signal_out.empty()) signal_out.open(o.signal_out);
-  Peer peer(io, agent, signal_out, o.send_every_ms);
+  Peer peer(io, agent, signal_out, o.send_every_ms, ice::DriverOptions{o.turn_ca});
   for (const auto& ip : addresses)
     if (auto why = peer.driver().add_host(ip); !why.empty()) std::cerr << why << "\n";
   asio::steady_timer quit(io);

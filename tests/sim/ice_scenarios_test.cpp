@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "ice/stun_check.h"
 #include "sim_peer.h"
 
 namespace peerkit::sim {
@@ -274,6 +275,80 @@ TEST_F(IceScenario, CandidatesBeforeCredentialsAreChecked) {
   EXPECT_TRUE(data_crosses("early"));
   EXPECT_GE(connect_time(), Duration::millis(300));
   EXPECT_LT(connect_time(), Duration::millis(600));
+}
+
+}  // namespace
+}  // namespace peerkit::sim
+
+namespace peerkit::sim {
+namespace {
+
+// An ICE-lite peer (RFC 8445 §2.5): one host candidate, answers checks, never sends one.
+class LitePeer {
+ public:
+  LitePeer(Network& net, SocketAddress at) : net_(net), at_(at) {
+    net_.bind(at_, [this](const SocketAddress& from, ByteSpan data) { on_packet(from, data); });
+  }
+  const std::string ufrag = "lite";
+  const std::string pwd = "lite-password-22-chars";
+  bool nominated = false;
+  std::vector<std::string> received;
+
+ private:
+  void on_packet(const SocketAddress& from, ByteSpan data) {
+    if (ice::classify(data) != ice::PacketClass::kStun) {
+      received.emplace_back(as_string_view(data));
+      net_.send(at_, from, data);  // echo
+      return;
+    }
+    auto m = stun::MessageView::parse(data);
+    if (!m) return;
+    auto check = ice::verify_check_request(*m, ufrag, pwd);
+    if (!check) return;
+    EXPECT_TRUE(check->remote_controlling) << "a lite peer must face a controlling agent";
+    nominated = nominated || check->use_candidate;
+    std::array<std::byte, ice::kMaxCheckMessage> buf;
+    net_.send(at_, from, ice::build_check_success(buf, m->transaction_id(), from, pwd));
+  }
+  Network& net_;
+  SocketAddress at_;
+};
+
+TEST(IceLite, FullAgentControlsAndNominatesAgainstALitePeer) {
+  Network net(3);
+  LitePeer lite(net, addr("203.0.113.22:5000"));
+  ice::AgentConfig c;
+  c.role = ice::Role::kControlled;  // set_remote_lite must take control
+  SeededRandom random(4);
+  ice::Agent agent(c, random);
+  const auto socket = agent.add_host_socket(addr("203.0.113.21:5000"));
+  net.bind(addr("203.0.113.21:5000"), [&](const SocketAddress& from, ByteSpan data) {
+    agent.handle_packet(net.now(), socket, from, data);
+  });
+  agent.set_remote_lite(true);
+  EXPECT_EQ(agent.role(), ice::Role::kControlling);
+  agent.gather(net.now());
+  agent.set_remote_credentials(net.now(), lite.ufrag, lite.pwd);
+  ice::Candidate host;
+  host.foundation = "1";
+  host.priority = ice::candidate_priority(ice::CandidateType::kHost, 65535, 1);
+  host.address = "203.0.113.22";
+  host.port = 5000;
+  EXPECT_EQ(agent.add_remote_candidate(net.now(), host), "");
+  for (int i = 0; i < 1000 && agent.state() != ice::ConnectionState::kConnected; ++i) {
+    while (auto t = agent.poll_transmit()) net.send(addr("203.0.113.21:5000"), t->to, t->data);
+    const Timestamp next = std::min(net.next_delivery(), agent.next_timeout());
+    net.advance_to(next);
+    if (agent.next_timeout() <= net.now()) agent.handle_timeout(net.now());
+  }
+  ASSERT_EQ(agent.state(), ice::ConnectionState::kConnected);
+  EXPECT_TRUE(lite.nominated);
+  EXPECT_EQ(agent.selected_pair()->remote.type, ice::CandidateType::kHost);
+  EXPECT_TRUE(agent.send(net.now(), as_bytes(std::string_view("\x17hello lite"))));
+  while (auto t = agent.poll_transmit()) net.send(addr("203.0.113.21:5000"), t->to, t->data);
+  net.advance_to(net.now() + Duration::millis(100));
+  ASSERT_EQ(lite.received.size(), 1u);
+  EXPECT_EQ(lite.received[0], "\x17hello lite");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "ice/driver/agent_driver.h"
 
+#include <boost/asio/ssl/host_name_verification.hpp>
+
 #include "net/endpoint.h"
 #include "turn/stream_framing.h"
 
@@ -37,6 +39,7 @@ struct AgentDriver::Udp {
 struct AgentDriver::Stream {
   explicit Stream(asio::io_context& io) : socket(io) {}
   tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // TURN over TLS (RFC 8656 §3.2)
   SocketId id = 0;
   std::size_t server = 0;
   SocketAddress server_address;
@@ -47,8 +50,8 @@ struct AgentDriver::Stream {
   bool closed = false;
 };
 
-AgentDriver::AgentDriver(asio::io_context& io, Agent& agent)
-    : io_(io), agent_(agent), timer_(io) {}
+AgentDriver::AgentDriver(asio::io_context& io, Agent& agent, DriverOptions options)
+    : io_(io), agent_(agent), options_(std::move(options)), timer_(io) {}
 
 AgentDriver::~AgentDriver() { stop(); }
 
@@ -114,7 +117,8 @@ void AgentDriver::pump() {
   }
   while (auto e = agent_.poll_event()) {
     if (e->kind == Event::Kind::kConnectServer)
-      connect_server(e->server, *SocketAddress::parse(e->detail));
+      connect_server(e->server, *SocketAddress::parse(e->detail),
+                     e->transport == ServerTransport::kTls);
     if (on_event) on_event(*e);
   }
   arm_timer();
@@ -135,68 +139,108 @@ void AgentDriver::arm_timer() {
   });
 }
 
-void AgentDriver::connect_server(std::size_t server, const SocketAddress& to) {
+void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls) {
   auto s = std::make_unique<Stream>(io_);
   s->server = server;
   s->server_address = to;
   const std::size_t index = streams_.size();
+  if (tls) {
+    if (!tls_) {
+      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      boost::system::error_code ec;
+      if (options_.tls_ca_file.empty())
+        tls_->set_default_verify_paths(ec);
+      else
+        tls_->load_verify_file(options_.tls_ca_file, ec);
+      tls_->set_verify_mode(asio::ssl::verify_peer);
+    }
+    s->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(s->socket, *tls_);
+    s->tls->set_verify_callback(asio::ssl::host_name_verification(to.ip().to_string()));
+  }
   streams_.push_back(std::move(s));
   streams_[index]->socket.async_connect(
       to_endpoint<tcp::endpoint>(to), [this, index](const boost::system::error_code& ec) {
         if (stopped_) return;
         auto& s = *streams_[index];
-        if (ec) {
-          agent_.server_connect_failed(now(), s.server,
-                                       "connect " + s.server_address.to_string() + ": " + ec.message());
-          pump();
-          return;
-        }
+        if (ec) return stream_failed(index, "connect " + s.server_address.to_string() + ": " + ec.message());
         boost::system::error_code ignored;
         s.socket.set_option(tcp::no_delay(true), ignored);
-        s.connected = true;
-        s.id = agent_.add_server_stream(now(), s.server, from_endpoint(s.socket.local_endpoint()));
-        stream_by_socket_[s.id] = index;
-        read_stream(index);
-        pump();
+        if (!s.tls) return stream_up(index);
+        s.tls->async_handshake(asio::ssl::stream_base::client,
+                               [this, index](const boost::system::error_code& ec) {
+                                 if (stopped_) return;
+                                 if (ec)
+                                   return stream_failed(index, "TLS to " +
+                                       streams_[index]->server_address.to_string() + ": " +
+                                       ec.message());
+                                 stream_up(index);
+                               });
       });
+}
+
+void AgentDriver::stream_failed(std::size_t index, const std::string& why) {
+  auto& s = *streams_[index];
+  s.closed = true;
+  boost::system::error_code ignored;
+  s.socket.close(ignored);
+  agent_.server_connect_failed(now(), s.server, why);
+  pump();
+}
+
+void AgentDriver::stream_up(std::size_t index) {
+  auto& s = *streams_[index];
+  s.connected = true;
+  s.id = agent_.add_server_stream(now(), s.server, from_endpoint(s.socket.local_endpoint()));
+  stream_by_socket_[s.id] = index;
+  read_stream(index);
+  pump();
 }
 
 void AgentDriver::read_stream(std::size_t index) {
   auto& s = *streams_[index];
-  s.socket.async_read_some(
-      asio::buffer(s.chunk.data(), s.chunk.size()),
-      [this, index](const boost::system::error_code& ec, std::size_t n) {
-        if (stopped_ || ec == asio::error::operation_aborted) return;
-        auto& s = *streams_[index];
-        if (ec) {
-          s.closed = true;
-          agent_.server_stream_closed(now(), s.id, "TURN/TCP stream closed: " + ec.message());
-          pump();
-          return;
-        }
-        s.inbox.insert(s.inbox.end(), s.chunk.begin(), s.chunk.begin() + static_cast<long>(n));
-        std::size_t at = 0;
-        while (true) {
-          const auto f = turn::next_frame(ByteSpan(s.inbox).subspan(at));
-          if (f.status == turn::FrameStatus::kNeedMore) break;
-          if (f.status == turn::FrameStatus::kInvalid) {
-            s.closed = true;
-            agent_.server_stream_closed(now(), s.id, "TURN/TCP stream: bytes that are not STUN or ChannelData");
-            boost::system::error_code ignored;
-            s.socket.close(ignored);
-            pump();
-            return;
-          }
-          const auto r = agent_.handle_packet(now(), s.id, s.server_address,
-                                              ByteSpan(s.inbox).subspan(at, f.frame_length));
-          if (!r.payload.empty() && on_data) on_data(r);
-          at += f.consumed;
-        }
-        s.inbox.erase(s.inbox.begin(), s.inbox.begin() + static_cast<long>(at));
-        if (s.inbox.size() > kMaxStreamBuffer) s.inbox.clear();
-        pump();
-        read_stream(index);
-      });
+  auto on_read = [this, index](const boost::system::error_code& ec, std::size_t n) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    on_stream_read(index, ec, n);
+  };
+  const auto buffer = asio::buffer(s.chunk.data(), s.chunk.size());
+  if (s.tls)
+    s.tls->async_read_some(buffer, std::move(on_read));
+  else
+    s.socket.async_read_some(buffer, std::move(on_read));
+}
+
+void AgentDriver::on_stream_read(std::size_t index, const boost::system::error_code& ec,
+                                 std::size_t n) {
+  auto& s = *streams_[index];
+  if (ec) {
+    s.closed = true;
+    agent_.server_stream_closed(now(), s.id, "stream to the TURN server closed: " + ec.message());
+    pump();
+    return;
+  }
+  s.inbox.insert(s.inbox.end(), s.chunk.begin(), s.chunk.begin() + static_cast<long>(n));
+  std::size_t at = 0;
+  while (true) {
+    const auto f = turn::next_frame(ByteSpan(s.inbox).subspan(at));
+    if (f.status == turn::FrameStatus::kNeedMore) break;
+    if (f.status == turn::FrameStatus::kInvalid) {
+      s.closed = true;
+      agent_.server_stream_closed(now(), s.id,
+                                  "stream to the TURN server: bytes that are not STUN or ChannelData");
+      boost::system::error_code ignored;
+      s.socket.close(ignored);
+      pump();
+      return;
+    }
+    const auto r = agent_.handle_packet(now(), s.id, s.server_address,
+                                        ByteSpan(s.inbox).subspan(at, f.frame_length));
+    if (!r.payload.empty() && on_data) on_data(r);
+    at += f.consumed;
+  }
+  s.inbox.erase(s.inbox.begin(), s.inbox.begin() + static_cast<long>(at));
+  if (s.inbox.size() > kMaxStreamBuffer) s.inbox.clear();
+  pump();
+  read_stream(index);
 }
 
 void AgentDriver::write_stream(Stream& s, std::vector<std::byte> bytes) {
@@ -206,15 +250,19 @@ void AgentDriver::write_stream(Stream& s, std::vector<std::byte> bytes) {
 }
 
 void AgentDriver::write_front(Stream& s) {
-  asio::async_write(s.socket, asio::buffer(s.outbox.front().data(), s.outbox.front().size()),
-                    [this, &s](const boost::system::error_code& ec, std::size_t) {
-                      if (stopped_ || ec) {
-                        s.outbox.clear();
-                        return;
-                      }
-                      s.outbox.pop_front();
-                      if (!s.outbox.empty()) write_front(s);
-                    });
+  const auto buffer = asio::buffer(s.outbox.front().data(), s.outbox.front().size());
+  auto done = [this, &s](const boost::system::error_code& ec, std::size_t) {
+    if (stopped_ || ec) {
+      s.outbox.clear();
+      return;
+    }
+    s.outbox.pop_front();
+    if (!s.outbox.empty()) write_front(s);
+  };
+  if (s.tls)
+    asio::async_write(*s.tls, buffer, std::move(done));
+  else
+    asio::async_write(s.socket, buffer, std::move(done));
 }
 
 }  // namespace peerkit::ice

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -17,9 +18,15 @@
 
 namespace peerkit::ice {
 
+struct DriverOptions {
+  // TURN over TLS: the server certificate must chain to these CAs (a PEM file; empty: the
+  // system's) and name the server's address (IP SAN) — no way to turn verification off.
+  std::string tls_ca_file;
+};
+
 class AgentDriver {
  public:
-  AgentDriver(boost::asio::io_context& io, Agent& agent);
+  AgentDriver(boost::asio::io_context& io, Agent& agent, DriverOptions options = {});
   ~AgentDriver();
 
   // Binds a UDP socket on `ip` (port 0 unless given) and hands it to the agent. "" or why not.
@@ -39,14 +46,19 @@ class AgentDriver {
   struct Udp;
   struct Stream;
   void receive(std::size_t index);
-  void connect_server(std::size_t server, const SocketAddress& to);
+  void connect_server(std::size_t server, const SocketAddress& to, bool tls);
+  void stream_up(std::size_t index);
+  void stream_failed(std::size_t index, const std::string& why);
   void read_stream(std::size_t index);
+  void on_stream_read(std::size_t index, const boost::system::error_code& ec, std::size_t n);
   void write_stream(Stream& s, std::vector<std::byte> bytes);
   void write_front(Stream& s);
   void arm_timer();
 
   boost::asio::io_context& io_;
   Agent& agent_;
+  DriverOptions options_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // made on first TLS server
   SteadyClock clock_;
   boost::asio::steady_timer timer_;
   std::vector<std::unique_ptr<Udp>> udp_;         // indexed like the agent's SocketIds for UDP
