@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling
+.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling bench-ice
 
 all: build
 
@@ -47,13 +47,18 @@ asan-build: setup
 asan: asan-build
 	@cd build/asan && ctest --output-on-failure -L "unit|integration"
 
-# Side-by-side benchmarks (not tests): TURN against coturn, signaling against PeerServer.
+# Side-by-side benchmarks (not tests): TURN against coturn, signaling against PeerServer, ICE
+# set-up against libdatachannel (node-datachannel).
 bench: build
 	@bash bench/turn-bench.sh
 	@bash bench/signaling-bench.sh
+	@bash bench/ice-bench.sh
 
 bench-signaling: build
 	@bash bench/signaling-bench.sh
+
+bench-ice: build
+	@bash bench/ice-bench.sh
 
 clean:
 	rm -rf build build-*.log
