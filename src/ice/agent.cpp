@@ -185,10 +185,7 @@ void Agent::restart(Timestamp now) {
     c.signaled = usable(c);
     if (c.signaled) emit(Event{Event::Kind::kLocalCandidate, c.candidate});
   }
-  for (std::size_t s = 0; s < config_.servers.size(); ++s)
-    if (config_.servers[s].kind == IceServer::Kind::kStun)
-      for (SocketId id = 0; id < sockets_.size(); ++id)
-        if (!sockets_[id].server) start_server(now, s, id);
+  start_stun_gathering(now);
   update_gathering_state();
 }
 

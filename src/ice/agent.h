@@ -189,6 +189,7 @@ class Agent {
   std::optional<std::size_t> add_local_candidate(Timestamp now, LocalCandidate c);
   std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server);
   void start_server(Timestamp now, std::size_t server, SocketId socket);
+  void start_stun_gathering(Timestamp now);
   void on_gather_response(Timestamp now, Gathering& g, const stun::MessageView& m);
   void drive_relays(Timestamp now);
   void send_raw(SocketId socket, const SocketAddress& to, ByteSpan data);

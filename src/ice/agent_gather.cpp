@@ -81,15 +81,26 @@ void Agent::gather(Timestamp now) {
       ++streams_pending_;
       continue;
     }
-    // STUN is pointless under the relay policy; TURN over UDP needs one base per family.
-    if (srv.kind == IceServer::Kind::kStun && config_.policy == TransportPolicy::kRelay) continue;
+    if (srv.kind != IceServer::Kind::kTurn) continue;
     for (SocketId id = 0; id < sockets_.size(); ++id) {
       if (sockets_[id].server || !same_family(sockets_[id].local, srv.address)) continue;
-      start_server(now, server, id);
-      if (srv.kind == IceServer::Kind::kTurn) break;
+      start_server(now, server, id);  // one base per family is enough for a relay
+      break;
     }
   }
+  start_stun_gathering(now);
   update_gathering_state();
+}
+
+void Agent::start_stun_gathering(Timestamp now) {
+  if (config_.policy == TransportPolicy::kRelay) return;  // srflx would never be used
+  for (std::size_t server = 0; server < config_.servers.size(); ++server) {
+    const auto& srv = config_.servers[server];
+    if (srv.kind != IceServer::Kind::kStun) continue;
+    for (SocketId id = 0; id < sockets_.size(); ++id)
+      if (!sockets_[id].server && same_family(sockets_[id].local, srv.address))
+        start_server(now, server, id);
+  }
 }
 
 SocketId Agent::add_server_stream(Timestamp now, std::size_t server, const SocketAddress& local) {
