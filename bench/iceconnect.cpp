@@ -6,8 +6,8 @@
 //   iceconnect connect N   N calls one after another; prints each time to "both connected"
 //                          and p50/p99 (µs)
 //   iceconnect memory N    N connected pairs held at once; prints RSS growth per agent
-#include <boost/asio.hpp>
 #include <algorithm>
+#include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -33,11 +33,13 @@ long rss_kib() {
 
 struct Side {
   explicit Side(asio::io_context& io, ice::Role role, RandomSource& random)
-      : agent([&] {
-          ice::AgentConfig c;
-          c.role = role;
-          return c;
-        }(), random),
+      : agent(
+            [&] {
+              ice::AgentConfig c;
+              c.role = role;
+              return c;
+            }(),
+            random),
         driver(io, agent) {}
   ice::Agent agent;
   ice::AgentDriver driver;
@@ -91,7 +93,9 @@ int connect_runs(int n) {
     us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<std::size_t>(p * us.size()))]; };
+  auto pct = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(p * us.size()))];
+  };
   std::printf("runs=%d p50_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f\n", n, pct(0.5), pct(0.99),
               us.front(), us.back());
   return 0;

@@ -34,10 +34,9 @@ struct Script {
   }
 };
 
-const SocketAddress kRemotes[] = {*SocketAddress::parse("198.51.100.7:5000"),
-                                  *SocketAddress::parse("198.51.100.8:6000"),
-                                  *SocketAddress::parse("[2001:db8::7]:5000"),
-                                  *SocketAddress::parse("203.0.113.10:3478")};
+const SocketAddress kRemotes[] = {
+    *SocketAddress::parse("198.51.100.7:5000"), *SocketAddress::parse("198.51.100.8:6000"),
+    *SocketAddress::parse("[2001:db8::7]:5000"), *SocketAddress::parse("203.0.113.10:3478")};
 constexpr const char* kRemoteUfrag = "rUfr";
 constexpr const char* kRemotePwd = "remote-password-22char";
 
@@ -86,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 2: {  // a candidate, from the script's own text
         const auto text = s.bytes(120);
-        if (auto c = ice::parse_candidate(as_string_view(text))) agent.add_remote_candidate(now, *c);
+        if (auto c = ice::parse_candidate(as_string_view(text)))
+          agent.add_remote_candidate(now, *c);
         break;
       }
       case 3: {  // a well-formed candidate for one of the known remotes
@@ -98,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c.port = a.port();
         c.type = static_cast<ice::CandidateType>(s.byte() % 4);
         agent.add_remote_candidate(now, c);
-        if (c.address == "abc.local" && s.byte() & 1) agent.resolve_remote_host(now, "abc.local", a.ip());
+        if (c.address == "abc.local" && s.byte() & 1)
+          agent.resolve_remote_host(now, "abc.local", a.ip());
         break;
       }
       case 4: {  // a valid check from a remote, with fuzzed role/priority/nomination
@@ -113,7 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         stun::TransactionId tid;
         random.fill(tid.bytes);
         std::array<std::byte, ice::kMaxCheckMessage> buf;
-        agent.handle_packet(now, s.byte() % 2, kRemotes[s.byte() % 3], ice::build_check_request(buf, tid, r));
+        agent.handle_packet(now, s.byte() % 2, kRemotes[s.byte() % 3],
+                            ice::build_check_request(buf, tid, r));
         break;
       }
       case 5: {  // answer the last request the agent sent
@@ -145,7 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now = now + Duration::micros(s.u16() * 100);
         break;
       case 7:
-        now = std::max(now, agent.next_timeout() == Timestamp::never() ? now : agent.next_timeout());
+        now =
+            std::max(now, agent.next_timeout() == Timestamp::never() ? now : agent.next_timeout());
         break;
       case 8:
         agent.restart(now);
@@ -159,8 +162,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 11:
-        if (s.byte() == 0xFF) agent.close(now);
-        else agent.set_remote_lite(s.byte() & 1);
+        if (s.byte() == 0xFF)
+          agent.close(now);
+        else
+          agent.set_remote_lite(s.byte() & 1);
         break;
     }
     agent.handle_timeout(now);

@@ -23,34 +23,50 @@ std::string random_ice_chars(RandomSource& random, std::size_t n) {
 
 const char* to_string(ConnectionState s) {
   switch (s) {
-    case ConnectionState::kNew: return "new";
-    case ConnectionState::kChecking: return "checking";
-    case ConnectionState::kConnected: return "connected";
-    case ConnectionState::kCompleted: return "completed";
-    case ConnectionState::kDisconnected: return "disconnected";
-    case ConnectionState::kFailed: return "failed";
-    case ConnectionState::kClosed: return "closed";
+    case ConnectionState::kNew:
+      return "new";
+    case ConnectionState::kChecking:
+      return "checking";
+    case ConnectionState::kConnected:
+      return "connected";
+    case ConnectionState::kCompleted:
+      return "completed";
+    case ConnectionState::kDisconnected:
+      return "disconnected";
+    case ConnectionState::kFailed:
+      return "failed";
+    case ConnectionState::kClosed:
+      return "closed";
   }
   return "?";
 }
 
 const char* to_string(GatheringState s) {
   switch (s) {
-    case GatheringState::kNew: return "new";
-    case GatheringState::kGathering: return "gathering";
-    case GatheringState::kComplete: return "complete";
+    case GatheringState::kNew:
+      return "new";
+    case GatheringState::kGathering:
+      return "gathering";
+    case GatheringState::kComplete:
+      return "complete";
   }
   return "?";
 }
 
 const char* to_string(PacketClass c) {
   switch (c) {
-    case PacketClass::kUnknown: return "unknown";
-    case PacketClass::kStun: return "stun";
-    case PacketClass::kZrtp: return "zrtp";
-    case PacketClass::kDtls: return "dtls";
-    case PacketClass::kChannelData: return "channeldata";
-    case PacketClass::kRtp: return "rtp";
+    case PacketClass::kUnknown:
+      return "unknown";
+    case PacketClass::kStun:
+      return "stun";
+    case PacketClass::kZrtp:
+      return "zrtp";
+    case PacketClass::kDtls:
+      return "dtls";
+    case PacketClass::kChannelData:
+      return "channeldata";
+    case PacketClass::kRtp:
+      return "rtp";
   }
   return "?";
 }
@@ -156,8 +172,12 @@ void Agent::restart(Timestamp now) {
   // a restart during a restart keeps the path that still works.
   if (selected_) {
     const auto& p = pairs_[*selected_];
-    previous_ = PreviousSession{local_ufrag_,  local_pwd_,  remote_ufrag_,
-                                remote_pwd_,   locals_[p.local], *remotes_[p.remote].address,
+    previous_ = PreviousSession{local_ufrag_,
+                                local_pwd_,
+                                remote_ufrag_,
+                                remote_pwd_,
+                                locals_[p.local],
+                                *remotes_[p.remote].address,
                                 remotes_[p.remote].candidate};
   }
   new_credentials();
@@ -221,7 +241,8 @@ Received Agent::handle_packet(Timestamp now, SocketId socket, const SocketAddres
   // Packets from a TURN server (or on a stream to one) belong to that server's client.
   for (std::size_t i = 0; i < relays_.size(); ++i) {
     auto& relay = relays_[i];
-    if (relay.socket != socket || (!sockets_[socket].server && from != relay.client->config().server))
+    if (relay.socket != socket ||
+        (!sockets_[socket].server && from != relay.client->config().server))
       continue;
     auto peer_data = relay.client->handle_packet(now, data);
     if (peer_data) process(now, socket, i, peer_data->peer, peer_data->payload, out);
@@ -243,7 +264,8 @@ void Agent::process(Timestamp now, SocketId socket, std::optional<std::size_t> v
   }
   if (out.kind == PacketClass::kUnknown || out.kind == PacketClass::kChannelData) return;
   // Application data only from an address ICE knows: a remote candidate or the old path.
-  const bool known = remote_by_address(from).has_value() || (previous_ && previous_->remote == from);
+  const bool known =
+      remote_by_address(from).has_value() || (previous_ && previous_->remote == from);
   if (!known) {
     out.kind = PacketClass::kUnknown;
     return;
@@ -299,7 +321,8 @@ void Agent::handle_timeout(Timestamp now) {
   for (std::size_t i = 0; i < gathering_tx_.size();) {
     auto& g = gathering_tx_[i];
     g.transaction.handle_timeout(now);
-    if (auto bytes = g.transaction.poll_transmit()) send_raw(g.socket, config_.servers[g.server].address, *bytes);
+    if (auto bytes = g.transaction.poll_transmit())
+      send_raw(g.socket, config_.servers[g.server].address, *bytes);
     if (g.transaction.done()) {
       server_failed(g.server, "no answer to STUN Binding from " +
                                   config_.servers[g.server].address.to_string());
@@ -338,8 +361,8 @@ void Agent::update_gathering_state() {
 
 void Agent::update_failed(Timestamp now) {
   if (state_ != ConnectionState::kChecking || active_path()) return;
-  bool exhausted = remote_done_ && gathering_ == GatheringState::kComplete &&
-                   triggered_.empty() && !checks_pending();
+  bool exhausted = remote_done_ && gathering_ == GatheringState::kComplete && triggered_.empty() &&
+                   !checks_pending();
   for (const auto& p : pairs_) exhausted = exhausted && !p.valid;
   if (exhausted || now >= started_checking_ + config_.connect_timeout)
     set_state(ConnectionState::kFailed);

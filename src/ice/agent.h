@@ -38,7 +38,13 @@ namespace peerkit::ice {
 using SocketId = std::uint32_t;
 
 enum class ConnectionState : std::uint8_t {
-  kNew, kChecking, kConnected, kCompleted, kDisconnected, kFailed, kClosed
+  kNew,
+  kChecking,
+  kConnected,
+  kCompleted,
+  kDisconnected,
+  kFailed,
+  kClosed
 };
 enum class GatheringState : std::uint8_t { kNew, kGathering, kComplete };
 const char* to_string(ConnectionState s);
@@ -52,18 +58,18 @@ struct Transmit {
 
 struct Event {
   enum class Kind : std::uint8_t {
-    kLocalCandidate,      // candidate: signal it to the peer
-    kGatheringComplete,   // end-of-candidates (RFC 8838 §4.1)
-    kStateChanged,        // state
-    kSelectedPairChanged, // the pair send() now uses; see selected_pair()
-    kRoleChanged,         // after a role conflict (RFC 8445 §7.3.1.1)
-    kServerFailed,        // detail: which server and why (never a password)
-    kConnectServer,       // server: open a TCP/TLS stream to it, then add_server_stream
+    kLocalCandidate,       // candidate: signal it to the peer
+    kGatheringComplete,    // end-of-candidates (RFC 8838 §4.1)
+    kStateChanged,         // state
+    kSelectedPairChanged,  // the pair send() now uses; see selected_pair()
+    kRoleChanged,          // after a role conflict (RFC 8445 §7.3.1.1)
+    kServerFailed,         // detail: which server and why (never a password)
+    kConnectServer,        // server: open a TCP/TLS stream to it, then add_server_stream
   };
   Kind kind;
   Candidate candidate;
   ConnectionState state = ConnectionState::kNew;
-  std::size_t server = 0;                           // kConnectServer, kServerFailed
+  std::size_t server = 0;                             // kConnectServer, kServerFailed
   ServerTransport transport = ServerTransport::kTcp;  // kConnectServer: TCP or TLS
   std::string detail;
 };
@@ -118,8 +124,7 @@ class Agent {
   void restart(Timestamp now);
   void close(Timestamp now);
 
-  Received handle_packet(Timestamp now, SocketId socket, const SocketAddress& from,
-                         ByteSpan data);
+  Received handle_packet(Timestamp now, SocketId socket, const SocketAddress& from, ByteSpan data);
   // Sends application bytes on the selected pair; false if there is none.
   bool send(Timestamp now, ByteSpan data);
 
@@ -145,9 +150,9 @@ class Agent {
   struct LocalCandidate {
     Candidate candidate;
     SocketAddress address;
-    SocketId socket = 0;                  // the base's socket
-    SocketAddress base;                   // RFC 8445 §5.1.1.1
-    std::optional<std::size_t> relay;     // index into relays_ (relay candidates)
+    SocketId socket = 0;               // the base's socket
+    SocketAddress base;                // RFC 8445 §5.1.1.1
+    std::optional<std::size_t> relay;  // index into relays_ (relay candidates)
     bool signaled = false;
   };
   struct RemoteCandidate {

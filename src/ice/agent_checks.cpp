@@ -11,17 +11,23 @@ namespace peerkit::ice {
 
 const char* to_string(PairState s) {
   switch (s) {
-    case PairState::kFrozen: return "frozen";
-    case PairState::kWaiting: return "waiting";
-    case PairState::kInProgress: return "in-progress";
-    case PairState::kSucceeded: return "succeeded";
-    case PairState::kFailed: return "failed";
+    case PairState::kFrozen:
+      return "frozen";
+    case PairState::kWaiting:
+      return "waiting";
+    case PairState::kInProgress:
+      return "in-progress";
+    case PairState::kSucceeded:
+      return "succeeded";
+    case PairState::kFailed:
+      return "failed";
   }
   return "?";
 }
 
 std::uint64_t pair_priority(std::uint32_t g, std::uint32_t d) {
-  return (std::uint64_t{std::min(g, d)} << 32) + 2 * std::uint64_t{std::max(g, d)} + (g > d ? 1 : 0);
+  return (std::uint64_t{std::min(g, d)} << 32) + 2 * std::uint64_t{std::max(g, d)} +
+         (g > d ? 1 : 0);
 }
 
 std::optional<std::size_t> Agent::remote_by_address(const SocketAddress& a) const {
@@ -110,8 +116,8 @@ std::optional<std::size_t> Agent::add_pair(Timestamp now, std::size_t local, std
     for (std::size_t i = 0; i < pairs_.size(); ++i) {
       const auto& o = pairs_[i];
       if ((o.state == PairState::kFrozen || o.state == PairState::kWaiting ||
-           o.state == PairState::kFailed) && !o.valid && !o.transaction &&
-          (!worst || o.priority < pairs_[*worst].priority))
+           o.state == PairState::kFailed) &&
+          !o.valid && !o.transaction && (!worst || o.priority < pairs_[*worst].priority))
         worst = i;
     }
     if (!worst || pairs_[*worst].priority >= p.priority) return std::nullopt;
@@ -120,7 +126,8 @@ std::optional<std::size_t> Agent::add_pair(Timestamp now, std::size_t local, std
   } else {
     pairs_.push_back(std::move(p));
   }
-  if (!remote_ufrag_.empty() && state_ == ConnectionState::kNew) set_state(ConnectionState::kChecking);
+  if (!remote_ufrag_.empty() && state_ == ConnectionState::kNew)
+    set_state(ConnectionState::kChecking);
   if (!remote_ufrag_.empty() && started_checking_ == Timestamp::never()) started_checking_ = now;
   arm_checks(now);
   return index;
@@ -263,8 +270,7 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
     return;
   }
   const auto path = active_path();
-  if (consent_ && consent_->transaction.id() == m.transaction_id() && path &&
-      path->remote == from)
+  if (consent_ && consent_->transaction.id() == m.transaction_id() && path && path->remote == from)
     on_consent_response(now, m);
 }
 
@@ -310,8 +316,8 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
     LocalCandidate c;
     c.candidate.type = CandidateType::kPeerReflexive;
     c.candidate.priority = prflx_priority(generating_local);
-    c.candidate.foundation = foundation_for(CandidateType::kPeerReflexive,
-                                            generating_local.base.ip(), "");
+    c.candidate.foundation =
+        foundation_for(CandidateType::kPeerReflexive, generating_local.base.ip(), "");
     c.candidate.related_address = generating_local.base.ip().to_string();
     c.candidate.related_port = generating_local.base.port();
     c.address = *response->mapped;
@@ -348,7 +354,7 @@ void Agent::on_request(Timestamp now, std::size_t local, const SocketAddress& fr
   if (!check && previous_) {
     // The peer has not restarted yet: answer on the old session so its consent holds.
     if (verify_check_request(m, previous_->local_ufrag, previous_->local_pwd)) {
-      send_from(now, locals_[local],from,
+      send_from(now, locals_[local], from,
                 build_check_success(buf, m.transaction_id(), from, previous_->local_pwd));
       return;
     }
@@ -366,8 +372,7 @@ void Agent::on_request(Timestamp now, std::size_t local, const SocketAddress& fr
     const bool we_win = tie_breaker_ >= check->tie_breaker;
     if ((role_ == Role::kControlling) == we_win) {
       send_from(now, locals_[local], from,
-                build_check_error(buf, m.transaction_id(), stun::error::kRoleConflict,
-                                  local_pwd_));
+                build_check_error(buf, m.transaction_id(), stun::error::kRoleConflict, local_pwd_));
       return;
     }
     role_ = role_ == Role::kControlling ? Role::kControlled : Role::kControlling;

@@ -23,8 +23,8 @@ struct IceServer {
   Kind kind = Kind::kStun;
   SocketAddress address;
   ServerTransport transport = ServerTransport::kUdp;  // TURN only; STUN is UDP
-  std::string username;  // TURN
-  std::string password;  // TURN; never logged
+  std::string username;                               // TURN
+  std::string password;                               // TURN; never logged
 };
 
 struct AgentLimits {

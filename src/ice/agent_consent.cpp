@@ -45,7 +45,8 @@ void Agent::send_consent(Timestamp now) {
   tc.max_transmissions = 4;
   tc.final_wait_multiplier = 2;
   consent_.emplace(Consent{stun::ClientTransaction(now, bytes, false, tc), now});
-  if (auto out = consent_->transaction.poll_transmit()) send_from(now, *path->local, path->remote, *out);
+  if (auto out = consent_->transaction.poll_transmit())
+    send_from(now, *path->local, path->remote, *out);
   if (selected_) ++pairs_[*selected_].counters.consent_requests_sent;
 }
 

@@ -18,11 +18,15 @@ std::uint16_t host_preference(const SocketAddress& a, SocketId id) {
 }
 
 std::uint16_t relay_preference(ServerTransport t, std::size_t server) {
-  const std::uint16_t base = t == ServerTransport::kUdp ? 30000 : t == ServerTransport::kTcp ? 20000 : 10000;
+  const std::uint16_t base = t == ServerTransport::kUdp   ? 30000
+                             : t == ServerTransport::kTcp ? 20000
+                                                          : 10000;
   return static_cast<std::uint16_t>(base - std::min<std::size_t>(server, 5000));
 }
 
-bool same_family(const SocketAddress& a, const SocketAddress& b) { return a.family() == b.family(); }
+bool same_family(const SocketAddress& a, const SocketAddress& b) {
+  return a.family() == b.family();
+}
 
 }  // namespace
 
@@ -41,8 +45,7 @@ std::string Agent::foundation_for(CandidateType type, const IpAddress& base,
 std::optional<std::size_t> Agent::add_local_candidate(Timestamp now, LocalCandidate c) {
   for (std::size_t i = 0; i < locals_.size(); ++i) {
     // §5.1.3: a candidate with the same address and base as one we have is redundant.
-    if (locals_[i].address == c.address && locals_[i].base == c.base &&
-        locals_[i].relay == c.relay)
+    if (locals_[i].address == c.address && locals_[i].base == c.base && locals_[i].relay == c.relay)
       return std::nullopt;
   }
   if (locals_.size() >= config_.limits.max_local_candidates) return std::nullopt;
@@ -64,7 +67,8 @@ void Agent::gather(Timestamp now) {
     if (s.server) continue;
     LocalCandidate c;
     c.candidate.type = CandidateType::kHost;
-    c.candidate.priority = candidate_priority(CandidateType::kHost, host_preference(s.local, id), 1);
+    c.candidate.priority =
+        candidate_priority(CandidateType::kHost, host_preference(s.local, id), 1);
     c.candidate.foundation = foundation_for(CandidateType::kHost, s.local.ip(), "");
     c.address = c.base = s.local;
     c.socket = id;
@@ -140,8 +144,8 @@ void Agent::start_server(Timestamp now, std::size_t server, SocketId socket) {
     stun::MessageBuilder b(buf, stun::Method::kBinding, stun::MessageClass::kRequest, tid);
     b.add_fingerprint();
     gathering_tx_.push_back(
-        Gathering{server, socket, stun::ClientTransaction(now, b.finish(), false,
-                                                           config_.gather_transaction)});
+        Gathering{server, socket,
+                  stun::ClientTransaction(now, b.finish(), false, config_.gather_transaction)});
     if (auto bytes = gathering_tx_.back().transaction.poll_transmit())
       send_raw(socket, srv.address, *bytes);
     return;
@@ -175,8 +179,8 @@ void Agent::on_gather_response(Timestamp now, Gathering& g, const stun::MessageV
     LocalCandidate c;
     const auto& base = sockets_[socket].local;
     c.candidate.type = CandidateType::kServerReflexive;
-    c.candidate.priority = candidate_priority(CandidateType::kServerReflexive,
-                                              host_preference(base, socket), 1);
+    c.candidate.priority =
+        candidate_priority(CandidateType::kServerReflexive, host_preference(base, socket), 1);
     c.candidate.foundation = foundation_for(CandidateType::kServerReflexive, base.ip(),
                                             config_.servers[server].address.ip().to_string());
     c.candidate.related_address = base.ip().to_string();
@@ -200,8 +204,8 @@ void Agent::drive_relays(Timestamp now) {
       const auto& srv = config_.servers[r.server];
       LocalCandidate c;
       c.candidate.type = CandidateType::kRelay;
-      c.candidate.priority = candidate_priority(CandidateType::kRelay,
-                                                relay_preference(srv.transport, r.server), 1);
+      c.candidate.priority =
+          candidate_priority(CandidateType::kRelay, relay_preference(srv.transport, r.server), 1);
       c.candidate.foundation = foundation_for(
           CandidateType::kRelay, r.client->relayed_address()->ip(),
           srv.address.to_string() + "/" + std::to_string(static_cast<int>(srv.transport)));
@@ -215,7 +219,8 @@ void Agent::drive_relays(Timestamp now) {
       for (const auto& remote : remotes_)
         if (remote.address) r.client->create_permission(now, remote.address->ip());
       add_local_candidate(now, std::move(c));
-      while (auto bytes = r.client->poll_transmit()) send_raw(r.socket, r.client->config().server, *bytes);
+      while (auto bytes = r.client->poll_transmit())
+        send_raw(r.socket, r.client->config().server, *bytes);
       update_gathering_state();
     } else if (state == turn::Client::State::kFailed && !r.failure_reported) {
       r.failure_reported = true;

@@ -8,7 +8,7 @@ namespace {
 bool is_link_local(const IpAddress& a) {
   const auto& b = a.bytes();
   if (a.is_v4()) return b[0] == 169 && b[1] == 254;  // 169.254.0.0/16
-  return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;       // fe80::/10
+  return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;      // fe80::/10
 }
 
 bool in_any(const std::vector<turn::IpRange>& ranges, const IpAddress& a) {

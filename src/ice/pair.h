@@ -35,8 +35,8 @@ struct CandidatePair {
   std::uint64_t priority = 0;
   std::string foundation;  // local foundation + ":" + remote foundation (§6.1.2.6)
   PairState state = PairState::kFrozen;
-  bool valid = false;           // §7.2.5.3.2: on the valid list
-  bool nominated = false;       // §8.1.1
+  bool valid = false;                // §7.2.5.3.2: on the valid list
+  bool nominated = false;            // §8.1.1
   bool nominate_on_success = false;  // controlled: USE-CANDIDATE seen before success (§7.3.1.5)
   bool use_candidate_sent = false;
   std::optional<stun::ClientTransaction> transaction;

@@ -7,7 +7,9 @@
 namespace peerkit::ice {
 namespace {
 
-ByteSpan key_of(std::string_view pwd) { return as_bytes(pwd); }
+ByteSpan key_of(std::string_view pwd) {
+  return as_bytes(pwd);
+}
 
 }  // namespace
 
@@ -19,7 +21,8 @@ ByteSpan build_check_request(MutableByteSpan buffer, const stun::TransactionId& 
   username.append(r.remote_ufrag).append(":").append(r.local_ufrag);
   b.add(stun::attr::kUsername, username);
   b.add_u32(stun::attr::kPriority, r.priority);
-  b.add_u64(r.controlling ? stun::attr::kIceControlling : stun::attr::kIceControlled, r.tie_breaker);
+  b.add_u64(r.controlling ? stun::attr::kIceControlling : stun::attr::kIceControlled,
+            r.tie_breaker);
   if (r.use_candidate) b.add_empty(stun::attr::kUseCandidate);
   b.add_message_integrity(key_of(r.remote_pwd));
   b.add_fingerprint();

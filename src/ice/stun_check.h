@@ -26,7 +26,7 @@ struct CheckRequest {
   std::uint32_t priority = 0;     // of the peer-reflexive candidate this check could create
   bool controlling = false;
   std::uint64_t tie_breaker = 0;
-  bool use_candidate = false;     // regular nomination (RFC 8445 §8.1.1)
+  bool use_candidate = false;  // regular nomination (RFC 8445 §8.1.1)
 };
 
 // Writes the request into `buffer`; empty if the buffer is too small.

@@ -24,11 +24,16 @@ Duration refresh_delay(Duration lifetime) {
 
 const char* to_string(Client::State state) {
   switch (state) {
-    case Client::State::kIdle: return "idle";
-    case Client::State::kAllocating: return "allocating";
-    case Client::State::kAllocated: return "allocated";
-    case Client::State::kFailed: return "failed";
-    case Client::State::kClosed: return "closed";
+    case Client::State::kIdle:
+      return "idle";
+    case Client::State::kAllocating:
+      return "allocating";
+    case Client::State::kAllocated:
+      return "allocated";
+    case Client::State::kFailed:
+      return "failed";
+    case Client::State::kClosed:
+      return "closed";
   }
   return "?";
 }
@@ -50,8 +55,7 @@ void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
   stun::TransactionId tid;
   random_.fill(tid.bytes);
   std::array<std::byte, 1024> buf;
-  stun::MessageBuilder b(buf, kMethods[static_cast<int>(kind)], stun::MessageClass::kRequest,
-                         tid);
+  stun::MessageBuilder b(buf, kMethods[static_cast<int>(kind)], stun::MessageClass::kRequest, tid);
   switch (kind) {
     case Kind::kAllocate:
       stun::add_requested_transport(b, kUdpProtocol);
@@ -76,9 +80,9 @@ void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
     b.add_message_integrity(key_);
   }
   b.add_fingerprint();
-  pending_.push_back(Pending{kind, stun::ClientTransaction(now, b.finish(), config_.reliable,
-                                                           config_.transaction),
-                             peer_ip, peer, channel, retried_nonce});
+  pending_.push_back(
+      Pending{kind, stun::ClientTransaction(now, b.finish(), config_.reliable, config_.transaction),
+              peer_ip, peer, channel, retried_nonce});
   ++counters_.requests;
   if (auto bytes = pending_.back().transaction.poll_transmit())
     out_.emplace_back(bytes->begin(), bytes->end());
@@ -96,8 +100,8 @@ std::optional<Client::PeerData> Client::handle_packet(Timestamp now, ByteSpan pa
   if (m.message_class() == stun::MessageClass::kIndication && m.method() == stun::Method::kData) {
     const auto peer_attr = m.find(stun::attr::kXorPeerAddress);
     const auto data = m.find(stun::attr::kData);
-    const auto peer = peer_attr ? stun::decode_xor_address(*peer_attr, m.transaction_id())
-                                : std::nullopt;
+    const auto peer =
+        peer_attr ? stun::decode_xor_address(*peer_attr, m.transaction_id()) : std::nullopt;
     if (!peer || !data || !permitted(peer->ip())) {
       ++counters_.dropped;
       return std::nullopt;
@@ -123,8 +127,8 @@ std::optional<Client::PeerData> Client::handle_channel_data(ByteSpan packet) {
   if (packet.size() < 4) return std::nullopt;
   const auto number = static_cast<std::uint16_t>(std::to_integer<int>(packet[0]) << 8 |
                                                  std::to_integer<int>(packet[1]));
-  const std::size_t length = std::to_integer<std::size_t>(packet[2]) << 8 |
-                             std::to_integer<std::size_t>(packet[3]);
+  const std::size_t length =
+      std::to_integer<std::size_t>(packet[2]) << 8 | std::to_integer<std::size_t>(packet[3]);
   if (4 + length > packet.size()) {
     ++counters_.dropped;
     return std::nullopt;

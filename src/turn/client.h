@@ -25,13 +25,13 @@ namespace peerkit::turn {
 struct ClientConfig {
   SocketAddress server;
   std::string username;
-  std::string password;  // never logged
+  std::string password;   // never logged
   bool reliable = false;  // TCP or TLS to the server: one send per request, padded ChannelData
   Duration lifetime = Duration::seconds(600);  // asked for in Allocate and Refresh (§7.2)
   // A TURN server that does not answer should not hold up gathering: 4 transmissions, ~3 s.
   stun::TransactionConfig transaction{Duration::millis(250), 4, 8, Duration::seconds(5)};
-  std::size_t max_peers = 64;                  // permissions this client will hold
-  std::size_t max_pending_bytes = 64 * 1024;   // data waiting for its permission
+  std::size_t max_peers = 64;                 // permissions this client will hold
+  std::size_t max_pending_bytes = 64 * 1024;  // data waiting for its permission
   bool use_channels = true;
 };
 
@@ -78,9 +78,9 @@ class Client {
   struct Pending {
     Kind kind;
     stun::ClientTransaction transaction;
-    IpAddress peer_ip;                // kPermission
-    SocketAddress peer;               // kChannelBind
-    std::uint16_t channel = 0;        // kChannelBind
+    IpAddress peer_ip;          // kPermission
+    SocketAddress peer;         // kChannelBind
+    std::uint16_t channel = 0;  // kChannelBind
     bool retried_nonce = false;
   };
   struct Peer {

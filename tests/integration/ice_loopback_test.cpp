@@ -131,7 +131,8 @@ TEST_F(IceLoopback, RelayPairThroughTurnOverUdpAndTcp) {
 TEST_F(IceLoopback, WrongTurnPasswordIsReportedAndGatheringStillEnds) {
   start_turn();
   ice::AgentConfig c;
-  c.servers = {{ice::IceServer::Kind::kTurn, turn_address, ice::ServerTransport::kUdp, "peer", "nope"}};
+  c.servers = {
+      {ice::IceServer::Kind::kTurn, turn_address, ice::ServerTransport::kUdp, "peer", "nope"}};
   make(c, "127.0.0.1");
   std::string failure;
   bool complete = false;

@@ -44,8 +44,13 @@ class Peer {
  public:
   Peer(asio::io_context& io, ice::Agent& agent, std::ofstream& signal_out, int send_every_ms,
        ice::DriverOptions options)
-      : io_(io), agent_(agent), driver_(io, agent, std::move(options)), input_(io, ::dup(STDIN_FILENO)),
-        sender_(io), signal_out_(signal_out), send_every_(send_every_ms) {
+      : io_(io),
+        agent_(agent),
+        driver_(io, agent, std::move(options)),
+        input_(io, ::dup(STDIN_FILENO)),
+        sender_(io),
+        signal_out_(signal_out),
+        send_every_(send_every_ms) {
     started_ = driver_.now();
     driver_.on_event = [this](const ice::Event& e) { on_event(e); };
     driver_.on_data = [this](const ice::Received& r) {
@@ -72,8 +77,12 @@ class Peer {
   void on_event(const ice::Event& e) {
     using K = ice::Event::Kind;
     switch (e.kind) {
-      case K::kLocalCandidate: signal("cand " + ice::print_candidate(e.candidate)); break;
-      case K::kGatheringComplete: signal("eoc"); break;
+      case K::kLocalCandidate:
+        signal("cand " + ice::print_candidate(e.candidate));
+        break;
+      case K::kGatheringComplete:
+        signal("eoc");
+        break;
       case K::kStateChanged:
         say(std::string("state ") + ice::to_string(e.state) + " " + std::to_string(ms()), false);
         if (e.state == ice::ConnectionState::kConnected && !sending_) {
@@ -90,13 +99,19 @@ class Peer {
             false);
         break;
       }
-      case K::kServerFailed: say("server-failed " + e.detail, false); break;
-      default: break;
+      case K::kServerFailed:
+        say("server-failed " + e.detail, false);
+        break;
+      default:
+        break;
     }
   }
 
   void send_tick() {
-    const std::string msg = "\x17" "data " + std::to_string(++sent_);
+    const std::string msg =
+        "\x17"
+        "data " +
+        std::to_string(++sent_);
     agent_.send(driver_.now(), as_bytes(msg));
     driver_.pump();
     sender_.expires_after(std::chrono::milliseconds(send_every_));
@@ -106,16 +121,16 @@ class Peer {
   }
 
   void read_line() {
-    asio::async_read_until(input_, buffer_, '\n',
-                           [this](const boost::system::error_code& ec, std::size_t n) {
-                             if (ec) return;  // the other side is gone; keep the path running
-                             std::string line(asio::buffers_begin(buffer_.data()),
-                                              asio::buffers_begin(buffer_.data()) + static_cast<long>(n) - 1);
-                             buffer_.consume(n);
-                             handle(line);
-                             driver_.pump();
-                             read_line();
-                           });
+    asio::async_read_until(
+        input_, buffer_, '\n', [this](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) return;  // the other side is gone; keep the path running
+          std::string line(asio::buffers_begin(buffer_.data()),
+                           asio::buffers_begin(buffer_.data()) + static_cast<long>(n) - 1);
+          buffer_.consume(n);
+          handle(line);
+          driver_.pump();
+          read_line();
+        });
   }
 
   void handle(const std::string& line) {

@@ -45,14 +45,14 @@ class IceScenario : public ::testing::Test {
       c.policy = policy;
       if (o.stun) c.servers.push_back({ice::IceServer::Kind::kStun, kServer});
       if (o.turn)
-        c.servers.push_back({ice::IceServer::Kind::kTurn, kServer, ice::ServerTransport::kUdp,
-                             "user", "pass"});
+        c.servers.push_back(
+            {ice::IceServer::Kind::kTurn, kServer, ice::ServerTransport::kUdp, "user", "pass"});
       return c;
     };
     left = std::make_unique<Peer>(*net, "left", config(ice::Role::kControlling, o.left_policy),
                                   o.seed * 2 + 1);
-    right = std::make_unique<Peer>(*net, "right", config(o.right_role, o.right_policy),
-                                   o.seed * 2 + 2);
+    right =
+        std::make_unique<Peer>(*net, "right", config(o.right_role, o.right_policy), o.seed * 2 + 2);
     left->add_socket(o.left_nat ? addr("10.0.1.2:5000") : addr("203.0.113.21:5000"));
     right->add_socket(o.right_nat ? addr("10.0.2.2:5000") : addr("203.0.113.22:5000"));
     call = std::make_unique<Call>(*net, *left, *right);
@@ -71,7 +71,8 @@ class IceScenario : public ::testing::Test {
   }
   Duration connect_time() const {
     const Duration d = std::max(left->time_of(ConnectionState::kConnected),
-                                right->time_of(ConnectionState::kConnected)) - start;
+                                right->time_of(ConnectionState::kConnected)) -
+                       start;
     std::printf("  [virtual] connected after %.1f ms\n", static_cast<double>(d.us()) / 1000);
     return d;
   }
@@ -92,9 +93,7 @@ class IceScenario : public ::testing::Test {
         Duration::seconds(2));
   }
   static CandidateType local_type(const Peer& p) { return p.agent->selected_pair()->local.type; }
-  static CandidateType remote_type(const Peer& p) {
-    return p.agent->selected_pair()->remote.type;
-  }
+  static CandidateType remote_type(const Peer& p) { return p.agent->selected_pair()->remote.type; }
 
   std::unique_ptr<Network> net;
   std::unique_ptr<TurnServer> server;
@@ -127,8 +126,8 @@ TEST_F(IceScenario, PortRestrictedNatsHolePunchToAServerReflexivePair) {
 TEST_F(IceScenario, SymmetricNatsFallBackToTheRelay) {
   build({.nat = NatType::kSymmetric});
   ASSERT_TRUE(connect());
-  const bool relayed = local_type(*left) == CandidateType::kRelay ||
-                       remote_type(*left) == CandidateType::kRelay;
+  const bool relayed =
+      local_type(*left) == CandidateType::kRelay || remote_type(*left) == CandidateType::kRelay;
   EXPECT_TRUE(relayed) << ice::to_string(local_type(*left)) << " / "
                        << ice::to_string(remote_type(*left));
   EXPECT_TRUE(data_crosses("relay"));
@@ -137,7 +136,9 @@ TEST_F(IceScenario, SymmetricNatsFallBackToTheRelay) {
 }
 
 TEST_F(IceScenario, RelayPolicyUsesOnlyRelayCandidates) {
-  build({.left_nat = false, .right_nat = false, .left_policy = ice::TransportPolicy::kRelay,
+  build({.left_nat = false,
+         .right_nat = false,
+         .left_policy = ice::TransportPolicy::kRelay,
          .right_policy = ice::TransportPolicy::kRelay});
   ASSERT_TRUE(connect());
   EXPECT_EQ(local_type(*left), CandidateType::kRelay);
@@ -195,8 +196,7 @@ TEST_F(IceScenario, RestartAfterNatFlushMovesThePathWithoutLosingTheSession) {
   ASSERT_TRUE(call->run_until(
       [&] {
         auto p = left->agent->selected_pair();
-        return p && p->local.port != before.port &&
-               right->agent->selected_pair().has_value();
+        return p && p->local.port != before.port && right->agent->selected_pair().has_value();
       },
       Duration::seconds(10)));
   EXPECT_EQ(local_type(*left), CandidateType::kServerReflexive);
@@ -220,8 +220,10 @@ TEST_F(IceScenario, UnsignaledPeerIsFoundAsPeerReflexive) {
   call->start();
   right->agent->add_remote_candidate(net->now(), left->local_candidates.at(0));
   ASSERT_TRUE(call->run_until(
-      [&] { return left->agent->state() == ConnectionState::kConnected &&
-                   right->agent->state() == ConnectionState::kConnected; },
+      [&] {
+        return left->agent->state() == ConnectionState::kConnected &&
+               right->agent->state() == ConnectionState::kConnected;
+      },
       Duration::seconds(5)));
   EXPECT_EQ(remote_type(*left), CandidateType::kPeerReflexive);
   EXPECT_TRUE(data_crosses("prflx"));
@@ -236,8 +238,10 @@ TEST_F(IceScenario, UnresolvedMdnsCandidateStillConnectsViaPeerReflexive) {
   EXPECT_EQ(left->agent->add_remote_candidate(net->now(), hidden), "");
   right->agent->add_remote_candidate(net->now(), left->local_candidates.at(0));
   ASSERT_TRUE(call->run_until(
-      [&] { return left->agent->state() == ConnectionState::kConnected &&
-                   right->agent->state() == ConnectionState::kConnected; },
+      [&] {
+        return left->agent->state() == ConnectionState::kConnected &&
+               right->agent->state() == ConnectionState::kConnected;
+      },
       Duration::seconds(5)));
   EXPECT_EQ(remote_type(*left), CandidateType::kPeerReflexive);
   EXPECT_TRUE(data_crosses("mdns"));
@@ -265,12 +269,14 @@ TEST_F(IceScenario, CandidatesBeforeCredentialsAreChecked) {
   call->credentials_delay = Duration::millis(300);
   start = net->now();
   call->start();
-  ASSERT_TRUE(call->run_until([&] { return right->agent->stats().size() > 0; },
-                              Duration::millis(100)));
+  ASSERT_TRUE(
+      call->run_until([&] { return right->agent->stats().size() > 0; }, Duration::millis(100)));
   EXPECT_EQ(right->agent->state(), ConnectionState::kNew);  // pairs, but nothing to check with
   ASSERT_TRUE(call->run_until(
-      [&] { return left->agent->state() == ConnectionState::kConnected &&
-                   right->agent->state() == ConnectionState::kConnected; },
+      [&] {
+        return left->agent->state() == ConnectionState::kConnected &&
+               right->agent->state() == ConnectionState::kConnected;
+      },
       Duration::seconds(5)));
   EXPECT_TRUE(data_crosses("early"));
   EXPECT_GE(connect_time(), Duration::millis(300));

@@ -26,8 +26,12 @@
 
 namespace peerkit::sim {
 
-inline SocketAddress addr(const char* text) { return *SocketAddress::parse(text); }
-inline IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+inline SocketAddress addr(const char* text) {
+  return *SocketAddress::parse(text);
+}
+inline IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
 
 enum class NatType { kPortRestricted, kSymmetric };
 
@@ -84,14 +88,13 @@ class Network {
     }
     Duration d = wan.delay;
     if (wan.jitter.us() > 0)
-      d = d + Duration::micros(std::uniform_int_distribution<std::int64_t>(0, wan.jitter.us())(rng_));
+      d = d +
+          Duration::micros(std::uniform_int_distribution<std::int64_t>(0, wan.jitter.us())(rng_));
     queue_.push(Packet{now_ + d, seq_++, src, to, std::vector<std::byte>(data.begin(), data.end()),
                        from_nat != nullptr && from_nat == to_nat});
   }
 
-  Timestamp next_delivery() const {
-    return queue_.empty() ? Timestamp::never() : queue_.top().at;
-  }
+  Timestamp next_delivery() const { return queue_.empty() ? Timestamp::never() : queue_.top().at; }
   // Delivers everything due at or before `t`, then sets the clock to `t`.
   void advance_to(Timestamp t) {
     while (!queue_.empty() && queue_.top().at <= t) {

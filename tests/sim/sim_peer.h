@@ -3,13 +3,13 @@
 // clock from one event to the next.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ice/agent.h"
 #include "sim_network.h"
@@ -20,7 +20,9 @@ namespace peerkit::sim {
 class Peer {
  public:
   Peer(Network& net, std::string name, ice::AgentConfig config, std::uint64_t seed)
-      : name(std::move(name)), net_(net), random_(seed),
+      : name(std::move(name)),
+        net_(net),
+        random_(seed),
         agent(std::make_unique<ice::Agent>(std::move(config), random_)) {}
 
   void add_socket(const SocketAddress& local) {

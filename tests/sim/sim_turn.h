@@ -26,8 +26,8 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
     server_ = std::make_unique<turn::Server>(
         options,
         turn::CredentialStore("sim.test", {*turn::parse_static_user(user + ":" + password)}, {}),
-        turn::PeerPolicy(policy), *this, *this, turn::NonceIssuer(secret, options.nonce_lifetime, true),
-        random_);
+        turn::PeerPolicy(policy), *this, *this,
+        turn::NonceIssuer(secret, options.nonce_lifetime, true), random_);
     net_.bind(at_, [this](const SocketAddress& from, ByteSpan data) { on_client(from, data); });
   }
 

@@ -23,7 +23,7 @@ SocketAddress from_endpoint(const Endpoint& e) {
   return SocketAddress(*IpAddress::parse(e.address().to_string()), e.port());
 }
 
-constexpr std::size_t kMaxStreamQueue = 256;     // frames waiting to be written to a server
+constexpr std::size_t kMaxStreamQueue = 256;      // frames waiting to be written to a server
 constexpr std::size_t kMaxStreamBuffer = 131072;  // bytes read but not yet framed
 
 }  // namespace
@@ -53,7 +53,9 @@ struct AgentDriver::Stream {
 AgentDriver::AgentDriver(asio::io_context& io, Agent& agent, DriverOptions options)
     : io_(io), agent_(agent), options_(std::move(options)), timer_(io) {}
 
-AgentDriver::~AgentDriver() { stop(); }
+AgentDriver::~AgentDriver() {
+  stop();
+}
 
 std::string AgentDriver::add_host(const IpAddress& ip, std::uint16_t port) {
   auto u = std::make_unique<Udp>(io_);
@@ -88,19 +90,19 @@ void AgentDriver::stop() {
 
 void AgentDriver::receive(std::size_t index) {
   auto& u = *udp_[index];
-  u.socket.async_receive_from(
-      asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
-      [this, index](const boost::system::error_code& ec, std::size_t n) {
-        if (stopped_ || ec == asio::error::operation_aborted) return;
-        auto& u = *udp_[index];
-        if (!ec) {
-          const auto r = agent_.handle_packet(now(), u.id, from_endpoint(u.from),
-                                              ByteSpan(u.buffer.data(), n));
-          if (!r.payload.empty() && on_data) on_data(r);
-          pump();
-        }
-        receive(index);
-      });
+  u.socket.async_receive_from(asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
+                              [this, index](const boost::system::error_code& ec, std::size_t n) {
+                                if (stopped_ || ec == asio::error::operation_aborted) return;
+                                auto& u = *udp_[index];
+                                if (!ec) {
+                                  const auto r =
+                                      agent_.handle_packet(now(), u.id, from_endpoint(u.from),
+                                                           ByteSpan(u.buffer.data(), n));
+                                  if (!r.payload.empty() && on_data) on_data(r);
+                                  pump();
+                                }
+                                receive(index);
+                              });
 }
 
 void AgentDriver::pump() {
@@ -162,19 +164,21 @@ void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bo
       to_endpoint<tcp::endpoint>(to), [this, index](const boost::system::error_code& ec) {
         if (stopped_) return;
         auto& s = *streams_[index];
-        if (ec) return stream_failed(index, "connect " + s.server_address.to_string() + ": " + ec.message());
+        if (ec)
+          return stream_failed(index,
+                               "connect " + s.server_address.to_string() + ": " + ec.message());
         boost::system::error_code ignored;
         s.socket.set_option(tcp::no_delay(true), ignored);
         if (!s.tls) return stream_up(index);
-        s.tls->async_handshake(asio::ssl::stream_base::client,
-                               [this, index](const boost::system::error_code& ec) {
-                                 if (stopped_) return;
-                                 if (ec)
-                                   return stream_failed(index, "TLS to " +
-                                       streams_[index]->server_address.to_string() + ": " +
-                                       ec.message());
-                                 stream_up(index);
-                               });
+        s.tls->async_handshake(
+            asio::ssl::stream_base::client, [this, index](const boost::system::error_code& ec) {
+              if (stopped_) return;
+              if (ec)
+                return stream_failed(
+                    index,
+                    "TLS to " + streams_[index]->server_address.to_string() + ": " + ec.message());
+              stream_up(index);
+            });
       });
 }
 
@@ -225,8 +229,8 @@ void AgentDriver::on_stream_read(std::size_t index, const boost::system::error_c
     if (f.status == turn::FrameStatus::kNeedMore) break;
     if (f.status == turn::FrameStatus::kInvalid) {
       s.closed = true;
-      agent_.server_stream_closed(now(), s.id,
-                                  "stream to the TURN server: bytes that are not STUN or ChannelData");
+      agent_.server_stream_closed(
+          now(), s.id, "stream to the TURN server: bytes that are not STUN or ChannelData");
       boost::system::error_code ignored;
       s.socket.close(ignored);
       pump();

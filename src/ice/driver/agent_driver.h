@@ -61,7 +61,7 @@ class AgentDriver {
   std::unique_ptr<boost::asio::ssl::context> tls_;  // made on first TLS server
   SteadyClock clock_;
   boost::asio::steady_timer timer_;
-  std::vector<std::unique_ptr<Udp>> udp_;         // indexed like the agent's SocketIds for UDP
+  std::vector<std::unique_ptr<Udp>> udp_;  // indexed like the agent's SocketIds for UDP
   std::vector<std::unique_ptr<Stream>> streams_;
   std::map<SocketId, std::size_t> udp_by_socket_;
   std::map<SocketId, std::size_t> stream_by_socket_;

@@ -32,7 +32,8 @@ class AgentTest : public ::testing::Test {
     return c;
   }
   // A check from the peer, built with our real credentials.
-  std::vector<std::byte> check(bool controlling, std::uint64_t tie_breaker, const char* pwd = nullptr) {
+  std::vector<std::byte> check(bool controlling, std::uint64_t tie_breaker,
+                               const char* pwd = nullptr) {
     CheckRequest r;
     r.local_ufrag = "peer";
     r.remote_ufrag = agent.local_ufrag();
@@ -82,8 +83,10 @@ TEST_F(AgentTest, RemoteCandidatesAreRefusedWithReasonsAndBounded) {
   EXPECT_NE(agent.add_remote_candidate(now, host("example.com", 9)), "");
   EXPECT_EQ(agent.add_remote_candidate(now, host("abc.local", 9)), "");  // kept unresolved
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(agent.add_remote_candidate(now, host("192.0.2.9", static_cast<std::uint16_t>(10 + i))), "");
-  EXPECT_NE(agent.add_remote_candidate(now, host("192.0.2.9", 99)).find("too many"), std::string::npos);
+    EXPECT_EQ(
+        agent.add_remote_candidate(now, host("192.0.2.9", static_cast<std::uint16_t>(10 + i))), "");
+  EXPECT_NE(agent.add_remote_candidate(now, host("192.0.2.9", 99)).find("too many"),
+            std::string::npos);
   EXPECT_EQ(agent.stats().size(), 3u);  // the unresolved name makes no pair
 }
 

@@ -8,10 +8,10 @@ namespace {
 
 std::vector<LocalInterface> machine() {
   auto ip = [](const char* s) { return *IpAddress::parse(s); };
-  return {{"lo", ip("127.0.0.1"), true},       {"lo", ip("::1"), true},
-          {"eth0", ip("10.0.1.2"), true},      {"eth0", ip("fe80::1"), true},
-          {"eth0", ip("2001:db8::2"), true},   {"docker0", ip("172.17.0.1"), true},
-          {"wg0", ip("10.9.0.1"), true},       {"eth1", ip("192.0.2.5"), false}};
+  return {{"lo", ip("127.0.0.1"), true},     {"lo", ip("::1"), true},
+          {"eth0", ip("10.0.1.2"), true},    {"eth0", ip("fe80::1"), true},
+          {"eth0", ip("2001:db8::2"), true}, {"docker0", ip("172.17.0.1"), true},
+          {"wg0", ip("10.9.0.1"), true},     {"eth1", ip("192.0.2.5"), false}};
 }
 
 std::vector<std::string> names(const std::vector<IpAddress>& v) {

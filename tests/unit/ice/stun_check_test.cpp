@@ -64,14 +64,16 @@ TEST(StunCheck, MissingRoleOrPriorityIs400AndNoFingerprintIsDropped) {
 TEST(StunCheck, ResponsesAuthenticateWithTheRemotePassword) {
   std::array<std::byte, kMaxCheckMessage> buf;
   const auto mapped = *SocketAddress::parse("203.0.113.1:40000");
-  auto ok = stun::MessageView::parse(build_check_success(buf, tid(), mapped, "pw-of-the-answerer-22c"));
+  auto ok =
+      stun::MessageView::parse(build_check_success(buf, tid(), mapped, "pw-of-the-answerer-22c"));
   auto r = verify_check_response(*ok, "pw-of-the-answerer-22c");
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->success);
   EXPECT_EQ(r->mapped, mapped);
   EXPECT_FALSE(verify_check_response(*ok, "some-other-password-22"));
 
-  auto conflict = stun::MessageView::parse(build_check_error(buf, tid(), 487, "pw-of-the-answerer-22c"));
+  auto conflict =
+      stun::MessageView::parse(build_check_error(buf, tid(), 487, "pw-of-the-answerer-22c"));
   auto c = verify_check_response(*conflict, "pw-of-the-answerer-22c");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->error_code, 487);
