@@ -55,6 +55,8 @@ AgentDriver::AgentDriver(asio::io_context& io, Agent& agent, DriverOptions optio
 
 AgentDriver::~AgentDriver() {
   stop();
+  // Cancelled operations still complete later, on the io_context, after this object is gone.
+  *alive_ = false;
 }
 
 std::string AgentDriver::add_host(const IpAddress& ip, std::uint16_t port) {
@@ -90,19 +92,19 @@ void AgentDriver::stop() {
 
 void AgentDriver::receive(std::size_t index) {
   auto& u = *udp_[index];
-  u.socket.async_receive_from(asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
-                              [this, index](const boost::system::error_code& ec, std::size_t n) {
-                                if (stopped_ || ec == asio::error::operation_aborted) return;
-                                auto& u = *udp_[index];
-                                if (!ec) {
-                                  const auto r =
-                                      agent_.handle_packet(now(), u.id, from_endpoint(u.from),
-                                                           ByteSpan(u.buffer.data(), n));
-                                  if (!r.payload.empty() && on_data) on_data(r);
-                                  pump();
-                                }
-                                receive(index);
-                              });
+  u.socket.async_receive_from(
+      asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
+      [this, alive = alive_, index](const boost::system::error_code& ec, std::size_t n) {
+        if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
+        auto& u = *udp_[index];
+        if (!ec) {
+          const auto r = agent_.handle_packet(now(), u.id, from_endpoint(u.from),
+                                              ByteSpan(u.buffer.data(), n));
+          if (!r.payload.empty() && on_data) on_data(r);
+          pump();
+        }
+        receive(index);
+      });
 }
 
 void AgentDriver::pump() {
@@ -134,8 +136,8 @@ void AgentDriver::arm_timer() {
   }
   const auto delay = std::chrono::microseconds(std::max<std::int64_t>(0, (next - now()).us()));
   timer_.expires_after(delay);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec || stopped_) return;
     agent_.handle_timeout(now());
     pump();
   });
@@ -161,8 +163,9 @@ void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bo
   }
   streams_.push_back(std::move(s));
   streams_[index]->socket.async_connect(
-      to_endpoint<tcp::endpoint>(to), [this, index](const boost::system::error_code& ec) {
-        if (stopped_) return;
+      to_endpoint<tcp::endpoint>(to),
+      [this, alive = alive_, index](const boost::system::error_code& ec) {
+        if (!*alive || stopped_) return;
         auto& s = *streams_[index];
         if (ec)
           return stream_failed(index,
@@ -171,8 +174,9 @@ void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bo
         s.socket.set_option(tcp::no_delay(true), ignored);
         if (!s.tls) return stream_up(index);
         s.tls->async_handshake(
-            asio::ssl::stream_base::client, [this, index](const boost::system::error_code& ec) {
-              if (stopped_) return;
+            asio::ssl::stream_base::client,
+            [this, alive = alive_, index](const boost::system::error_code& ec) {
+              if (!*alive || stopped_) return;
               if (ec)
                 return stream_failed(
                     index,
@@ -202,8 +206,8 @@ void AgentDriver::stream_up(std::size_t index) {
 
 void AgentDriver::read_stream(std::size_t index) {
   auto& s = *streams_[index];
-  auto on_read = [this, index](const boost::system::error_code& ec, std::size_t n) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
+  auto on_read = [this, alive = alive_, index](const boost::system::error_code& ec, std::size_t n) {
+    if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
     on_stream_read(index, ec, n);
   };
   const auto buffer = asio::buffer(s.chunk.data(), s.chunk.size());
@@ -255,7 +259,8 @@ void AgentDriver::write_stream(Stream& s, std::vector<std::byte> bytes) {
 
 void AgentDriver::write_front(Stream& s) {
   const auto buffer = asio::buffer(s.outbox.front().data(), s.outbox.front().size());
-  auto done = [this, &s](const boost::system::error_code& ec, std::size_t) {
+  auto done = [this, alive = alive_, &s](const boost::system::error_code& ec, std::size_t) {
+    if (!*alive) return;
     if (stopped_ || ec) {
       s.outbox.clear();
       return;

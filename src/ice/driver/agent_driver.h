@@ -66,6 +66,9 @@ class AgentDriver {
   std::map<SocketId, std::size_t> udp_by_socket_;
   std::map<SocketId, std::size_t> stream_by_socket_;
   bool stopped_ = false;
+  // Shared with every pending handler: false once the driver is destroyed, because handlers
+  // cancelled by the destructor still run later on the io_context.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace peerkit::ice
