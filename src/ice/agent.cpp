@@ -302,8 +302,10 @@ Timestamp Agent::next_timeout() const {
   Timestamp t = std::min({next_check_, nominate_at_});
   for (const auto& g : gathering_tx_) t = std::min(t, g.transaction.next_timeout());
   for (const auto& r : relays_) t = std::min(t, r.client->next_timeout());
-  for (const auto& p : pairs_)
+  for (const auto& p : pairs_) {
     if (p.transaction) t = std::min(t, p.transaction->next_timeout());
+    if (p.cancelled) t = std::min(t, p.cancelled->next_timeout());
+  }
   if (consent_) t = std::min(t, consent_->transaction.next_timeout());
   if (active_path() && state_ != ConnectionState::kFailed) {
     if (!consent_) t = std::min(t, next_consent_);

@@ -214,6 +214,11 @@ void Agent::start_check(Timestamp now, std::size_t i, bool nominate) {
 void Agent::tick_pairs(Timestamp now) {
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
     auto& p = pairs_[i];
+    if (p.cancelled) {
+      p.cancelled->handle_timeout(now);
+      p.cancelled->poll_transmit();  // cancelled: never sent again
+      if (p.cancelled->done()) p.cancelled.reset();
+    }
     if (!p.transaction) continue;
     p.transaction->handle_timeout(now);
     if (auto out = p.transaction->poll_transmit()) {
@@ -255,7 +260,9 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
   }
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
     auto& p = pairs_[i];
-    if (!p.transaction || p.transaction->id() != m.transaction_id()) continue;
+    const bool current = p.transaction && p.transaction->id() == m.transaction_id();
+    const bool old_check = p.cancelled && p.cancelled->id() == m.transaction_id();
+    if (!current && !old_check) continue;
     // §7.2.5.2.1: the response must come from where the request went, on the same base.
     const auto& local = locals_[p.local];
     const bool symmetric = from == *remotes_[p.remote].address && local.relay == via_relay &&
@@ -263,9 +270,16 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
     if (!verify_check_response(m, remote_pwd_)) return;  // not authentic: as if lost
     if (!symmetric) {
       p.transaction.reset();
+      p.cancelled.reset();
       p.state = PairState::kFailed;
       return;
     }
+    if (old_check) {
+      // The replaced check answered first: it completes the pair (same request, same path).
+      p.transaction = std::move(p.cancelled);
+      p.transaction_nominates = false;
+    }
+    p.cancelled.reset();
     on_check_response(now, i, m);
     return;
   }
@@ -400,9 +414,18 @@ void Agent::on_request(Timestamp now, std::size_t local, const SocketAddress& fr
   auto& p = pairs_[*pair];
   ++p.counters.requests_received;
   ++p.counters.responses_sent;
-  // §7.3.1.4: triggered check, unless the pair is already being or has been checked.
+  // §7.3.1.4: a triggered check, unless the pair has succeeded. An in-progress check is
+  // replaced: behind NATs its first request was most likely dropped before the peer's packet
+  // opened the way, and this one passes now, without waiting for a retransmission (the
+  // simplification: a late answer to the old request is ignored rather than awaited). A
+  // nominating check is left alone.
+  const bool replace = p.state == PairState::kInProgress && !p.transaction_nominates;
   if (p.state == PairState::kFrozen || p.state == PairState::kWaiting ||
-      p.state == PairState::kFailed) {
+      p.state == PairState::kFailed || replace) {
+    if (replace) {
+      p.cancelled = std::move(p.transaction);
+      p.transaction.reset();
+    }
     p.state = PairState::kWaiting;
     if (triggered_.size() < config_.limits.max_triggered) triggered_.push_back(*pair);
     arm_checks(now);

@@ -40,6 +40,9 @@ struct CandidatePair {
   bool nominate_on_success = false;  // controlled: USE-CANDIDATE seen before success (§7.3.1.5)
   bool use_candidate_sent = false;
   std::optional<stun::ClientTransaction> transaction;
+  // A check replaced by a triggered one (§7.3.1.4): no longer retransmitted, but its answer
+  // still counts; otherwise two agents replacing each other's checks would never finish.
+  std::optional<stun::ClientTransaction> cancelled;
   Timestamp check_started;  // first transmission of the current transaction
   bool transaction_nominates = false;
   std::optional<std::size_t> valid_pair;  // for a check that discovered a prflx local
