@@ -26,32 +26,24 @@ call masquerade
 connected "MASQUERADE NATs" srflx srflx
 hangup
 
-# (3) Both behind --random-fully (symmetric): only the relay works, over TURN/UDP and TCP.
-nat random
-call symmetric-udp
-connected "symmetric NATs, TURN/UDP" '(relay|srflx|prflx)' '(relay|prflx|srflx)'
-check "symmetric NATs, TURN/UDP: a relay candidate is in the selected pair" \
-  grep -Eq '^selected (relay [a-z]+|[a-z]+ relay) ' <(selected "$D/left.log")
-relay_addr=$(selected "$D/left.log" | grep -oE '203\.0\.113\.10:[0-9]+' | head -1)
-check "symmetric NATs, TURN/UDP: the selected relay ($relay_addr) is a UDP allocation" \
-  grep -q "transport=udp relay=$relay_addr\$" "$WORK/turn-server.log"
-hangup
-nat random
-call symmetric-tcp --turn-transport tcp
-connected "symmetric NATs, TURN/TCP" '(relay|srflx|prflx)' '(relay|prflx|srflx)'
-check "symmetric NATs, TURN/TCP: a relay candidate is in the selected pair" \
-  grep -Eq '^selected (relay [a-z]+|[a-z]+ relay) ' <(selected "$D/left.log")
-relay_addr=$(selected "$D/left.log" | grep -oE '203\.0\.113\.10:[0-9]+' | head -1)
-check "symmetric NATs, TURN/TCP: the selected relay ($relay_addr) is a TCP allocation" \
-  grep -q "transport=tcp relay=$relay_addr\$" "$WORK/turn-server.log"
-hangup
-nat random
-call symmetric-tls --turn 203.0.113.10:5349 --turn-transport tls --turn-ca "$WORK/turn-cert.pem"
-connected "symmetric NATs, TURN/TLS" '(relay|srflx|prflx)' '(relay|prflx|srflx)'
-relay_addr=$(selected "$D/left.log" | grep -oE '203\.0\.113\.10:[0-9]+' | head -1)
-check "symmetric NATs, TURN/TLS: the selected relay ($relay_addr) is a TLS allocation" \
-  grep -q "transport=tls relay=$relay_addr\$" "$WORK/turn-server.log"
-hangup
+# (3) Both behind --random-fully (symmetric): only the relay works, over TURN/UDP, TCP and TLS.
+# symmetric NAME TRANSPORT [ice_peer options]: a call behind symmetric NATs; the selected pair
+# must hold a relay candidate allocated over TRANSPORT (as the TURN server's log names it).
+symmetric() {
+  local name=$1 transport=$2; shift 2
+  nat random
+  call "symmetric-$transport" --turn-transport "$transport" "$@"
+  connected "$name" '(relay|srflx|prflx)' '(relay|prflx|srflx)'
+  check "$name: a relay candidate is in the selected pair" \
+    grep -Eq '^selected (relay [a-z]+|[a-z]+ relay) ' <(selected "$D/left.log")
+  relay_addr=$(selected "$D/left.log" | grep -oE '203\.0\.113\.10:[0-9]+' | head -1)
+  check "$name: the selected relay ($relay_addr) is a $transport allocation" \
+    grep -q "transport=$transport relay=$relay_addr\$" "$WORK/turn-server.log"
+  hangup
+}
+symmetric "symmetric NATs, TURN/UDP" udp
+symmetric "symmetric NATs, TURN/TCP" tcp
+symmetric "symmetric NATs, TURN/TLS" tls --turn 203.0.113.10:5349 --turn-ca "$WORK/turn-cert.pem"
 nat masq
 call tls-wrong-ca --policy relay --turn 203.0.113.10:5349 --turn-transport tls \
   --turn-ca /etc/ssl/certs/ca-certificates.crt

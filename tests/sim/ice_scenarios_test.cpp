@@ -62,6 +62,9 @@ class IceScenario : public ::testing::Test {
   bool connect(Duration limit = Duration::seconds(10)) {
     start = net->now();
     call->start();
+    return both_connected(limit);
+  }
+  bool both_connected(Duration limit) {
     return call->run_until(
         [&] {
           return left->agent->state() == ConnectionState::kConnected &&
@@ -219,12 +222,7 @@ TEST_F(IceScenario, UnsignaledPeerIsFoundAsPeerReflexive) {
   right->on_event = nullptr;
   call->start();
   right->agent->add_remote_candidate(net->now(), left->local_candidates.at(0));
-  ASSERT_TRUE(call->run_until(
-      [&] {
-        return left->agent->state() == ConnectionState::kConnected &&
-               right->agent->state() == ConnectionState::kConnected;
-      },
-      Duration::seconds(5)));
+  ASSERT_TRUE(both_connected(Duration::seconds(5)));
   EXPECT_EQ(remote_type(*left), CandidateType::kPeerReflexive);
   EXPECT_TRUE(data_crosses("prflx"));
 }
@@ -237,12 +235,7 @@ TEST_F(IceScenario, UnresolvedMdnsCandidateStillConnectsViaPeerReflexive) {
   hidden.address = "0d8e3a52-5d4c-4c55-9bd4-8f1b1b2b7c11.local";  // what Chrome signals
   EXPECT_EQ(left->agent->add_remote_candidate(net->now(), hidden), "");
   right->agent->add_remote_candidate(net->now(), left->local_candidates.at(0));
-  ASSERT_TRUE(call->run_until(
-      [&] {
-        return left->agent->state() == ConnectionState::kConnected &&
-               right->agent->state() == ConnectionState::kConnected;
-      },
-      Duration::seconds(5)));
+  ASSERT_TRUE(both_connected(Duration::seconds(5)));
   EXPECT_EQ(remote_type(*left), CandidateType::kPeerReflexive);
   EXPECT_TRUE(data_crosses("mdns"));
 }
@@ -272,12 +265,7 @@ TEST_F(IceScenario, CandidatesBeforeCredentialsAreChecked) {
   ASSERT_TRUE(
       call->run_until([&] { return right->agent->stats().size() > 0; }, Duration::millis(100)));
   EXPECT_EQ(right->agent->state(), ConnectionState::kNew);  // pairs, but nothing to check with
-  ASSERT_TRUE(call->run_until(
-      [&] {
-        return left->agent->state() == ConnectionState::kConnected &&
-               right->agent->state() == ConnectionState::kConnected;
-      },
-      Duration::seconds(5)));
+  ASSERT_TRUE(both_connected(Duration::seconds(5)));
   EXPECT_TRUE(data_crosses("early"));
   EXPECT_GE(connect_time(), Duration::millis(300));
   EXPECT_LT(connect_time(), Duration::millis(600));
