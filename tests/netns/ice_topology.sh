@@ -49,7 +49,8 @@ done
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=ice.test \
   -addext "subjectAltName=IP:203.0.113.10" -keyout "$WORK/turn-key.pem" -out "$WORK/turn-cert.pem" \
   2>/dev/null || { echo "openssl cannot make a certificate"; exit 1; }
-start turn ns wan "$PEERKIT" turn -n -L 203.0.113.10 --realm ice.test --user peer:peer-pw \
+# `ip netns exec` execs peerkit, so the PID that cleanup kills is the server itself.
+start turn ip netns exec "$P-wan" "$PEERKIT" turn -n -L 203.0.113.10 --realm ice.test --user peer:peer-pw \
   --allowed-peer-ip 203.0.113.0/24 --allowed-peer-ip 10.0.0.0/8 --log-file "$WORK/turn-server.log" \
   --cert "$WORK/turn-cert.pem" --pkey "$WORK/turn-key.pem"
 for _ in $(seq 100); do ns wan ss -lnt | grep -q '203.0.113.10:5349 ' && break; sleep 0.1; done
