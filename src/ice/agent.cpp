@@ -393,7 +393,7 @@ std::vector<PairStats> Agent::stats() const {
   return out;
 }
 
-const std::vector<Candidate> Agent::local_candidates() const {
+std::vector<Candidate> Agent::local_candidates() const {
   std::vector<Candidate> out;
   for (const auto& c : locals_)
     if (c.signaled) out.push_back(c.candidate);

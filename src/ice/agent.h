@@ -29,6 +29,7 @@
 #include "ice/candidate.h"
 #include "ice/demux.h"
 #include "ice/pair.h"
+#include "ice/stun_check.h"
 #include "stun/client_transaction.h"
 #include "stun/message.h"
 #include "turn/client.h"
@@ -139,7 +140,7 @@ class Agent {
   };
   std::optional<SelectedPair> selected_pair() const;
   std::vector<PairStats> stats() const;
-  const std::vector<Candidate> local_candidates() const;
+  std::vector<Candidate> local_candidates() const;
 
  private:
   struct Socket {
@@ -222,7 +223,8 @@ class Agent {
                const SocketAddress& from, const stun::MessageView& m);
   void on_request(Timestamp now, std::size_t local, const SocketAddress& from,
                   const stun::MessageView& m);
-  void on_check_response(Timestamp now, std::size_t pair, const stun::MessageView& m);
+  void on_check_response(Timestamp now, std::size_t pair, const stun::MessageView& m,
+                         const CheckResponse& response);
   void start_check(Timestamp now, std::size_t pair, bool nominate);
   bool send_next_check(Timestamp now);
   void unfreeze_foundation(const std::string& foundation);

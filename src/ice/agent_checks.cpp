@@ -204,7 +204,6 @@ void Agent::start_check(Timestamp now, std::size_t i, bool nominate) {
   p.check_started = now;
   p.transaction.emplace(now, bytes, false, config_.check_transaction);
   p.transaction_nominates = r.use_candidate;
-  if (r.use_candidate) p.use_candidate_sent = true;
   if (auto out = p.transaction->poll_transmit()) {
     ++p.counters.requests_sent;
     send_from(now, local, *remotes_[p.remote].address, *out);
@@ -267,7 +266,8 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
     const auto& local = locals_[p.local];
     const bool symmetric = from == *remotes_[p.remote].address && local.relay == via_relay &&
                            (via_relay || local.socket == socket);
-    if (!verify_check_response(m, remote_pwd_)) return;  // not authentic: as if lost
+    const auto response = verify_check_response(m, remote_pwd_);
+    if (!response) return;  // not authentic: as if lost
     if (!symmetric) {
       p.transaction.reset();
       p.cancelled.reset();
@@ -280,7 +280,7 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
       p.transaction_nominates = false;
     }
     p.cancelled.reset();
-    on_check_response(now, i, m);
+    on_check_response(now, i, m, *response);
     return;
   }
   const auto path = active_path();
@@ -288,9 +288,9 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
     on_consent_response(now, m);
 }
 
-void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageView& m) {
+void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageView& m,
+                              const CheckResponse& response) {
   auto& p = pairs_[i];
-  const auto response = verify_check_response(m, remote_pwd_);
   p.transaction->handle_response(now, m);
   const bool nominated = p.transaction_nominates;
   if (const auto rtt = p.transaction->rtt()) {
@@ -300,8 +300,8 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
   }
   p.transaction.reset();
   ++p.counters.responses_received;
-  if (!response->success) {
-    if (response->error_code == stun::error::kRoleConflict) {
+  if (!response.success) {
+    if (response.error_code == stun::error::kRoleConflict) {
       // §7.2.5.1: switch role and check this pair again.
       role_ = role_ == Role::kControlling ? Role::kControlled : Role::kControlling;
       recompute_priorities();
@@ -322,7 +322,7 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
   std::optional<std::size_t> valid_local;
   for (std::size_t l = 0; l < locals_.size(); ++l) {
     const auto& c = locals_[l];
-    if (c.address == *response->mapped && c.socket == generating_local.socket &&
+    if (c.address == *response.mapped && c.socket == generating_local.socket &&
         c.relay == generating_local.relay)
       valid_local = l;
   }
@@ -334,7 +334,7 @@ void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageV
         foundation_for(CandidateType::kPeerReflexive, generating_local.base.ip(), "");
     c.candidate.related_address = generating_local.base.ip().to_string();
     c.candidate.related_port = generating_local.base.port();
-    c.address = *response->mapped;
+    c.address = *response.mapped;
     c.base = generating_local.base;
     c.socket = generating_local.socket;
     c.relay = generating_local.relay;

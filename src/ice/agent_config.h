@@ -43,7 +43,7 @@ struct AgentConfig {
   Duration ta = Duration::millis(50);
   // Checks retransmit quickly and give up after ~8 s (RFC 8445 §14.3 leaves RTO to the app).
   stun::TransactionConfig check_transaction{Duration::millis(250), 6, 4, Duration::seconds(8)};
-  // A STUN server that does not answer is given up on after ~2 s: it must never hold up the
+  // A STUN server that does not answer is given up on after 1.75 s: it must never hold up the
   // other servers or the end of gathering.
   stun::TransactionConfig gather_transaction{Duration::millis(250), 3, 4, Duration::seconds(3)};
   // Regular nomination (RFC 8445 §8.1.1): the controlling agent nominates the best valid pair

@@ -38,7 +38,6 @@ struct CandidatePair {
   bool valid = false;                // §7.2.5.3.2: on the valid list
   bool nominated = false;            // §8.1.1
   bool nominate_on_success = false;  // controlled: USE-CANDIDATE seen before success (§7.3.1.5)
-  bool use_candidate_sent = false;
   std::optional<stun::ClientTransaction> transaction;
   // A check replaced by a triggered one (§7.3.1.4): no longer retransmitted, but its answer
   // still counts; otherwise two agents replacing each other's checks would never finish.

@@ -28,7 +28,8 @@ struct ClientConfig {
   std::string password;   // never logged
   bool reliable = false;  // TCP or TLS to the server: one send per request, padded ChannelData
   Duration lifetime = Duration::seconds(600);  // asked for in Allocate and Refresh (§7.2)
-  // A TURN server that does not answer should not hold up gathering: 4 transmissions, ~3 s.
+  // A TURN server that does not answer should not hold up gathering: 4 transmissions, failed
+  // after 3.75 s.
   stun::TransactionConfig transaction{Duration::millis(250), 4, 8, Duration::seconds(5)};
   std::size_t max_peers = 64;                 // permissions this client will hold
   std::size_t max_pending_bytes = 64 * 1024;  // data waiting for its permission

@@ -74,14 +74,14 @@ class Network {
     ++sent_;
     if (blackholed_.contains(from.ip()) || blackholed_.contains(to.ip())) return;
     SocketAddress src = from;
-    const Nat* from_nat = nat_of(from.ip());
-    const Nat* to_nat = nat_of(to.ip());
+    Nat* from_nat = nat_of(from.ip());
+    Nat* to_nat = nat_of(to.ip());
     // Private addresses are not routed from outside their network.
     if (to_nat && to_nat != from_nat) {
       ++dropped_;
       return;
     }
-    if (from_nat && from_nat != to_nat) src = map_outbound(*nat_mut(from_nat), from, to);
+    if (from_nat && from_nat != to_nat) src = map_outbound(*from_nat, from, to);
     if (wan.loss > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < wan.loss) {
       ++dropped_;
       return;
@@ -129,13 +129,12 @@ class Network {
     bool operator>(const Packet& o) const { return std::tie(at, seq) > std::tie(o.at, o.seq); }
   };
 
-  const Nat* nat_of(const IpAddress& a) const {
+  Nat* nat_of(const IpAddress& a) {
     const std::string s = a.to_string();
-    for (const auto& n : nats_)
+    for (auto& n : nats_)
       if (s.starts_with(n.prefix)) return &n;
     return nullptr;
   }
-  Nat* nat_mut(const Nat* n) { return const_cast<Nat*>(n); }
 
   SocketAddress map_outbound(Nat& n, const SocketAddress& from, const SocketAddress& to) {
     const auto key = std::make_pair(from, n.type == NatType::kSymmetric ? to : SocketAddress());

@@ -32,11 +32,7 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
   }
 
   Timestamp next_timeout() const { return server_->next_timeout(); }
-  void handle_timeout(Timestamp now) {
-    turn::TransmitQueue out;
-    server_->handle_timeout(now);
-    flush(out);
-  }
+  void handle_timeout(Timestamp now) { server_->handle_timeout(now); }
   const turn::Server& core() const { return *server_; }
 
   // RelayAllocator

@@ -46,7 +46,6 @@ struct AgentDriver::Stream {
   std::vector<std::byte> inbox;
   std::array<std::byte, 16384> chunk;
   std::deque<std::vector<std::byte>> outbox;
-  bool connected = false;
   bool closed = false;
 };
 
@@ -197,7 +196,6 @@ void AgentDriver::stream_failed(std::size_t index, const std::string& why) {
 
 void AgentDriver::stream_up(std::size_t index) {
   auto& s = *streams_[index];
-  s.connected = true;
   s.id = agent_.add_server_stream(now(), s.server, from_endpoint(s.socket.local_endpoint()));
   stream_by_socket_[s.id] = index;
   read_stream(index);
