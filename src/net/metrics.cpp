@@ -1,16 +1,40 @@
-#include "turn/service/metrics_server.h"
+#include "net/metrics.h"
 
-#include <boost/asio/post.hpp>
+#include <prometheus/text_serializer.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <future>
 #include <memory>
 
-namespace peerkit::turn {
+namespace peerkit::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
+
+void add_family(MetricFamilies& out, std::string name, std::string help,
+                prometheus::MetricType type, const std::vector<Sample>& samples) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  for (const auto& s : samples) {
+    prometheus::ClientMetric m;
+    for (const auto& [k, v] : s.labels) m.label.push_back({k, v});
+    if (type == prometheus::MetricType::Counter)
+      m.counter.value = s.value;
+    else
+      m.gauge.value = s.value;
+    family.metric.push_back(std::move(m));
+  }
+  out.push_back(std::move(family));
+}
+
+std::string render_metrics(const MetricFamilies& families) {
+  return prometheus::TextSerializer().Serialize(families);
+}
 
 namespace {
 
@@ -34,10 +58,11 @@ struct Session : std::enable_shared_from_this<Session> {
     const std::string target(req.target());
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       response.result(http::status::method_not_allowed);
+      response.set(http::field::allow, "GET, HEAD");  // RFC 9110 §15.5.6
       response.body() = "method not allowed\n";
     } else if (target == path) {
       response.result(http::status::ok);
-      response.set(http::field::content_type, "text/plain; version=0.0.4");
+      response.set(http::field::content_type, kMetricsContentType);
       response.body() = render();
     } else if (target == "/") {
       response.result(http::status::ok);
@@ -47,6 +72,7 @@ struct Session : std::enable_shared_from_this<Session> {
       response.body() = "not found\n";
     }
     response.prepare_payload();
+    if (req.method() == http::verb::head) response.body().clear();
     http::async_write(stream, response, [self = shared_from_this()](auto, std::size_t) {
       beast::error_code ignored;
       self->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -63,25 +89,26 @@ struct Session : std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-MetricsServer::MetricsServer(std::string address, std::uint16_t port, std::string path,
-                             std::function<std::string()> render)
+MetricsEndpoint::MetricsEndpoint(std::string address, std::uint16_t port, std::string path,
+                                 std::function<std::string()> render)
     : address_(std::move(address)),
       port_(port),
       path_(std::move(path)),
       render_(std::move(render)) {}
 
-MetricsServer::~MetricsServer() {
-  if (thread_.joinable()) {
-    asio::post(io_, [this] {
-      beast::error_code ignored;
-      acceptor_.close(ignored);
-      io_.stop();
-    });
-    thread_.join();
-  }
+MetricsEndpoint::~MetricsEndpoint() {
+  if (!loop_.running()) return;
+  std::promise<void> closed;
+  loop_.post([this, &closed] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  loop_.stop();
 }
 
-std::string MetricsServer::start() {
+std::string MetricsEndpoint::start() {
   beast::error_code ec;
   const auto ip = asio::ip::make_address(address_, ec);
   if (ec) return "prometheus-address '" + address_ + "' is not an IP address";
@@ -93,12 +120,13 @@ std::string MetricsServer::start() {
   if (ec)
     return "cannot listen for metrics on " + address_ + ":" + std::to_string(port_) + ": " +
            ec.message();
+  port_ = acceptor_.local_endpoint().port();
   accept();
-  thread_ = std::thread([this] { io_.run(); });
+  loop_.start();
   return {};
 }
 
-void MetricsServer::accept() {
+void MetricsEndpoint::accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) std::make_shared<Session>(std::move(socket), path_, render_)->start();
@@ -106,4 +134,4 @@ void MetricsServer::accept() {
   });
 }
 
-}  // namespace peerkit::turn
+}  // namespace peerkit::net
