@@ -2,6 +2,7 @@
 
 #include <boost/url.hpp>
 
+#include "net/metrics.h"
 #include "server/web_assets.h"
 #include "signaling/ice_servers.h"
 #include "signaling/json_frame.h"
@@ -149,7 +150,7 @@ Response HttpRouter::handle(const Request& request) const {
     return reply(request, http::status::method_not_allowed, "text/plain", "method not allowed\n");
   if (path == "/healthz") return reply(request, http::status::ok, "text/plain", "ok\n");
   if (path == "/metrics")
-    return reply(request, http::status::ok, "text/plain; version=0.0.4", metrics_());
+    return reply(request, http::status::ok, net::kMetricsContentType, metrics_());
 
   const WebAsset* asset = find_web_asset(path == "/" ? "/index.html" : path);
   if (!asset)

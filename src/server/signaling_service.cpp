@@ -7,6 +7,7 @@
 #include <future>
 
 #include "net/endpoint.h"
+#include "net/metrics.h"
 #include "net/socket_setup.h"
 #include "server/http_session.h"
 
@@ -17,6 +18,9 @@ using asio::ip::tcp;
 
 namespace {
 
+// PeerServer checks liveness every 300 ms; queue expiry shares the check.
+constexpr Duration kPeerJsCheck = Duration::millis(300);
+
 constexpr std::string_view kRefused =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
     "Connection: close\r\n\r\ntoo many connections; retry\r\n\r\n";
@@ -25,6 +29,7 @@ constexpr std::string_view kRefused =
 
 SignalingService::SignalingService(ServeConfig config)
     : config_(std::move(config)),
+      timer_(loop_, [this](Timestamp now) { on_timeout(now); }),
       peerjs_(config_.peerjs, *this),
       rooms_(config_.rooms, *this),
       connections_(std::make_shared<ConnectionBook>(config_.max_connections_per_ip)) {
@@ -38,25 +43,17 @@ SignalingService::~SignalingService() {
 }
 
 std::string SignalingService::reload_tls() {
-  if (config_.cert_file.empty()) return {};
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  boost::system::error_code ec;
-  context->use_certificate_chain_file(config_.cert_file, ec);
-  if (ec) return "cannot load certificate " + config_.cert_file + ": " + ec.message();
-  context->use_private_key_file(config_.key_file, asio::ssl::context::pem, ec);
-  if (ec) return "cannot load key " + config_.key_file + ": " + ec.message();
-  // Swapped on the loop thread; connections already up keep the context they started with.
-  asio::post(io_, [this, context] { tls_ = context; });
-  if (!thread_.joinable()) tls_ = context;
-  return {};
+  if (!tls_) return {};
+  // Connections already up keep the context they started with; a bad file keeps the old one.
+  return tls_->reload();
 }
 
 std::string SignalingService::start() {
-  if (!config_.cert_file.empty())
-    if (auto e = reload_tls(); !e.empty()) return e;
+  if (!config_.cert_file.empty()) {
+    tls_ = std::make_unique<net::ReloadableServerContext>(
+        net::TlsServerFiles{config_.cert_file, config_.key_file});
+    if (auto e = tls_->reload(); !e.empty()) return e;
+  }
   if (config_.max_connections == 0) {
     std::size_t turn_share = 0;
     if (config_.turn)
@@ -84,21 +81,15 @@ std::string SignalingService::start() {
     }
   }
   accept();
-  tick();
-  thread_ = std::thread([this] {
-    try {
-      io_.run();
-    } catch (const std::exception& e) {
-      spdlog::critical("signaling loop stopped: {}", e.what());
-    }
-  });
+  timer_.rearm(loop_.now() + kPeerJsCheck);
+  loop_.start();
   return {};
 }
 
 void SignalingService::stop() {
-  if (!thread_.joinable()) return;
+  if (!loop_.running()) return;
   std::promise<void> drained;
-  asio::post(io_, [this, &drained] {
+  loop_.post([this, &drained] {
     stopping_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
@@ -106,7 +97,7 @@ void SignalingService::stop() {
     accept_retry_.cancel();
     auto sessions = sessions_;
     for (auto& [id, session] : sessions) session->close(1001, "server shutting down");
-    auto deadline = std::make_shared<asio::steady_timer>(io_);
+    auto deadline = std::make_shared<asio::steady_timer>(loop_.context());
     deadline->expires_after(std::chrono::seconds(config_.shutdown_grace_seconds));
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, deadline, poll, &drained, start = std::chrono::steady_clock::now()] {
@@ -124,8 +115,7 @@ void SignalingService::stop() {
     (*poll)();
   });
   drained.get_future().wait();
-  io_.stop();
-  thread_.join();
+  loop_.stop();
   sessions_.clear();
   if (turn_) turn_->stop();
   turn_.reset();
@@ -170,8 +160,10 @@ void SignalingService::accept() {
     socket.set_option(tcp::no_delay(true), ep_ec);
     ConnectionSlot slot(connections_, address);
     if (tls_) {
+      // The session keeps the context alive while it lives, even across a reload.
+      auto context = tls_->current();
       std::make_shared<HttpSession<TlsStream>>(
-          *this, TlsStream(beast::tcp_stream(std::move(socket)), *tls_), std::move(slot))
+          *this, TlsStream(beast::tcp_stream(std::move(socket)), *context), std::move(slot))
           ->start();
     } else {
       std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)),
@@ -182,13 +174,9 @@ void SignalingService::accept() {
   });
 }
 
-void SignalingService::tick() {
-  peerjs_.on_timer(clock_.now());
-  // PeerServer checks liveness every 300 ms; queue expiry shares the tick.
-  timer_.expires_after(std::chrono::milliseconds(300));
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && !stopping_) tick();
-  });
+void SignalingService::on_timeout(Timestamp now) {
+  peerjs_.on_timer(now);
+  if (!stopping_) timer_.rearm(now + kPeerJsCheck);
 }
 
 template <class Stream>
@@ -205,7 +193,7 @@ void SignalingService::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrad
   boost::system::error_code ec;
   const auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return;  // the peer is already gone
-  PlainSocket bare(io_.get_executor(), protocol, socket.release());
+  PlainSocket bare(loop_.executor(), protocol, socket.release());
   start_ws(std::move(bare), std::move(slot), std::move(upgrade), std::move(request));
 }
 void SignalingService::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade,
@@ -217,10 +205,10 @@ void SignalingService::on_ws_open(signaling::SessionId id, const Upgrade& upgrad
                                   std::string_view host, std::shared_ptr<WsSessionBase> session) {
   sessions_.emplace(id, std::move(session));
   if (upgrade.kind == SocketKind::kPeerJs) {
-    peerjs_.on_open(id, upgrade.peerjs, clock_.now());
+    peerjs_.on_open(id, upgrade.peerjs, loop_.now());
   } else {
     std::string member = random_member_id(random_);
-    rooms_.on_open(id, member, router_->ice_servers(host, member), clock_.now());
+    rooms_.on_open(id, member, router_->ice_servers(host, member), loop_.now());
   }
 }
 
@@ -228,9 +216,9 @@ void SignalingService::on_ws_message(signaling::SessionId id, SocketKind kind,
                                      std::string_view text) {
   ++stats_.frames_in;
   if (kind == SocketKind::kPeerJs)
-    peerjs_.on_message(id, text, clock_.now());
+    peerjs_.on_message(id, text, loop_.now());
   else
-    rooms_.on_message(id, text, clock_.now());
+    rooms_.on_message(id, text, loop_.now());
 }
 
 void SignalingService::on_ws_closed(signaling::SessionId id, SocketKind kind) {
@@ -252,58 +240,64 @@ void SignalingService::close(signaling::SessionId session, std::uint16_t code,
 }
 
 std::string SignalingService::metrics_text() const {
-  std::string out;
-  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+  using prometheus::MetricType;
+  net::MetricFamilies out;
+  // `label` is one `name=value` pair, or empty.
+  auto metric = [&out](std::string_view name, MetricType type, std::string_view help,
                        std::initializer_list<std::pair<std::string_view, std::uint64_t>> values) {
-    out += "# HELP peerkit_signaling_" + std::string(name) + " " + std::string(help) + "\n";
-    out += "# TYPE peerkit_signaling_" + std::string(name) + " " + std::string(type) + "\n";
-    for (const auto& [labels, value] : values)
-      out += "peerkit_signaling_" + std::string(name) + std::string(labels) + " " +
-             std::to_string(value) + "\n";
+    std::vector<net::Sample> samples;
+    for (const auto& [label, value] : values) {
+      net::Sample sample{{}, static_cast<double>(value)};
+      if (const auto eq = label.find('='); eq != std::string_view::npos)
+        sample.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
+      samples.push_back(std::move(sample));
+    }
+    net::add_family(out, "peerkit_signaling_" + std::string(name), std::string(help), type,
+                    samples);
   };
+  const auto gauge = MetricType::Gauge;
+  const auto counter = MetricType::Counter;
   const auto& p = peerjs_.stats();
   const auto& r = rooms_.stats();
-  metric("connections", "gauge", "Open WebSocket connections by protocol.",
-         {{R"({protocol="peerjs"})", peerjs_.sessions()},
-          {R"({protocol="rooms"})", rooms_.connections()}});
-  metric("tcp_connections", "gauge", "Open TCP connections (HTTP and WebSocket).",
+  metric("connections", gauge, "Open WebSocket connections by protocol.",
+         {{"protocol=peerjs", peerjs_.sessions()}, {"protocol=rooms", rooms_.connections()}});
+  metric("tcp_connections", gauge, "Open TCP connections (HTTP and WebSocket).",
          {{"", connections_->open}});
-  metric("peerjs_registered", "gauge", "Registered PeerJS ids.", {{"", peerjs_.registered()}});
-  metric("rooms", "gauge", "Rooms with at least one member.", {{"", rooms_.rooms()}});
-  metric("room_members", "gauge", "Connections that are in a room.", {{"", rooms_.members()}});
-  metric("offline_messages", "gauge", "PeerJS messages waiting for an id to connect.",
+  metric("peerjs_registered", gauge, "Registered PeerJS ids.", {{"", peerjs_.registered()}});
+  metric("rooms", gauge, "Rooms with at least one member.", {{"", rooms_.rooms()}});
+  metric("room_members", gauge, "Connections that are in a room.", {{"", rooms_.members()}});
+  metric("offline_messages", gauge, "PeerJS messages waiting for an id to connect.",
          {{"", peerjs_.offline_messages()}});
-  metric("messages_relayed_total", "counter", "Messages relayed, by type.",
-         {{R"({type="offer"})", p.relayed_offer},
-          {R"({type="answer"})", p.relayed_answer},
-          {R"({type="candidate"})", p.relayed_candidate},
-          {R"({type="leave"})", p.relayed_leave},
-          {R"({type="expire"})", p.relayed_expire},
-          {R"({type="signal"})", r.signals_relayed}});
-  metric("queue_drops_total", "counter", "Messages dropped because a bounded queue was full.",
-         {{R"({queue="offline"})", p.queue_drops},
-          {R"({queue="write"})", stats_.write_queue_overflows}});
-  metric("rate_limited_total", "counter", "Messages dropped by the per-connection rate limit.",
-         {{R"({protocol="peerjs"})", p.rate_limited}, {R"({protocol="rooms"})", r.rate_limited}});
-  metric("malformed_total", "counter", "PeerJS frames that were not valid messages.",
+  metric("messages_relayed_total", counter, "Messages relayed, by type.",
+         {{"type=offer", p.relayed_offer},
+          {"type=answer", p.relayed_answer},
+          {"type=candidate", p.relayed_candidate},
+          {"type=leave", p.relayed_leave},
+          {"type=expire", p.relayed_expire},
+          {"type=signal", r.signals_relayed}});
+  metric("queue_drops_total", counter, "Messages dropped because a bounded queue was full.",
+         {{"queue=offline", p.queue_drops}, {"queue=write", stats_.write_queue_overflows}});
+  metric("rate_limited_total", counter, "Messages dropped by the per-connection rate limit.",
+         {{"protocol=peerjs", p.rate_limited}, {"protocol=rooms", r.rate_limited}});
+  metric("malformed_total", counter, "PeerJS frames that were not valid messages.",
          {{"", p.malformed}});
-  metric("rooms_errors_total", "counter", "Error messages sent on the rooms protocol.",
+  metric("rooms_errors_total", counter, "Error messages sent on the rooms protocol.",
          {{"", r.errors_sent}});
-  metric("peerjs_rejected_total", "counter", "PeerJS sockets refused (ERROR or ID-TAKEN).",
+  metric("peerjs_rejected_total", counter, "PeerJS sockets refused (ERROR or ID-TAKEN).",
          {{"", p.rejected}});
-  metric("peerjs_expired_total", "counter", "EXPIRE messages generated for offline queues.",
+  metric("peerjs_expired_total", counter, "EXPIRE messages generated for offline queues.",
          {{"", p.expired}});
-  metric("peerjs_reaped_total", "counter", "PeerJS clients closed by the alive timeout.",
+  metric("peerjs_reaped_total", counter, "PeerJS clients closed by the alive timeout.",
          {{"", p.reaped}});
-  metric("room_joins_total", "counter", "Room joins.", {{"", r.joins}});
-  metric("http_requests_total", "counter", "HTTP requests (including WebSocket upgrades).",
+  metric("room_joins_total", counter, "Room joins.", {{"", r.joins}});
+  metric("http_requests_total", counter, "HTTP requests (including WebSocket upgrades).",
          {{"", stats_.http_requests}});
-  metric("connections_refused_total", "counter", "TCP connections refused by a connection limit.",
+  metric("connections_refused_total", counter, "TCP connections refused by a connection limit.",
          {{"", stats_.connections_refused}});
-  metric("frames_total", "counter", "WebSocket frames by direction.",
-         {{R"({direction="in"})", stats_.frames_in}, {R"({direction="out"})", stats_.frames_out}});
-  if (turn_) out += turn_->metrics_text();
-  return out;
+  metric("frames_total", counter, "WebSocket frames by direction.",
+         {{"direction=in", stats_.frames_in}, {"direction=out", stats_.frames_out}});
+  if (turn_) turn_->collect_metrics(out);
+  return net::render_metrics(out);
 }
 
 }  // namespace peerkit::server

@@ -3,16 +3,15 @@
 // optionally TLS, and the embedded STUN/TURN service on its own workers.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
-#include <thread>
 #include <unordered_map>
 
 #include "common/random.h"
+#include "net/loop.h"
+#include "net/tls.h"
 #include "server/config.h"
 #include "server/http_router.h"
 #include "server/ws_session.h"
@@ -63,21 +62,19 @@ class SignalingService final : public signaling::Transport {
 
  private:
   void accept();
-  void tick();
+  void on_timeout(Timestamp now);
   template <class Stream>
   void start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
 
   ServeConfig config_;
-  boost::asio::io_context io_{1};
-  boost::asio::ip::tcp::acceptor acceptor_{io_};
-  boost::asio::steady_timer timer_{io_};
-  boost::asio::steady_timer accept_retry_{io_};
-  std::shared_ptr<boost::asio::ssl::context> tls_;
-  std::thread thread_;
+  net::Loop loop_{"serve"};
+  boost::asio::ip::tcp::acceptor acceptor_{loop_.context()};
+  net::CoreTimer timer_;  // PeerServer's liveness and offline-queue checks
+  boost::asio::steady_timer accept_retry_{loop_.context()};
+  std::unique_ptr<net::ReloadableServerContext> tls_;  // https/wss; reloaded on SIGUSR2/SIGHUP
   std::uint16_t port_ = 0;
 
   CryptoRandom random_;
-  SteadyClock clock_;
   signaling::PeerJsServer peerjs_;
   signaling::RoomsServer rooms_;
   std::unique_ptr<HttpRouter> router_;

@@ -1,5 +1,7 @@
 #include "turn/service/metrics.h"
 
+#include <string_view>
+
 namespace peerkit::turn {
 
 void WorkerMetrics::publish(const Counters& c) {
@@ -29,7 +31,7 @@ struct Row {
   const char* name;
   const char* type;
   const char* help;
-  const char* labels;
+  const char* labels;  // `direction="to_peer"` or empty
 };
 
 constexpr Row kRows[] = {
@@ -82,22 +84,26 @@ constexpr Row kRows[] = {
 
 }  // namespace
 
-std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers) {
-  std::string out;
-  const char* last_name = "";
-  for (const auto& row : kRows) {
-    if (std::string_view(row.name) != last_name) {
-      out += std::string("# HELP ") + row.name + " " + row.help + "\n";
-      out += std::string("# TYPE ") + row.name + " " + row.type + "\n";
-      last_name = row.name;
+void collect_metrics(const std::vector<const WorkerMetrics*>& workers, net::MetricFamilies& out) {
+  // Rows of one name are adjacent in kRows and become one family with a sample per row.
+  for (std::size_t i = 0; i < std::size(kRows);) {
+    const Row& first = kRows[i];
+    std::vector<net::Sample> samples;
+    for (; i < std::size(kRows) && std::string_view(kRows[i].name) == first.name; ++i) {
+      std::uint64_t sum = 0;
+      for (const auto* w : workers) sum += w->get(kRows[i].metric);
+      net::Sample sample{{}, static_cast<double>(sum)};
+      if (const std::string_view l = kRows[i].labels; !l.empty()) {
+        const auto eq = l.find('=');
+        sample.labels.emplace_back(l.substr(0, eq), l.substr(eq + 2, l.size() - eq - 3));
+      }
+      samples.push_back(std::move(sample));
     }
-    std::uint64_t sum = 0;
-    for (const auto* w : workers) sum += w->get(row.metric);
-    out += row.name;
-    if (*row.labels) out += std::string("{") + row.labels + "}";
-    out += " " + std::to_string(sum) + "\n";
+    net::add_family(out, first.name, first.help,
+                    std::string_view(first.type) == "counter" ? prometheus::MetricType::Counter
+                                                              : prometheus::MetricType::Gauge,
+                    samples);
   }
-  return out;
 }
 
 }  // namespace peerkit::turn

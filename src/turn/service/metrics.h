@@ -1,6 +1,6 @@
 // Worker counters published for Prometheus. Each worker copies its core's counters into
-// relaxed atomics on every tick (4 per second); the metrics endpoint sums them. The relay data
-// path never touches an atomic.
+// relaxed atomics once per loop round (after its batch of sends); the metrics endpoint sums them
+// when scraped. The relay data path itself never touches an atomic.
 #pragma once
 
 #include <array>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/metrics.h"
 #include "turn/allocation.h"
 
 namespace peerkit::turn {
@@ -52,7 +53,7 @@ struct WorkerMetrics {
   void publish(const Counters& c);
 };
 
-// Prometheus text exposition format 0.0.4 for the sum over workers.
-std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers);
+// The sum over workers, as Prometheus families (names and labels as documented in docs/turn.md).
+void collect_metrics(const std::vector<const WorkerMetrics*>& workers, net::MetricFamilies& out);
 
 }  // namespace peerkit::turn

@@ -2,17 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/ssl/context.hpp>
 #include <csignal>
 #include <fstream>
 
 #include "common/random.h"
 #include "net/socket_setup.h"
-#include "turn/service/metrics_server.h"
 
 namespace peerkit::turn {
-
-namespace ssl = boost::asio::ssl;
 
 std::vector<std::string> finalize_config(TurnServiceConfig& c) {
   std::vector<std::string> warnings;
@@ -67,29 +63,10 @@ TurnService::~TurnService() {
   stop();
 }
 
-std::string TurnService::load_tls(std::shared_ptr<ssl::context>& out) const {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  boost::system::error_code ec;
-  // TLS 1.2 or newer only, server cipher preference.
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                       SSL_OP_CIPHER_SERVER_PREFERENCE,
-                   ec);
-  ctx->use_certificate_chain_file(config_.cert_file, ec);
-  if (ec) return "cannot load certificate '" + config_.cert_file + "': " + ec.message();
-  ctx->use_private_key_file(config_.key_file, ssl::context::pem, ec);
-  if (ec) return "cannot load private key '" + config_.key_file + "': " + ec.message();
-  out = std::move(ctx);
-  return {};
-}
-
 std::string TurnService::reload_tls() {
-  if (config_.cert_file.empty()) return "no certificate configured";
-  std::shared_ptr<ssl::context> ctx;
-  if (auto e = load_tls(ctx); !e.empty()) return e;
-  std::lock_guard lock(shared_->tls_mutex);
-  shared_->tls = std::move(ctx);  // new connections use it; existing ones keep theirs
-  return {};
+  if (!shared_ || !shared_->tls) return "no certificate configured";
+  // New connections get the new context; existing ones keep theirs; a bad file keeps the old.
+  return shared_->tls->reload();
 }
 
 std::string TurnService::start() {
@@ -107,7 +84,9 @@ std::string TurnService::start() {
       shared_->own_addresses.push_back(*ip);
   }
   if (config_.tls && !config_.cert_file.empty()) {
-    if (auto e = load_tls(shared_->tls); !e.empty()) return e;
+    shared_->tls = std::make_unique<net::ReloadableServerContext>(
+        net::TlsServerFiles{config_.cert_file, config_.key_file});
+    if (auto e = shared_->tls->reload(); !e.empty()) return e;
   }
   for (unsigned i = 0; i < config_.workers; ++i) {
     auto w = std::make_unique<Worker>(i, *shared_);
@@ -118,9 +97,9 @@ std::string TurnService::start() {
     workers_.push_back(std::move(w));
   }
   if (config_.prometheus) {
-    metrics_ =
-        std::make_unique<MetricsServer>(config_.prometheus_address, config_.prometheus_port,
-                                        config_.prometheus_path, [this] { return metrics_text(); });
+    metrics_ = std::make_unique<net::MetricsEndpoint>(
+        config_.prometheus_address, config_.prometheus_port, config_.prometheus_path,
+        [this] { return metrics_text(); });
     if (auto e = metrics_->start(); !e.empty()) {
       workers_.clear();
       return e;
@@ -138,10 +117,16 @@ void TurnService::stop() {
   if (!config_.pid_file.empty()) std::remove(config_.pid_file.c_str());
 }
 
-std::string TurnService::metrics_text() const {
+void TurnService::collect_metrics(net::MetricFamilies& out) const {
   std::vector<const WorkerMetrics*> all;
   for (const auto& w : workers_) all.push_back(&w->metrics());
-  return render_prometheus(all);
+  turn::collect_metrics(all, out);
+}
+
+std::string TurnService::metrics_text() const {
+  net::MetricFamilies families;
+  collect_metrics(families);
+  return net::render_metrics(families);
 }
 
 void TurnService::run_until_signalled() {

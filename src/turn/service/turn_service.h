@@ -2,19 +2,17 @@
 // Prometheus endpoint, and a clean stop on SIGTERM/SIGINT. Also embedded by `peerkit serve`.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "net/metrics.h"
 #include "turn/service/config.h"
 #include "turn/service/shared_quotas.h"
 #include "turn/service/worker.h"
 
 namespace peerkit::turn {
-
-class MetricsServer;
 
 class TurnService {
  public:
@@ -28,17 +26,17 @@ class TurnService {
   void stop();
   // Re-reads the certificate and key; an error text if they cannot be loaded (the old ones stay).
   std::string reload_tls();
+  // Every worker's counters, summed; callable from any thread.
+  void collect_metrics(net::MetricFamilies& out) const;
   std::string metrics_text() const;
   const TurnServiceConfig& config() const { return config_; }
 
  private:
-  std::string load_tls(std::shared_ptr<boost::asio::ssl::context>& out) const;
-
   TurnServiceConfig config_;
   std::unique_ptr<SharedQuotas> quotas_;
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<MetricsServer> metrics_;
+  std::unique_ptr<net::MetricsEndpoint> metrics_;
 };
 
 // Fills defaults that depend on the machine (workers = cores, relay IPs = listening IPs,

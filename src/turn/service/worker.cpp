@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <future>
 
+#include "net/asio_address.h"
 #include "net/socket_setup.h"
-#include "turn/service/stream_connection.h"
+#include "turn/stream_framing.h"
 
 namespace peerkit::turn {
 
@@ -15,12 +17,28 @@ using asio::ip::tcp;
 using asio::ip::udp;
 
 namespace {
-constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr int kMaxRoundsPerWakeup = 16;  // batches per readiness event, for fairness
 constexpr std::uint32_t kRelayBindAttempts = 64;
 constexpr int kLogLinesPerSecond = 100;  // per worker, so an attack cannot flood the log
 constexpr Duration kTlsHandshakeTimeout = Duration::seconds(10);
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// Connection deadlines and reservation expiry are checked at least this often.
+constexpr Duration kHousekeeping = Duration::seconds(1);
+// The read buffer may hold two of the largest frames (a STUN message or ChannelData, §12.5).
+constexpr std::size_t kMaxStreamBuffer = 2 * (20 + 65535 + 4);
+
+net::FrameCut turn_framing(ByteSpan buffered) {
+  const FrameResult r = next_frame(buffered);
+  switch (r.status) {
+    case FrameStatus::kNeedMore:
+      return {};
+    case FrameStatus::kFrame:
+      return {net::FrameCut::Status::kFrame, r.frame_length, r.consumed};
+    case FrameStatus::kInvalid:
+      break;
+  }
+  return {net::FrameCut::Status::kInvalid};  // not TURN: the stream is lost
+}
 
 udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
   return udp::socket(io, at.ip().is_v4() ? udp::v4() : udp::v6(), fd);
@@ -28,7 +46,11 @@ udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
 }  // namespace
 
 Worker::Worker(unsigned index, WorkerShared& shared)
-    : index_(index), shared_(shared), config_(shared.config), timer_(io_) {
+    : index_(index),
+      shared_(shared),
+      config_(shared.config),
+      loop_("turn-worker-" + std::to_string(index)),
+      timer_(loop_, [this](Timestamp t) { on_timeout(t); }) {
   ServerOptions options = config_.server;
   options.unix_time_offset = shared.unix_time_offset;
   PolicyOptions policy = config_.policy;
@@ -62,13 +84,15 @@ std::string Worker::open() {
       auto fd =
           net::open_udp(at, {.reuse_port = true, .buffer_bytes = config_.listener_buffer_bytes});
       if (!fd) return fd.error();
-      listeners_.push_back({std::make_unique<udp::socket>(adopt_udp(io_, *fd, at)), at});
+      listeners_.push_back(
+          {std::make_unique<udp::socket>(adopt_udp(loop_.context(), *fd, at)), at});
     }
   }
   auto add_acceptor = [&](const SocketAddress& at, Transport t) -> std::string {
     auto fd = net::open_tcp_listener(at, true, 1024);
     if (!fd) return fd.error();
-    auto acc = std::make_unique<tcp::acceptor>(io_, at.ip().is_v4() ? tcp::v4() : tcp::v6(), *fd);
+    auto acc = std::make_unique<tcp::acceptor>(loop_.context(),
+                                               at.ip().is_v4() ? tcp::v4() : tcp::v6(), *fd);
     acceptors_.push_back({std::move(acc), at, t});
     return {};
   };
@@ -88,20 +112,24 @@ std::string Worker::open() {
 void Worker::start() {
   for (std::size_t i = 0; i < listeners_.size(); ++i) arm_listener(i);
   for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
-  arm_timer();
-  thread_ = std::thread([this] { io_.run(); });
+  timer_.rearm(now());
+  loop_.start();
 }
 
 void Worker::stop() {
-  if (!thread_.joinable()) return;
-  asio::post(io_, [this] {
-    for (auto& [id, c] : connections_) c->close();
+  if (!loop_.running()) return;
+  std::promise<void> closed;
+  loop_.post([this, &closed] {
+    for (auto& [id, c] : connections_) c.stream->close();
     for (auto& a : acceptors_) a.acceptor->close();
     for (auto& l : listeners_) l.socket->close();
     timer_.cancel();
-    io_.stop();
+    flush();
+    log_events();  // nothing that happened before a clean stop goes missing from the log
+    closed.set_value();
   });
-  thread_.join();
+  closed.get_future().wait();
+  loop_.stop();
 }
 
 // ---- UDP listeners --------------------------------------------------------------------------
@@ -136,7 +164,7 @@ void Worker::on_listener_readable(std::size_t index) {
 void Worker::flush_soon() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  asio::post(io_, [this] { flush(); });
+  loop_.post([this] { flush(); });
 }
 
 // ---- relay sockets (RelayAllocator) ---------------------------------------------------------
@@ -156,7 +184,7 @@ std::optional<RelayHandle> Worker::bind_relay(const SocketAddress& at, bool dont
 
 RelayHandle Worker::adopt_relay(int fd, const SocketAddress& at) {
   const RelayHandle handle = ++next_relay_;
-  relays_[handle] = {std::make_unique<udp::socket>(adopt_udp(io_, fd, at)), at};
+  relays_[handle] = {std::make_unique<udp::socket>(adopt_udp(loop_.context(), fd, at)), at};
   arm_relay(handle);
   return handle;
 }
@@ -253,21 +281,22 @@ void Worker::on_relay_readable(RelayHandle handle) {
 // ---- TCP / TLS -----------------------------------------------------------------------------
 
 void Worker::accept_next(std::size_t index) {
-  acceptors_[index].acceptor->async_accept(io_, [this, index](auto ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      on_accepted(index, std::move(socket));
-      accept_next(index);
-      return;
-    }
-    // Out of file descriptors (or another accept error): retrying at once would spin. Pause
-    // this acceptor briefly; pending connections wait in the kernel's backlog meanwhile.
-    ++accept_errors_;
-    auto pause = std::make_shared<asio::steady_timer>(io_, kAcceptBackoff);
-    pause->async_wait([this, index, pause](auto wait_ec) {
-      if (!wait_ec) accept_next(index);
-    });
-  });
+  acceptors_[index].acceptor->async_accept(
+      loop_.context(), [this, index](auto ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          on_accepted(index, std::move(socket));
+          accept_next(index);
+          return;
+        }
+        // Out of file descriptors (or another accept error): retrying at once would spin. Pause
+        // this acceptor briefly; pending connections wait in the kernel's backlog meanwhile.
+        ++accept_errors_;
+        auto pause = std::make_shared<asio::steady_timer>(loop_.context(), kAcceptBackoff);
+        pause->async_wait([this, index, pause](auto wait_ec) {
+          if (!wait_ec) accept_next(index);
+        });
+      });
 }
 
 void Worker::on_accepted(std::size_t index, tcp::socket socket) {
@@ -278,30 +307,37 @@ void Worker::on_accepted(std::size_t index, tcp::socket socket) {
   }
   const Acceptor& a = acceptors_[index];
   boost::system::error_code ec;
-  auto remote = socket.remote_endpoint(ec);
+  const auto remote = socket.remote_endpoint(ec);
   if (ec) return;
-  auto peer = IpAddress::parse(remote.address().to_string());
-  if (!peer) return;
-  ClientRoute route{a.transport, shared_.next_connection_id.fetch_add(1), a.local,
-                    SocketAddress(*peer, remote.port())};
-  std::shared_ptr<asio::ssl::context> tls;
+  const ClientRoute route{a.transport, shared_.next_connection_id.fetch_add(1), a.local,
+                          net::from_endpoint(remote)};
+  const net::StreamOptions options{.max_queue_bytes = config_.stream_write_queue_bytes,
+                                   .max_frame_bytes = kMaxStreamBuffer,
+                                   .handshake_timeout = kTlsHandshakeTimeout};
+  std::shared_ptr<net::Stream> stream;
   if (a.transport == Transport::kTls) {
-    std::lock_guard lock(shared_.tls_mutex);
-    tls = shared_.tls;
+    auto context = shared_.tls ? shared_.tls->current() : nullptr;
+    if (!context) return;
+    stream = net::Stream::tls_server(std::move(socket), std::move(context), options);
+  } else {
+    stream = net::Stream::plain(std::move(socket), options);
   }
-  auto c = std::make_shared<StreamConnection>(*this, route, std::move(socket), std::move(tls),
-                                              config_.stream_write_queue_bytes, now());
-  connections_[route.connection] = c;
-  c->start();
-}
-
-void Worker::on_stream_frame(StreamConnection& c, ByteSpan frame) {
-  server_->handle_client_packet(now(), c.route(), frame, queue_);
+  connections_[route.connection] = {stream, route, now()};
+  const std::uint64_t id = route.connection;
+  stream->start({.framer = turn_framing,
+                 .on_frame =
+                     [this, route](ByteSpan frame) {
+                       server_->handle_client_packet(now(), route, frame, queue_);
+                     },
+                 .on_batch_end = [this] { flush(); },
+                 .on_ready = {},
+                 .on_close = [this, id](std::string_view) { on_stream_closed(id); }});
 }
 
 void Worker::on_stream_closed(std::uint64_t id) {
   server_->handle_connection_closed(now(), id);
   connections_.erase(id);
+  timer_.rearm(std::min(server_->next_timeout(), now() + kHousekeeping));
 }
 
 // ---- output, timers, logs ------------------------------------------------------------------
@@ -325,38 +361,43 @@ void Worker::flush() {
       continue;
     }
     auto it = connections_.find(t.client.connection);
-    if (it != connections_.end() && !it->second->send(payload)) ++stream_drops_;
+    if (it != connections_.end() && !it->second.stream->send(payload)) ++stream_drops_;
   }
   sender_.flush();
   queue_.clear();
   receiver_.reset();  // nothing points into the receive slots any more
+  publish_metrics();
+  log_events();
 }
 
-void Worker::arm_timer() {
-  timer_.expires_after(kTick);
-  timer_.async_wait([this](auto ec) {
-    if (ec) return;
-    on_tick();
-    arm_timer();
-  });
-}
-
-void Worker::on_tick() {
-  const Timestamp t = now();
+// The core's timer (its next_timeout() is the allocation sweep) also paces the driver's own
+// housekeeping: connection deadlines and reservations.
+void Worker::on_timeout(Timestamp t) {
   server_->handle_timeout(t);
   if (index_ == 0) shared_.reservations.expire(t);
-  // TCP/TLS clients must finish the TLS handshake and allocate within their deadlines
-  // (coturn's max-allocate-timeout), or they would hold a connection slot for free.
-  std::vector<std::shared_ptr<StreamConnection>> idle;
-  for (auto& [id, c] : connections_) {
-    if (!c->ready() && t - c->accepted_at() > kTlsHandshakeTimeout)
-      idle.push_back(c);
-    else if (t - c->accepted_at() > config_.allocate_timeout &&
-             !server_->find_allocation(c->route()))
-      idle.push_back(c);
-  }
-  for (auto& c : idle) c->close();
+  close_idle_connections(t);
   flush();
+  if (accept_errors_ != accept_errors_logged_) {
+    spdlog::warn("accept failed {} times (out of file descriptors?) worker={}",
+                 accept_errors_ - accept_errors_logged_, index_);
+    accept_errors_logged_ = accept_errors_;
+  }
+  timer_.rearm(std::min(server_->next_timeout(), t + kHousekeeping));
+}
+
+// TCP/TLS clients must allocate within allocate_timeout (coturn's max-allocate-timeout), or they
+// would hold a connection slot for free; the TLS handshake deadline is the stream's own.
+void Worker::close_idle_connections(Timestamp t) {
+  std::vector<std::shared_ptr<net::Stream>> idle;
+  for (auto& [id, c] : connections_) {
+    if (t - c.accepted_at > config_.allocate_timeout && !server_->find_allocation(c.route))
+      idle.push_back(c.stream);
+  }
+  for (auto& s : idle) s->close();
+}
+
+// Relaxed stores of a few counters per loop round; the metrics endpoint sums them.
+void Worker::publish_metrics() {
   metrics_.publish(server_->counters());
   metrics_.set(Metric::kAllocations, server_->allocation_count());
   metrics_.set(Metric::kPermissions, server_->permission_count());
@@ -365,12 +406,6 @@ void Worker::on_tick() {
   metrics_.set(Metric::kUdpSendDrops, sender_.dropped());
   metrics_.set(Metric::kTruncated, receiver_.truncated_total());
   metrics_.set(Metric::kStreamDrops, stream_drops_);
-  if (accept_errors_ != accept_errors_logged_) {
-    spdlog::warn("accept failed {} times (out of file descriptors?) worker={}",
-                 accept_errors_ - accept_errors_logged_, index_);
-    accept_errors_logged_ = accept_errors_;
-  }
-  log_events();
 }
 
 void Worker::log_events() {

@@ -5,20 +5,18 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "common/random.h"
+#include "net/loop.h"
+#include "net/stream.h"
+#include "net/tls.h"
 #include "net/udp_batch.h"
 #include "turn/server.h"
 #include "turn/service/config.h"
@@ -28,8 +26,6 @@
 
 namespace peerkit::turn {
 
-class StreamConnection;
-
 // State shared by all workers, owned by TurnService.
 struct WorkerShared {
   WorkerShared(const TurnServiceConfig& c, SharedQuotas& q) : config(c), quotas(q) {}
@@ -37,9 +33,8 @@ struct WorkerShared {
   SharedQuotas& quotas;
   std::array<std::byte, 32> nonce_secret{};
   std::vector<IpAddress> own_addresses;
-  std::int64_t unix_time_offset = 0;  // unix seconds = offset + steady seconds
-  std::mutex tls_mutex;
-  std::shared_ptr<boost::asio::ssl::context> tls;  // replaced on SIGUSR2
+  std::int64_t unix_time_offset = 0;                  // unix seconds = offset + steady seconds
+  std::unique_ptr<net::ReloadableServerContext> tls;  // TURN over TLS; reloaded on SIGUSR2
   std::atomic<std::uint64_t> next_connection_id{1};
   ReservationRegistry reservations;
 };
@@ -52,7 +47,8 @@ class Worker : private RelayAllocator {
   // Opens this worker's listeners; an error text on failure (e.g. port in use).
   std::string open();
   void start();
-  void stop();  // from another thread; returns once the worker thread has ended
+  // From another thread: closes every socket, writes the last log lines, ends the thread.
+  void stop();
   const WorkerMetrics& metrics() const { return metrics_; }
 
  private:
@@ -69,6 +65,11 @@ class Worker : private RelayAllocator {
     SocketAddress local;
     Transport transport;
   };
+  struct Connection {  // one TCP/TLS client (RFC 8656 §3.1)
+    std::shared_ptr<net::Stream> stream;
+    ClientRoute route;
+    Timestamp accepted_at;
+  };
 
   // RelayAllocator
   std::optional<RelayGrant> allocate(const RelayRequest& request) override;
@@ -84,23 +85,20 @@ class Worker : private RelayAllocator {
   void on_relay_readable(RelayHandle handle);
   void accept_next(std::size_t index);
   void on_accepted(std::size_t index, boost::asio::ip::tcp::socket socket);
-  void arm_timer();
-  void on_tick();
+  void on_timeout(Timestamp now);
+  void close_idle_connections(Timestamp now);
   void flush();
   void flush_soon();  // once per event-loop round, after every ready handler has run
+  void publish_metrics();
   void log_events();
-  Timestamp now() const { return clock_.now(); }
+  Timestamp now() const { return loop_.now(); }
 
-  friend class StreamConnection;
-  void on_stream_frame(StreamConnection& c, ByteSpan frame);
   void on_stream_closed(std::uint64_t id);
 
   unsigned index_;
   WorkerShared& shared_;
   const TurnServiceConfig& config_;
-  boost::asio::io_context io_{1};
-  std::thread thread_;
-  SteadyClock clock_;
+  net::Loop loop_;
   CryptoRandom random_;
   std::unique_ptr<Server> server_;
   TransmitQueue queue_;
@@ -110,8 +108,8 @@ class Worker : private RelayAllocator {
   std::vector<Acceptor> acceptors_;
   std::unordered_map<RelayHandle, RelaySocket> relays_;
   RelayHandle next_relay_ = 0;
-  std::unordered_map<std::uint64_t, std::shared_ptr<StreamConnection>> connections_;
-  boost::asio::steady_timer timer_;
+  std::unordered_map<std::uint64_t, Connection> connections_;
+  net::CoreTimer timer_;      // at the core's next_timeout(), which also paces the housekeeping
   std::size_t relay_rr_ = 0;  // round robin over relay IPs
   WorkerMetrics metrics_;
   std::uint64_t stream_drops_ = 0;
