@@ -13,6 +13,7 @@
 #include "common/time.h"
 #include "stun/constants.h"
 #include "stun/message.h"
+#include "turn/channel_data.h"
 #include "turn/credentials.h"
 #include "turn/transmit.h"
 
@@ -25,7 +26,7 @@ struct Permission {
 };
 
 struct ChannelBinding {
-  std::uint16_t number = 0;
+  ChannelNumber number;
   SocketAddress peer;
   Timestamp expires;  // after this the binding is gone for data, but until expires + cooldown
                       // the number and the peer may be bound only to each other (§12)
@@ -65,7 +66,7 @@ struct Allocation {
   }
   Permission* find_permission(const IpAddress& peer);
   bool permitted(const IpAddress& peer, Timestamp now) const;
-  ChannelBinding* channel_by_number(std::uint16_t number);
+  ChannelBinding* channel_by_number(ChannelNumber number);
   ChannelBinding* channel_by_peer(const SocketAddress& peer);
   // The live binding for a peer, for the peer→client path.
   const ChannelBinding* live_channel_for(const SocketAddress& peer, Timestamp now) const;
