@@ -11,6 +11,7 @@
 
 #include "common/address.h"
 #include "common/time.h"
+#include "common/token_bucket.h"
 #include "stun/constants.h"
 #include "stun/message.h"
 #include "turn/channel_data.h"
@@ -38,14 +39,6 @@ struct RelayEndpoint {
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external-ip applied)
 };
 
-// Token bucket for max-bps, in bytes.
-struct RateLimiter {
-  std::uint64_t rate = 0;  // bytes per second; 0 = unlimited
-  double tokens = 0;
-  Timestamp last;
-  bool allow(Timestamp now, std::size_t bytes);
-};
-
 struct Allocation {
   ClientRoute route;
   std::string username;
@@ -57,8 +50,8 @@ struct Allocation {
   Timestamp expires;
   std::vector<Permission> permissions;
   std::vector<ChannelBinding> channels;
-  RateLimiter to_peer;
-  RateLimiter to_client;
+  TokenBucket to_peer;  // max-bps in bytes, one second of burst; unlimited by default
+  TokenBucket to_client;
 
   const RelayEndpoint* relay_for(AddressFamily f) const {
     const auto& r = f == AddressFamily::kIpv4 ? relay_v4 : relay_v6;

@@ -23,17 +23,6 @@ SocketAddress canonical(const SocketAddress& a) {
 }
 }  // namespace
 
-bool RateLimiter::allow(Timestamp now, std::size_t bytes) {
-  if (rate == 0) return true;
-  const double elapsed = static_cast<double>((now - last).us()) / 1e6;
-  last = now;
-  // Up to one second of burst.
-  tokens = std::min<double>(static_cast<double>(rate), tokens + std::max(0.0, elapsed) * rate);
-  if (tokens < static_cast<double>(bytes)) return false;
-  tokens -= static_cast<double>(bytes);
-  return true;
-}
-
 Permission* Allocation::find_permission(const IpAddress& peer) {
   for (auto& p : permissions)
     if (p.peer == peer) return &p;
@@ -252,7 +241,7 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
   }
   const RelayEndpoint* relay = a.relay_for(peer.family());
   if (!relay) return;
-  if (!a.to_peer.allow(now, payload.size())) {
+  if (!a.to_peer.take(now, payload.size())) {
     ++counters_.bandwidth_drops;
     return;
   }
@@ -273,7 +262,7 @@ void Server::handle_peer_packet(Timestamp now, RelayHandle relay, const SocketAd
     return;
   }
   if (data.size() > kMaxChannelDataPayload - kChannelDataHeaderSize ||
-      !a.to_client.allow(now, data.size())) {
+      !a.to_client.take(now, data.size())) {
     ++counters_.bandwidth_drops;
     return;
   }
