@@ -5,14 +5,12 @@
 
 #include <vector>
 
+#include "support/bytes.h"
+
 namespace peerkit::turn {
 namespace {
 
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int b : v) out.push_back(std::byte(b));
-  return out;
-}
+using peerkit::testing::bytes;
 
 TEST(ChannelData, ParsesNumberAndPayload) {
   const auto b = bytes({0x40, 0x01, 0x00, 0x03, 'a', 'b', 'c'});
