@@ -2,6 +2,11 @@
 // byte, so DTLS, SRTP/SRTCP and STUN can share the selected pair's 5-tuple.
 //
 //   [0..3] STUN   [16..19] ZRTP   [20..63] DTLS   [64..79] TURN ChannelData   [128..191] RTP/RTCP
+//
+// ChannelData is 64-79 here, not the 0x40-0x7F a TURN server or client port accepts
+// (turn/channel_data.h, is_channel_data): RFC 9443 narrowed TURN to 64-79, the first bytes of
+// RFC 8656's channel numbers 0x4000-0x4FFF, and gave 80-127 to QUIC. Only the first byte is
+// looked at here; the format itself is read by turn/channel_data.h alone.
 #pragma once
 
 #include <cstdint>

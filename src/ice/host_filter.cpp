@@ -11,9 +11,8 @@ bool is_link_local(const IpAddress& a) {
   return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;      // fe80::/10
 }
 
-bool in_any(const std::vector<turn::IpRange>& ranges, const IpAddress& a) {
-  return std::any_of(ranges.begin(), ranges.end(),
-                     [&](const turn::IpRange& r) { return r.contains(a); });
+bool in_any(const std::vector<IpRange>& ranges, const IpAddress& a) {
+  return std::any_of(ranges.begin(), ranges.end(), [&](const IpRange& r) { return r.contains(a); });
 }
 
 }  // namespace
@@ -29,7 +28,7 @@ Expected<HostFilter, std::string> parse_host_filter(std::string_view rules, Host
     if (item.empty()) return Unexpected(std::string("empty rule after '!'"));
     const bool looks_like_address = item.find_first_of(".:/") != std::string_view::npos;
     if (looks_like_address) {
-      auto range = turn::parse_ip_range(item);
+      auto range = parse_ip_range(item);
       if (!range) return Unexpected("not an address, range or CIDR: " + std::string(item));
       (exclude ? f.exclude_addresses : f.include_addresses).push_back(*range);
       if (!exclude && range->first.is_loopback()) f.allow_loopback = true;  // asked for by name

@@ -10,7 +10,7 @@
 
 #include "common/address.h"
 #include "common/expected.h"
-#include "turn/policy.h"
+#include "common/ip_range.h"
 
 namespace peerkit::ice {
 
@@ -23,8 +23,8 @@ struct LocalInterface {
 struct HostFilter {
   std::vector<std::string> include_interfaces;  // empty: all
   std::vector<std::string> exclude_interfaces;
-  std::vector<turn::IpRange> include_addresses;  // empty: all (CIDR, range or one address)
-  std::vector<turn::IpRange> exclude_addresses;
+  std::vector<IpRange> include_addresses;  // empty: all (CIDR, range or one address)
+  std::vector<IpRange> exclude_addresses;
   bool allow_loopback = false;
   bool allow_link_local = false;
   bool ipv6 = true;

@@ -9,7 +9,7 @@
 
 #include "common/address.h"
 #include "log/log.h"
-#include "signaling/ice_servers.h"
+#include "server/ice_servers.h"
 #include "signaling/peerjs_options.h"
 #include "signaling/rooms_server.h"
 #include "turn/service/config.h"
@@ -40,7 +40,7 @@ struct ServeConfig {
   // ICE servers handed out by /api/ice-servers and the rooms `welcome`.
   bool turn = true;  // the embedded STUN/TURN server
   turn::TurnServiceConfig turn_config;
-  signaling::IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
+  IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
 
   log::Options log;
 };

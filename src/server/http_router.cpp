@@ -3,8 +3,8 @@
 #include <boost/url.hpp>
 
 #include "net/metrics.h"
+#include "server/ice_servers.h"
 #include "server/web_assets.h"
-#include "signaling/ice_servers.h"
 #include "signaling/json_frame.h"
 
 namespace peerkit::server {
@@ -77,9 +77,9 @@ void HttpRouter::add_cors(const Request& request, Response& response) const {
 
 std::string HttpRouter::ice_servers(std::string_view host_header,
                                     std::string_view member_id) const {
-  std::string host = signaling::host_from_header(host_header);
+  std::string host = host_from_header(host_header);
   if (host.empty()) host = config_.host.to_uri_host();
-  return signaling::ice_servers_json(config_.ice, host, member_id, unix_now_());
+  return ice_servers_json(config_.ice, host, member_id, unix_now_());
 }
 
 Response HttpRouter::handle(const Request& request) const {

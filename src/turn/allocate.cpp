@@ -114,9 +114,8 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
   a->key = req.key;
   a->sha256_integrity = req.sha256;
   a->allocate_tid = m.transaction_id();
-  a->to_peer.rate = a->to_client.rate = options_.max_bps;
-  a->to_peer.last = a->to_client.last = now;
-  a->to_peer.tokens = a->to_client.tokens = static_cast<double>(options_.max_bps);  // full bucket
+  // max-bps: bytes per second each way with one second of burst, starting full.
+  a->to_peer = a->to_client = TokenBucket(options_.max_bps, options_.max_bps, now);
 
   const bool dont_fragment = m.has(attr::kDontFragment);
   std::optional<std::uint64_t> new_token;

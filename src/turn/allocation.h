@@ -11,8 +11,10 @@
 
 #include "common/address.h"
 #include "common/time.h"
+#include "common/token_bucket.h"
 #include "stun/constants.h"
 #include "stun/message.h"
+#include "turn/channel_data.h"
 #include "turn/credentials.h"
 #include "turn/transmit.h"
 
@@ -25,7 +27,7 @@ struct Permission {
 };
 
 struct ChannelBinding {
-  std::uint16_t number = 0;
+  ChannelNumber number;
   SocketAddress peer;
   Timestamp expires;  // after this the binding is gone for data, but until expires + cooldown
                       // the number and the peer may be bound only to each other (§12)
@@ -35,14 +37,6 @@ struct RelayEndpoint {
   RelayHandle handle = 0;
   SocketAddress local;       // what the socket is bound to
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external-ip applied)
-};
-
-// Token bucket for max-bps, in bytes.
-struct RateLimiter {
-  std::uint64_t rate = 0;  // bytes per second; 0 = unlimited
-  double tokens = 0;
-  Timestamp last;
-  bool allow(Timestamp now, std::size_t bytes);
 };
 
 struct Allocation {
@@ -56,8 +50,8 @@ struct Allocation {
   Timestamp expires;
   std::vector<Permission> permissions;
   std::vector<ChannelBinding> channels;
-  RateLimiter to_peer;
-  RateLimiter to_client;
+  TokenBucket to_peer;  // max-bps in bytes, one second of burst; unlimited by default
+  TokenBucket to_client;
 
   const RelayEndpoint* relay_for(AddressFamily f) const {
     const auto& r = f == AddressFamily::kIpv4 ? relay_v4 : relay_v6;
@@ -65,7 +59,7 @@ struct Allocation {
   }
   Permission* find_permission(const IpAddress& peer);
   bool permitted(const IpAddress& peer, Timestamp now) const;
-  ChannelBinding* channel_by_number(std::uint16_t number);
+  ChannelBinding* channel_by_number(ChannelNumber number);
   ChannelBinding* channel_by_peer(const SocketAddress& peer);
   // The live binding for a peer, for the peer→client path.
   const ChannelBinding* live_channel_for(const SocketAddress& peer, Timestamp now) const;

@@ -12,7 +12,6 @@ namespace {
 constexpr Duration kPermissionRefresh = Duration::seconds(240);  // lifetime 300 s (§9)
 constexpr Duration kChannelRefresh = Duration::seconds(540);     // lifetime 600 s (§11)
 constexpr std::uint8_t kUdpProtocol = 17;
-constexpr std::uint16_t kLastChannel = 0x4FFF;  // §12: 0x5000-0x7FFF are reserved
 
 Duration refresh_delay(Duration lifetime) {
   // Refresh a minute early; short lifetimes at half-time.
@@ -48,7 +47,7 @@ void Client::allocate(Timestamp now) {
 }
 
 void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
-                           const SocketAddress& peer, std::uint16_t channel, bool retried_nonce) {
+                           const SocketAddress& peer, ChannelNumber channel, bool retried_nonce) {
   static constexpr stun::Method kMethods[] = {stun::Method::kAllocate, stun::Method::kRefresh,
                                               stun::Method::kCreatePermission,
                                               stun::Method::kChannelBind};
@@ -69,7 +68,7 @@ void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
       stun::add_xor_address(b, stun::attr::kXorPeerAddress, SocketAddress(peer_ip, 0));
       break;
     case Kind::kChannelBind:
-      stun::add_channel_number(b, channel);
+      stun::add_channel_number(b, channel.value);
       stun::add_xor_address(b, stun::attr::kXorPeerAddress, peer);
       break;
   }
@@ -89,7 +88,7 @@ void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
 }
 
 std::optional<Client::PeerData> Client::handle_packet(Timestamp now, ByteSpan packet) {
-  if (!packet.empty() && (std::to_integer<std::uint8_t>(packet[0]) & 0xC0) == 0x40)
+  if (!packet.empty() && is_channel_data(std::to_integer<std::uint8_t>(packet[0])))
     return handle_channel_data(packet);
   auto parsed = stun::MessageView::parse(packet);
   if (!parsed) {
@@ -123,20 +122,17 @@ std::optional<Client::PeerData> Client::handle_packet(Timestamp now, ByteSpan pa
 }
 
 std::optional<Client::PeerData> Client::handle_channel_data(ByteSpan packet) {
-  // §12.4: channel number, length, then the data (padding on streams is the framer's concern).
-  if (packet.size() < 4) return std::nullopt;
-  const auto number = static_cast<std::uint16_t>(std::to_integer<int>(packet[0]) << 8 |
-                                                 std::to_integer<int>(packet[1]));
-  const std::size_t length =
-      std::to_integer<std::size_t>(packet[2]) << 8 | std::to_integer<std::size_t>(packet[3]);
-  if (4 + length > packet.size()) {
+  // §12.4 (padding on streams is the framer's concern). Shorter than a header: not counted.
+  if (packet.size() < kChannelDataHeaderSize) return std::nullopt;
+  const auto frame = parse_channel_data(packet);
+  if (!frame) {
     ++counters_.dropped;
     return std::nullopt;
   }
   for (const auto& [peer, channel] : channels_) {
-    if (channel.number == number && channel.bound) {
+    if (channel.number == frame->channel && channel.bound) {
       ++counters_.received_data;
-      return PeerData{peer, packet.subspan(4, length)};
+      return PeerData{peer, frame->payload};
     }
   }
   ++counters_.dropped;
@@ -272,9 +268,11 @@ bool Client::send(Timestamp now, const SocketAddress& peer, ByteSpan data) {
     it->second.waiting.emplace_back(peer, std::vector<std::byte>(data.begin(), data.end()));
     return true;
   }
-  if (config_.use_channels && !channels_.contains(peer) && next_channel_ <= kLastChannel) {
-    channels_[peer].number = next_channel_;
-    start_request(now, Kind::kChannelBind, {}, peer, next_channel_++);
+  if (config_.use_channels && !channels_.contains(peer) && is_valid_channel(next_channel_)) {
+    const ChannelNumber number = next_channel_;
+    ++next_channel_.value;
+    channels_[peer].number = number;
+    start_request(now, Kind::kChannelBind, {}, peer, number);
   }
   send_now(peer, data);
   return true;
@@ -282,15 +280,11 @@ bool Client::send(Timestamp now, const SocketAddress& peer, ByteSpan data) {
 
 void Client::send_now(const SocketAddress& peer, ByteSpan data) {
   auto channel = channels_.find(peer);
-  if (channel != channels_.end() && channel->second.bound && data.size() <= 0xFFFF) {
+  if (channel != channels_.end() && channel->second.bound &&
+      data.size() <= kMaxChannelDataPayload) {
     // §12.4 ChannelData; over streams padded to a multiple of 4 (§12.5).
-    const std::size_t padded = config_.reliable ? (data.size() + 3) & ~std::size_t{3} : data.size();
-    std::vector<std::byte> frame(4 + padded);
-    frame[0] = std::byte(channel->second.number >> 8);
-    frame[1] = std::byte(channel->second.number & 0xff);
-    frame[2] = std::byte(data.size() >> 8);
-    frame[3] = std::byte(data.size() & 0xff);
-    std::copy(data.begin(), data.end(), frame.begin() + 4);
+    std::vector<std::byte> frame(channel_data_size(data.size(), config_.reliable));
+    encode_channel_data(frame, channel->second.number, data, config_.reliable);
     out_.push_back(std::move(frame));
     ++counters_.sent_channel_data;
     return;

@@ -19,6 +19,7 @@
 #include "common/time.h"
 #include "stun/client_transaction.h"
 #include "stun/message.h"
+#include "turn/channel_data.h"
 
 namespace peerkit::turn {
 
@@ -79,9 +80,9 @@ class Client {
   struct Pending {
     Kind kind;
     stun::ClientTransaction transaction;
-    IpAddress peer_ip;          // kPermission
-    SocketAddress peer;         // kChannelBind
-    std::uint16_t channel = 0;  // kChannelBind
+    IpAddress peer_ip;      // kPermission
+    SocketAddress peer;     // kChannelBind
+    ChannelNumber channel;  // kChannelBind
     bool retried_nonce = false;
   };
   struct Peer {
@@ -91,13 +92,13 @@ class Client {
     std::deque<std::pair<SocketAddress, std::vector<std::byte>>> waiting;
   };
   struct Channel {
-    std::uint16_t number = 0;
+    ChannelNumber number;
     bool bound = false;
     Timestamp refresh_at = Timestamp::never();
   };
 
   void start_request(Timestamp now, Kind kind, const IpAddress& peer_ip = {},
-                     const SocketAddress& peer = {}, std::uint16_t channel = 0,
+                     const SocketAddress& peer = {}, ChannelNumber channel = {},
                      bool retried_nonce = false);
   void on_response(Timestamp now, Pending& p, const stun::MessageView& m);
   void on_success(Timestamp now, Pending& p, const stun::MessageView& m);
@@ -117,7 +118,7 @@ class Client {
   std::vector<Pending> pending_;
   std::map<IpAddress, Peer> peers_;
   std::map<SocketAddress, Channel> channels_;
-  std::uint16_t next_channel_ = 0x4000;  // §12: 0x4000-0x4FFF
+  ChannelNumber next_channel_ = kFirstChannel;  // §12: 0x4000-0x4FFF
   std::size_t waiting_bytes_ = 0;
   std::deque<std::vector<std::byte>> out_;
   Counters counters_;

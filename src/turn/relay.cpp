@@ -3,6 +3,7 @@
 // permission or channel is created, on every Send indication, and again on the data path
 // whenever the policy has been replaced since the permission was checked.
 #include "stun/attributes.h"
+#include "turn/channel_data.h"
 #include "turn/server.h"
 #include "turn/server_request.h"
 
@@ -15,28 +16,12 @@ namespace attr = stun::attr;
 namespace error = stun::error;
 
 namespace {
-// RFC 8656 §12: channel numbers 0x4000-0x4FFF (0x5000-0x7FFF are reserved).
-constexpr std::uint16_t kFirstChannel = 0x4000;
-constexpr std::uint16_t kLastChannel = 0x4FFF;
-constexpr std::uint16_t kLastRfc5766Channel = 0x7FFE;
-
 // Peers are stored and addressed in the form the kernel sends to: ::ffff:a.b.c.d becomes
 // a.b.c.d, so answers arriving from a.b.c.d match the permission and go out of the IPv4 relay.
 SocketAddress canonical(const SocketAddress& a) {
   return SocketAddress(kernel_destination(a.ip()), a.port());
 }
 }  // namespace
-
-bool RateLimiter::allow(Timestamp now, std::size_t bytes) {
-  if (rate == 0) return true;
-  const double elapsed = static_cast<double>((now - last).us()) / 1e6;
-  last = now;
-  // Up to one second of burst.
-  tokens = std::min<double>(static_cast<double>(rate), tokens + std::max(0.0, elapsed) * rate);
-  if (tokens < static_cast<double>(bytes)) return false;
-  tokens -= static_cast<double>(bytes);
-  return true;
-}
 
 Permission* Allocation::find_permission(const IpAddress& peer) {
   for (auto& p : permissions)
@@ -50,7 +35,7 @@ bool Allocation::permitted(const IpAddress& peer, Timestamp now) const {
   return false;
 }
 
-ChannelBinding* Allocation::channel_by_number(std::uint16_t number) {
+ChannelBinding* Allocation::channel_by_number(ChannelNumber number) {
   for (auto& c : channels)
     if (c.number == number) return &c;
   return nullptr;
@@ -154,19 +139,21 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   const auto number_attr = req.msg.find(attr::kChannelNumber);
   const auto peer_attr = req.msg.find(attr::kXorPeerAddress);
   if (!number_attr || !peer_attr) return send_error(req, error::kBadRequest, out);
-  const auto number = stun::decode_channel_number(*number_attr);
+  const auto decoded = stun::decode_channel_number(*number_attr);
   const auto given = stun::decode_xor_address(*peer_attr, req.msg.transaction_id());
-  const std::uint16_t last = options_.rfc5766_channel_numbers ? kLastRfc5766Channel : kLastChannel;
-  if (!number || !given || *number < kFirstChannel || *number > last)
+  // §11.2 / §12: 0x4000-0x4FFF, or RFC 5766's 0x4000-0x7FFE for older clients when configured.
+  if (!decoded || !given ||
+      !is_valid_channel(ChannelNumber{*decoded}, options_.rfc5766_channel_numbers))
     return send_error(req, error::kBadRequest, out);
+  const ChannelNumber number{*decoded};
   if (!check_peer(req, *given, a, out)) return;
   const std::optional<SocketAddress> peer = canonical(*given);
 
   // §11.2: a number is bound to one peer and a peer to one number, including during the
   // five-minute cooldown after a binding expires.
-  ChannelBinding* by_number = a.channel_by_number(*number);
+  ChannelBinding* by_number = a.channel_by_number(number);
   ChannelBinding* by_peer = a.channel_by_peer(*peer);
-  if ((by_number && by_number->peer != *peer) || (by_peer && by_peer->number != *number))
+  if ((by_number && by_number->peer != *peer) || (by_peer && by_peer->number != number))
     return send_error(req, error::kBadRequest, out);
   if (!by_number && a.channels.size() >= options_.max_channels_per_allocation) {
     ++counters_.quota_rejections;
@@ -181,7 +168,7 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   if (by_number)
     by_number->expires = now + options_.channel_lifetime;
   else
-    a.channels.push_back({*number, *peer, now + options_.channel_lifetime});
+    a.channels.push_back({number, *peer, now + options_.channel_lifetime});
   // §11.2: binding a channel installs or refreshes the permission for the peer's IP.
   if (perm) {
     perm->expires = now + options_.permission_lifetime;
@@ -215,28 +202,21 @@ void Server::handle_send(Timestamp now, const ClientRoute& route, const stun::Me
 
 void Server::handle_channel_data(Timestamp now, const ClientRoute& route, ByteSpan data,
                                  TransmitQueue& out) {
-  // RFC 8656 §12.4: channel number, length, then the payload (padding follows over streams,
-  // and UDP datagrams may carry it too).
-  if (data.size() < 4) {
-    ++counters_.malformed;
-    return;
-  }
-  ByteReader r(data);
-  const std::uint16_t number = r.u16();
-  const std::uint16_t length = r.u16();
-  if (length > data.size() - 4) {
+  // RFC 8656 §12.4 (padding after the payload, over streams and optionally over UDP, is ignored).
+  const auto frame = parse_channel_data(data);
+  if (!frame) {
     ++counters_.malformed;
     return;
   }
   auto it = allocations_.find(route);
   if (it == allocations_.end()) return;
   Allocation& a = *it->second;
-  const ChannelBinding* c = a.channel_by_number(number);
+  const ChannelBinding* c = a.channel_by_number(frame->channel);
   if (!c || c->expires <= now) {
     ++counters_.no_permission_drops;
     return;
   }
-  relay_to_peer(now, a, c->peer, data.subspan(4, length), out);
+  relay_to_peer(now, a, c->peer, frame->payload, out);
 }
 
 void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& peer,
@@ -261,7 +241,7 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
   }
   const RelayEndpoint* relay = a.relay_for(peer.family());
   if (!relay) return;
-  if (!a.to_peer.allow(now, payload.size())) {
+  if (!a.to_peer.take(now, payload.size())) {
     ++counters_.bandwidth_drops;
     return;
   }
@@ -281,7 +261,8 @@ void Server::handle_peer_packet(Timestamp now, RelayHandle relay, const SocketAd
     ++counters_.no_permission_drops;
     return;
   }
-  if (data.size() > 0xFFFF - 4 || !a.to_client.allow(now, data.size())) {
+  if (data.size() > kMaxChannelDataPayload - kChannelDataHeaderSize ||
+      !a.to_client.take(now, data.size())) {
     ++counters_.bandwidth_drops;
     return;
   }
@@ -289,24 +270,17 @@ void Server::handle_peer_packet(Timestamp now, RelayHandle relay, const SocketAd
   counters_.bytes_to_client += data.size();
   Transmit t{.via = Transmit::Via::kClient, .client = a.route};
   if (const ChannelBinding* c = a.live_channel_for(peer, now)) {
-    const bool stream = a.route.transport != Transport::kUdp;
-    const std::size_t padding = stream ? (4 - data.size() % 4) % 4 : 0;  // §12.5
-    if (headroom >= 4 && padding == 0) {
+    const bool stream = a.route.transport != Transport::kUdp;  // §12.5: pad on streams
+    const std::size_t size = channel_data_size(data.size(), stream);
+    if (headroom >= kChannelDataHeaderSize && size == kChannelDataHeaderSize + data.size()) {
       // Zero copy: write the ChannelData header into the bytes just before the payload.
-      std::byte* h = data.data() - 4;
-      ByteWriter w(MutableByteSpan(h, 4));
-      w.u16(c->number);
-      w.u16(static_cast<std::uint16_t>(data.size()));
-      out.push_external(t, ByteSpan(h, data.size() + 4));
+      MutableByteSpan frame(data.data() - kChannelDataHeaderSize, size);
+      encode_channel_data_header(frame, c->number, data.size());
+      out.push_external(t, frame);
       return;
     }
-    auto buf = out.reserve(4 + data.size() + padding);
-    ByteWriter w(buf);
-    w.u16(c->number);
-    w.u16(static_cast<std::uint16_t>(data.size()));
-    w.bytes(data);
-    w.zeros(padding);
-    out.commit(t, w.size());
+    auto buf = out.reserve(size);
+    out.commit(t, encode_channel_data(buf, c->number, data, stream));
     return;
   }
   // No channel: a Data indication (§10.3) with a fresh random transaction id.

@@ -5,6 +5,7 @@
 
 #include "stun/attributes.h"
 #include "stun/integrity.h"
+#include "turn/channel_data.h"
 #include "turn/server_request.h"
 
 namespace peerkit::turn {
@@ -52,9 +53,10 @@ Server::~Server() {
 void Server::handle_client_packet(Timestamp now, const ClientRoute& route, ByteSpan data,
                                   TransmitQueue& out) {
   if (data.empty()) return;
-  // RFC 7983 / RFC 8656 §12: 0x40-0x7F starts ChannelData, 0x00-0x03 STUN.
-  const auto first = std::to_integer<std::uint8_t>(data[0]);
-  if ((first & 0xC0) == 0x40) {
+  // RFC 8656 §12 / RFC 7983: 0x00-0x03 starts STUN, 0x40-0x7F ChannelData. The whole of
+  // 0x40-0x7F, not RFC 9443's 64-79, because rfc5766_channel_numbers mode binds numbers up to
+  // 0x7FFE; which numbers are bound is checked in handle_channel_data.
+  if (is_channel_data(std::to_integer<std::uint8_t>(data[0]))) {
     handle_channel_data(now, route, data, out);
     return;
   }

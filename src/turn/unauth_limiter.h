@@ -4,12 +4,13 @@
 // O(1), no eviction; two IPs sharing a slot share a budget, which only makes limiting stricter.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/address.h"
 #include "common/time.h"
+#include "common/token_bucket.h"
 
 namespace peerkit::turn {
 
@@ -22,15 +23,10 @@ class UnauthLimiter {
   bool allow(Timestamp now, const IpAddress& source);
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    Timestamp last;
-    bool used = false;
-  };
   std::uint32_t rate_;
   std::uint32_t burst_;
   std::uint64_t salt_;
-  std::vector<Bucket> buckets_;
+  std::vector<std::optional<TokenBucket>> buckets_;  // made full on a slot's first use
 };
 
 }  // namespace peerkit::turn

@@ -44,7 +44,7 @@ class TurnServiceTest : public ::testing::Test {
     c.realm = "it.test";
     c.users = {*turn::parse_static_user("alice:alice-pw"), *turn::parse_static_user("bob:bob-pw")};
     c.policy.allow_loopback = allow_loopback;
-    for (const auto& r : allowed) c.policy.allowed.push_back(*turn::parse_ip_range(r));
+    for (const auto& r : allowed) c.policy.allowed.push_back(*parse_ip_range(r));
     c.log.level = "off";
     turn::finalize_config(c);
     service = std::make_unique<turn::TurnService>(c);

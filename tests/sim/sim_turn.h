@@ -19,8 +19,8 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
     turn::ServerOptions options;
     options.unix_time_offset = 1'700'000'000;
     turn::PolicyOptions policy;
-    policy.allowed.push_back(*turn::parse_ip_range("203.0.113.0/24"));
-    policy.allowed.push_back(*turn::parse_ip_range("10.0.0.0/8"));
+    policy.allowed.push_back(*parse_ip_range("203.0.113.0/24"));
+    policy.allowed.push_back(*parse_ip_range("10.0.0.0/8"));
     std::array<std::byte, 32> secret{};
     secret[0] = std::byte{1};
     server_ = std::make_unique<turn::Server>(

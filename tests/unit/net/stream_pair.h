@@ -11,7 +11,7 @@
 
 #include "net/loop.h"
 #include "net/stream.h"
-#include "test_certificate.h"
+#include "support/test_certificate.h"
 
 namespace peerkit::net::testing {
 

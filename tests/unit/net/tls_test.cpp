@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "stream_pair.h"
-#include "test_certificate.h"
+#include "support/test_certificate.h"
 
 namespace peerkit::net {
 namespace {

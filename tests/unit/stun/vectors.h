@@ -4,13 +4,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "support/bytes.h"
+
 namespace peerkit::stun::testing {
 
-inline std::vector<std::byte> bytes(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int b : v) out.push_back(std::byte(b));
-  return out;
-}
+using peerkit::testing::bytes;
 
 // §2.1: short-term credentials, password "VOkJxbRl1RmTxUk/WvJxBt", username "evtj:h6vY".
 inline const auto kRfc5769Request = bytes(

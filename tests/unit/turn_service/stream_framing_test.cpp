@@ -4,14 +4,12 @@
 
 #include <vector>
 
+#include "support/bytes.h"
+
 namespace peerkit::turn {
 namespace {
 
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int b : v) out.push_back(std::byte(b));
-  return out;
-}
+using peerkit::testing::bytes;
 
 TEST(StreamFraming, ChannelDataIsPaddedOnStreams) {
   auto b = bytes({0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0, 0x40});

@@ -1,7 +1,8 @@
 // The RTCConfiguration.iceServers list handed to browsers (GET /api/ice-servers and the rooms
 // `welcome`): STUN URLs as they are, TURN URLs with short-lived REST credentials
 // (username "<unix expiry>:<member id>", credential base64(HMAC-SHA1(secret, username)), the
-// scheme coturn and peerkit turn --use-auth-secret accept).
+// scheme coturn and peerkit turn --use-auth-secret accept). In server/, not signaling/, because
+// minting TURN credentials needs the TURN stack, which the signaling cores should not link.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 #include "common/time.h"
 
-namespace peerkit::signaling {
+namespace peerkit::server {
 
 struct IceServersConfig {
   std::vector<std::string> stun_urls;
@@ -28,4 +29,4 @@ std::string ice_servers_json(const IceServersConfig& config, std::string_view ho
 // "[::1]"); empty if it is not a plausible host name or address literal.
 std::string host_from_header(std::string_view host_header);
 
-}  // namespace peerkit::signaling
+}  // namespace peerkit::server

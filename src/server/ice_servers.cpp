@@ -1,4 +1,4 @@
-#include "signaling/ice_servers.h"
+#include "server/ice_servers.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include "signaling/json_frame.h"
 #include "turn/credentials.h"
 
-namespace peerkit::signaling {
+namespace peerkit::server {
 
 namespace {
 
@@ -21,7 +21,7 @@ void append_urls(std::string& out, const std::vector<std::string>& urls, std::st
   out += R"("urls":[)";
   for (std::size_t i = 0; i < urls.size(); ++i) {
     if (i) out += ',';
-    append_json_string(out, expand(urls[i], host));
+    signaling::append_json_string(out, expand(urls[i], host));
   }
   out += ']';
 }
@@ -43,9 +43,10 @@ std::string ice_servers_json(const IceServersConfig& config, std::string_view ho
     out += '{';
     append_urls(out, config.turn_urls, host);
     out += R"(,"username":)";
-    append_json_string(out, username);
+    signaling::append_json_string(out, username);
     out += R"(,"credential":)";
-    append_json_string(out, turn::CredentialStore::rest_password(config.turn_secret, username));
+    signaling::append_json_string(
+        out, turn::CredentialStore::rest_password(config.turn_secret, username));
     out += '}';
   }
   out += ']';
@@ -71,4 +72,4 @@ std::string host_from_header(std::string_view header) {
   return ok ? std::string(host) : std::string();
 }
 
-}  // namespace peerkit::signaling
+}  // namespace peerkit::server
