@@ -90,7 +90,7 @@ void Agent::new_credentials() {
 
 SocketId Agent::add_host_socket(const SocketAddress& local) {
   sockets_.push_back(Socket{local, std::nullopt, false});
-  return static_cast<SocketId>(sockets_.size() - 1);
+  return SocketId{static_cast<std::uint32_t>(sockets_.size() - 1)};
 }
 
 void Agent::set_state(ConnectionState s) {
@@ -226,7 +226,7 @@ void Agent::close(Timestamp now) {
 Received Agent::handle_packet(Timestamp now, SocketId socket, const SocketAddress& from,
                               ByteSpan data) {
   Received out;
-  if (closed_ || socket >= sockets_.size() || data.empty()) return out;
+  if (closed_ || socket.value >= sockets_.size() || data.empty()) return out;
   // A STUN server may share its address with a TURN server: its Binding answers are ours.
   if (!gathering_tx_.empty() && classify(data) == PacketClass::kStun) {
     if (auto m = stun::MessageView::parse(data)) {
@@ -242,7 +242,7 @@ Received Agent::handle_packet(Timestamp now, SocketId socket, const SocketAddres
   for (std::size_t i = 0; i < relays_.size(); ++i) {
     auto& relay = relays_[i];
     if (relay.socket != socket ||
-        (!sockets_[socket].server && from != relay.client->config().server))
+        (!sockets_[socket.value].server && from != relay.client->config().server))
       continue;
     auto peer_data = relay.client->handle_packet(now, data);
     if (peer_data) process(now, socket, i, peer_data->peer, peer_data->payload, out);
@@ -281,13 +281,6 @@ bool Agent::send(Timestamp now, ByteSpan data) {
   send_from(now, *path->local, path->remote, data);
   if (selected_) pairs_[*selected_].counters.bytes_sent += data.size();
   return true;
-}
-
-std::optional<Transmit> Agent::poll_transmit() {
-  if (out_.empty()) return std::nullopt;
-  auto t = std::move(out_.front());
-  out_.pop_front();
-  return t;
 }
 
 std::optional<Event> Agent::poll_event() {

@@ -1,15 +1,15 @@
 // The ICE agent (RFC 8445 full agent, one component), sans-IO: no socket, no clock, no thread.
 //
 //   driver ──add_host_socket/gather/add_remote_candidate/handle_packet/handle_timeout──▶ Agent
-//   driver ◀────────────── poll_transmit / poll_event / next_timeout ─────────────────── Agent
+//   driver ◀──────────────── transmits / poll_event / next_timeout ──────────────────── Agent
 //
 // Sockets are the driver's: it binds one UDP socket per local address it wants used (after its
 // interface filter), and one stream per TURN server reached over TCP or TLS, and names each with
-// a SocketId. The agent gathers server-reflexive candidates with STUN Binding (RFC 8489) and
-// relay candidates with a TURN client core per server (turn/client.h), pairs and checks them
-// (RFC 8445 §6-§7), nominates (§8, regular nomination), keeps consent (RFC 7675), and restarts.
-// Candidates trickle both ways (RFC 8838); remote candidates may come before or after the remote
-// credentials. Application packets (DTLS, SRTP, SCTP-over-DTLS) go through send() on the
+// a SocketId (common/transmit.h). The agent gathers server-reflexive candidates with STUN Binding
+// (RFC 8489) and relay candidates with a TURN client core per server (turn/client.h), pairs and
+// checks them (RFC 8445 §6-§7), nominates (§8, regular nomination), keeps consent (RFC 7675), and
+// restarts. Candidates trickle both ways (RFC 8838); remote candidates may come before or after the
+// remote credentials. Application packets (DTLS, SRTP, SCTP-over-DTLS) go through send() on the
 // selected pair and come out of handle_packet(), told apart by their first byte (RFC 7983).
 #pragma once
 
@@ -25,6 +25,7 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "common/time.h"
+#include "common/transmit.h"
 #include "ice/agent_config.h"
 #include "ice/candidate.h"
 #include "ice/demux.h"
@@ -35,8 +36,6 @@
 #include "turn/client.h"
 
 namespace peerkit::ice {
-
-using SocketId = std::uint32_t;
 
 enum class ConnectionState : std::uint8_t {
   kNew,
@@ -50,12 +49,6 @@ enum class ConnectionState : std::uint8_t {
 enum class GatheringState : std::uint8_t { kNew, kGathering, kComplete };
 const char* to_string(ConnectionState s);
 const char* to_string(GatheringState s);
-
-struct Transmit {
-  SocketId socket = 0;
-  SocketAddress to;
-  std::vector<std::byte> data;
-};
 
 struct Event {
   enum class Kind : std::uint8_t {
@@ -129,7 +122,10 @@ class Agent {
   // Sends application bytes on the selected pair; false if there is none.
   bool send(Timestamp now, ByteSpan data);
 
-  std::optional<Transmit> poll_transmit();
+  // What to send, in order: `for (const Transmit& t : agent.transmits()) …`. The bytes are the
+  // agent's (copied into its arena, never borrowed from an input) and valid while the batch
+  // lives and until the next non-const call on the agent (common/transmit.h).
+  TransmitBatch transmits() { return out_.drain(); }
   std::optional<Event> poll_event();
   Timestamp next_timeout() const;
   void handle_timeout(Timestamp now);
@@ -151,7 +147,7 @@ class Agent {
   struct LocalCandidate {
     Candidate candidate;
     SocketAddress address;
-    SocketId socket = 0;               // the base's socket
+    SocketId socket;                   // the base's socket
     SocketAddress base;                // RFC 8445 §5.1.1.1
     std::optional<std::size_t> relay;  // index into relays_ (relay candidates)
     bool signaled = false;
@@ -277,7 +273,7 @@ class Agent {
   Timestamp last_consent_ = Timestamp::never();
   bool nominating_ = false;
 
-  std::deque<Transmit> out_;
+  TransmitQueue out_;
   std::deque<Event> events_;
 };
 
