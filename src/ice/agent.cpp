@@ -72,7 +72,12 @@ const char* to_string(PacketClass c) {
 }
 
 Agent::Agent(AgentConfig config, RandomSource& random)
-    : config_(std::move(config)), random_(random), role_(config_.role) {
+    : config_(std::move(config)),
+      random_(random),
+      role_(config_.role),
+      consent_({config_.consent_interval, config_.disconnected_timeout, config_.failed_timeout,
+                config_.check_transaction},
+               *this, random_) {
   if (config_.servers.size() > config_.limits.max_servers)
     config_.servers.resize(config_.limits.max_servers);
   std::byte tb[8];
@@ -219,7 +224,7 @@ void Agent::close(Timestamp now) {
   gathering_tx_.clear();
   selected_.reset();
   previous_.reset();
-  consent_.reset();
+  consent_.stop();
   set_state(ConnectionState::kClosed);
 }
 
@@ -299,13 +304,7 @@ Timestamp Agent::next_timeout() const {
     if (p.transaction) t = std::min(t, p.transaction->next_timeout());
     if (p.cancelled) t = std::min(t, p.cancelled->next_timeout());
   }
-  if (consent_) t = std::min(t, consent_->transaction.next_timeout());
-  if (active_path() && state_ != ConnectionState::kFailed) {
-    if (!consent_) t = std::min(t, next_consent_);
-    if (state_ != ConnectionState::kDisconnected)
-      t = std::min(t, last_consent_ + config_.disconnected_timeout);
-    t = std::min(t, last_consent_ + config_.failed_timeout);
-  }
+  if (consent_running()) t = std::min(t, consent_.next_timeout());
   if (!active_path() && state_ == ConnectionState::kChecking)
     t = std::min(t, started_checking_ + config_.connect_timeout);
   return t;
@@ -339,7 +338,7 @@ void Agent::handle_timeout(Timestamp now) {
     }
   }
   if (now >= nominate_at_) maybe_nominate(now);
-  handle_consent(now);
+  if (consent_running()) consent_.handle_timeout(now);
   update_failed(now);
 }
 

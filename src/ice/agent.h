@@ -28,6 +28,7 @@
 #include "common/transmit.h"
 #include "ice/agent_config.h"
 #include "ice/candidate.h"
+#include "ice/consent.h"
 #include "ice/demux.h"
 #include "ice/pair.h"
 #include "ice/stun_check.h"
@@ -75,10 +76,10 @@ struct Received {
   SocketAddress from;                        // the remote candidate's address
 };
 
-class Agent {
+class Agent : private ConsentFreshness::Context {
  public:
   Agent(AgentConfig config, RandomSource& random);
-  ~Agent();
+  ~Agent() override;
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
@@ -168,10 +169,6 @@ class Agent {
     SocketId socket;
     stun::ClientTransaction transaction;
   };
-  struct Consent {  // one consent check in flight on the selected pair
-    stun::ClientTransaction transaction;
-    Timestamp sent;
-  };
   // What survives restart(): the old selected pair and the credentials that talk on it.
   struct PreviousSession {
     std::string local_ufrag, local_pwd, remote_ufrag, remote_pwd;
@@ -231,11 +228,12 @@ class Agent {
   std::optional<std::size_t> local_for(SocketId socket, std::optional<std::size_t> relay) const;
   std::optional<std::size_t> remote_by_address(const SocketAddress& a) const;
   std::optional<std::size_t> find_pair(std::size_t local, std::size_t remote) const;
-  // agent_consent.cpp
-  void handle_consent(Timestamp now);
-  void on_consent_response(Timestamp now, const stun::MessageView& m);
-  void send_consent(Timestamp now);
-  Timestamp next_consent_time(Timestamp now);
+  // agent_consent.cpp: the agent's side of consent freshness (ConsentFreshness::Context).
+  bool consent_running() const;
+  std::optional<CheckRequest> consent_request() const override;
+  void send_consent(Timestamp now, ByteSpan request, bool first) override;
+  void on_consent_rtt(Duration rtt) override;
+  void on_consent_state(ConsentFreshness::State s) override;
 
   AgentConfig config_;
   RandomSource& random_;
@@ -259,8 +257,7 @@ class Agent {
   std::map<std::string, std::string> foundations_;
   std::optional<std::size_t> selected_;  // index into pairs_
   std::optional<PreviousSession> previous_;
-  std::optional<Consent> consent_;
-  std::optional<Consent> previous_consent_;
+  ConsentFreshness consent_;  // on active_path()
 
   Timestamp started_checking_ = Timestamp::never();
   Timestamp next_check_ = Timestamp::never();
@@ -269,8 +266,6 @@ class Agent {
   std::uint64_t prflx_count_ = 0;
   Timestamp nominate_at_ = Timestamp::never();
   Timestamp first_valid_at_ = Timestamp::never();
-  Timestamp next_consent_ = Timestamp::never();
-  Timestamp last_consent_ = Timestamp::never();
   bool nominating_ = false;
 
   TransmitQueue out_;

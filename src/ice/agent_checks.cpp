@@ -284,8 +284,8 @@ void Agent::on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> v
     return;
   }
   const auto path = active_path();
-  if (consent_ && consent_->transaction.id() == m.transaction_id() && path && path->remote == from)
-    on_consent_response(now, m);
+  if (consent_.expects(m.transaction_id()) && path && path->remote == from)
+    consent_.on_response(now, m);
 }
 
 void Agent::on_check_response(Timestamp now, std::size_t i, const stun::MessageView& m,
@@ -496,9 +496,7 @@ void Agent::update_selection(Timestamp now) {
   selected_ = best;
   nominating_ = false;
   previous_.reset();
-  consent_.reset();
-  last_consent_ = now;
-  next_consent_ = next_consent_time(now);
+  consent_.start(now);
   emit(Event{Event::Kind::kSelectedPairChanged, {}});
   set_state(ConnectionState::kConnected);
 }
