@@ -28,6 +28,7 @@
 #include "common/transmit.h"
 #include "ice/agent_config.h"
 #include "ice/candidate.h"
+#include "ice/check_list.h"
 #include "ice/consent.h"
 #include "ice/demux.h"
 #include "ice/pair.h"
@@ -76,7 +77,7 @@ struct Received {
   SocketAddress from;                        // the remote candidate's address
 };
 
-class Agent : private ConsentFreshness::Context {
+class Agent : private ConsentFreshness::Context, private CheckList::Context {
  public:
   Agent(AgentConfig config, RandomSource& random);
   ~Agent() override;
@@ -185,7 +186,7 @@ class Agent : private ConsentFreshness::Context {
   void server_failed(std::size_t server, std::string why);
   void new_credentials();
   // agent_gather.cpp
-  std::optional<std::size_t> add_local_candidate(Timestamp now, LocalCandidate c);
+  std::optional<LocalCandidateId> add_local_candidate(Timestamp now, LocalCandidate c);
   std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server);
   void start_server(Timestamp now, std::size_t server, SocketId socket);
   void start_stun_gathering(Timestamp now);
@@ -194,17 +195,23 @@ class Agent : private ConsentFreshness::Context {
   void send_raw(SocketId socket, const SocketAddress& to, ByteSpan data);
   void send_from(Timestamp now, const LocalCandidate& local, const SocketAddress& to,
                  ByteSpan data);
-  // agent_checks.cpp
-  void form_pairs_for_remote(Timestamp now, std::size_t remote);
-  void form_pairs_for_local(Timestamp now, std::size_t local);
-  std::optional<std::size_t> add_pair(Timestamp now, std::size_t local, std::size_t remote,
-                                      PairState state);
+  // agent_checks.cpp: pairing candidates, building checks and answers; the check list's state
+  // is in check_list_ (ice/check_list.h).
+  LocalCandidate& local(LocalCandidateId id) { return locals_[id.value]; }
+  const LocalCandidate& local(LocalCandidateId id) const { return locals_[id.value]; }
+  RemoteCandidate& remote(RemoteCandidateId id) { return remotes_[id.value]; }
+  const RemoteCandidate& remote(RemoteCandidateId id) const { return remotes_[id.value]; }
+  void form_pairs_for_remote(Timestamp now, RemoteCandidateId remote);
+  void form_pairs_for_local(Timestamp now, LocalCandidateId local);
+  std::optional<PairId> add_pair(Timestamp now, LocalCandidateId local, RemoteCandidateId remote,
+                                 PairState state);
+  std::uint64_t priority_of(const CandidatePair& p) const;
   void recompute_priorities();
+  void switch_role();
   void arm_checks(Timestamp now);
   bool usable(const LocalCandidate& c) const;
   void process(Timestamp now, SocketId socket, std::optional<std::size_t> via_relay,
                const SocketAddress& from, ByteSpan data, Received& out);
-  void tick_pairs(Timestamp now);
   struct Path {  // where consent and data go: the selected pair, or the old one during restart
     const LocalCandidate* local;
     SocketAddress remote;
@@ -214,20 +221,17 @@ class Agent : private ConsentFreshness::Context {
   std::uint32_t prflx_priority(const LocalCandidate& local) const;
   void on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> via_relay,
                const SocketAddress& from, const stun::MessageView& m);
-  void on_request(Timestamp now, std::size_t local, const SocketAddress& from,
+  void on_request(Timestamp now, LocalCandidateId local, const SocketAddress& from,
                   const stun::MessageView& m);
-  void on_check_response(Timestamp now, std::size_t pair, const stun::MessageView& m,
-                         const CheckResponse& response);
-  void start_check(Timestamp now, std::size_t pair, bool nominate);
-  bool send_next_check(Timestamp now);
-  void unfreeze_foundation(const std::string& foundation);
-  void maybe_nominate(Timestamp now);
-  void schedule_nomination(Timestamp now);
-  bool checks_pending() const;
+  void on_check_response(Timestamp now, PairId pair, bool nominated, const CheckResponse& response);
+  void start_check(Timestamp now, PairId pair, bool nominate);
   void update_selection(Timestamp now);
-  std::optional<std::size_t> local_for(SocketId socket, std::optional<std::size_t> relay) const;
-  std::optional<std::size_t> remote_by_address(const SocketAddress& a) const;
-  std::optional<std::size_t> find_pair(std::size_t local, std::size_t remote) const;
+  std::optional<LocalCandidateId> local_for(SocketId socket,
+                                            std::optional<std::size_t> relay) const;
+  std::optional<RemoteCandidateId> remote_by_address(const SocketAddress& a) const;
+  // CheckList::Context
+  Role local_role() const override { return role_; }
+  void send_check(Timestamp now, const CandidatePair& pair, ByteSpan request) override;
   // agent_consent.cpp: the agent's side of consent freshness (ConsentFreshness::Context).
   bool consent_running() const;
   std::optional<CheckRequest> consent_request() const override;
@@ -250,23 +254,16 @@ class Agent : private ConsentFreshness::Context {
   std::vector<Socket> sockets_;
   std::vector<LocalCandidate> locals_;
   std::vector<RemoteCandidate> remotes_;
-  std::vector<CandidatePair> pairs_;
-  std::deque<std::size_t> triggered_;
   std::vector<Gathering> gathering_tx_;
   std::vector<Relay> relays_;
   std::map<std::string, std::string> foundations_;
-  std::optional<std::size_t> selected_;  // index into pairs_
   std::optional<PreviousSession> previous_;
+  CheckList check_list_;
   ConsentFreshness consent_;  // on active_path()
 
   Timestamp started_checking_ = Timestamp::never();
-  Timestamp next_check_ = Timestamp::never();
-  Timestamp last_check_ = Timestamp::never();
   std::size_t streams_pending_ = 0;  // kConnectServer asked, no answer yet
   std::uint64_t prflx_count_ = 0;
-  Timestamp nominate_at_ = Timestamp::never();
-  Timestamp first_valid_at_ = Timestamp::never();
-  bool nominating_ = false;
 
   TransmitQueue out_;
   std::deque<Event> events_;

@@ -8,9 +8,9 @@
 namespace peerkit::ice {
 
 std::optional<Agent::Path> Agent::active_path() const {
-  if (selected_) {
-    const auto& p = pairs_[*selected_];
-    return Path{&locals_[p.local], *remotes_[p.remote].address, local_ufrag_, remote_ufrag_,
+  if (const auto selected = check_list_.selected()) {
+    const auto& p = check_list_[*selected];
+    return Path{&local(p.local), *remote(p.remote).address, local_ufrag_, remote_ufrag_,
                 remote_pwd_};
   }
   if (previous_)
@@ -42,12 +42,14 @@ void Agent::send_consent(Timestamp now, ByteSpan request, bool first) {
   const auto path = active_path();
   if (!path) return;
   send_from(now, *path->local, path->remote, request);
-  if (first && selected_) ++pairs_[*selected_].counters.consent_requests_sent;
+  if (const auto selected = check_list_.selected(); first && selected)
+    ++check_list_[*selected].counters.consent_requests_sent;
 }
 
 void Agent::on_consent_rtt(Duration rtt) {
-  if (!selected_) return;
-  auto& c = pairs_[*selected_].counters;
+  const auto selected = check_list_.selected();
+  if (!selected) return;
+  auto& c = check_list_[*selected].counters;
   c.current_rtt = rtt;
   c.total_rtt = c.total_rtt + rtt;
   ++c.rtt_samples;

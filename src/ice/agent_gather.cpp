@@ -42,7 +42,7 @@ std::string Agent::foundation_for(CandidateType type, const IpAddress& base,
   return it->second;
 }
 
-std::optional<std::size_t> Agent::add_local_candidate(Timestamp now, LocalCandidate c) {
+std::optional<LocalCandidateId> Agent::add_local_candidate(Timestamp now, LocalCandidate c) {
   for (std::size_t i = 0; i < locals_.size(); ++i) {
     // §5.1.3: a candidate with the same address and base as one we have is redundant.
     if (locals_[i].address == c.address && locals_[i].base == c.base && locals_[i].relay == c.relay)
@@ -53,10 +53,10 @@ std::optional<std::size_t> Agent::add_local_candidate(Timestamp now, LocalCandid
   c.candidate.port = c.address.port();
   c.signaled = usable(c) && c.candidate.type != CandidateType::kPeerReflexive;
   locals_.push_back(std::move(c));
-  const std::size_t index = locals_.size() - 1;
-  if (locals_[index].signaled) emit(Event{Event::Kind::kLocalCandidate, locals_[index].candidate});
-  form_pairs_for_local(now, index);
-  return index;
+  const LocalCandidateId id{locals_.size() - 1};
+  if (local(id).signaled) emit(Event{Event::Kind::kLocalCandidate, local(id).candidate});
+  form_pairs_for_local(now, id);
+  return id;
 }
 
 void Agent::gather(Timestamp now) {
