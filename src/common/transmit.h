@@ -8,11 +8,13 @@
 //   driver: for (const Transmit& t : core.transmits()) send(t.socket, t.to, t.data);
 //
 // Lifetime, held by types rather than by a comment to be remembered:
-//  - The driver never gets a span it can keep. transmits() returns a TransmitBatch, which can
-//    be neither copied nor moved: it lives in the statement (or block) that drained it, and a
-//    Transmit's bytes are valid while that batch lives and until the next non-const call on
-//    the core. When the batch ends, the entries it handed out are released and the arena is
-//    rewound (its capacity kept), so a core in steady state allocates nothing per packet.
+//  - The bytes are reached only through a TransmitBatch, which can be neither copied nor
+//    moved: it lives in the statement (or block) that drained it, and a Transmit's bytes are
+//    valid while that batch lives and until the next non-const call on the core. (C++ cannot
+//    stop a caller from copying a span out of the loop; what the type removes is any call
+//    whose result is meant to be kept.) When the batch ends, the entries it handed out are
+//    released (one left with `break` stays queued) and the arena is rewound with its
+//    capacity kept, so a core in steady state allocates nothing per packet.
 //  - Borrowed bytes are marked at the call site by the Borrowed wrapper: it names the promise
 //    the driver makes for the zero-copy path (the input buffer stays untouched until the
 //    queue is drained), so an owned copy and a borrowed view cannot be confused.
