@@ -68,14 +68,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Timestamp now = Timestamp::from_micros(1'000'000);
   agent.gather(now);
   std::vector<std::byte> last_request;  // the last STUN request the agent sent, and where
-  ice::SocketId last_socket = 0;
+  SocketId last_socket;
   SocketAddress last_to;
 
   for (int step = 0; step < 256 && s.n > 0; ++step) {
     const std::uint8_t op = s.byte() % 12;
     switch (op) {
       case 0: {  // raw packet
-        const auto socket = s.byte() % 3;
+        const SocketId socket{static_cast<std::uint32_t>(s.byte() % 3)};
         const auto& from = kRemotes[s.byte() % 4];
         agent.handle_packet(now, socket, from, s.bytes(200));
         break;
@@ -114,8 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         stun::TransactionId tid;
         random.fill(tid.bytes);
         std::array<std::byte, ice::kMaxCheckMessage> buf;
-        agent.handle_packet(now, s.byte() % 2, kRemotes[s.byte() % 3],
-                            ice::build_check_request(buf, tid, r));
+        agent.handle_packet(now, SocketId{static_cast<std::uint32_t>(s.byte() % 2)},
+                            kRemotes[s.byte() % 3], ice::build_check_request(buf, tid, r));
         break;
       }
       case 5: {  // answer the last request the agent sent
@@ -169,11 +169,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
     }
     agent.handle_timeout(now);
-    while (auto t = agent.poll_transmit()) {
-      if (!t->data.empty() && std::to_integer<int>(t->data[0]) < 2) {
-        last_request = t->data;
-        last_socket = t->socket;
-        last_to = t->to;
+    for (const Transmit& t : agent.transmits()) {
+      if (!t.data.empty() && std::to_integer<int>(t.data[0]) < 2) {
+        last_request.assign(t.data.begin(), t.data.end());
+        last_socket = t.socket;
+        last_to = t.to;
       }
     }
     while (agent.poll_event()) {

@@ -1,6 +1,6 @@
 // Agent: construction, credentials, the public API, packet entry, timers and states.
-// Gathering is in agent_gather.cpp, checks and nomination in agent_checks.cpp, consent and the
-// path during restart in agent_consent.cpp.
+// Gathering is in agent_gather.cpp, pairing and checks in agent_checks.cpp over the check list
+// (check_list.h), consent (consent.h) and the path during restart in agent_consent.cpp.
 #include "ice/agent.h"
 
 #include <algorithm>
@@ -72,7 +72,13 @@ const char* to_string(PacketClass c) {
 }
 
 Agent::Agent(AgentConfig config, RandomSource& random)
-    : config_(std::move(config)), random_(random), role_(config_.role) {
+    : config_(std::move(config)),
+      random_(random),
+      role_(config_.role),
+      check_list_(CheckListConfig::from(config_), *this),
+      consent_({config_.consent_interval, config_.disconnected_timeout, config_.failed_timeout,
+                config_.check_transaction},
+               *this, random_) {
   if (config_.servers.size() > config_.limits.max_servers)
     config_.servers.resize(config_.limits.max_servers);
   std::byte tb[8];
@@ -90,7 +96,7 @@ void Agent::new_credentials() {
 
 SocketId Agent::add_host_socket(const SocketAddress& local) {
   sockets_.push_back(Socket{local, std::nullopt, false});
-  return static_cast<SocketId>(sockets_.size() - 1);
+  return SocketId{static_cast<std::uint32_t>(sockets_.size() - 1)};
 }
 
 void Agent::set_state(ConnectionState s) {
@@ -103,8 +109,9 @@ void Agent::set_remote_credentials(Timestamp now, std::string ufrag, std::string
   if (closed_) return;
   remote_ufrag_ = std::move(ufrag);
   remote_pwd_ = std::move(pwd);
-  if (!pairs_.empty() && state_ == ConnectionState::kNew) set_state(ConnectionState::kChecking);
-  if (started_checking_ == Timestamp::never() && !pairs_.empty()) started_checking_ = now;
+  if (!check_list_.empty() && state_ == ConnectionState::kNew)
+    set_state(ConnectionState::kChecking);
+  if (started_checking_ == Timestamp::never() && !check_list_.empty()) started_checking_ = now;
   arm_checks(now);
 }
 
@@ -130,7 +137,7 @@ std::string Agent::add_remote_candidate(Timestamp now, const Candidate& c) {
   }
   if (address) {
     if (const auto known = remote_by_address(*address)) {
-      auto& r = remotes_[*known];
+      auto& r = remote(*known);
       // §7.3.1.3: a signaled candidate replaces the peer-reflexive one found earlier.
       if (r.candidate.type == CandidateType::kPeerReflexive) r.candidate = c;
       return "";
@@ -145,7 +152,7 @@ std::string Agent::add_remote_candidate(Timestamp now, const Candidate& c) {
       if (relay.client->state() == turn::Client::State::kAllocated)
         relay.client->create_permission(now, address->ip());
     drive_relays(now);
-    form_pairs_for_remote(now, remotes_.size() - 1);
+    form_pairs_for_remote(now, RemoteCandidateId{remotes_.size() - 1});
   }
   return "";
 }
@@ -157,7 +164,7 @@ void Agent::resolve_remote_host(Timestamp now, std::string_view host, const IpAd
     const SocketAddress a(ip, r.candidate.port);
     if (remote_by_address(a)) continue;  // already found as peer-reflexive
     r.address = a;
-    form_pairs_for_remote(now, i);
+    form_pairs_for_remote(now, RemoteCandidateId{i});
   }
 }
 
@@ -170,29 +177,23 @@ void Agent::restart(Timestamp now) {
   if (closed_) return;
   // The working path keeps carrying data and consent with the credentials it was checked with;
   // a restart during a restart keeps the path that still works.
-  if (selected_) {
-    const auto& p = pairs_[*selected_];
+  if (const auto selected = check_list_.selected()) {
+    const auto& p = check_list_[*selected];
     previous_ = PreviousSession{local_ufrag_,
                                 local_pwd_,
                                 remote_ufrag_,
                                 remote_pwd_,
-                                locals_[p.local],
-                                *remotes_[p.remote].address,
-                                remotes_[p.remote].candidate};
+                                local(p.local),
+                                *remote(p.remote).address,
+                                remote(p.remote).candidate};
   }
   new_credentials();
   remote_ufrag_.clear();
   remote_pwd_.clear();
   remote_done_ = false;
   remotes_.clear();
-  pairs_.clear();
-  triggered_.clear();
-  selected_.reset();
-  nominating_ = false;
-  nominate_at_ = Timestamp::never();
-  first_valid_at_ = Timestamp::never();
+  check_list_.clear();
   started_checking_ = Timestamp::never();
-  next_check_ = Timestamp::never();
   // Host and relay candidates stay (their sockets and allocations do); reflexive ones are
   // learned again, because a restart often follows a network change.
   std::erase_if(locals_, [](const LocalCandidate& c) {
@@ -214,19 +215,17 @@ void Agent::close(Timestamp now) {
   for (auto& relay : relays_) relay.client->close(now);
   drive_relays(now);
   closed_ = true;
-  pairs_.clear();
-  triggered_.clear();
+  check_list_.clear();
   gathering_tx_.clear();
-  selected_.reset();
   previous_.reset();
-  consent_.reset();
+  consent_.stop();
   set_state(ConnectionState::kClosed);
 }
 
 Received Agent::handle_packet(Timestamp now, SocketId socket, const SocketAddress& from,
                               ByteSpan data) {
   Received out;
-  if (closed_ || socket >= sockets_.size() || data.empty()) return out;
+  if (closed_ || socket.value >= sockets_.size() || data.empty()) return out;
   // A STUN server may share its address with a TURN server: its Binding answers are ours.
   if (!gathering_tx_.empty() && classify(data) == PacketClass::kStun) {
     if (auto m = stun::MessageView::parse(data)) {
@@ -242,7 +241,7 @@ Received Agent::handle_packet(Timestamp now, SocketId socket, const SocketAddres
   for (std::size_t i = 0; i < relays_.size(); ++i) {
     auto& relay = relays_[i];
     if (relay.socket != socket ||
-        (!sockets_[socket].server && from != relay.client->config().server))
+        (!sockets_[socket.value].server && from != relay.client->config().server))
       continue;
     auto peer_data = relay.client->handle_packet(now, data);
     if (peer_data) process(now, socket, i, peer_data->peer, peer_data->payload, out);
@@ -271,23 +270,18 @@ void Agent::process(Timestamp now, SocketId socket, std::optional<std::size_t> v
     return;
   }
   out.payload = data;
-  if (selected_ && remotes_[pairs_[*selected_].remote].address == from)
-    pairs_[*selected_].counters.bytes_received += data.size();
+  if (const auto selected = check_list_.selected();
+      selected && remote(check_list_[*selected].remote).address == from)
+    check_list_[*selected].counters.bytes_received += data.size();
 }
 
 bool Agent::send(Timestamp now, ByteSpan data) {
   const auto path = active_path();
   if (!path || state_ == ConnectionState::kFailed || closed_) return false;
   send_from(now, *path->local, path->remote, data);
-  if (selected_) pairs_[*selected_].counters.bytes_sent += data.size();
+  if (const auto selected = check_list_.selected())
+    check_list_[*selected].counters.bytes_sent += data.size();
   return true;
-}
-
-std::optional<Transmit> Agent::poll_transmit() {
-  if (out_.empty()) return std::nullopt;
-  auto t = std::move(out_.front());
-  out_.pop_front();
-  return t;
 }
 
 std::optional<Event> Agent::poll_event() {
@@ -299,20 +293,10 @@ std::optional<Event> Agent::poll_event() {
 
 Timestamp Agent::next_timeout() const {
   if (closed_) return Timestamp::never();
-  Timestamp t = std::min({next_check_, nominate_at_});
+  Timestamp t = check_list_.next_timeout();
   for (const auto& g : gathering_tx_) t = std::min(t, g.transaction.next_timeout());
   for (const auto& r : relays_) t = std::min(t, r.client->next_timeout());
-  for (const auto& p : pairs_) {
-    if (p.transaction) t = std::min(t, p.transaction->next_timeout());
-    if (p.cancelled) t = std::min(t, p.cancelled->next_timeout());
-  }
-  if (consent_) t = std::min(t, consent_->transaction.next_timeout());
-  if (active_path() && state_ != ConnectionState::kFailed) {
-    if (!consent_) t = std::min(t, next_consent_);
-    if (state_ != ConnectionState::kDisconnected)
-      t = std::min(t, last_consent_ + config_.disconnected_timeout);
-    t = std::min(t, last_consent_ + config_.failed_timeout);
-  }
+  if (consent_running()) t = std::min(t, consent_.next_timeout());
   if (!active_path() && state_ == ConnectionState::kChecking)
     t = std::min(t, started_checking_ + config_.connect_timeout);
   return t;
@@ -336,17 +320,15 @@ void Agent::handle_timeout(Timestamp now) {
   }
   for (auto& r : relays_) r.client->handle_timeout(now);
   drive_relays(now);
-  tick_pairs(now);
-  if (now >= next_check_) {
-    if (send_next_check(now)) {
-      last_check_ = now;
-      next_check_ = now + config_.ta;
-    } else {
-      next_check_ = Timestamp::never();
-    }
+  check_list_.tick(now);
+  if (check_list_.check_due(now)) {  // one ordinary or triggered check per Ta (§6.1.4.2)
+    std::optional<PairId> next;
+    if (!remote_ufrag_.empty()) next = check_list_.next_check();
+    if (next) start_check(now, *next, false);
+    check_list_.paced(now, next.has_value());
   }
-  if (now >= nominate_at_) maybe_nominate(now);
-  handle_consent(now);
+  if (const auto nominee = check_list_.nominate(now)) start_check(now, *nominee, true);
+  if (consent_running()) consent_.handle_timeout(now);
   update_failed(now);
 }
 
@@ -363,9 +345,8 @@ void Agent::update_gathering_state() {
 
 void Agent::update_failed(Timestamp now) {
   if (state_ != ConnectionState::kChecking || active_path()) return;
-  bool exhausted = remote_done_ && gathering_ == GatheringState::kComplete && triggered_.empty() &&
-                   !checks_pending();
-  for (const auto& p : pairs_) exhausted = exhausted && !p.valid;
+  const bool exhausted =
+      remote_done_ && gathering_ == GatheringState::kComplete && check_list_.exhausted();
   if (exhausted || now >= started_checking_ + config_.connect_timeout)
     set_state(ConnectionState::kFailed);
 }
@@ -378,17 +359,20 @@ void Agent::server_failed(std::size_t server, std::string why) {
 }
 
 std::optional<Agent::SelectedPair> Agent::selected_pair() const {
-  if (!selected_) return std::nullopt;
-  const auto& p = pairs_[*selected_];
-  return SelectedPair{locals_[p.local].candidate, remotes_[p.remote].candidate};
+  const auto selected = check_list_.selected();
+  if (!selected) return std::nullopt;
+  const auto& p = check_list_[*selected];
+  return SelectedPair{local(p.local).candidate, remote(p.remote).candidate};
 }
 
 std::vector<PairStats> Agent::stats() const {
   std::vector<PairStats> out;
-  for (std::size_t i = 0; i < pairs_.size(); ++i) {
-    const auto& p = pairs_[i];
-    out.push_back(PairStats{locals_[p.local].candidate, remotes_[p.remote].candidate, p.state,
-                            p.nominated, selected_ == i, p.priority, p.counters});
+  const auto& pairs = check_list_.pairs();
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto& p = pairs[i];
+    out.push_back(PairStats{local(p.local).candidate, remote(p.remote).candidate, p.state,
+                            p.nominated, check_list_.selected() == PairId{i}, p.priority,
+                            p.counters});
   }
   return out;
 }

@@ -1,15 +1,15 @@
 // The ICE agent (RFC 8445 full agent, one component), sans-IO: no socket, no clock, no thread.
 //
 //   driver ──add_host_socket/gather/add_remote_candidate/handle_packet/handle_timeout──▶ Agent
-//   driver ◀────────────── poll_transmit / poll_event / next_timeout ─────────────────── Agent
+//   driver ◀──────────────── transmits / poll_event / next_timeout ──────────────────── Agent
 //
 // Sockets are the driver's: it binds one UDP socket per local address it wants used (after its
 // interface filter), and one stream per TURN server reached over TCP or TLS, and names each with
-// a SocketId. The agent gathers server-reflexive candidates with STUN Binding (RFC 8489) and
-// relay candidates with a TURN client core per server (turn/client.h), pairs and checks them
-// (RFC 8445 §6-§7), nominates (§8, regular nomination), keeps consent (RFC 7675), and restarts.
-// Candidates trickle both ways (RFC 8838); remote candidates may come before or after the remote
-// credentials. Application packets (DTLS, SRTP, SCTP-over-DTLS) go through send() on the
+// a SocketId (common/transmit.h). The agent gathers server-reflexive candidates with STUN Binding
+// (RFC 8489) and relay candidates with a TURN client core per server (turn/client.h), pairs and
+// checks them (RFC 8445 §6-§7), nominates (§8, regular nomination), keeps consent (RFC 7675), and
+// restarts. Candidates trickle both ways (RFC 8838); remote candidates may come before or after the
+// remote credentials. Application packets (DTLS, SRTP, SCTP-over-DTLS) go through send() on the
 // selected pair and come out of handle_packet(), told apart by their first byte (RFC 7983).
 #pragma once
 
@@ -25,8 +25,11 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "common/time.h"
+#include "common/transmit.h"
 #include "ice/agent_config.h"
 #include "ice/candidate.h"
+#include "ice/check_list.h"
+#include "ice/consent.h"
 #include "ice/demux.h"
 #include "ice/pair.h"
 #include "ice/stun_check.h"
@@ -35,8 +38,6 @@
 #include "turn/client.h"
 
 namespace peerkit::ice {
-
-using SocketId = std::uint32_t;
 
 enum class ConnectionState : std::uint8_t {
   kNew,
@@ -50,12 +51,6 @@ enum class ConnectionState : std::uint8_t {
 enum class GatheringState : std::uint8_t { kNew, kGathering, kComplete };
 const char* to_string(ConnectionState s);
 const char* to_string(GatheringState s);
-
-struct Transmit {
-  SocketId socket = 0;
-  SocketAddress to;
-  std::vector<std::byte> data;
-};
 
 struct Event {
   enum class Kind : std::uint8_t {
@@ -82,10 +77,10 @@ struct Received {
   SocketAddress from;                        // the remote candidate's address
 };
 
-class Agent {
+class Agent : private ConsentFreshness::Context, private CheckList::Context {
  public:
   Agent(AgentConfig config, RandomSource& random);
-  ~Agent();
+  ~Agent() override;
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
@@ -129,7 +124,10 @@ class Agent {
   // Sends application bytes on the selected pair; false if there is none.
   bool send(Timestamp now, ByteSpan data);
 
-  std::optional<Transmit> poll_transmit();
+  // What to send, in order: `for (const Transmit& t : agent.transmits()) …`. The bytes are the
+  // agent's (copied into its arena, never borrowed from an input) and valid while the batch
+  // lives and until the next non-const call on the agent (common/transmit.h).
+  TransmitBatch transmits() { return out_.drain(); }
   std::optional<Event> poll_event();
   Timestamp next_timeout() const;
   void handle_timeout(Timestamp now);
@@ -151,7 +149,7 @@ class Agent {
   struct LocalCandidate {
     Candidate candidate;
     SocketAddress address;
-    SocketId socket = 0;               // the base's socket
+    SocketId socket;                   // the base's socket
     SocketAddress base;                // RFC 8445 §5.1.1.1
     std::optional<std::size_t> relay;  // index into relays_ (relay candidates)
     bool signaled = false;
@@ -172,10 +170,6 @@ class Agent {
     SocketId socket;
     stun::ClientTransaction transaction;
   };
-  struct Consent {  // one consent check in flight on the selected pair
-    stun::ClientTransaction transaction;
-    Timestamp sent;
-  };
   // What survives restart(): the old selected pair and the credentials that talk on it.
   struct PreviousSession {
     std::string local_ufrag, local_pwd, remote_ufrag, remote_pwd;
@@ -192,7 +186,7 @@ class Agent {
   void server_failed(std::size_t server, std::string why);
   void new_credentials();
   // agent_gather.cpp
-  std::optional<std::size_t> add_local_candidate(Timestamp now, LocalCandidate c);
+  std::optional<LocalCandidateId> add_local_candidate(Timestamp now, LocalCandidate c);
   std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server);
   void start_server(Timestamp now, std::size_t server, SocketId socket);
   void start_stun_gathering(Timestamp now);
@@ -201,17 +195,23 @@ class Agent {
   void send_raw(SocketId socket, const SocketAddress& to, ByteSpan data);
   void send_from(Timestamp now, const LocalCandidate& local, const SocketAddress& to,
                  ByteSpan data);
-  // agent_checks.cpp
-  void form_pairs_for_remote(Timestamp now, std::size_t remote);
-  void form_pairs_for_local(Timestamp now, std::size_t local);
-  std::optional<std::size_t> add_pair(Timestamp now, std::size_t local, std::size_t remote,
-                                      PairState state);
+  // agent_checks.cpp: pairing candidates, building checks and answers; the check list's state
+  // is in check_list_ (ice/check_list.h).
+  LocalCandidate& local(LocalCandidateId id) { return locals_[id.value]; }
+  const LocalCandidate& local(LocalCandidateId id) const { return locals_[id.value]; }
+  RemoteCandidate& remote(RemoteCandidateId id) { return remotes_[id.value]; }
+  const RemoteCandidate& remote(RemoteCandidateId id) const { return remotes_[id.value]; }
+  void form_pairs_for_remote(Timestamp now, RemoteCandidateId remote);
+  void form_pairs_for_local(Timestamp now, LocalCandidateId local);
+  std::optional<PairId> add_pair(Timestamp now, LocalCandidateId local, RemoteCandidateId remote,
+                                 PairState state);
+  std::uint64_t priority_of(const CandidatePair& p) const;
   void recompute_priorities();
+  void switch_role();
   void arm_checks(Timestamp now);
   bool usable(const LocalCandidate& c) const;
   void process(Timestamp now, SocketId socket, std::optional<std::size_t> via_relay,
                const SocketAddress& from, ByteSpan data, Received& out);
-  void tick_pairs(Timestamp now);
   struct Path {  // where consent and data go: the selected pair, or the old one during restart
     const LocalCandidate* local;
     SocketAddress remote;
@@ -221,25 +221,23 @@ class Agent {
   std::uint32_t prflx_priority(const LocalCandidate& local) const;
   void on_stun(Timestamp now, SocketId socket, std::optional<std::size_t> via_relay,
                const SocketAddress& from, const stun::MessageView& m);
-  void on_request(Timestamp now, std::size_t local, const SocketAddress& from,
+  void on_request(Timestamp now, LocalCandidateId local, const SocketAddress& from,
                   const stun::MessageView& m);
-  void on_check_response(Timestamp now, std::size_t pair, const stun::MessageView& m,
-                         const CheckResponse& response);
-  void start_check(Timestamp now, std::size_t pair, bool nominate);
-  bool send_next_check(Timestamp now);
-  void unfreeze_foundation(const std::string& foundation);
-  void maybe_nominate(Timestamp now);
-  void schedule_nomination(Timestamp now);
-  bool checks_pending() const;
+  void on_check_response(Timestamp now, PairId pair, bool nominated, const CheckResponse& response);
+  void start_check(Timestamp now, PairId pair, bool nominate);
   void update_selection(Timestamp now);
-  std::optional<std::size_t> local_for(SocketId socket, std::optional<std::size_t> relay) const;
-  std::optional<std::size_t> remote_by_address(const SocketAddress& a) const;
-  std::optional<std::size_t> find_pair(std::size_t local, std::size_t remote) const;
-  // agent_consent.cpp
-  void handle_consent(Timestamp now);
-  void on_consent_response(Timestamp now, const stun::MessageView& m);
-  void send_consent(Timestamp now);
-  Timestamp next_consent_time(Timestamp now);
+  std::optional<LocalCandidateId> local_for(SocketId socket,
+                                            std::optional<std::size_t> relay) const;
+  std::optional<RemoteCandidateId> remote_by_address(const SocketAddress& a) const;
+  // CheckList::Context
+  Role local_role() const override { return role_; }
+  void send_check(Timestamp now, const CandidatePair& pair, ByteSpan request) override;
+  // agent_consent.cpp: the agent's side of consent freshness (ConsentFreshness::Context).
+  bool consent_running() const;
+  std::optional<CheckRequest> consent_request() const override;
+  void send_consent(Timestamp now, ByteSpan request, bool first) override;
+  void on_consent_rtt(Duration rtt) override;
+  void on_consent_state(ConsentFreshness::State s) override;
 
   AgentConfig config_;
   RandomSource& random_;
@@ -256,28 +254,18 @@ class Agent {
   std::vector<Socket> sockets_;
   std::vector<LocalCandidate> locals_;
   std::vector<RemoteCandidate> remotes_;
-  std::vector<CandidatePair> pairs_;
-  std::deque<std::size_t> triggered_;
   std::vector<Gathering> gathering_tx_;
   std::vector<Relay> relays_;
   std::map<std::string, std::string> foundations_;
-  std::optional<std::size_t> selected_;  // index into pairs_
   std::optional<PreviousSession> previous_;
-  std::optional<Consent> consent_;
-  std::optional<Consent> previous_consent_;
+  CheckList check_list_;
+  ConsentFreshness consent_;  // on active_path()
 
   Timestamp started_checking_ = Timestamp::never();
-  Timestamp next_check_ = Timestamp::never();
-  Timestamp last_check_ = Timestamp::never();
   std::size_t streams_pending_ = 0;  // kConnectServer asked, no answer yet
   std::uint64_t prflx_count_ = 0;
-  Timestamp nominate_at_ = Timestamp::never();
-  Timestamp first_valid_at_ = Timestamp::never();
-  Timestamp next_consent_ = Timestamp::never();
-  Timestamp last_consent_ = Timestamp::never();
-  bool nominating_ = false;
 
-  std::deque<Transmit> out_;
+  TransmitQueue out_;
   std::deque<Event> events_;
 };
 

@@ -14,7 +14,7 @@ namespace {
 // for relays UDP before TCP before TLS, as browsers order them.
 std::uint16_t host_preference(const SocketAddress& a, SocketId id) {
   const std::uint16_t base = a.ip().is_v6() ? 60000 : 50000;
-  return static_cast<std::uint16_t>(base - std::min<SocketId>(id, 5000));
+  return static_cast<std::uint16_t>(base - std::min<std::uint32_t>(id.value, 5000));
 }
 
 std::uint16_t relay_preference(ServerTransport t, std::size_t server) {
@@ -42,7 +42,7 @@ std::string Agent::foundation_for(CandidateType type, const IpAddress& base,
   return it->second;
 }
 
-std::optional<std::size_t> Agent::add_local_candidate(Timestamp now, LocalCandidate c) {
+std::optional<LocalCandidateId> Agent::add_local_candidate(Timestamp now, LocalCandidate c) {
   for (std::size_t i = 0; i < locals_.size(); ++i) {
     // §5.1.3: a candidate with the same address and base as one we have is redundant.
     if (locals_[i].address == c.address && locals_[i].base == c.base && locals_[i].relay == c.relay)
@@ -53,17 +53,18 @@ std::optional<std::size_t> Agent::add_local_candidate(Timestamp now, LocalCandid
   c.candidate.port = c.address.port();
   c.signaled = usable(c) && c.candidate.type != CandidateType::kPeerReflexive;
   locals_.push_back(std::move(c));
-  const std::size_t index = locals_.size() - 1;
-  if (locals_[index].signaled) emit(Event{Event::Kind::kLocalCandidate, locals_[index].candidate});
-  form_pairs_for_local(now, index);
-  return index;
+  const LocalCandidateId id{locals_.size() - 1};
+  if (local(id).signaled) emit(Event{Event::Kind::kLocalCandidate, local(id).candidate});
+  form_pairs_for_local(now, id);
+  return id;
 }
 
 void Agent::gather(Timestamp now) {
   if (closed_ || gathering_ != GatheringState::kNew) return;
   gathering_ = GatheringState::kGathering;
-  for (SocketId id = 0; id < sockets_.size(); ++id) {
-    const auto& s = sockets_[id];
+  for (std::uint32_t i = 0; i < sockets_.size(); ++i) {
+    const SocketId id{i};
+    const auto& s = sockets_[i];
     if (s.server) continue;
     LocalCandidate c;
     c.candidate.type = CandidateType::kHost;
@@ -86,9 +87,9 @@ void Agent::gather(Timestamp now) {
       continue;
     }
     if (srv.kind != IceServer::Kind::kTurn) continue;
-    for (SocketId id = 0; id < sockets_.size(); ++id) {
-      if (sockets_[id].server || !same_family(sockets_[id].local, srv.address)) continue;
-      start_server(now, server, id);  // one base per family is enough for a relay
+    for (std::uint32_t i = 0; i < sockets_.size(); ++i) {
+      if (sockets_[i].server || !same_family(sockets_[i].local, srv.address)) continue;
+      start_server(now, server, SocketId{i});  // one base per family is enough for a relay
       break;
     }
   }
@@ -101,15 +102,15 @@ void Agent::start_stun_gathering(Timestamp now) {
   for (std::size_t server = 0; server < config_.servers.size(); ++server) {
     const auto& srv = config_.servers[server];
     if (srv.kind != IceServer::Kind::kStun) continue;
-    for (SocketId id = 0; id < sockets_.size(); ++id)
-      if (!sockets_[id].server && same_family(sockets_[id].local, srv.address))
-        start_server(now, server, id);
+    for (std::uint32_t i = 0; i < sockets_.size(); ++i)
+      if (!sockets_[i].server && same_family(sockets_[i].local, srv.address))
+        start_server(now, server, SocketId{i});
   }
 }
 
 SocketId Agent::add_server_stream(Timestamp now, std::size_t server, const SocketAddress& local) {
   sockets_.push_back(Socket{local, server, false});
-  const auto id = static_cast<SocketId>(sockets_.size() - 1);
+  const SocketId id{static_cast<std::uint32_t>(sockets_.size() - 1)};
   if (streams_pending_ > 0) --streams_pending_;
   if (server < config_.servers.size() && !closed_) start_server(now, server, id);
   update_gathering_state();
@@ -124,9 +125,11 @@ void Agent::server_connect_failed(Timestamp now, std::size_t server, std::string
 }
 
 void Agent::server_stream_closed(Timestamp now, SocketId socket, std::string_view why) {
-  if (socket >= sockets_.size() || !sockets_[socket].server || sockets_[socket].failed) return;
-  sockets_[socket].failed = true;
-  server_failed(*sockets_[socket].server, std::string(why));
+  if (socket.value >= sockets_.size()) return;
+  auto& s = sockets_[socket.value];
+  if (!s.server || s.failed) return;
+  s.failed = true;
+  server_failed(*s.server, std::string(why));
   for (auto& r : relays_) {
     if (r.socket != socket) continue;
     r.client->close(now);
@@ -177,7 +180,7 @@ void Agent::on_gather_response(Timestamp now, Gathering& g, const stun::MessageV
                               " answered without a mapped address");
   } else {
     LocalCandidate c;
-    const auto& base = sockets_[socket].local;
+    const auto& base = sockets_[socket.value].local;
     c.candidate.type = CandidateType::kServerReflexive;
     c.candidate.priority =
         candidate_priority(CandidateType::kServerReflexive, host_preference(base, socket), 1);
@@ -197,7 +200,7 @@ void Agent::drive_relays(Timestamp now) {
   for (std::size_t i = 0; i < relays_.size(); ++i) {
     auto& r = relays_[i];
     while (auto bytes = r.client->poll_transmit())
-      if (!sockets_[r.socket].failed) send_raw(r.socket, r.client->config().server, *bytes);
+      if (!sockets_[r.socket.value].failed) send_raw(r.socket, r.client->config().server, *bytes);
     const auto state = r.client->state();
     if (state == turn::Client::State::kAllocated && !r.candidate_added) {
       r.candidate_added = true;
@@ -232,7 +235,7 @@ void Agent::drive_relays(Timestamp now) {
 }
 
 void Agent::send_raw(SocketId socket, const SocketAddress& to, ByteSpan data) {
-  out_.push_back(Transmit{socket, to, std::vector<std::byte>(data.begin(), data.end())});
+  out_.push(socket, to, data);  // a copy: `data` may be the caller's or a core's buffer
 }
 
 void Agent::send_from(Timestamp now, const LocalCandidate& local, const SocketAddress& to,
@@ -241,7 +244,7 @@ void Agent::send_from(Timestamp now, const LocalCandidate& local, const SocketAd
   auto& r = relays_[*local.relay];
   r.client->send(now, to, data);
   while (auto bytes = r.client->poll_transmit())
-    if (!sockets_[r.socket].failed) send_raw(r.socket, r.client->config().server, *bytes);
+    if (!sockets_[r.socket.value].failed) send_raw(r.socket, r.client->config().server, *bytes);
 }
 
 }  // namespace peerkit::ice

@@ -2,6 +2,8 @@
 // (§6.1.2.3), and the per-pair numbers getStats() reports (W3C RTCIceCandidatePairStats).
 #pragma once
 
+#include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +14,21 @@
 #include "stun/client_transaction.h"
 
 namespace peerkit::ice {
+
+// Indices into the agent's local and remote candidates and into its check list, as distinct
+// types so that a local index cannot be passed where a remote one or a pair is meant.
+struct LocalCandidateId {
+  std::size_t value = 0;
+  friend auto operator<=>(const LocalCandidateId&, const LocalCandidateId&) = default;
+};
+struct RemoteCandidateId {
+  std::size_t value = 0;
+  friend auto operator<=>(const RemoteCandidateId&, const RemoteCandidateId&) = default;
+};
+struct PairId {
+  std::size_t value = 0;
+  friend auto operator<=>(const PairId&, const PairId&) = default;
+};
 
 enum class PairState : std::uint8_t { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
 const char* to_string(PairState s);
@@ -30,8 +47,8 @@ struct PairCounters {
 };
 
 struct CandidatePair {
-  std::size_t local = 0;   // index into the agent's local candidates
-  std::size_t remote = 0;  // index into the agent's remote candidates
+  LocalCandidateId local;
+  RemoteCandidateId remote;
   std::uint64_t priority = 0;
   std::string foundation;  // local foundation + ":" + remote foundation (§6.1.2.6)
   PairState state = PairState::kFrozen;
@@ -44,7 +61,7 @@ struct CandidatePair {
   std::optional<stun::ClientTransaction> cancelled;
   Timestamp check_started;  // first transmission of the current transaction
   bool transaction_nominates = false;
-  std::optional<std::size_t> valid_pair;  // for a check that discovered a prflx local
+  std::optional<PairId> valid_pair;  // for a check that discovered a prflx local
   PairCounters counters;
 };
 

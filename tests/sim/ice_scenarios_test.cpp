@@ -330,7 +330,7 @@ TEST(IceLite, FullAgentControlsAndNominatesAgainstALitePeer) {
   host.port = 5000;
   EXPECT_EQ(agent.add_remote_candidate(net.now(), host), "");
   for (int i = 0; i < 1000 && agent.state() != ice::ConnectionState::kConnected; ++i) {
-    while (auto t = agent.poll_transmit()) net.send(addr("203.0.113.21:5000"), t->to, t->data);
+    for (const Transmit& t : agent.transmits()) net.send(addr("203.0.113.21:5000"), t.to, t.data);
     const Timestamp next = std::min(net.next_delivery(), agent.next_timeout());
     net.advance_to(next);
     if (agent.next_timeout() <= net.now()) agent.handle_timeout(net.now());
@@ -339,7 +339,7 @@ TEST(IceLite, FullAgentControlsAndNominatesAgainstALitePeer) {
   EXPECT_TRUE(lite.nominated);
   EXPECT_EQ(agent.selected_pair()->remote.type, ice::CandidateType::kHost);
   EXPECT_TRUE(agent.send(net.now(), as_bytes(std::string_view("\x17hello lite"))));
-  while (auto t = agent.poll_transmit()) net.send(addr("203.0.113.21:5000"), t->to, t->data);
+  for (const Transmit& t : agent.transmits()) net.send(addr("203.0.113.21:5000"), t.to, t.data);
   net.advance_to(net.now() + Duration::millis(100));
   ASSERT_EQ(lite.received.size(), 1u);
   EXPECT_EQ(lite.received[0], "\x17hello lite");

@@ -37,7 +37,8 @@ class Peer {
 
   // Moves what the agent wants to send into the network, and its events into `events`.
   void flush() {
-    while (auto t = agent->poll_transmit()) net_.send(sockets_.at(t->socket), t->to, t->data);
+    for (const Transmit& t : agent->transmits())
+      net_.send(sockets_.at(t.socket.value), t.to, t.data);
     while (auto e = agent->poll_event()) {
       if (e->kind == ice::Event::Kind::kStateChanged) {
         states.push_back(e->state);

@@ -31,7 +31,7 @@ constexpr std::size_t kMaxStreamBuffer = 131072;  // bytes read but not yet fram
 struct AgentDriver::Udp {
   explicit Udp(asio::io_context& io) : socket(io) {}
   udp::socket socket;
-  SocketId id = 0;
+  SocketId id;
   udp::endpoint from;
   std::array<std::byte, 65536> buffer;
 };
@@ -40,7 +40,7 @@ struct AgentDriver::Stream {
   explicit Stream(asio::io_context& io) : socket(io) {}
   tcp::socket socket;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // TURN over TLS (RFC 8656 §3.2)
-  SocketId id = 0;
+  SocketId id;
   std::size_t server = 0;
   SocketAddress server_address;
   std::vector<std::byte> inbox;
@@ -108,14 +108,15 @@ void AgentDriver::receive(std::size_t index) {
 
 void AgentDriver::pump() {
   if (stopped_) return;
-  while (auto t = agent_.poll_transmit()) {
-    if (auto u = udp_by_socket_.find(t->socket); u != udp_by_socket_.end()) {
+  for (const Transmit& t : agent_.transmits()) {
+    if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
       boost::system::error_code ec;
       // Non-blocking: a full socket buffer drops the datagram, as the network might.
-      udp_[u->second]->socket.send_to(asio::buffer(t->data.data(), t->data.size()),
-                                      to_endpoint<udp::endpoint>(t->to), 0, ec);
-    } else if (auto s = stream_by_socket_.find(t->socket); s != stream_by_socket_.end()) {
-      write_stream(*streams_[s->second], std::move(t->data));
+      udp_[u->second]->socket.send_to(asio::buffer(t.data.data(), t.data.size()),
+                                      to_endpoint<udp::endpoint>(t.to), 0, ec);
+    } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
+      // The stream's outbox outlives the batch: it keeps its own copy.
+      write_stream(*streams_[s->second], std::vector<std::byte>(t.data.begin(), t.data.end()));
     }
   }
   while (auto e = agent_.poll_event()) {

@@ -50,8 +50,8 @@ class AgentTest : public ::testing::Test {
   // The STUN answer the agent sent, if any.
   std::optional<int> answer_code() {
     std::optional<int> code;
-    while (auto t = agent.poll_transmit()) {
-      auto m = stun::MessageView::parse(t->data);
+    for (const Transmit& t : agent.transmits()) {
+      auto m = stun::MessageView::parse(t.data);
       if (!m || m->message_class() == stun::MessageClass::kRequest) continue;
       const auto e = stun::find_error_code(*m);
       code = e ? e->code : 0;
@@ -62,7 +62,7 @@ class AgentTest : public ::testing::Test {
   SeededRandom random{5};
   Timestamp now = Timestamp::from_micros(1'000'000);
   Agent agent;
-  SocketId socket = 0;
+  SocketId socket;
 };
 
 TEST_F(AgentTest, CredentialsFollowRfc8839) {
