@@ -32,7 +32,7 @@ long rss_kib() {
 }
 
 struct Side {
-  explicit Side(asio::io_context& io, ice::Role role, RandomSource& random)
+  explicit Side(net::Loop& loop, ice::Role role, RandomSource& random)
       : agent(
             [&] {
               ice::AgentConfig c;
@@ -40,7 +40,7 @@ struct Side {
               return c;
             }(),
             random),
-        driver(io, agent) {}
+        driver(loop, agent) {}
   ice::Agent agent;
   ice::AgentDriver driver;
   bool connected = false;
@@ -48,8 +48,8 @@ struct Side {
 
 // One call: both sides created, wired, started; returns when both are connected.
 struct Call {
-  Call(asio::io_context& io, RandomSource& random)
-      : a(io, ice::Role::kControlling, random), b(io, ice::Role::kControlled, random) {
+  Call(net::Loop& loop, RandomSource& random)
+      : a(loop, ice::Role::kControlling, random), b(loop, ice::Role::kControlled, random) {
     wire(a, b);
     wire(b, a);
     a.driver.add_host(*IpAddress::parse("127.0.0.1"));
@@ -79,11 +79,11 @@ int connect_runs(int n) {
   CryptoRandom random;
   std::vector<double> us;
   for (int i = 0; i < n; ++i) {
-    asio::io_context io;
+    net::Loop loop("iceconnect");  // run on this thread
     const auto t0 = std::chrono::steady_clock::now();
-    Call call(io, random);
+    Call call(loop, random);
     call.start();
-    while (!call.done() && io.run_one_for(std::chrono::seconds(5))) {
+    while (!call.done() && loop.context().run_one_for(std::chrono::seconds(5))) {
     }
     const auto t1 = std::chrono::steady_clock::now();
     if (!call.done()) {
@@ -103,13 +103,13 @@ int connect_runs(int n) {
 
 int memory(int n) {
   CryptoRandom random;
-  asio::io_context io;
+  net::Loop loop("iceconnect");  // run on this thread
   std::vector<std::unique_ptr<Call>> calls;
   const long before = rss_kib();
   for (int i = 0; i < n; ++i) {
-    calls.push_back(std::make_unique<Call>(io, random));
+    calls.push_back(std::make_unique<Call>(loop, random));
     calls.back()->start();
-    while (!calls.back()->done() && io.run_one_for(std::chrono::seconds(5))) {
+    while (!calls.back()->done() && loop.context().run_one_for(std::chrono::seconds(5))) {
     }
     if (!calls.back()->done()) {
       std::fprintf(stderr, "pair %d did not connect\n", i);

@@ -25,18 +25,11 @@
 
 #include "common/address.h"
 #include "common/bytes.h"
+#include "common/frame_cut.h"
 #include "common/time.h"
 #include "net/tls.h"
 
 namespace peerkit::net {
-
-// What a framer says about the bytes buffered so far.
-struct FrameCut {
-  enum class Status : std::uint8_t { kNeedMore, kFrame, kInvalid };
-  Status status = Status::kNeedMore;
-  std::size_t frame_length = 0;  // bytes handed to on_frame
-  std::size_t consumed = 0;      // bytes dropped from the buffer (the frame plus any padding)
-};
 
 struct StreamOptions {
   std::size_t max_queue_bytes = 256 * 1024;   // written-but-not-sent bytes; past it send() fails

@@ -5,17 +5,15 @@
 #include <optional>
 
 #include "common/bytes.h"
+#include "common/frame_cut.h"
 
 namespace peerkit::turn {
 
-enum class FrameStatus { kNeedMore, kFrame, kInvalid };
+using FrameStatus = FrameCut::Status;
+using FrameResult = FrameCut;
 
-struct FrameResult {
-  FrameStatus status;
-  std::size_t frame_length = 0;  // bytes to hand to the core
-  std::size_t consumed = 0;      // bytes to drop from the stream (frame plus padding)
-};
-
-FrameResult next_frame(ByteSpan buffered);
+// The next STUN message or ChannelData frame at the start of `buffered`; net::Stream takes this
+// function as its framer as it is.
+FrameCut next_frame(ByteSpan buffered);
 
 }  // namespace peerkit::turn

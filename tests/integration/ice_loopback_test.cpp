@@ -14,8 +14,8 @@ namespace {
 namespace asio = boost::asio;
 
 struct Side {
-  Side(asio::io_context& io, ice::AgentConfig c, RandomSource& random)
-      : agent(std::move(c), random), driver(io, agent) {}
+  Side(net::Loop& loop, ice::AgentConfig c, RandomSource& random)
+      : agent(std::move(c), random), driver(loop, agent) {}
   ice::Agent agent;
   ice::AgentDriver driver;
   std::vector<std::string> received;
@@ -25,9 +25,9 @@ class IceLoopback : public ::testing::Test {
  protected:
   void make(ice::AgentConfig base, const char* ip) {
     base.role = ice::Role::kControlling;
-    a = std::make_unique<Side>(io, base, random);
+    a = std::make_unique<Side>(loop, base, random);
     base.role = ice::Role::kControlled;
-    b = std::make_unique<Side>(io, base, random);
+    b = std::make_unique<Side>(loop, base, random);
     wire(*a, *b);
     wire(*b, *a);
     ASSERT_EQ(a->driver.add_host(*IpAddress::parse(ip)), "");
@@ -48,7 +48,7 @@ class IceLoopback : public ::testing::Test {
   bool run_until(const std::function<bool()>& done) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!done() && std::chrono::steady_clock::now() < end)
-      io.run_one_for(std::chrono::milliseconds(50));
+      loop.context().run_one_for(std::chrono::milliseconds(50));
     return done();
   }
   bool connect() {
@@ -91,7 +91,7 @@ class IceLoopback : public ::testing::Test {
     if (turn) turn->stop();
   }
 
-  asio::io_context io;
+  net::Loop loop{"ice-test"};  // run on the test thread
   CryptoRandom random;
   std::unique_ptr<Side> a, b;
   std::unique_ptr<turn::TurnService> turn;

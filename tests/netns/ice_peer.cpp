@@ -42,13 +42,13 @@ struct Options {
 
 class Peer {
  public:
-  Peer(asio::io_context& io, ice::Agent& agent, std::ofstream& signal_out, int send_every_ms,
+  Peer(net::Loop& loop, ice::Agent& agent, std::ofstream& signal_out, int send_every_ms,
        ice::DriverOptions options)
-      : io_(io),
+      : io_(loop.context()),
         agent_(agent),
-        driver_(io, agent, std::move(options)),
-        input_(io, ::dup(STDIN_FILENO)),
-        sender_(io),
+        driver_(loop, agent, std::move(options)),
+        input_(io_, ::dup(STDIN_FILENO)),
+        sender_(io_),
         signal_out_(signal_out),
         send_every_(send_every_ms) {
     started_ = driver_.now();
@@ -234,10 +234,11 @@ int main(int argc, char** argv) {
 
   CryptoRandom random;
   ice::Agent agent(config, random);
-  asio::io_context io;
+  net::Loop loop("ice_peer");  // run on this thread
+  asio::io_context& io = loop.context();
   std::ofstream signal_out;
   if (!o.signal_out.empty()) signal_out.open(o.signal_out);
-  Peer peer(io, agent, signal_out, o.send_every_ms, ice::DriverOptions{o.turn_ca});
+  Peer peer(loop, agent, signal_out, o.send_every_ms, ice::DriverOptions{o.turn_ca});
   for (const auto& ip : addresses)
     if (auto why = peer.driver().add_host(ip); !why.empty()) std::cerr << why << "\n";
   asio::steady_timer quit(io);

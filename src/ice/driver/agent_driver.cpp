@@ -1,8 +1,8 @@
 #include "ice/driver/agent_driver.h"
 
-#include <boost/asio/ssl/host_name_verification.hpp>
+#include <array>
 
-#include "net/endpoint.h"
+#include "net/asio_address.h"
 #include "turn/stream_framing.h"
 
 namespace peerkit::ice {
@@ -12,20 +12,8 @@ using asio::ip::tcp;
 using asio::ip::udp;
 
 namespace {
-
-template <class Endpoint>
-Endpoint to_endpoint(const SocketAddress& a) {
-  return Endpoint(asio::ip::make_address(a.ip().to_string()), a.port());
-}
-
-template <class Endpoint>
-SocketAddress from_endpoint(const Endpoint& e) {
-  return SocketAddress(*IpAddress::parse(e.address().to_string()), e.port());
-}
-
-constexpr std::size_t kMaxStreamQueue = 256;      // frames waiting to be written to a server
-constexpr std::size_t kMaxStreamBuffer = 131072;  // bytes read but not yet framed
-
+constexpr std::size_t kMaxStreamQueue = 256 * 1024;  // bytes waiting to be written to a server
+constexpr std::size_t kMaxStreamBuffer = 131072;     // bytes read but not yet framed
 }  // namespace
 
 struct AgentDriver::Udp {
@@ -36,38 +24,28 @@ struct AgentDriver::Udp {
   std::array<std::byte, 65536> buffer;
 };
 
-struct AgentDriver::Stream {
-  explicit Stream(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // TURN over TLS (RFC 8656 §3.2)
-  SocketId id;
-  std::size_t server = 0;
-  SocketAddress server_address;
-  std::vector<std::byte> inbox;
-  std::array<std::byte, 16384> chunk;
-  std::deque<std::vector<std::byte>> outbox;
-  bool closed = false;
-};
-
-AgentDriver::AgentDriver(asio::io_context& io, Agent& agent, DriverOptions options)
-    : io_(io), agent_(agent), options_(std::move(options)), timer_(io) {}
+AgentDriver::AgentDriver(net::Loop& loop, Agent& agent, DriverOptions options)
+    : loop_(loop), agent_(agent), options_(std::move(options)), timer_(loop, [this](Timestamp now) {
+        agent_.handle_timeout(now);
+        pump();
+      }) {}
 
 AgentDriver::~AgentDriver() {
   stop();
-  // Cancelled operations still complete later, on the io_context, after this object is gone.
+  // Cancelled operations still complete later, on the loop, after this object is gone.
   *alive_ = false;
 }
 
 std::string AgentDriver::add_host(const IpAddress& ip, std::uint16_t port) {
-  auto u = std::make_unique<Udp>(io_);
+  auto u = std::make_unique<Udp>(loop_.context());
   boost::system::error_code ec;
-  const auto ep = to_endpoint<udp::endpoint>(SocketAddress(ip, port));
+  const auto ep = net::to_endpoint<udp::endpoint>(SocketAddress(ip, port));
   u->socket.open(ep.protocol(), ec);
   if (!ec && ip.is_v6()) u->socket.set_option(asio::ip::v6_only(true), ec);
   if (!ec) u->socket.bind(ep, ec);
   if (ec) return "bind " + SocketAddress(ip, port).to_string() + ": " + ec.message();
   u->socket.non_blocking(true, ec);
-  const auto local = from_endpoint(u->socket.local_endpoint());
+  const auto local = net::from_endpoint(u->socket.local_endpoint());
   u->id = agent_.add_host_socket(local);
   udp_by_socket_[u->id] = udp_.size();
   udp_.push_back(std::move(u));
@@ -86,7 +64,8 @@ void AgentDriver::stop() {
   timer_.cancel();
   boost::system::error_code ec;
   for (auto& u : udp_) u->socket.close(ec);
-  for (auto& s : streams_) s->socket.close(ec);
+  for (auto& s : streams_)
+    if (s.stream) s.stream->close();
 }
 
 void AgentDriver::receive(std::size_t index) {
@@ -97,7 +76,7 @@ void AgentDriver::receive(std::size_t index) {
         if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
         auto& u = *udp_[index];
         if (!ec) {
-          const auto r = agent_.handle_packet(now(), u.id, from_endpoint(u.from),
+          const auto r = agent_.handle_packet(now(), u.id, net::from_endpoint(u.from),
                                               ByteSpan(u.buffer.data(), n));
           if (!r.payload.empty() && on_data) on_data(r);
           pump();
@@ -113,10 +92,11 @@ void AgentDriver::pump() {
       boost::system::error_code ec;
       // Non-blocking: a full socket buffer drops the datagram, as the network might.
       udp_[u->second]->socket.send_to(asio::buffer(t.data.data(), t.data.size()),
-                                      to_endpoint<udp::endpoint>(t.to), 0, ec);
+                                      net::to_endpoint<udp::endpoint>(t.to), 0, ec);
     } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
-      // The stream's outbox outlives the batch: it keeps its own copy.
-      write_stream(*streams_[s->second], std::vector<std::byte>(t.data.begin(), t.data.end()));
+      // The stream copies into its bounded queue; a full queue drops the frame, as a congested
+      // path would.
+      streams_[s->second].stream->send(t.data);
     }
   }
   while (auto e = agent_.poll_event()) {
@@ -125,152 +105,82 @@ void AgentDriver::pump() {
                      e->transport == ServerTransport::kTls);
     if (on_event) on_event(*e);
   }
-  arm_timer();
-}
-
-void AgentDriver::arm_timer() {
-  const Timestamp next = agent_.next_timeout();
-  if (next == Timestamp::never()) {
-    timer_.cancel();
-    return;
-  }
-  const auto delay = std::chrono::microseconds(std::max<std::int64_t>(0, (next - now()).us()));
-  timer_.expires_after(delay);
-  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!*alive || ec || stopped_) return;
-    agent_.handle_timeout(now());
-    pump();
-  });
+  timer_.rearm(agent_.next_timeout());
 }
 
 void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls) {
-  auto s = std::make_unique<Stream>(io_);
-  s->server = server;
-  s->server_address = to;
   const std::size_t index = streams_.size();
-  if (tls) {
-    if (!tls_) {
-      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      boost::system::error_code ec;
-      if (options_.tls_ca_file.empty())
-        tls_->set_default_verify_paths(ec);
-      else
-        tls_->load_verify_file(options_.tls_ca_file, ec);
-      tls_->set_verify_mode(asio::ssl::verify_peer);
+  streams_.push_back({.server = server, .address = to, .tls = tls});
+  if (tls && !tls_) {
+    auto made = net::make_tls_client_context(options_.tls_ca_file);
+    if (!made) {
+      agent_.server_connect_failed(now(), server, "TLS to " + to.to_string() + ": " + made.error());
+      return;  // the caller's pump() delivers what the agent made of it
     }
-    s->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(s->socket, *tls_);
-    s->tls->set_verify_callback(asio::ssl::host_name_verification(to.ip().to_string()));
+    tls_ = *made;
   }
-  streams_.push_back(std::move(s));
-  streams_[index]->socket.async_connect(
-      to_endpoint<tcp::endpoint>(to),
-      [this, alive = alive_, index](const boost::system::error_code& ec) {
+  auto socket = std::make_shared<tcp::socket>(loop_.context());
+  socket->async_connect(
+      net::to_endpoint<tcp::endpoint>(to),
+      [this, alive = alive_, index, socket](const boost::system::error_code& ec) {
         if (!*alive || stopped_) return;
-        auto& s = *streams_[index];
-        if (ec)
-          return stream_failed(index,
-                               "connect " + s.server_address.to_string() + ": " + ec.message());
-        boost::system::error_code ignored;
-        s.socket.set_option(tcp::no_delay(true), ignored);
-        if (!s.tls) return stream_up(index);
-        s.tls->async_handshake(
-            asio::ssl::stream_base::client,
-            [this, alive = alive_, index](const boost::system::error_code& ec) {
-              if (!*alive || stopped_) return;
-              if (ec)
-                return stream_failed(
-                    index,
-                    "TLS to " + streams_[index]->server_address.to_string() + ": " + ec.message());
-              stream_up(index);
-            });
+        if (ec) {
+          agent_.server_connect_failed(
+              now(), streams_[index].server,
+              "connect " + streams_[index].address.to_string() + ": " + ec.message());
+          return pump();
+        }
+        start_stream(index, std::move(*socket));
       });
 }
 
-void AgentDriver::stream_failed(std::size_t index, const std::string& why) {
-  auto& s = *streams_[index];
-  s.closed = true;
-  boost::system::error_code ignored;
-  s.socket.close(ignored);
-  agent_.server_connect_failed(now(), s.server, why);
-  pump();
+void AgentDriver::start_stream(std::size_t index, tcp::socket socket) {
+  ServerStream& s = streams_[index];
+  const net::StreamOptions options{.max_queue_bytes = kMaxStreamQueue,
+                                   .max_frame_bytes = kMaxStreamBuffer};
+  // TURN over TLS (RFC 8656 §3.2): the certificate must name the address we were given.
+  s.stream =
+      s.tls ? net::Stream::tls_client(std::move(socket), tls_, s.address.ip().to_string(), options)
+            : net::Stream::plain(std::move(socket), options);
+  s.stream->start({.framer = turn::next_frame,
+                   .on_frame =
+                       [this, alive = alive_, index](ByteSpan frame) {
+                         if (!*alive || stopped_) return;
+                         const auto r = agent_.handle_packet(now(), streams_[index].id,
+                                                             streams_[index].address, frame);
+                         if (!r.payload.empty() && on_data) on_data(r);
+                       },
+                   .on_batch_end =
+                       [this, alive = alive_] {
+                         if (*alive) pump();
+                       },
+                   .on_ready =
+                       [this, alive = alive_, index] {
+                         if (!*alive || stopped_) return;
+                         ServerStream& up = streams_[index];
+                         up.up = true;
+                         up.id = agent_.add_server_stream(now(), up.server, up.stream->local());
+                         stream_by_socket_[up.id] = index;
+                         pump();
+                       },
+                   .on_close =
+                       [this, alive = alive_, index](std::string_view why) {
+                         if (*alive && !stopped_) stream_closed(index, why);
+                       }});
 }
 
-void AgentDriver::stream_up(std::size_t index) {
-  auto& s = *streams_[index];
-  s.id = agent_.add_server_stream(now(), s.server, from_endpoint(s.socket.local_endpoint()));
-  stream_by_socket_[s.id] = index;
-  read_stream(index);
-  pump();
-}
-
-void AgentDriver::read_stream(std::size_t index) {
-  auto& s = *streams_[index];
-  auto on_read = [this, alive = alive_, index](const boost::system::error_code& ec, std::size_t n) {
-    if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
-    on_stream_read(index, ec, n);
-  };
-  const auto buffer = asio::buffer(s.chunk.data(), s.chunk.size());
-  if (s.tls)
-    s.tls->async_read_some(buffer, std::move(on_read));
-  else
-    s.socket.async_read_some(buffer, std::move(on_read));
-}
-
-void AgentDriver::on_stream_read(std::size_t index, const boost::system::error_code& ec,
-                                 std::size_t n) {
-  auto& s = *streams_[index];
-  if (ec) {
-    s.closed = true;
-    agent_.server_stream_closed(now(), s.id, "stream to the TURN server closed: " + ec.message());
-    pump();
-    return;
+void AgentDriver::stream_closed(std::size_t index, std::string_view why) {
+  ServerStream& s = streams_[index];
+  if (s.up) {
+    stream_by_socket_.erase(s.id);
+    agent_.server_stream_closed(now(), s.id,
+                                "stream to the TURN server closed: " + std::string(why));
+  } else {
+    agent_.server_connect_failed(now(), s.server,
+                                 std::string(s.tls ? "TLS to " : "connect ") +
+                                     s.address.to_string() + ": " + std::string(why));
   }
-  s.inbox.insert(s.inbox.end(), s.chunk.begin(), s.chunk.begin() + static_cast<long>(n));
-  std::size_t at = 0;
-  while (true) {
-    const auto f = turn::next_frame(ByteSpan(s.inbox).subspan(at));
-    if (f.status == turn::FrameStatus::kNeedMore) break;
-    if (f.status == turn::FrameStatus::kInvalid) {
-      s.closed = true;
-      agent_.server_stream_closed(
-          now(), s.id, "stream to the TURN server: bytes that are not STUN or ChannelData");
-      boost::system::error_code ignored;
-      s.socket.close(ignored);
-      pump();
-      return;
-    }
-    const auto r = agent_.handle_packet(now(), s.id, s.server_address,
-                                        ByteSpan(s.inbox).subspan(at, f.frame_length));
-    if (!r.payload.empty() && on_data) on_data(r);
-    at += f.consumed;
-  }
-  s.inbox.erase(s.inbox.begin(), s.inbox.begin() + static_cast<long>(at));
-  if (s.inbox.size() > kMaxStreamBuffer) s.inbox.clear();
   pump();
-  read_stream(index);
-}
-
-void AgentDriver::write_stream(Stream& s, std::vector<std::byte> bytes) {
-  if (s.closed || s.outbox.size() >= kMaxStreamQueue) return;
-  s.outbox.push_back(std::move(bytes));
-  if (s.outbox.size() == 1) write_front(s);  // else a write is in flight
-}
-
-void AgentDriver::write_front(Stream& s) {
-  const auto buffer = asio::buffer(s.outbox.front().data(), s.outbox.front().size());
-  auto done = [this, alive = alive_, &s](const boost::system::error_code& ec, std::size_t) {
-    if (!*alive) return;
-    if (stopped_ || ec) {
-      s.outbox.clear();
-      return;
-    }
-    s.outbox.pop_front();
-    if (!s.outbox.empty()) write_front(s);
-  };
-  if (s.tls)
-    asio::async_write(*s.tls, buffer, std::move(done));
-  else
-    asio::async_write(s.socket, buffer, std::move(done));
 }
 
 }  // namespace peerkit::ice

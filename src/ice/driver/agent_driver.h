@@ -1,12 +1,11 @@
-// Binds an ice::Agent to real sockets on one Asio io_context (one thread): a UDP socket per
-// selected host address, a TCP stream per TURN-over-TCP server (framed per RFC 8656 §12.5),
-// one steady timer at agent.next_timeout(). Everything the agent decides stays in the core;
-// this file only moves bytes and time.
+// Binds an ice::Agent to real sockets on one net::Loop (one thread): a UDP socket per selected
+// host address, a net::Stream per TURN-over-TCP/TLS server (framed per RFC 8656 §12.5, TLS
+// verified by net/tls), and one CoreTimer at agent.next_timeout(). Everything the agent decides
+// stays in the core; this file only moves bytes and time. Every call on the loop's thread.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <deque>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +14,9 @@
 
 #include "common/time.h"
 #include "ice/agent.h"
+#include "net/loop.h"
+#include "net/stream.h"
+#include "net/tls.h"
 
 namespace peerkit::ice {
 
@@ -26,7 +28,7 @@ struct DriverOptions {
 
 class AgentDriver {
  public:
-  AgentDriver(boost::asio::io_context& io, Agent& agent, DriverOptions options = {});
+  AgentDriver(net::Loop& loop, Agent& agent, DriverOptions options = {});
   ~AgentDriver();
 
   // Binds a UDP socket on `ip` (port 0 unless given) and hands it to the agent. "" or why not.
@@ -38,36 +40,37 @@ class AgentDriver {
   void pump();
   void stop();
 
-  Timestamp now() const { return clock_.now(); }
+  Timestamp now() const { return loop_.now(); }
   std::function<void(const Event&)> on_event;
   std::function<void(const Received&)> on_data;
 
  private:
   struct Udp;
-  struct Stream;
+  struct ServerStream {  // a TURN server reached over TCP or TLS
+    std::size_t server = 0;
+    SocketAddress address;
+    bool tls = false;
+    bool up = false;  // the agent knows it (add_server_stream was called)
+    SocketId id;
+    std::shared_ptr<net::Stream> stream;
+  };
   void receive(std::size_t index);
   void connect_server(std::size_t server, const SocketAddress& to, bool tls);
-  void stream_up(std::size_t index);
-  void stream_failed(std::size_t index, const std::string& why);
-  void read_stream(std::size_t index);
-  void on_stream_read(std::size_t index, const boost::system::error_code& ec, std::size_t n);
-  void write_stream(Stream& s, std::vector<std::byte> bytes);
-  void write_front(Stream& s);
-  void arm_timer();
+  void start_stream(std::size_t index, boost::asio::ip::tcp::socket socket);
+  void stream_closed(std::size_t index, std::string_view why);
 
-  boost::asio::io_context& io_;
+  net::Loop& loop_;
   Agent& agent_;
   DriverOptions options_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;  // made on first TLS server
-  SteadyClock clock_;
-  boost::asio::steady_timer timer_;
+  net::TlsContextPtr tls_;  // made on the first TLS server
+  net::CoreTimer timer_;
   std::vector<std::unique_ptr<Udp>> udp_;  // indexed like the agent's SocketIds for UDP
-  std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<ServerStream> streams_;
   std::map<SocketId, std::size_t> udp_by_socket_;
   std::map<SocketId, std::size_t> stream_by_socket_;
   bool stopped_ = false;
   // Shared with every pending handler: false once the driver is destroyed, because handlers
-  // cancelled by the destructor still run later on the io_context.
+  // cancelled by the destructor still run later on the loop.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

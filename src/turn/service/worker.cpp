@@ -27,19 +27,6 @@ constexpr Duration kHousekeeping = Duration::seconds(1);
 // The read buffer may hold two of the largest frames (a STUN message or ChannelData, §12.5).
 constexpr std::size_t kMaxStreamBuffer = 2 * (20 + 65535 + 4);
 
-net::FrameCut turn_framing(ByteSpan buffered) {
-  const FrameResult r = next_frame(buffered);
-  switch (r.status) {
-    case FrameStatus::kNeedMore:
-      return {};
-    case FrameStatus::kFrame:
-      return {net::FrameCut::Status::kFrame, r.frame_length, r.consumed};
-    case FrameStatus::kInvalid:
-      break;
-  }
-  return {net::FrameCut::Status::kInvalid};  // not TURN: the stream is lost
-}
-
 udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
   return udp::socket(io, at.ip().is_v4() ? udp::v4() : udp::v6(), fd);
 }
@@ -324,7 +311,7 @@ void Worker::on_accepted(std::size_t index, tcp::socket socket) {
   }
   connections_[route.connection] = {stream, route, now()};
   const std::uint64_t id = route.connection;
-  stream->start({.framer = turn_framing,
+  stream->start({.framer = next_frame,
                  .on_frame =
                      [this, route](ByteSpan frame) {
                        server_->handle_client_packet(now(), route, frame, queue_);
