@@ -1,6 +1,7 @@
 // Worker counters published for Prometheus. Each worker copies its core's counters into
-// relaxed atomics once per loop round (after its batch of sends); the metrics endpoint sums them
-// when scraped. The relay data path itself never touches an atomic.
+// relaxed atomics once per loop round (after its batch of sends) and the gauges that must be
+// counted once per second; the metrics endpoint sums them when scraped. The relay data path
+// itself never touches an atomic.
 #pragma once
 
 #include <array>

@@ -353,7 +353,7 @@ void Worker::flush() {
   sender_.flush();
   queue_.clear();
   receiver_.reset();  // nothing points into the receive slots any more
-  publish_metrics();
+  publish_counters();
   log_events();
 }
 
@@ -364,6 +364,7 @@ void Worker::on_timeout(Timestamp t) {
   if (index_ == 0) shared_.reservations.expire(t);
   close_idle_connections(t);
   flush();
+  publish_gauges();
   if (accept_errors_ != accept_errors_logged_) {
     spdlog::warn("accept failed {} times (out of file descriptors?) worker={}",
                  accept_errors_ - accept_errors_logged_, index_);
@@ -384,15 +385,20 @@ void Worker::close_idle_connections(Timestamp t) {
 }
 
 // Relaxed stores of a few counters per loop round; the metrics endpoint sums them.
-void Worker::publish_metrics() {
+void Worker::publish_counters() {
   metrics_.publish(server_->counters());
-  metrics_.set(Metric::kAllocations, server_->allocation_count());
-  metrics_.set(Metric::kPermissions, server_->permission_count());
-  metrics_.set(Metric::kChannels, server_->channel_count());
   metrics_.set(Metric::kTcpConnections, connections_.size());
   metrics_.set(Metric::kUdpSendDrops, sender_.dropped());
   metrics_.set(Metric::kTruncated, receiver_.truncated_total());
   metrics_.set(Metric::kStreamDrops, stream_drops_);
+}
+
+// Counting permissions and channels walks every allocation: once per housekeeping round (1 s),
+// never per batch.
+void Worker::publish_gauges() {
+  metrics_.set(Metric::kAllocations, server_->allocation_count());
+  metrics_.set(Metric::kPermissions, server_->permission_count());
+  metrics_.set(Metric::kChannels, server_->channel_count());
 }
 
 void Worker::log_events() {

@@ -89,7 +89,8 @@ class Worker : private RelayAllocator {
   void close_idle_connections(Timestamp now);
   void flush();
   void flush_soon();  // once per event-loop round, after every ready handler has run
-  void publish_metrics();
+  void publish_counters();
+  void publish_gauges();
   void log_events();
   Timestamp now() const { return loop_.now(); }
 
