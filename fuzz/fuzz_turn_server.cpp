@@ -11,6 +11,7 @@
 #include "stun/attributes.h"
 #include "stun/integrity.h"
 #include "support/turn_fakes.h"
+#include "support/turn_requests.h"
 #include "turn/server.h"
 
 using namespace peerkit;
@@ -110,12 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (flags & 32) stun::add_even_port(b, flags & 64);
           if (flags & 128)
             stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
-          if (!nonce.empty()) {
-            b.add(attr::kUsername, "u");
-            b.add(attr::kRealm, "fuzz");
-            b.add(attr::kNonce, nonce);
-            b.add_message_integrity(stun::long_term_key("u", "fuzz", "p"));
-          }
+          if (!nonce.empty()) testing::add_credentials(b, {"u", "fuzz", "p", nonce});
           server.handle_client_packet(now, route, b.finish(), out);
           break;
         }

@@ -13,6 +13,7 @@
 #include "stun/attributes.h"
 #include "stun/integrity.h"
 #include "support/turn_fakes.h"
+#include "support/turn_requests.h"
 #include "turn/server.h"
 
 namespace peerkit::turn::testing {
@@ -102,17 +103,9 @@ class TurnHarness : public ::testing::Test {
                                  const char* password = nullptr,
                                  std::optional<stun::TransactionId> tid = std::nullopt,
                                  const std::string& realm = "peerkit.test") {
-    std::byte buf[1500];
-    MessageBuilder b(buf, method, MessageClass::kRequest, tid ? *tid : next_tid());
-    add(b);
-    if (user) {
-      b.add(attr::kUsername, std::string_view(user));
-      b.add(attr::kRealm, realm);
-      b.add(attr::kNonce, nonce);
-      b.add_message_integrity(stun::long_term_key(user, realm, password));
-    }
-    auto s = b.finish();
-    return {s.begin(), s.end()};
+    std::optional<peerkit::testing::LongTermCredentials> credentials;
+    if (user) credentials = {user, realm, password, nonce};
+    return peerkit::testing::turn_request(method, tid ? *tid : next_tid(), add, credentials);
   }
 
   // One request with the 401 round trip first when no nonce is known yet.
@@ -164,20 +157,11 @@ class TurnHarness : public ::testing::Test {
   }
   std::vector<Response> channel_data(const ClientRoute& route, std::uint16_t channel,
                                      std::string_view payload) {
-    std::vector<std::byte> d(4 + payload.size());
-    ByteWriter w(d);
-    w.u16(channel);
-    w.u16(static_cast<std::uint16_t>(payload.size()));
-    w.bytes(as_bytes(payload));
-    return feed(route, d);
+    return feed(route, peerkit::testing::channel_data(channel, payload));
   }
   std::vector<Response> send_indication(const ClientRoute& route, const SocketAddress& peer,
                                         std::string_view payload) {
-    std::byte buf[512];
-    MessageBuilder b(buf, Method::kSend, MessageClass::kIndication, next_tid());
-    stun::add_xor_address(b, attr::kXorPeerAddress, peer);
-    b.add(attr::kData, payload);
-    return feed(route, b.finish());
+    return feed(route, peerkit::testing::send_indication(next_tid(), peer, payload));
   }
   std::vector<Response> from_peer(RelayHandle relay, const SocketAddress& peer,
                                   std::string_view payload, std::size_t headroom = 4) {
