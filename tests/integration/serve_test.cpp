@@ -8,7 +8,7 @@
 
 #include "server/serve_options.h"
 #include "server/signaling_service.h"
-#include "turn_client.h"
+#include "support/turn_test_client.h"
 #include "ws_client.h"
 
 namespace peerkit {
@@ -277,13 +277,13 @@ TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   const std::string credential(turn_entry.at("credential").as_string());
   EXPECT_TRUE(username.ends_with(":m1"));
   // The credential really allocates on the embedded TURN server.
-  testing::TurnClient client(
+  testing::TurnTestClient client(
       SocketAddress(*IpAddress::parse("127.0.0.1"), c.turn_config.listening_port), username,
-      credential, "peerkit");
+      credential);
   EXPECT_EQ(client.allocate(), 0);
-  testing::TurnClient wrong(
+  testing::TurnTestClient wrong(
       SocketAddress(*IpAddress::parse("127.0.0.1"), c.turn_config.listening_port), username,
-      "wrong", "peerkit");
+      "wrong");
   EXPECT_EQ(wrong.allocate(), 401);
   // The rooms `welcome` carries the same kind of list.
   auto m = member();
