@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <regex>
 
-#include "server/serve_options.h"
+#include "apps/peerkit/cli.h"
 #include "server/signaling_service.h"
 #include "support/turn_test_client.h"
 #include "ws_client.h"
@@ -262,9 +262,9 @@ TEST_F(ServeTest, ShutdownClosesSocketsWithGoingAway) {
 TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   const auto turn_port = testing::free_udp_tcp_port();
   ASSERT_NE(turn_port, 0);
-  auto parsed = server::parse_serve_command_line(
-      {"peerkit serve", "--turn-port", std::to_string(turn_port)}, "test-secret");
-  ASSERT_EQ(parsed.outcome, server::ServeCommandLine::Outcome::kRun) << parsed.message;
+  auto parsed = app::parse_serve_cli({"peerkit serve", "--turn-port", std::to_string(turn_port)},
+                                     "test-secret");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
   auto c = parsed.config;
   c.turn_config.log.level = "off";
   turn::finalize_config(c.turn_config);
