@@ -160,26 +160,30 @@ TEST_F(TurnServiceTest, TcpAllocationEndsWithItsConnection) {
   EXPECT_NE(service->metrics_text().find("\npeerkit_turn_allocations 0\n"), std::string::npos);
 }
 
+// The turn::Client core's own data path: Send indications until its channel is bound, then
+// ChannelData (padded over TCP), and Data back, with one peer for both transports.
 TEST_F(TurnServiceTest, CoreClientSendsAndReceivesData) {
   start(/*allow_loopback=*/true);
+  const int peer = bound_udp();
+  const SocketAddress peer_addr = local_of(peer);
   for (bool tcp : {false, true}) {
-    const int peer = bound_udp();
-    const SocketAddress peer_addr = local_of(peer);
     TurnTestClient c(server, "alice", "alice-pw", tcp);
     ASSERT_EQ(c.allocate(), 0) << tcp;
-    ASSERT_TRUE(c.send(peer_addr, "hello")) << tcp;
-    SocketAddress relay;
-    auto got = receive(peer, 2000, &relay);
-    ASSERT_TRUE(got) << tcp;
-    EXPECT_EQ(as_string_view(*got), "hello");
-    EXPECT_EQ(relay, *c.core().relayed_address());
-    send_to(peer, relay, "world!");
-    SocketAddress from;
-    EXPECT_EQ(c.receive_data(2000, &from), "world!") << tcp;
-    EXPECT_EQ(from, peer_addr);
+    for (std::string_view text : {"one", "two"}) {
+      ASSERT_TRUE(c.send(peer_addr, text)) << tcp;
+      SocketAddress relay;
+      const auto got = receive(peer, 2000, &relay);
+      ASSERT_TRUE(got) << tcp;
+      EXPECT_EQ(as_string_view(*got), text);
+      EXPECT_EQ(relay, c.core().relayed_address());
+      send_to(peer, relay, "back");
+      SocketAddress from;
+      EXPECT_EQ(c.receive_data(2000, &from), "back") << tcp;
+      EXPECT_EQ(from, peer_addr);
+    }
     c.close();
-    ::close(peer);
   }
+  ::close(peer);
 }
 
 }  // namespace
