@@ -28,7 +28,7 @@
 #include "common/random.h"
 #include "net/endpoint.h"
 #include "stun/attributes.h"
-#include "stun/integrity.h"
+#include "support/turn_requests.h"
 
 using namespace peerkit;
 namespace attr = stun::attr;
@@ -120,19 +120,11 @@ struct Session {
 
   std::vector<std::byte> build(stun::Method method,
                                const std::function<void(stun::MessageBuilder&)>& add, bool auth) {
-    std::byte buf[512];
     stun::TransactionId tid;
     random->fill(tid.bytes);
-    stun::MessageBuilder b(buf, method, stun::MessageClass::kRequest, tid);
-    add(b);
-    if (auth) {
-      b.add(attr::kUsername, o->user);
-      b.add(attr::kRealm, o->realm);
-      b.add(attr::kNonce, nonce);
-      b.add_message_integrity(stun::long_term_key(o->user, o->realm, o->password));
-    }
-    auto s = b.finish();
-    return {s.begin(), s.end()};
+    std::optional<testing::LongTermCredentials> credentials;
+    if (auth) credentials = testing::LongTermCredentials{o->user, o->realm, o->password, nonce};
+    return testing::turn_request(method, tid, add, credentials);
   }
   // Sends until a final answer; returns the error code (0 = success, -1 = no answer).
   int call(stun::Method method, const std::function<void(stun::MessageBuilder&)>& add,

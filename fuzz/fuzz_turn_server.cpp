@@ -4,14 +4,14 @@
 // one Server with in-memory relays and quotas. Invariants: no crash, no UB, every relay handed
 // out is released exactly once, quotas return to zero when the server is destroyed.
 #include <cstdint>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "common/random.h"
 #include "stun/attributes.h"
 #include "stun/integrity.h"
+#include "support/turn_fakes.h"
+#include "support/turn_requests.h"
 #include "turn/server.h"
 
 using namespace peerkit;
@@ -23,50 +23,6 @@ namespace {
 [[noreturn]] void fail() {
   __builtin_trap();
 }
-
-struct Relays : RelayAllocator {
-  std::optional<RelayGrant> allocate(const RelayRequest& r) override {
-    if (live.size() >= 64) return std::nullopt;
-    const auto ip = r.family == AddressFamily::kIpv4 ? *IpAddress::parse("198.51.100.1")
-                                                     : *IpAddress::parse("2001:db8::1");
-    RelayGrant g{++next, SocketAddress(ip, static_cast<std::uint16_t>(40000 + next))};
-    live.insert(g.handle);
-    if (r.reserve_next) {
-      g.reservation_token = ++next;
-      reserved[*g.reservation_token] = {
-          next, SocketAddress(ip, static_cast<std::uint16_t>(40000 + next))};
-      live.insert(next);
-    }
-    return g;
-  }
-  bool supports(AddressFamily) const override { return true; }
-  void release(RelayHandle h) override {
-    if (!live.erase(h)) fail();  // double release or unknown handle
-  }
-  std::optional<RelayGrant> claim_reservation(std::uint64_t token) override {
-    auto it = reserved.find(token);
-    if (it == reserved.end()) return std::nullopt;
-    auto g = it->second;
-    reserved.erase(it);
-    return g;
-  }
-  std::set<RelayHandle> live;
-  std::map<std::uint64_t, RelayGrant> reserved;
-  RelayHandle next = 0;
-};
-
-struct Quotas : QuotaLedger {
-  QuotaResult acquire(std::string_view) override {
-    if (total >= 8) return QuotaResult::kTotalQuota;
-    ++total;
-    return QuotaResult::kOk;
-  }
-  void release(std::string_view) override {
-    if (total == 0) fail();
-    --total;
-  }
-  std::size_t total = 0;
-};
 
 struct Script {
   const std::uint8_t* p;
@@ -94,8 +50,12 @@ const char* kPeers[] = {"8.8.4.4:5000",     "127.0.0.1:9", "[::ffff:127.0.0.1]:9
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Relays relays;
-  Quotas quotas;
+  testing::FakeRelays relays;
+  relays.capacity = 64;
+  relays.on_misuse = [](const char*) { fail(); };  // double release or unknown handle
+  testing::FakeQuotas quotas;
+  quotas.total_limit = 8;
+  quotas.on_misuse = [](const char*) { fail(); };
   SeededRandom random(1);
   {
     ServerOptions options;
@@ -151,12 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (flags & 32) stun::add_even_port(b, flags & 64);
           if (flags & 128)
             stun::add_address_family(b, attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
-          if (!nonce.empty()) {
-            b.add(attr::kUsername, "u");
-            b.add(attr::kRealm, "fuzz");
-            b.add(attr::kNonce, nonce);
-            b.add_message_integrity(stun::long_term_key("u", "fuzz", "p"));
-          }
+          if (!nonce.empty()) testing::add_credentials(b, {"u", "fuzz", "p", nonce});
           server.handle_client_packet(now, route, b.finish(), out);
           break;
         }
@@ -195,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   // The server is gone: everything it held must have been given back.
-  for (auto& [t, g] : relays.reserved) relays.release(g.handle);
+  relays.expire_reservations();
   if (!relays.live.empty() || quotas.total != 0) fail();
   return 0;
 }

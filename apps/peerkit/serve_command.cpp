@@ -5,11 +5,11 @@
 
 #include <cstdio>
 
+#include "apps/peerkit/cli.h"
 #include "commands.h"
 #include "common/base64.h"
 #include "common/random.h"
 #include "log/log.h"
-#include "server/serve_options.h"
 #include "server/signaling_service.h"
 
 namespace peerkit::app {
@@ -87,17 +87,14 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
 }  // namespace
 
 int run_serve(const std::vector<std::string>& args) {
-  auto parsed = server::parse_serve_command_line(args, random_secret());
-  switch (parsed.outcome) {
-    case server::ServeCommandLine::Outcome::kHelp:
+  auto parsed = parse_serve_cli(args, random_secret());
+  if (parsed.action == decltype(parsed)::Action::kExit) {
+    if (parsed.exit_code == 0)
       std::fputs(parsed.message.c_str(), stdout);
-      return 0;
-    case server::ServeCommandLine::Outcome::kError:
+    else
       std::fprintf(stderr, "peerkit serve: %s\nRun 'peerkit serve --help' for the options.\n",
                    parsed.message.c_str());
-      return 2;
-    case server::ServeCommandLine::Outcome::kRun:
-      break;
+    return parsed.exit_code;
   }
   return serve(std::move(parsed.config), parsed.warnings);
 }

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 
+#include "apps/peerkit/cli.h"
 #include "commands.h"
 #include "log/log.h"
-#include "turn/service/turn_options.h"
 #include "turn/service/turn_service.h"
 
 namespace peerkit::app {
@@ -59,16 +59,13 @@ int serve(turn::TurnServiceConfig config, const std::vector<std::string>& warnin
 }  // namespace
 
 int run_turn(const std::vector<std::string>& args) {
-  auto parsed = turn::parse_turn_command_line(args);
-  switch (parsed.outcome) {
-    case turn::TurnCommandLine::Outcome::kHelp:
+  auto parsed = parse_turn_cli(args);
+  if (parsed.action == decltype(parsed)::Action::kExit) {
+    if (parsed.exit_code == 0)
       std::fputs(parsed.message.c_str(), stdout);
-      return 0;
-    case turn::TurnCommandLine::Outcome::kError:
+    else
       std::fprintf(stderr, "peerkit turn: %s\n", parsed.message.c_str());
-      return 2;
-    case turn::TurnCommandLine::Outcome::kRun:
-      break;
+    return parsed.exit_code;
   }
   return serve(std::move(parsed.config), parsed.warnings, parsed.config_file);
 }

@@ -5,8 +5,8 @@
 
 #include "common/random.h"
 #include "ice/driver/agent_driver.h"
+#include "support/turn_test_client.h"
 #include "turn/service/turn_service.h"
-#include "turn_client.h"
 
 namespace peerkit {
 namespace {

@@ -6,9 +6,9 @@
 #include <boost/json.hpp>
 #include <regex>
 
-#include "server/serve_options.h"
+#include "apps/peerkit/cli.h"
 #include "server/signaling_service.h"
-#include "turn_client.h"
+#include "support/turn_test_client.h"
 #include "ws_client.h"
 
 namespace peerkit {
@@ -262,9 +262,9 @@ TEST_F(ServeTest, ShutdownClosesSocketsWithGoingAway) {
 TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   const auto turn_port = testing::free_udp_tcp_port();
   ASSERT_NE(turn_port, 0);
-  auto parsed = server::parse_serve_command_line(
-      {"peerkit serve", "--turn-port", std::to_string(turn_port)}, "test-secret");
-  ASSERT_EQ(parsed.outcome, server::ServeCommandLine::Outcome::kRun) << parsed.message;
+  auto parsed = app::parse_serve_cli({"peerkit serve", "--turn-port", std::to_string(turn_port)},
+                                     "test-secret");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
   auto c = parsed.config;
   c.turn_config.log.level = "off";
   turn::finalize_config(c.turn_config);
@@ -277,13 +277,13 @@ TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   const std::string credential(turn_entry.at("credential").as_string());
   EXPECT_TRUE(username.ends_with(":m1"));
   // The credential really allocates on the embedded TURN server.
-  testing::TurnClient client(
+  testing::TurnTestClient client(
       SocketAddress(*IpAddress::parse("127.0.0.1"), c.turn_config.listening_port), username,
-      credential, "peerkit");
+      credential);
   EXPECT_EQ(client.allocate(), 0);
-  testing::TurnClient wrong(
+  testing::TurnTestClient wrong(
       SocketAddress(*IpAddress::parse("127.0.0.1"), c.turn_config.listening_port), username,
-      "wrong", "peerkit");
+      "wrong");
   EXPECT_EQ(wrong.allocate(), 401);
   // The rooms `welcome` carries the same kind of list.
   auto m = member();

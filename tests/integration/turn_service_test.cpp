@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "turn_client.h"
+#include "support/turn_test_client.h"
 
 namespace peerkit::testing {
 namespace {
@@ -62,12 +62,12 @@ TEST_F(TurnServiceTest, DangerousPeersGet403AndNothingReachesThem) {
   start();
   const int target = bound_udp();  // a loopback service the relay must not reach
   const SocketAddress target_addr = local_of(target);
-  TurnClient alice(server, "alice", "alice-pw", "it.test");
-  ASSERT_EQ(alice.allocate(/*dual=*/true), 0);
+  TurnTestClient alice(server, "alice", "alice-pw");
+  ASSERT_EQ(alice.allocate_dual(), 0);  // raw: the core never asks for two families
   std::uint16_t channel = 0x4000;
   for (const char* text : kDangerous) {
     const SocketAddress peer(*IpAddress::parse(text), target_addr.port());
-    EXPECT_EQ(alice.permit(peer), 403) << text;
+    EXPECT_EQ(alice.raw_permit(peer), 403) << text;
     EXPECT_EQ(alice.bind(channel++, peer), 403) << text;
     alice.send_indication(peer, "must not arrive");
   }
@@ -81,22 +81,22 @@ TEST_F(TurnServiceTest, AllowLoopbackOpensOnlyLoopbackAndDataFlows) {
   start(/*allow_loopback=*/true);
   const int target = bound_udp();
   const SocketAddress target_addr = local_of(target);
-  TurnClient alice(server, "alice", "alice-pw", "it.test");
-  ASSERT_EQ(alice.allocate(/*dual=*/true), 0);
-  ASSERT_EQ(alice.permit(target_addr), 0);
+  TurnTestClient alice(server, "alice", "alice-pw");
+  ASSERT_EQ(alice.allocate_dual(), 0);  // raw: the core never asks for two families
+  ASSERT_EQ(alice.raw_permit(target_addr), 0);
   alice.send_indication(target_addr, "hello peer");
   auto got = receive(target, 2000);
   ASSERT_TRUE(got);
   EXPECT_EQ(as_string_view(*got), "hello peer");
   for (const char* text :
        {"10.0.0.1", "169.254.169.254", "0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "224.0.0.1"})
-    EXPECT_EQ(alice.permit(SocketAddress(*IpAddress::parse(text), 9)), 403) << text;
+    EXPECT_EQ(alice.raw_permit(SocketAddress(*IpAddress::parse(text), 9)), 403) << text;
   ::close(target);
 }
 
 TEST_F(TurnServiceTest, AllowedPeerIpOpensOnlyThatRange) {
   start(false, {"127.0.0.0/8"});
-  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  TurnTestClient alice(server, "alice", "alice-pw");
   ASSERT_EQ(alice.allocate(), 0);
   EXPECT_EQ(alice.permit(*SocketAddress::parse("127.0.0.9:9")), 0);
   EXPECT_EQ(alice.permit(*SocketAddress::parse("10.0.0.1:9")), 403);
@@ -105,16 +105,17 @@ TEST_F(TurnServiceTest, AllowedPeerIpOpensOnlyThatRange) {
 
 TEST_F(TurnServiceTest, SecondUserCannotRefreshOrUseAnothersAllocation) {
   start();
-  TurnClient alice(server, "alice", "alice-pw", "it.test");
+  TurnTestClient alice(server, "alice", "alice-pw");
   ASSERT_EQ(alice.allocate(), 0);
-  // bob on alice's own 5-tuple (same socket): 441 Wrong Credentials for everything.
+  // bob on alice's own 5-tuple (same socket): 441 Wrong Credentials for everything. Raw
+  // requests: the core keeps one user per allocation.
   alice.set_credentials("bob", "bob-pw");
   EXPECT_EQ(alice.refresh(600), 441);
   EXPECT_EQ(alice.refresh(0), 441);
-  EXPECT_EQ(alice.permit(*SocketAddress::parse("127.0.0.9:1")), 441);
+  EXPECT_EQ(alice.raw_permit(*SocketAddress::parse("127.0.0.9:1")), 441);
   EXPECT_EQ(alice.bind(0x4000, *SocketAddress::parse("127.0.0.9:1")), 441);
   // bob from his own socket has no allocation to touch.
-  TurnClient bob(server, "bob", "bob-pw", "it.test");
+  TurnTestClient bob(server, "bob", "bob-pw");
   EXPECT_EQ(bob.refresh(600), 437);
   // alice's allocation is untouched.
   alice.set_credentials("alice", "alice-pw");
@@ -126,20 +127,18 @@ TEST_F(TurnServiceTest, ChannelDataRelaysBothWaysOverUdpAndTcp) {
   for (bool tcp : {false, true}) {
     const int peer = bound_udp();
     const SocketAddress peer_addr = local_of(peer);
-    TurnClient c(server, "alice", "alice-pw", "it.test", tcp);
+    TurnTestClient c(server, "alice", "alice-pw", tcp);
     ASSERT_EQ(c.allocate(), 0) << tcp;
     ASSERT_EQ(c.bind(0x4001, peer_addr), 0);
     std::byte frame[4 + 5 + 3] = {std::byte{0x40}, std::byte{0x01}, std::byte{0},
                                   std::byte{5},    std::byte{'h'},  std::byte{'e'},
                                   std::byte{'l'},  std::byte{'l'},  std::byte{'o'}};
-    c.send(ByteSpan(frame, tcp ? 12 : 9));
+    c.send_raw(ByteSpan(frame, tcp ? 12 : 9));  // raw: channel 0x4001 chosen
     SocketAddress relay;
     auto got = receive(peer, 2000, &relay);
     ASSERT_TRUE(got) << tcp;
     EXPECT_EQ(as_string_view(*got), "hello");
-    sockaddr_storage ss;
-    const socklen_t len = net::to_sockaddr(relay, ss);
-    ::sendto(peer, "world!", 6, 0, reinterpret_cast<sockaddr*>(&ss), len);
+    send_to(peer, relay, "world!");
     auto back = c.receive_message(2000);
     ASSERT_TRUE(back) << tcp;
     ASSERT_GE(back->size(), 10u);
@@ -153,12 +152,38 @@ TEST_F(TurnServiceTest, ChannelDataRelaysBothWaysOverUdpAndTcp) {
 TEST_F(TurnServiceTest, TcpAllocationEndsWithItsConnection) {
   start();
   {
-    TurnClient c(server, "alice", "alice-pw", "it.test", /*tcp=*/true);
+    TurnTestClient c(server, "alice", "alice-pw", /*tcp=*/true);
     ASSERT_EQ(c.allocate(), 0);
     ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations", 1));
   }
   ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations_deleted_total", 1));
   EXPECT_NE(service->metrics_text().find("\npeerkit_turn_allocations 0\n"), std::string::npos);
+}
+
+// The turn::Client core's own data path: Send indications until its channel is bound, then
+// ChannelData (padded over TCP), and Data back, with one peer for both transports.
+TEST_F(TurnServiceTest, CoreClientSendsAndReceivesData) {
+  start(/*allow_loopback=*/true);
+  const int peer = bound_udp();
+  const SocketAddress peer_addr = local_of(peer);
+  for (bool tcp : {false, true}) {
+    TurnTestClient c(server, "alice", "alice-pw", tcp);
+    ASSERT_EQ(c.allocate(), 0) << tcp;
+    for (std::string_view text : {"one", "two"}) {
+      ASSERT_TRUE(c.send(peer_addr, text)) << tcp;
+      SocketAddress relay;
+      const auto got = receive(peer, 2000, &relay);
+      ASSERT_TRUE(got) << tcp;
+      EXPECT_EQ(as_string_view(*got), text);
+      EXPECT_EQ(relay, c.core().relayed_address());
+      send_to(peer, relay, "back");
+      SocketAddress from;
+      EXPECT_EQ(c.receive_data(2000, &from), "back") << tcp;
+      EXPECT_EQ(from, peer_addr);
+    }
+    c.close();
+  }
+  ::close(peer);
 }
 
 }  // namespace

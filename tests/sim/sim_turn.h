@@ -4,18 +4,26 @@
 #pragma once
 
 #include <memory>
-#include <set>
 
 #include "common/random.h"
 #include "sim_network.h"
+#include "support/turn_fakes.h"
 #include "turn/server.h"
 
 namespace peerkit::sim {
 
-class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
+class TurnServer {
  public:
   TurnServer(Network& net, SocketAddress at, std::string user, std::string password)
       : net_(net), at_(at) {
+    // Relay sockets are simulated endpoints on the server's address, ports 50001, 50002, ...
+    relays_.ipv6 = false;
+    relays_.ipv4_address = at_.ip();
+    relays_.next_port = 50001;
+    relays_.on_grant = [this](turn::RelayHandle h, const SocketAddress& a) {
+      net_.bind(a, [this, h](const SocketAddress& from, ByteSpan data) { on_peer(h, from, data); });
+    };
+    relays_.on_release = [this](turn::RelayHandle, const SocketAddress& a) { net_.unbind(a); };
     turn::ServerOptions options;
     options.unix_time_offset = 1'700'000'000;
     turn::PolicyOptions policy;
@@ -26,7 +34,7 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
     server_ = std::make_unique<turn::Server>(
         options,
         turn::CredentialStore("sim.test", {*turn::parse_static_user(user + ":" + password)}, {}),
-        turn::PeerPolicy(policy), *this, *this,
+        turn::PeerPolicy(policy), relays_, quotas_,
         turn::NonceIssuer(secret, options.nonce_lifetime, true), random_);
     net_.bind(at_, [this](const SocketAddress& from, ByteSpan data) { on_client(from, data); });
   }
@@ -34,24 +42,6 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
   Timestamp next_timeout() const { return server_->next_timeout(); }
   void handle_timeout(Timestamp now) { server_->handle_timeout(now); }
   const turn::Server& core() const { return *server_; }
-
-  // RelayAllocator
-  std::optional<turn::RelayGrant> allocate(const turn::RelayRequest&) override {
-    const turn::RelayHandle h = ++last_;
-    const SocketAddress a(at_.ip(), static_cast<std::uint16_t>(50000 + h));
-    net_.bind(a, [this, h](const SocketAddress& from, ByteSpan data) { on_peer(h, from, data); });
-    relays_[h] = a;
-    return turn::RelayGrant{h, a, std::nullopt};
-  }
-  bool supports(AddressFamily f) const override { return f == AddressFamily::kIpv4; }
-  void release(turn::RelayHandle h) override {
-    net_.unbind(relays_[h]);
-    relays_.erase(h);
-  }
-  std::optional<turn::RelayGrant> claim_reservation(std::uint64_t) override { return std::nullopt; }
-  // QuotaLedger
-  turn::QuotaResult acquire(std::string_view) override { return turn::QuotaResult::kOk; }
-  void release(std::string_view) override {}
 
  private:
   void on_client(const SocketAddress& from, ByteSpan data) {
@@ -71,8 +61,8 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
       const auto payload = out.payload(t);
       if (t.via == turn::Transmit::Via::kClient)
         net_.send(at_, t.client.remote, payload);
-      else if (relays_.contains(t.relay))
-        net_.send(relays_[t.relay], t.to, payload);
+      else if (auto it = relays_.live.find(t.relay); it != relays_.live.end())
+        net_.send(it->second, t.to, payload);
     }
     out.clear();
   }
@@ -80,8 +70,8 @@ class TurnServer : public turn::RelayAllocator, public turn::QuotaLedger {
   Network& net_;
   SocketAddress at_;
   SeededRandom random_{99};
-  std::map<turn::RelayHandle, SocketAddress> relays_;
-  turn::RelayHandle last_ = 0;
+  testing::FakeRelays relays_;
+  testing::FakeQuotas quotas_;
   std::unique_ptr<turn::Server> server_;  // last: its destructor releases relays
 };
 

@@ -6,7 +6,7 @@
 
 #include <boost/json.hpp>
 
-#include "fake_transport.h"
+#include "support/recording_transport.h"
 
 namespace peerkit::server {
 namespace {
@@ -32,7 +32,7 @@ class HttpRouterTest : public ::testing::Test {
   }
 
   ServeConfig config;
-  signaling::testing::FakeTransport transport;
+  peerkit::testing::RecordingTransport transport;
   SeededRandom random{1};
   std::unique_ptr<signaling::PeerJsServer> core;
   std::unique_ptr<HttpRouter> router;

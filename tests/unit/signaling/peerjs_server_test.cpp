@@ -5,12 +5,12 @@
 
 #include <regex>
 
-#include "fake_transport.h"
+#include "support/recording_transport.h"
 
 namespace peerkit::signaling {
 namespace {
 
-using testing::FakeTransport;
+using peerkit::testing::RecordingTransport;
 using V = std::vector<std::string>;
 
 class PeerJsServerTest : public ::testing::Test {
@@ -18,7 +18,7 @@ class PeerJsServerTest : public ::testing::Test {
   PeerJsServerTest() { reset({}); }
   void reset(PeerJsOptions options) {
     server.reset();
-    transport = FakeTransport{};
+    transport = RecordingTransport{};
     server = std::make_unique<PeerJsServer>(options, transport);
   }
   bool open(SessionId s, std::string id, std::string token = "tok", std::string key = "peerjs") {
@@ -37,7 +37,7 @@ class PeerJsServerTest : public ::testing::Test {
   }
 
   Timestamp now = Timestamp::from_micros(1'000'000);
-  FakeTransport transport;
+  RecordingTransport transport;
   std::unique_ptr<PeerJsServer> server;
 };
 

@@ -5,12 +5,12 @@
 
 #include <boost/json.hpp>
 
-#include "fake_transport.h"
+#include "support/recording_transport.h"
 
 namespace peerkit::signaling {
 namespace {
 
-using testing::FakeTransport;
+using peerkit::testing::RecordingTransport;
 namespace json = boost::json;
 
 class RoomsServerTest : public ::testing::Test {
@@ -18,7 +18,7 @@ class RoomsServerTest : public ::testing::Test {
   RoomsServerTest() { reset({}); }
   void reset(RoomsOptions options) {
     server.reset();
-    transport = FakeTransport{};
+    transport = RecordingTransport{};
     server = std::make_unique<RoomsServer>(options, transport);
   }
   void connect(SessionId s, std::string id) {
@@ -39,7 +39,7 @@ class RoomsServerTest : public ::testing::Test {
   }
 
   Timestamp now = Timestamp::from_micros(5'000'000);
-  FakeTransport transport;
+  RecordingTransport transport;
   std::unique_ptr<RoomsServer> server;
 };
 

@@ -4,7 +4,7 @@
 #include "stun/attributes.h"
 #include "stun/integrity.h"
 #include "stun/message.h"
-#include "vectors.h"
+#include "support/stun_vectors.h"
 
 namespace peerkit::stun {
 namespace {

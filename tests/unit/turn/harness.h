@@ -6,13 +6,14 @@
 
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "common/random.h"
 #include "stun/attributes.h"
 #include "stun/integrity.h"
+#include "support/turn_fakes.h"
+#include "support/turn_requests.h"
 #include "turn/server.h"
 
 namespace peerkit::turn::testing {
@@ -27,67 +28,8 @@ inline SocketAddress addr(const char* s) {
   return *SocketAddress::parse(s);
 }
 
-class FakeRelays : public RelayAllocator {
- public:
-  std::optional<RelayGrant> allocate(const RelayRequest& r) override {
-    if (!supports(r.family) || live.size() >= capacity) return std::nullopt;
-    std::uint16_t port = next_port;
-    if (r.even_port && port % 2) ++port;
-    next_port = static_cast<std::uint16_t>(port + (r.reserve_next ? 2 : 1));
-    const IpAddress ip = r.family == AddressFamily::kIpv4 ? *IpAddress::parse("198.51.100.1")
-                                                          : *IpAddress::parse("2001:db8::1");
-    RelayGrant g{++last_handle, SocketAddress(ip, port)};
-    live.insert(g.handle);
-    if (r.reserve_next) {
-      g.reservation_token = 0xABC00000u + last_handle;
-      reserved[*g.reservation_token] = {++last_handle,
-                                        SocketAddress(ip, static_cast<std::uint16_t>(port + 1))};
-      live.insert(last_handle);
-    }
-    last_request = r;
-    return g;
-  }
-  bool supports(AddressFamily f) const override { return f == AddressFamily::kIpv4 || ipv6; }
-  std::optional<RelayGrant> claim_reservation(std::uint64_t token) override {
-    auto it = reserved.find(token);
-    if (it == reserved.end()) return std::nullopt;
-    auto g = it->second;
-    reserved.erase(it);
-    return g;
-  }
-  // What the driver does after ~30 s without a claim.
-  void expire_reservations() {
-    for (auto& [t, g] : reserved) release(g.handle);
-    reserved.clear();
-  }
-  std::map<std::uint64_t, RelayGrant> reserved;
-  void release(RelayHandle h) override {
-    EXPECT_TRUE(live.erase(h)) << "released a relay twice or never allocated: " << h;
-  }
-  std::set<RelayHandle> live;
-  std::size_t capacity = 1000;
-  bool ipv6 = true;
-  RelayHandle last_handle = 0;
-  std::uint16_t next_port = 50000;
-  RelayRequest last_request;
-};
-
-class FakeQuotas : public QuotaLedger {
- public:
-  QuotaResult acquire(std::string_view user) override {
-    if (total_limit && total >= total_limit) return QuotaResult::kTotalQuota;
-    if (user_limit && per_user[std::string(user)] >= user_limit) return QuotaResult::kUserQuota;
-    ++total;
-    ++per_user[std::string(user)];
-    return QuotaResult::kOk;
-  }
-  void release(std::string_view user) override {
-    --total;
-    --per_user[std::string(user)];
-  }
-  std::size_t user_limit = 0, total_limit = 0, total = 0;
-  std::map<std::string, std::size_t> per_user;
-};
+using peerkit::testing::FakeQuotas;
+using peerkit::testing::FakeRelays;
 
 struct Response {
   std::vector<std::byte> bytes;
@@ -109,7 +51,12 @@ class TurnHarness : public ::testing::Test {
  protected:
   static constexpr std::int64_t kUnixStart = 1'700'000'000;
 
-  void SetUp() override { rebuild(); }
+  void SetUp() override {
+    // A double or unknown release, or a quota below zero, fails the test that caused it.
+    relays.on_misuse = [](const char* what) { ADD_FAILURE() << what; };
+    quotas.on_misuse = [](const char* what) { ADD_FAILURE() << what; };
+    rebuild();
+  }
 
   void rebuild(PolicyOptions policy = {}) {
     server.reset();
@@ -156,17 +103,9 @@ class TurnHarness : public ::testing::Test {
                                  const char* password = nullptr,
                                  std::optional<stun::TransactionId> tid = std::nullopt,
                                  const std::string& realm = "peerkit.test") {
-    std::byte buf[1500];
-    MessageBuilder b(buf, method, MessageClass::kRequest, tid ? *tid : next_tid());
-    add(b);
-    if (user) {
-      b.add(attr::kUsername, std::string_view(user));
-      b.add(attr::kRealm, realm);
-      b.add(attr::kNonce, nonce);
-      b.add_message_integrity(stun::long_term_key(user, realm, password));
-    }
-    auto s = b.finish();
-    return {s.begin(), s.end()};
+    std::optional<peerkit::testing::LongTermCredentials> credentials;
+    if (user) credentials = {user, realm, password, nonce};
+    return peerkit::testing::turn_request(method, tid ? *tid : next_tid(), add, credentials);
   }
 
   // One request with the 401 round trip first when no nonce is known yet.
@@ -218,20 +157,11 @@ class TurnHarness : public ::testing::Test {
   }
   std::vector<Response> channel_data(const ClientRoute& route, std::uint16_t channel,
                                      std::string_view payload) {
-    std::vector<std::byte> d(4 + payload.size());
-    ByteWriter w(d);
-    w.u16(channel);
-    w.u16(static_cast<std::uint16_t>(payload.size()));
-    w.bytes(as_bytes(payload));
-    return feed(route, d);
+    return feed(route, peerkit::testing::channel_data(channel, payload));
   }
   std::vector<Response> send_indication(const ClientRoute& route, const SocketAddress& peer,
                                         std::string_view payload) {
-    std::byte buf[512];
-    MessageBuilder b(buf, Method::kSend, MessageClass::kIndication, next_tid());
-    stun::add_xor_address(b, attr::kXorPeerAddress, peer);
-    b.add(attr::kData, payload);
-    return feed(route, b.finish());
+    return feed(route, peerkit::testing::send_indication(next_tid(), peer, payload));
   }
   std::vector<Response> from_peer(RelayHandle relay, const SocketAddress& peer,
                                   std::string_view payload, std::size_t headroom = 4) {

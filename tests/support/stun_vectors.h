@@ -6,9 +6,7 @@
 
 #include "support/bytes.h"
 
-namespace peerkit::stun::testing {
-
-using peerkit::testing::bytes;
+namespace peerkit::testing {
 
 // §2.1: short-term credentials, password "VOkJxbRl1RmTxUk/WvJxBt", username "evtj:h6vY".
 inline const auto kRfc5769Request = bytes(
@@ -69,4 +67,4 @@ inline constexpr const char* kShortTermPassword = "VOkJxbRl1RmTxUk/WvJxBt";
 inline constexpr const char* kLongTermUsername =
     "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 
-}  // namespace peerkit::stun::testing
+}  // namespace peerkit::testing

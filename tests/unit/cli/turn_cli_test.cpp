@@ -1,19 +1,19 @@
-// coturn-compatible options and turnserver.conf parsing.
-#include "turn/service/turn_options.h"
-
+// `peerkit turn`'s command line: coturn-compatible options and turnserver.conf parsing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
-#include "turn/service/coturn_config.h"
+#include "apps/peerkit/cli.h"
 
-namespace peerkit::turn {
+namespace peerkit::app {
 namespace {
 
-TurnCommandLine parse(std::vector<std::string> args) {
+using Parsed = ParsedCommand<turn::TurnServiceConfig>;
+
+Parsed parse(std::vector<std::string> args) {
   args.insert(args.begin(), "peerkit turn");
-  return parse_turn_command_line(args);
+  return parse_turn_cli(args);
 }
 
 std::string write_temp(const std::string& text) {
@@ -24,41 +24,12 @@ std::string write_temp(const std::string& text) {
   return path;
 }
 
-TEST(CoturnConfig, LineRules) {
-  auto f = parse_coturn_config(
-      "# comment\n"
-      "  listening-port=3479   \n"
-      "realm \"example.org\"\n"
-      "lt-cred-mech\n"
-      "user\tbob:pw\r\n"
-      "fingerprint = true\n"
-      "   # indented comment\n"
-      "verbose;\n");
-  ASSERT_EQ(f.lines.size(), 6u);
-  EXPECT_EQ(f.lines[0].key, "listening-port");
-  EXPECT_EQ(f.lines[0].value, "3479");
-  EXPECT_EQ(f.lines[1].value, "example.org");
-  EXPECT_FALSE(f.lines[2].has_value);
-  EXPECT_EQ(f.lines[3].value, "bob:pw");
-  EXPECT_EQ(f.lines[4].value, "true");
-  EXPECT_EQ(f.warnings.size(), 1u);  // the trailing ';'
-}
-
-TEST(CoturnConfig, Booleans) {
-  EXPECT_EQ(parse_coturn_bool("", false), true);
-  for (const char* t : {"yes", "true", "1", "on", "Y", "9"})
-    EXPECT_EQ(parse_coturn_bool(t, true), true) << t;
-  for (const char* f : {"no", "false", "0", "off", "N", "F"})
-    EXPECT_EQ(parse_coturn_bool(f, true), false) << f;
-  EXPECT_FALSE(parse_coturn_bool("maybe", true));
-}
-
 TEST(TurnOptions, RefusesToStartWithoutCredentials) {
   auto r = parse({"-n"});
-  EXPECT_EQ(r.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.message.find("no credentials"), std::string::npos);
-  EXPECT_EQ(parse({"-n", "--no-auth"}).outcome, TurnCommandLine::Outcome::kRun);
-  EXPECT_EQ(parse({"-n", "--use-auth-secret"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth"}).action, Parsed::Action::kRun);
+  EXPECT_EQ(parse({"-n", "--use-auth-secret"}).exit_code, 2);
 }
 
 TEST(TurnOptions, CoturnLongAndShortNames) {
@@ -98,7 +69,7 @@ TEST(TurnOptions, CoturnLongAndShortNames) {
                   "--no-tcp",
                   "-X",
                   "203.0.113.5/127.0.0.2"});
-  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kRun) << r.message;
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
   const auto& c = r.config;
   ASSERT_EQ(c.listening_ips.size(), 2u);
   EXPECT_EQ(c.listening_ips[1].to_string(), "::1");
@@ -127,32 +98,26 @@ TEST(TurnOptions, CoturnLongAndShortNames) {
 
 TEST(TurnOptions, FlagsTakeAnOptionalBooleanValue) {
   auto on = parse({"-n", "--no-auth", "--fingerprint", "--unauthorized-ratelimit=off"});
-  ASSERT_EQ(on.outcome, TurnCommandLine::Outcome::kRun) << on.message;
+  ASSERT_EQ(on.action, Parsed::Action::kRun) << on.message;
   EXPECT_TRUE(on.config.server.fingerprint);
   EXPECT_EQ(on.config.server.unauthorized_rate, 0u);
   auto off = parse({"-n", "--no-auth", "--fingerprint=no", "--no-tcp=false"});
-  ASSERT_EQ(off.outcome, TurnCommandLine::Outcome::kRun) << off.message;
+  ASSERT_EQ(off.action, Parsed::Action::kRun) << off.message;
   EXPECT_FALSE(off.config.server.fingerprint);
   EXPECT_TRUE(off.config.tcp);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--fingerprint=perhaps"}).outcome,
-            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--fingerprint=perhaps"}).exit_code, 2);
 }
 
 TEST(TurnOptions, InvalidValuesAreClearErrors) {
   auto port = parse({"-n", "--no-auth", "--listening-port", "70000"});
-  EXPECT_EQ(port.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(port.exit_code, 2);
   EXPECT_NE(port.message.find("listening-port"), std::string::npos);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--listening-ip", "not-an-ip"}).outcome,
-            TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--denied-peer-ip", "10.0.0.0/99"}).outcome,
-            TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--min-port", "6000", "--max-port", "5000"}).outcome,
-            TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--cert", "x.pem"}).outcome,
-            TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "--no-such-option"}).outcome,
-            TurnCommandLine::Outcome::kError);
-  EXPECT_EQ(parse({"-n", "--no-auth", "-u", "alice:pw"}).outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--listening-ip", "not-an-ip"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--denied-peer-ip", "10.0.0.0/99"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--min-port", "6000", "--max-port", "5000"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--cert", "x.pem"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--no-auth", "--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--no-auth", "-u", "alice:pw"}).exit_code, 2);
 }
 
 TEST(TurnOptions, ConfigFileWithCliOverrideUnknownAndRemovedKeys) {
@@ -167,7 +132,7 @@ TEST(TurnOptions, ConfigFileWithCliOverrideUnknownAndRemovedKeys) {
       "static-auth-secret=s2\n"
       "no-tls\n");
   auto r = parse({"-c", path, "--listening-port", "4001", "-u", "dave:pw"});
-  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kRun) << r.message;
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
   EXPECT_EQ(r.config.listening_port, 4001);  // command line wins
   EXPECT_EQ(r.config.realm, "file.realm");
   EXPECT_EQ(r.config.users.size(), 2u);
@@ -186,16 +151,16 @@ TEST(TurnOptions, ConfigFileWithCliOverrideUnknownAndRemovedKeys) {
 TEST(TurnOptions, BadBooleanInFileIsAnError) {
   const auto path = write_temp("no-auth\nfingerprint=perhaps\n");
   auto r = parse({"-c", path});
-  EXPECT_EQ(r.outcome, TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.message.find(":2:"), std::string::npos);  // names the line
   std::remove(path.c_str());
-  EXPECT_EQ(parse({"-c", "/nonexistent/turnserver.conf"}).outcome,
-            TurnCommandLine::Outcome::kError);
+  EXPECT_EQ(parse({"-c", "/nonexistent/turnserver.conf"}).exit_code, 2);
 }
 
 TEST(TurnOptions, HelpDocumentsEveryOption) {
   auto r = parse({"--help"});
-  ASSERT_EQ(r.outcome, TurnCommandLine::Outcome::kHelp);
+  ASSERT_EQ(r.action, Parsed::Action::kExit);
+  ASSERT_EQ(r.exit_code, 0);
   for (const char* name :
        {"--listening-ip", "--static-auth-secret", "--allowed-peer-ip", "--user-quota",
         "--prometheus", "--max-bps", "--stale-nonce", "--cert", "--pkey", "--no-auth"})
@@ -203,4 +168,4 @@ TEST(TurnOptions, HelpDocumentsEveryOption) {
 }
 
 }  // namespace
-}  // namespace peerkit::turn
+}  // namespace peerkit::app
