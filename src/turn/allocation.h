@@ -34,7 +34,7 @@ struct ChannelBinding {
 };
 
 struct RelayEndpoint {
-  RelayHandle handle = 0;
+  RelayHandle handle;
   SocketAddress local;       // what the socket is bound to
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external-ip applied)
 };

@@ -20,7 +20,7 @@ struct RelayRequest {
 };
 
 struct RelayGrant {
-  RelayHandle handle = 0;
+  RelayHandle handle;
   SocketAddress address;  // the local address the relay socket is bound to
   // When reserve_next was asked: the token under which port+1 is held (RFC 8656 §7.2). The
   // allocator keeps the reservation, process-wide, because the Allocate that redeems it may

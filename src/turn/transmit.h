@@ -4,7 +4,9 @@
 // buffer, which the driver keeps untouched until it has drained the queue.
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/address.h"
@@ -32,13 +34,21 @@ struct ClientRouteHash {
   }
 };
 
-using RelayHandle = std::uint32_t;
+// A relay socket, as the driver names it to the core. A type of its own, so it cannot be
+// swapped with a connection id, a port or a count without a compile error.
+struct RelayHandle {
+  constexpr RelayHandle() = default;
+  constexpr explicit RelayHandle(std::uint32_t v) : value(v) {}
+  std::uint32_t value = 0;
+  constexpr RelayHandle next() const { return RelayHandle(value + 1); }
+  auto operator<=>(const RelayHandle&) const = default;
+};
 
 struct Transmit {
   enum class Via : std::uint8_t { kClient, kRelay };
   Via via = Via::kClient;
   ClientRoute client;                   // via kClient: answer on this route
-  RelayHandle relay = 0;                // via kRelay: send from this relay socket
+  RelayHandle relay;                    // via kRelay: send from this relay socket
   SocketAddress to;                     // via kRelay: the peer
   const std::byte* external = nullptr;  // payload outside the queue buffer, or
   std::uint32_t offset = 0;             // offset into the queue buffer
@@ -86,3 +96,10 @@ class TransmitQueue {
 };
 
 }  // namespace peerkit::turn
+
+template <>
+struct std::hash<peerkit::turn::RelayHandle> {
+  std::size_t operator()(peerkit::turn::RelayHandle h) const noexcept {
+    return std::hash<std::uint32_t>{}(h.value);
+  }
+};

@@ -32,11 +32,13 @@ class FakeRelays : public turn::RelayAllocator {
     if (r.even_port && port % 2) ++port;
     next_port = static_cast<std::uint16_t>(port + (r.reserve_next ? 2 : 1));
     const IpAddress ip = r.family == AddressFamily::kIpv4 ? ipv4_address : ipv6_address;
-    turn::RelayGrant g{++last_handle, SocketAddress(ip, port)};
+    last_handle = last_handle.next();
+    turn::RelayGrant g{last_handle, SocketAddress(ip, port)};
     grant(g.handle, g.address);
     if (r.reserve_next) {
-      g.reservation_token = 0xABC00000u + last_handle;
-      reserved[*g.reservation_token] = {++last_handle,
+      g.reservation_token = 0xABC00000u + last_handle.value;
+      last_handle = last_handle.next();
+      reserved[*g.reservation_token] = {last_handle,
                                         SocketAddress(ip, static_cast<std::uint16_t>(port + 1))};
       grant(last_handle, reserved[*g.reservation_token].address);
     }
@@ -69,7 +71,7 @@ class FakeRelays : public turn::RelayAllocator {
   bool ipv6 = true;
   IpAddress ipv4_address = *IpAddress::parse("198.51.100.1");
   IpAddress ipv6_address = *IpAddress::parse("2001:db8::1");
-  turn::RelayHandle last_handle = 0;
+  turn::RelayHandle last_handle;
   std::uint16_t next_port = 50000;
   turn::RelayRequest last_request;
   // Called for every relay handed out and given back (a simulated network binds it there).

@@ -59,7 +59,7 @@ class TurnClientTest : public TurnHarness {
   ClientRoute route = udp();
   bool server_down = false;
   int client_packets = 0;
-  RelayHandle relay_handle = 0;
+  RelayHandle relay_handle;
   std::vector<std::pair<SocketAddress, std::string>> to_peers, from_peers;
 };
 

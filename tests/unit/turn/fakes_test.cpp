@@ -18,7 +18,7 @@ TEST(TurnFakes, DoubleOrUnknownReleaseIsMisuse) {
   relays.release(g->handle);
   EXPECT_TRUE(misuse.empty());
   relays.release(g->handle);
-  relays.release(12345);
+  relays.release(turn::RelayHandle(12345));
   EXPECT_EQ(misuse.size(), 2u);
   EXPECT_TRUE(relays.live.empty());
 }

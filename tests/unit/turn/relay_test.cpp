@@ -12,7 +12,7 @@ class RelayTest : public TurnHarness {
     ASSERT_EQ(r.error_code(), 0);
     relay = server->find_allocation(udp())->relay_v4->handle;
   }
-  RelayHandle relay = 0;
+  RelayHandle relay;
   SocketAddress peer = addr("8.8.4.4:5000");
 };
 
