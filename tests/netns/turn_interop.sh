@@ -96,7 +96,7 @@ timeout 120 turnutils_uclient -m 2 -l 170 -n 100 -p 3492 -u alice -w alice-secre
   >"$WORK/udp6.out" 2>&1
 check "IPv6: client to client through IPv6 relays, all messages, 0 % loss" clean_run udp6
 
-# Metrics are published every 250 ms: poll until a counter reaches a value (at most 10 s).
+# Metrics are published at most every 100 ms under traffic, every second when idle: poll until a counter reaches a value (at most 10 s).
 metric_at_least() {  # metric_at_least 'NAME{LABELS}' MIN
   for _ in $(seq 40); do
     curl -s http://127.0.0.1:9641/metrics >"$WORK/metrics.txt" &&

@@ -1,7 +1,6 @@
-// Worker counters published for Prometheus. Each worker copies its core's counters into
-// relaxed atomics once per loop round (after its batch of sends) and the gauges that must be
-// counted once per second; the metrics endpoint sums them when scraped. The relay data path
-// itself never touches an atomic.
+// Worker counters published for Prometheus. Each worker copies its core's counters into relaxed
+// atomics at most every 100 ms while traffic flows and once per second when idle; the metrics
+// endpoint sums them when scraped. The relay data path itself never touches an atomic.
 #pragma once
 
 #include <array>

@@ -89,9 +89,8 @@ class Worker : private RelayAllocator {
   void close_idle_connections(Timestamp now);
   void flush();
   void flush_soon();  // once per event-loop round, after every ready handler has run
-  void publish_counters();
-  void publish_gauges();
-  void log_events();
+  void publish_metrics(Timestamp now);
+  void log_events(Timestamp now);
   Timestamp now() const { return loop_.now(); }
 
   void on_stream_closed(std::uint64_t id);
@@ -108,11 +107,13 @@ class Worker : private RelayAllocator {
   std::vector<Listener> listeners_;
   std::vector<Acceptor> acceptors_;
   std::unordered_map<RelayHandle, RelaySocket> relays_;
-  RelayHandle next_relay_ = 0;
+  RelayHandle next_relay_;
   std::unordered_map<std::uint64_t, Connection> connections_;
   net::CoreTimer timer_;      // at the core's next_timeout(), which also paces the housekeeping
   std::size_t relay_rr_ = 0;  // round robin over relay IPs
   WorkerMetrics metrics_;
+  Timestamp next_publish_;
+  ServerEvent event_;
   std::uint64_t stream_drops_ = 0;
   bool flush_posted_ = false;
   std::uint64_t accept_errors_ = 0;
