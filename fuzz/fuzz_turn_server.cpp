@@ -119,7 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           peer_buf.assign(4 + s.byte(), std::byte{0});
           MutableByteSpan payload(peer_buf.data() + 4, peer_buf.size() - 4);
           const auto peer = *SocketAddress::parse(kPeers[s.byte() % 8]);
-          server.handle_peer_packet(now, 1 + s.byte() % 8, peer, payload, 4, out);
+          server.handle_peer_packet(now, turn::RelayHandle(1 + s.byte() % 8), peer, payload, 4,
+                                    out);
           break;
         }
         case 3:  // clock

@@ -93,11 +93,14 @@ class StreamPair {
 
   Loop& loop() { return loop_; }
 
-  Side server, client;
-
  private:
+  // Declared first, destroyed last: the streams (and the handlers that hold them) go before
+  // the io_context they belong to.
   peerkit::testing::TestCertificate cert_;
   Loop loop_;
+
+ public:
+  Side server, client;
 };
 
 }  // namespace peerkit::net::testing
