@@ -199,8 +199,8 @@ void Agent::on_gather_response(Timestamp now, Gathering& g, const stun::MessageV
 void Agent::drive_relays(Timestamp now) {
   for (std::size_t i = 0; i < relays_.size(); ++i) {
     auto& r = relays_[i];
-    while (auto bytes = r.client->poll_transmit())
-      if (!sockets_[r.socket.value].failed) send_raw(r.socket, r.client->config().server, *bytes);
+    for (const Transmit& t : r.client->transmits())
+      if (!sockets_[r.socket.value].failed) send_raw(r.socket, t.to, t.data);
     const auto state = r.client->state();
     if (state == turn::Client::State::kAllocated && !r.candidate_added) {
       r.candidate_added = true;
@@ -222,8 +222,7 @@ void Agent::drive_relays(Timestamp now) {
       for (const auto& remote : remotes_)
         if (remote.address) r.client->create_permission(now, remote.address->ip());
       add_local_candidate(now, std::move(c));
-      while (auto bytes = r.client->poll_transmit())
-        send_raw(r.socket, r.client->config().server, *bytes);
+      for (const Transmit& t : r.client->transmits()) send_raw(r.socket, t.to, t.data);
       update_gathering_state();
     } else if (state == turn::Client::State::kFailed && !r.failure_reported) {
       r.failure_reported = true;
@@ -243,8 +242,8 @@ void Agent::send_from(Timestamp now, const LocalCandidate& local, const SocketAd
   if (!local.relay) return send_raw(local.socket, to, data);
   auto& r = relays_[*local.relay];
   r.client->send(now, to, data);
-  while (auto bytes = r.client->poll_transmit())
-    if (!sockets_[r.socket.value].failed) send_raw(r.socket, r.client->config().server, *bytes);
+  for (const Transmit& t : r.client->transmits())
+    if (!sockets_[r.socket.value].failed) send_raw(r.socket, t.to, t.data);
 }
 
 }  // namespace peerkit::ice

@@ -84,7 +84,7 @@ void Client::start_request(Timestamp now, Kind kind, const IpAddress& peer_ip,
               peer_ip, peer, channel, retried_nonce});
   ++counters_.requests;
   if (auto bytes = pending_.back().transaction.poll_transmit())
-    out_.emplace_back(bytes->begin(), bytes->end());
+    out_.push({}, config_.server, *bytes);
 }
 
 std::optional<Client::PeerData> Client::handle_packet(Timestamp now, ByteSpan packet) {
@@ -283,16 +283,18 @@ void Client::send_now(const SocketAddress& peer, ByteSpan data) {
   if (channel != channels_.end() && channel->second.bound &&
       data.size() <= kMaxChannelDataPayload) {
     // §12.4 ChannelData; over streams padded to a multiple of 4 (§12.5).
-    std::vector<std::byte> frame(channel_data_size(data.size(), config_.reliable));
-    encode_channel_data(frame, channel->second.number, data, config_.reliable);
-    out_.push_back(std::move(frame));
+    // Built in place in the queue's arena (payload size checked above, so it always fits).
+    const std::size_t size = channel_data_size(data.size(), config_.reliable);
+    const std::size_t used =
+        encode_channel_data(out_.reserve(size), channel->second.number, data, config_.reliable);
+    out_.commit({}, config_.server, used);
     ++counters_.sent_channel_data;
     return;
   }
   stun::TransactionId tid;
   random_.fill(tid.bytes);
-  std::vector<std::byte> buf(data.size() + 64);
-  stun::MessageBuilder b(buf, stun::Method::kSend, stun::MessageClass::kIndication, tid);
+  indication_.resize(data.size() + 64);
+  stun::MessageBuilder b(indication_, stun::Method::kSend, stun::MessageClass::kIndication, tid);
   stun::add_xor_address(b, stun::attr::kXorPeerAddress, peer);
   b.add(stun::attr::kData, data);
   const auto msg = b.finish();
@@ -300,7 +302,7 @@ void Client::send_now(const SocketAddress& peer, ByteSpan data) {
     ++counters_.dropped;
     return;
   }
-  out_.emplace_back(msg.begin(), msg.end());
+  out_.push({}, config_.server, msg);
   ++counters_.sent_indications;
 }
 
@@ -313,13 +315,6 @@ void Client::flush_waiting(Timestamp now, const IpAddress& ip) {
     waiting_bytes_ -= data.size();
     send(now, peer, data);
   }
-}
-
-std::optional<std::vector<std::byte>> Client::poll_transmit() {
-  if (out_.empty()) return std::nullopt;
-  auto front = std::move(out_.front());
-  out_.pop_front();
-  return front;
 }
 
 Timestamp Client::next_timeout() const {
@@ -336,7 +331,7 @@ void Client::handle_timeout(Timestamp now) {
   for (std::size_t i = 0; i < pending_.size();) {
     auto& tx = pending_[i].transaction;
     tx.handle_timeout(now);
-    if (auto bytes = tx.poll_transmit()) out_.emplace_back(bytes->begin(), bytes->end());
+    if (auto bytes = tx.poll_transmit()) out_.push({}, config_.server, *bytes);
     if (!tx.done()) {
       ++i;
       continue;

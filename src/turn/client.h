@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "common/time.h"
+#include "common/transmit.h"
 #include "stun/client_transaction.h"
 #include "stun/message.h"
 #include "turn/channel_data.h"
@@ -68,7 +69,9 @@ class Client {
 
   // A message from the server: responses are consumed; data from a peer is returned.
   std::optional<PeerData> handle_packet(Timestamp now, ByteSpan packet);
-  std::optional<std::vector<std::byte>> poll_transmit();
+  // What to send to the server (all to config().server; the socket is the caller's, so it is
+  // left as SocketId{}). The common Transmit rule holds: see common/transmit.h.
+  peerkit::TransmitBatch transmits() { return out_.drain(); }
   Timestamp next_timeout() const;
   void handle_timeout(Timestamp now);
   // Refresh with LIFETIME 0 (§7.2), best effort, then kClosed.
@@ -120,7 +123,8 @@ class Client {
   std::map<SocketAddress, Channel> channels_;
   ChannelNumber next_channel_ = kFirstChannel;  // §12: 0x4000-0x4FFF
   std::size_t waiting_bytes_ = 0;
-  std::deque<std::vector<std::byte>> out_;
+  peerkit::TransmitQueue out_;         // owned bytes, reused: no allocation per packet
+  std::vector<std::byte> indication_;  // scratch for Send indications, reused
   Counters counters_;
 };
 

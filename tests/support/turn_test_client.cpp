@@ -156,7 +156,7 @@ std::optional<turn::Client::PeerData> TurnTestClient::deliver(ByteSpan message) 
 }
 
 void TurnTestClient::flush() {
-  while (auto bytes = core_.poll_transmit()) send_raw(*bytes);
+  for (const peerkit::Transmit& t : core_.transmits()) send_raw(t.data);
 }
 
 bool TurnTestClient::pump_once(Timestamp deadline) {
