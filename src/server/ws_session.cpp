@@ -2,14 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/signaling_service.h"
-
 namespace peerkit::server {
 
 template <class Stream>
-WsSession<Stream>::WsSession(SignalingService& service, Stream&& stream, ConnectionSlot slot,
+WsSession<Stream>::WsSession(SessionHost& host, Stream&& stream, ConnectionSlot slot,
                              signaling::SessionId id, Upgrade upgrade)
-    : service_(service),
+    : node_(host),
       ws_(std::move(stream)),
       slot_(std::move(slot)),
       id_(id),
@@ -17,17 +15,18 @@ WsSession<Stream>::WsSession(SignalingService& service, Stream&& stream, Connect
 
 template <class Stream>
 void WsSession<Stream>::start(Request request) {
-  const auto& config = service_.config();
+  const auto& limits = node_.limits();
   host_ = std::string(request[http::field::host]);
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
-  ws_.read_message_max(config.max_frame_bytes);
+  ws_.read_message_max(limits.max_frame_bytes);
   websocket::stream_base::timeout timeout;
-  timeout.handshake_timeout = std::chrono::seconds(config.handshake_timeout_seconds);
-  timeout.idle_timeout = config.idle_timeout_seconds
-                             ? std::chrono::seconds(config.idle_timeout_seconds)
-                             : websocket::stream_base::none();
-  timeout.keep_alive_pings = config.idle_timeout_seconds != 0;  // browsers answer pings
+  timeout.handshake_timeout = limits.handshake_timeout;
+  timeout.idle_timeout =
+      limits.idle_timeout.count() != 0
+          ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(limits.idle_timeout)
+          : websocket::stream_base::none();
+  timeout.keep_alive_pings = limits.idle_timeout.count() != 0;  // browsers answer pings
   ws_.set_option(timeout);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(http::field::server, "peerkit"); }));
@@ -38,7 +37,7 @@ void WsSession<Stream>::start(Request request) {
       return;
     }
     self->opened_ = true;
-    self->service_.on_ws_open(self->id_, self->upgrade_, self->host_, self);
+    self->node_.on_ws_open(self->id_, self->upgrade_, self->host_, self);
     if (!self->finished_) self->read();
   });
 }
@@ -49,14 +48,13 @@ void WsSession<Stream>::read() {
     if (ec) {
       if (ec == websocket::error::message_too_big)
         spdlog::info("websocket closed: frame over {} bytes peer={}",
-                     self->service_.config().max_frame_bytes, self->slot_.address().to_string());
+                     self->node_.limits().max_frame_bytes, self->slot_.address().to_string());
       self->finish();
       return;
     }
     const auto data = self->buffer_.cdata();
-    self->service_.on_ws_message(
-        self->id_, self->upgrade_.kind,
-        std::string_view(static_cast<const char*>(data.data()), data.size()));
+    self->node_.on_ws_message(self->id_, self->upgrade_.kind,
+                              std::string_view(static_cast<const char*>(data.data()), data.size()));
     self->buffer_.consume(self->buffer_.size());
     // A large message leaves a large buffer behind; idle connections should stay small.
     if (self->buffer_.capacity() > 16 * 1024) self->buffer_.shrink_to_fit();
@@ -67,10 +65,10 @@ void WsSession<Stream>::read() {
 template <class Stream>
 bool WsSession<Stream>::send(std::string text) {
   if (finished_ || close_requested_) return false;
-  const auto& config = service_.config();
-  if (pending_bytes_ + text.size() > config.write_queue_bytes ||
-      pending_.size() - head_ >= config.write_queue_messages) {
-    ++service_.stats().write_queue_overflows;
+  const auto& limits = node_.limits();
+  if (pending_bytes_ + text.size() > limits.write_queue_bytes ||
+      pending_.size() - head_ >= limits.write_queue_messages) {
+    ++node_.stats().write_queue_overflows;
     spdlog::info("websocket closed: write queue full (reader too slow) peer={}",
                  slot_.address().to_string());
     // Drop what waits (keep the frame being written) and close right away.
@@ -82,7 +80,7 @@ bool WsSession<Stream>::send(std::string text) {
     close(signaling::kClosePolicy, "write queue full: reading too slowly");
     return false;
   }
-  ++service_.stats().frames_out;
+  ++node_.stats().frames_out;
   pending_bytes_ += text.size();
   pending_.push_back(std::move(text));
   if (!writing_) write_next();
@@ -131,7 +129,7 @@ template <class Stream>
 void WsSession<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
-  if (opened_) service_.on_ws_closed(id_, upgrade_.kind);
+  if (opened_) node_.on_ws_closed(id_, upgrade_.kind);
   beast::error_code ignored;
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).socket().close(ignored);

@@ -6,8 +6,8 @@
 #include <boost/json.hpp>
 #include <regex>
 
+#include "server/serve_node.h"
 #include "server/serve_options.h"
-#include "server/signaling_service.h"
 #include "turn_client.h"
 #include "ws_client.h"
 
@@ -24,7 +24,7 @@ class ServeTest : public ::testing::Test {
   void start(server::ServeConfig config = {}) {
     spdlog::set_level(spdlog::level::warn);
     config.port = 0;
-    service = std::make_unique<server::SignalingService>(config);
+    service = std::make_unique<server::ServeNode>(config);
     ASSERT_EQ(service->start(), "");
     port = service->port();
   }
@@ -50,7 +50,7 @@ class ServeTest : public ::testing::Test {
     if (service) service->stop();
   }
 
-  std::unique_ptr<server::SignalingService> service;
+  std::unique_ptr<server::ServeNode> service;
   std::uint16_t port = 0;
 };
 
