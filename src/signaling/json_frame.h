@@ -2,6 +2,7 @@
 // held by a caller-provided arena, and append serialized JSON to an output string.
 #pragma once
 
+#include <array>
 #include <boost/json.hpp>
 #include <string>
 #include <string_view>
@@ -14,6 +15,23 @@ inline constexpr std::size_t kMaxJsonDepth = 32;
 // The parsed frame if it is a JSON object, else nullptr. `arena` must outlive the result.
 const boost::json::object* parse_object(std::string_view text, boost::json::value& storage,
                                         boost::json::monotonic_resource& arena);
+
+// One incoming frame parsed into an arena on the stack (no heap for typical frames): declare it
+// as a local, then parse().
+class JsonFrame {
+ public:
+  JsonFrame() = default;
+  JsonFrame(const JsonFrame&) = delete;
+  JsonFrame& operator=(const JsonFrame&) = delete;
+  const boost::json::object* parse(std::string_view text) {
+    return parse_object(text, storage_, arena_);
+  }
+
+ private:
+  std::array<unsigned char, 4096> stack_;
+  boost::json::monotonic_resource arena_{stack_.data(), stack_.size()};
+  boost::json::value storage_;
+};
 
 void append_json(std::string& out, const boost::json::value& value);
 void append_json_string(std::string& out, std::string_view text);

@@ -42,8 +42,8 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
                                  std::to_string(options_.max_id_bytes) + " bytes"));
     return false;
   }
-  const Session fresh{request.id,
-                      TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  const Session fresh{request.id, FrameGate(TokenBucket(options_.messages_per_second,
+                                                        options_.message_burst, now))};
   if (auto it = clients_.find(request.id); it != clients_.end()) {
     Client& client = it->second;
     if (client.token != request.token) {
@@ -54,9 +54,9 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
     // is closed so that it neither lingers nor keeps speaking for the id.
     const SessionId replaced = client.session;
     client.session = session;
-    sessions_[session] = fresh;
-    if (auto old = sessions_.find(replaced); old != sessions_.end() && !old->second.closing) {
-      old->second.closing = true;
+    sessions_.insert_or_assign(session, fresh);
+    if (auto old = sessions_.find(replaced); old != sessions_.end() && !old->second.gate.closing) {
+      old->second.gate.closing = true;
       transport_.close(replaced, kCloseNormal, "replaced by a newer connection with this id");
     }
     if (options_.open_on_takeover) {
@@ -71,7 +71,7 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
     return false;
   }
   clients_.emplace(request.id, Client{request.token, session, now});
-  sessions_[session] = fresh;
+  sessions_.insert_or_assign(session, fresh);
   ++stats_.opened;
   transport_.send(session, std::string(peerjs_text::kOpen));
   deliver_queue(request.id, session);
@@ -98,23 +98,15 @@ void PeerJsServer::on_close(SessionId session) {
 void PeerJsServer::on_message(SessionId session, std::string_view text, Timestamp now) {
   now_ = now;
   auto it = sessions_.find(session);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end()) return;
   Session& s = it->second;
-  if (!s.bucket.take(now)) {
-    ++stats_.rate_limited;
-    // A client that keeps sending far above the rate is closed rather than served forever.
-    if (++s.drops_in_a_row > std::max<std::uint32_t>(options_.message_burst, 1)) {
-      s.closing = true;
-      transport_.close(session, kClosePolicy, "message rate limit exceeded");
-    }
+  // Over the rate, PeerServer's protocol has no error to answer with: the frame is dropped.
+  if (admit_frame(s.gate, now, options_.message_burst, stats_.rate_limited, transport_, session) !=
+      Admission::kAccepted)
     return;
-  }
-  s.drops_in_a_row = 0;
 
-  std::array<unsigned char, 4096> stack;
-  json::monotonic_resource arena(stack.data(), stack.size());
-  json::value storage;
-  const json::object* message = parse_object(text, storage, arena);
+  JsonFrame frame;
+  const json::object* message = frame.parse(text);
   if (!message) {
     ++stats_.malformed;  // PeerServer emits 'error' and ignores the frame; so do we
     return;
@@ -192,7 +184,7 @@ void PeerJsServer::transmit(std::string_view type, const std::string& src,
       // The destination's socket is gone or hopelessly behind: forget it and tell the sender,
       // as PeerServer does when a send throws (spec §2.4).
       clients_.erase(c);
-      if (auto s = sessions_.find(target); s != sessions_.end()) s->second.closing = true;
+      if (auto s = sessions_.find(target); s != sessions_.end()) s->second.gate.closing = true;
       transmit("LEAVE", *dst, src, "");
       return;
     }
@@ -231,8 +223,9 @@ void PeerJsServer::on_timer(Timestamp now) {
     if (now - client.last_ping >= options_.alive_timeout) dead.push_back(id);
   for (const auto& id : dead) {
     auto c = clients_.find(id);
-    if (auto s = sessions_.find(c->second.session); s != sessions_.end() && !s->second.closing) {
-      s->second.closing = true;
+    if (auto s = sessions_.find(c->second.session);
+        s != sessions_.end() && !s->second.gate.closing) {
+      s->second.gate.closing = true;
       transport_.close(c->second.session, kCloseNormal, "alive timeout: no HEARTBEAT received");
     }
     clients_.erase(c);

@@ -58,9 +58,7 @@ class PeerJsServer {
   };
   struct Session {
     std::string id;  // the client id this socket speaks for (PeerServer binds it at connect)
-    TokenBucket bucket;
-    std::uint32_t drops_in_a_row = 0;
-    bool closing = false;
+    FrameGate gate;
   };
   struct Queued {
     std::string src;
