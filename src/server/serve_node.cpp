@@ -298,6 +298,9 @@ std::string ServeNode::metrics_text() const {
          {{"", stats_.connections_refused}});
   metric("frames_total", counter, "WebSocket frames by direction.",
          {{"direction=in", stats_.frames_in}, {"direction=out", stats_.frames_out}});
+  metric("socket_writes_total", counter,
+         "Socket writes carrying outgoing WebSocket frames (several frames coalesce into one).",
+         {{"", round_.writes()}});
   if (turn_) turn_->collect_metrics(out);
   return net::render_metrics(out);
 }

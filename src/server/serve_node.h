@@ -46,6 +46,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   const HttpRouter& router() const override { return *router_; }
   DriverStats& stats() override { return stats_; }
   bool stopping() const override { return stopping_; }
+  LoopRound& round() override { return round_; }
   void upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
                Request request) override;
   void upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) override;
@@ -63,6 +64,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   ServeConfig config_;
   SessionLimits limits_;
   net::Loop loop_{"serve"};
+  LoopRound round_{loop_.executor()};
   boost::asio::ip::tcp::acceptor acceptor_{loop_.context()};
   net::CoreTimer timer_;  // PeerServer's liveness and offline-queue checks
   boost::asio::steady_timer accept_retry_{loop_.context()};

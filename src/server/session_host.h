@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/coalescing_stream.h"
 #include "server/http_router.h"
 #include "signaling/rate_limiter.h"
 #include "signaling/transport.h"
@@ -79,8 +80,8 @@ struct SessionLimits {
 class WsSessionBase {
  public:
   virtual ~WsSessionBase() = default;
-  // Queues one text frame; false when the session is closing or its queue is full.
-  virtual bool send(std::string text) = 0;
+  // Queues one text frame (copied); false when the session is closing or its queue is full.
+  virtual bool send(std::string_view text) = 0;
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
 };
 
@@ -90,6 +91,7 @@ class SessionHost {
   virtual const HttpRouter& router() const = 0;
   virtual DriverStats& stats() = 0;
   virtual bool stopping() const = 0;
+  virtual LoopRound& round() = 0;
 
   // An HTTP session hands over a request that upgrades; the host starts the WebSocket.
   virtual void upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,

@@ -8,7 +8,7 @@ template <class Stream>
 WsSession<Stream>::WsSession(SessionHost& host, Stream&& stream, ConnectionSlot slot,
                              signaling::SessionId id, Upgrade upgrade)
     : node_(host),
-      ws_(std::move(stream)),
+      ws_(std::move(stream), host.round()),
       slot_(std::move(slot)),
       id_(id),
       upgrade_(std::move(upgrade)) {}
@@ -17,6 +17,7 @@ template <class Stream>
 void WsSession<Stream>::start(Request request) {
   const auto& limits = node_.limits();
   host_ = std::string(request[http::field::host]);
+  ws_.next_layer().set_owner(this->weak_from_this());
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
   ws_.read_message_max(limits.max_frame_bytes);
@@ -63,66 +64,50 @@ void WsSession<Stream>::read() {
 }
 
 template <class Stream>
-bool WsSession<Stream>::send(std::string text) {
+bool WsSession<Stream>::send(std::string_view text) {
   if (finished_ || close_requested_) return false;
+  auto& out = ws_.next_layer();
   const auto& limits = node_.limits();
-  if (pending_bytes_ + text.size() > limits.write_queue_bytes ||
-      pending_.size() - head_ >= limits.write_queue_messages) {
+  if (out.bytes() + text.size() > limits.write_queue_bytes ||
+      out.frames() >= limits.write_queue_messages) {
     ++node_.stats().write_queue_overflows;
     spdlog::info("websocket closed: write queue full (reader too slow) peer={}",
                  slot_.address().to_string());
-    // Drop what waits (keep the frame being written) and close right away.
-    if (pending_.size() > head_ + 1) {
-      for (std::size_t i = head_ + (writing_ ? 1 : 0); i < pending_.size(); ++i)
-        pending_bytes_ -= pending_[i].size();
-      pending_.resize(head_ + (writing_ ? 1 : 0));
-    }
+    // Drop what waits (keep what is being written) and close right away.
+    out.drop_queued_frames();
     close(signaling::kClosePolicy, "write queue full: reading too slowly");
     return false;
   }
   ++node_.stats().frames_out;
-  pending_bytes_ += text.size();
-  pending_.push_back(std::move(text));
-  if (!writing_) write_next();
+  out.queue_text(text);
+  schedule_flush();
   return true;
+}
+
+// Frames queued during this loop round leave together, after the input that is ready now has
+// been handled (LoopRound); a flush while a write is in flight waits for it.
+template <class Stream>
+void WsSession<Stream>::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  node_.round().schedule(this->shared_from_this());
+}
+
+template <class Stream>
+void WsSession<Stream>::flush() {
+  flush_posted_ = false;
+  ws_.next_layer().flush();
 }
 
 template <class Stream>
 void WsSession<Stream>::close(std::uint16_t code, std::string_view reason) {
   if (close_requested_ || finished_) return;
   close_requested_ = true;
-  close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-  if (!writing_) write_next();
-}
-
-template <class Stream>
-void WsSession<Stream>::write_next() {
-  if (head_ == pending_.size()) {
-    pending_.clear();
-    head_ = 0;
-    if (pending_.capacity() > 64) pending_.shrink_to_fit();
-    if (close_requested_ && !closing_ && opened_ && !finished_) {
-      closing_ = true;
-      writing_ = true;
-      ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
-        self->writing_ = false;  // the pending read ends with `closed` and calls finish()
-      });
-    }
-    return;
-  }
-  writing_ = true;
-  ws_.text(true);
-  ws_.async_write(boost::asio::buffer(pending_[head_]),
-                  [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                    self->writing_ = false;
-                    self->pending_bytes_ -= self->pending_[self->head_].size();
-                    ++self->head_;
-                    if (ec) {
-                      self->finish();
-                      return;
-                    }
-                    self->write_next();
-                  });
+  if (!opened_) return;
+  // The close frame queues behind the frames already queued (CoalescingStream keeps the order);
+  // the pending read then ends with `closed` and calls finish().
+  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                  [self = this->shared_from_this()](beast::error_code) {});
 }
 
 template <class Stream>
@@ -130,11 +115,12 @@ void WsSession<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
   if (opened_) node_.on_ws_closed(id_, upgrade_.kind);
+  ws_.next_layer().fail({});
   beast::error_code ignored;
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).socket().close(ignored);
   else
-    beast::get_lowest_layer(ws_).close(ignored);
+    ws_.next_layer().next_layer().close(ignored);
 }
 
 template class WsSession<PlainSocket>;

@@ -1,7 +1,7 @@
 // One WebSocket connection of `peerkit serve` (Boost.Beast), plain or TLS. Frames go to the
-// node through SessionHost (and from there to a protocol core); outgoing frames wait in a bounded
-// queue: a reader too slow to keep the queue under its limits is closed (1008) instead of growing
-// memory.
+// node through SessionHost (and from there to a protocol core). Outgoing frames wait in one
+// bounded buffer (CoalescingStream) and leave in one socket write per loop round: a reader too
+// slow to keep the queue under its limits is closed (1008) instead of growing memory.
 #pragma once
 
 #include <boost/beast/core.hpp>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "server/coalescing_stream.h"
 #include "server/session_host.h"
 
 namespace peerkit::server {
@@ -20,35 +21,32 @@ namespace websocket = beast::websocket;
 
 template <class Stream>
 class WsSession final : public WsSessionBase,
+                        public LoopRound::Flushable,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(SessionHost& host, Stream&& stream, ConnectionSlot slot, signaling::SessionId id,
             Upgrade upgrade);
   void start(Request request);
-  bool send(std::string text) override;
+  bool send(std::string_view text) override;
   void close(std::uint16_t code, std::string_view reason) override;
+  void flush() override;  // LoopRound
 
  private:
   void read();
-  void write_next();
+  void schedule_flush();
   void finish();
 
   SessionHost& node_;
-  websocket::stream<Stream> ws_;
+  websocket::stream<CoalescingStream<Stream>> ws_;
   ConnectionSlot slot_;
   signaling::SessionId id_;
   Upgrade upgrade_;
   std::string host_;  // Host header of the upgrade, for the rooms `welcome` ICE URLs
   beast::flat_buffer buffer_;
-  std::vector<std::string> pending_;  // frames to write; pending_[head_] is being written
-  std::size_t head_ = 0;
-  std::size_t pending_bytes_ = 0;
-  bool writing_ = false;
+  bool flush_posted_ = false;
   bool opened_ = false;
   bool close_requested_ = false;
-  bool closing_ = false;
   bool finished_ = false;
-  websocket::close_reason close_reason_;
 };
 
 }  // namespace peerkit::server
