@@ -232,9 +232,9 @@ void ServeNode::on_ws_closed(signaling::SessionId id, SocketKind kind) {
     rooms_.on_close(id);
 }
 
-bool ServeNode::send(signaling::SessionId session, std::string text) {
+bool ServeNode::send(signaling::SessionId session, std::string_view text) {
   auto it = sessions_.find(session);
-  return it != sessions_.end() && it->second->send(std::move(text));
+  return it != sessions_.end() && it->second->send(text);
 }
 
 void ServeNode::close(signaling::SessionId session, std::uint16_t code, std::string_view reason) {

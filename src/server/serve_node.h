@@ -38,7 +38,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   std::string metrics_text() const;  // on the loop thread only
 
   // signaling::Transport (loop thread).
-  bool send(signaling::SessionId session, std::string text) override;
+  bool send(signaling::SessionId session, std::string_view text) override;
   void close(signaling::SessionId session, std::uint16_t code, std::string_view reason) override;
 
   // SessionHost (loop thread).

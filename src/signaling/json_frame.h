@@ -35,6 +35,8 @@ class JsonFrame {
 
 void append_json(std::string& out, const boost::json::value& value);
 void append_json_string(std::string& out, std::string_view text);
+// The same output; text with nothing to escape (ids, usually) is copied without a serializer.
+void append_json_text(std::string& out, std::string_view text);
 
 // The string at `key` if present and a string; `present` tells a missing key from a wrong type.
 const boost::json::string* string_field(const boost::json::object& object, std::string_view key,

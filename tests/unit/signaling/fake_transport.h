@@ -12,9 +12,9 @@ namespace peerkit::signaling::testing {
 
 class FakeTransport final : public Transport {
  public:
-  bool send(SessionId session, std::string text) override {
+  bool send(SessionId session, std::string_view text) override {
     if (failing.contains(session)) return false;
-    sent[session].push_back(std::move(text));
+    sent[session].emplace_back(text);
     return true;
   }
   void close(SessionId session, std::uint16_t code, std::string_view reason) override {
