@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace peerkit::server {
@@ -134,7 +135,16 @@ class CoalescingStream {
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
     if constexpr (!kBareSocket) {
-      return next_.async_read_some(buffers, std::forward<Token>(token));
+      return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+          [this](auto handler, const Buffers& buffers) {
+            next_.async_read_some(buffers,
+                                  [this, handler = std::move(handler)](boost::system::error_code ec,
+                                                                       std::size_t n) mutable {
+                                    if (!ec) heard_ = true;
+                                    std::move(handler)(ec, n);
+                                  });
+          },
+          token, buffers);
     } else {
       return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
           [this](auto handler, const Buffers& buffers) {
@@ -232,6 +242,9 @@ class CoalescingStream {
     beast_wait_.cancel();
   }
 
+  // Whether anything (a frame, a pong) was read since the last call.
+  bool take_heard() { return std::exchange(heard_, false); }
+
   std::size_t bytes() const { return queued_.size() + inflight_.size(); }
   std::size_t frames() const { return queued_frames_ + inflight_frames_; }
   bool writing() const { return writing_; }
@@ -274,6 +287,7 @@ class CoalescingStream {
             std::move(handler)(ec, 0);
             return;
           }
+          heard_ = true;
           const std::size_t n =
               boost::asio::buffer_copy(buffers, boost::asio::buffer(scratch.data(), got));
           if (n < got) {
@@ -292,6 +306,7 @@ class CoalescingStream {
   std::string rest_;  // read but not yet given to Beast
   std::size_t rest_pos_ = 0;
   bool counted_ = false;  // counted in round_.input_buffered
+  bool heard_ = false;
   std::weak_ptr<void> owner_;
   std::string queued_;
   std::string inflight_;

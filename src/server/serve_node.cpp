@@ -87,6 +87,7 @@ std::string ServeNode::start() {
     }
   }
   accept();
+  last_idle_tick_ = loop_.now();
   timer_.rearm(loop_.now() + kPeerJsCheck);
   loop_.start();
   return {};
@@ -182,6 +183,15 @@ void ServeNode::accept() {
 
 void ServeNode::on_timeout(Timestamp now) {
   peerjs_.on_timer(now);
+  // One tick for every WebSocket's pings and idle timeout, every idle_timeout / 2.
+  const auto idle = config_.idle_timeout_seconds;
+  if (idle != 0 && now - last_idle_tick_ >= Duration::millis(std::int64_t{idle} * 500)) {
+    last_idle_tick_ = now;
+    ticking_.clear();
+    for (const auto& [id, session] : sessions_) ticking_.push_back(session);
+    for (const auto& session : ticking_) session->idle_tick();  // may close and erase
+    ticking_.clear();
+  }
   if (!stopping_) timer_.rearm(now + kPeerJsCheck);
 }
 

@@ -81,6 +81,8 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   std::shared_ptr<ConnectionBook> connections_;
   DriverStats stats_;
   bool stopping_ = false;
+  Timestamp last_idle_tick_;
+  std::vector<std::shared_ptr<WsSessionBase>> ticking_;  // reused; bounded by sessions_
 };
 
 }  // namespace peerkit::server

@@ -83,6 +83,9 @@ class WsSessionBase {
   // Queues one text frame (copied); false when the session is closing or its queue is full.
   virtual bool send(std::string_view text) = 0;
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // Every idle_timeout / 2 (the node's one tick for all sessions): a ping after a silent
+  // period, and the connection closed after a second one.
+  virtual void idle_tick() = 0;
 };
 
 class SessionHost {

@@ -21,13 +21,12 @@ void WsSession<Stream>::start(Request request) {
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
   ws_.read_message_max(limits.max_frame_bytes);
+  // Beast times the opening and closing handshakes; idle pings and the idle timeout come from the
+  // node's one tick (idle_tick) instead of a timer per connection.
   websocket::stream_base::timeout timeout;
   timeout.handshake_timeout = limits.handshake_timeout;
-  timeout.idle_timeout =
-      limits.idle_timeout.count() != 0
-          ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(limits.idle_timeout)
-          : websocket::stream_base::none();
-  timeout.keep_alive_pings = limits.idle_timeout.count() != 0;  // browsers answer pings
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(http::field::server, "peerkit"); }));
@@ -97,6 +96,23 @@ template <class Stream>
 void WsSession<Stream>::flush() {
   flush_posted_ = false;
   ws_.next_layer().flush();
+}
+
+template <class Stream>
+void WsSession<Stream>::idle_tick() {
+  if (finished_ || !opened_) return;
+  if (ws_.next_layer().take_heard()) {
+    pinged_ = false;
+    return;
+  }
+  if (!pinged_) {
+    pinged_ = true;  // browsers answer pings; the pong counts as heard
+    if (!close_requested_)
+      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
+    return;
+  }
+  spdlog::debug("websocket closed: idle timeout peer={}", slot_.address().to_string());
+  finish();
 }
 
 template <class Stream>

@@ -30,6 +30,7 @@ class WsSession final : public WsSessionBase,
   bool send(std::string_view text) override;
   void close(std::uint16_t code, std::string_view reason) override;
   void flush() override;  // LoopRound
+  void idle_tick() override;
 
  private:
   void read();
@@ -44,6 +45,7 @@ class WsSession final : public WsSessionBase,
   std::string host_;  // Host header of the upgrade, for the rooms `welcome` ICE URLs
   beast::flat_buffer buffer_;
   bool flush_posted_ = false;
+  bool pinged_ = false;
   bool opened_ = false;
   bool close_requested_ = false;
   bool finished_ = false;

@@ -291,5 +291,40 @@ TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   EXPECT_EQ(welcome.at("iceServers").as_array().size(), 2u);
 }
 
+// Pings and the idle timeout come from the node's one tick (every idle_timeout / 2).
+TEST_F(ServeTest, IdleTimeoutPingsAndClosesOnlyASilentWebSocket) {
+  auto config = no_turn();
+  config.idle_timeout_seconds = 1;
+  start(config);
+  auto alive = peer("alive");  // reads, so Beast's client answers the pings
+  EXPECT_EQ(alive->next(), kOpen);
+  EXPECT_EQ(alive->wait_closed(std::chrono::milliseconds(2500)), -1);  // five ticks: still open
+  EXPECT_FALSE(alive->closed());
+
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> silent(io);
+  silent.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  silent.handshake("127.0.0.1", "/peerjs?key=peerjs&id=silent&token=t");
+  // Raw reads below Beast: the bytes arrive, nothing is answered.
+  std::string bytes;
+  std::array<char, 512> buf;
+  bool eof = false;
+  std::function<void()> read = [&] {
+    silent.next_layer().async_read_some(boost::asio::buffer(buf),
+                                        [&](boost::system::error_code ec, std::size_t n) {
+                                          if (ec) {
+                                            eof = true;
+                                            return;
+                                          }
+                                          bytes.append(buf.data(), n);
+                                          read();
+                                        });
+  };
+  read();
+  io.run_for(std::chrono::seconds(5));  // returns at EOF
+  EXPECT_TRUE(eof);
+  EXPECT_NE(bytes.find(std::string("\x89\x00", 2)), std::string::npos);  // an empty ping
+}
+
 }  // namespace
 }  // namespace peerkit
