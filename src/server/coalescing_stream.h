@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,7 +64,16 @@ class LoopRound {
     ~Flushable() = default;
   };
 
-  explicit LoopRound(boost::asio::io_context::executor_type executor) : executor_(executor) {}
+  // Declared before the loop that runs it, so that sessions destroyed with the loop's pending
+  // handlers still find it; bound to the loop once the loop exists.
+  LoopRound() = default;
+  ~LoopRound() {  // sessions released here may still report to this round
+    auto dirty = std::move(dirty_);
+    dirty.clear();
+  }
+  LoopRound(const LoopRound&) = delete;
+  LoopRound& operator=(const LoopRound&) = delete;
+  void bind(boost::asio::io_context::executor_type executor) { executor_.emplace(executor); }
 
   // At most once per round per session (the caller keeps a flag); `session` is kept alive until
   // its flush.
@@ -80,7 +90,7 @@ class LoopRound {
   static constexpr int kMaxDeferrals = 16;
   void post() {
     posted_ = true;
-    boost::asio::post(executor_, [this] { run(); });
+    boost::asio::post(*executor_, [this] { run(); });
   }
   void run() {
     posted_ = false;
@@ -94,7 +104,7 @@ class LoopRound {
     running_.clear();
   }
 
-  boost::asio::io_context::executor_type executor_;
+  std::optional<boost::asio::io_context::executor_type> executor_;
   std::vector<std::shared_ptr<Flushable>> dirty_;  // bounded: one entry per open session
   std::vector<std::shared_ptr<Flushable>> running_;
   std::size_t buffered_ = 0;

@@ -34,6 +34,7 @@ ServeNode::ServeNode(ServeConfig config)
       peerjs_(config_.peerjs, *this),
       rooms_(config_.rooms, *this),
       connections_(std::make_shared<ConnectionBook>(config_.max_connections_per_ip)) {
+  round_.bind(loop_.executor());
   limits_.max_frame_bytes = config_.max_frame_bytes;
   limits_.write_queue_bytes = config_.write_queue_bytes;
   limits_.write_queue_messages = config_.write_queue_messages;

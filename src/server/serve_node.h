@@ -63,8 +63,8 @@ class ServeNode final : public signaling::Transport, public SessionHost {
 
   ServeConfig config_;
   SessionLimits limits_;
+  LoopRound round_;  // before loop_: outlives the sessions the loop's handlers may still hold
   net::Loop loop_{"serve"};
-  LoopRound round_{loop_.executor()};
   boost::asio::ip::tcp::acceptor acceptor_{loop_.context()};
   net::CoreTimer timer_;  // PeerServer's liveness and offline-queue checks
   boost::asio::steady_timer accept_retry_{loop_.context()};
