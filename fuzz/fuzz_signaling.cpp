@@ -19,11 +19,11 @@ using namespace peerkit::signaling;
 
 struct CheckingTransport final : Transport {
   std::set<SessionId> open;
-  bool send(SessionId session, std::string text) override {
+  bool send(SessionId session, std::string_view text) override {
     if (!open.contains(session)) std::abort();  // the core wrote to a closed session
     boost::json::error_code ec;
     boost::json::parse(text, ec);
-    if (ec) std::abort();  // the core produced invalid JSON
+    if (ec) std::abort();     // the core produced invalid JSON
     return session % 7 != 3;  // some sessions behave as if their write queue were full
   }
   void close(SessionId session, std::uint16_t, std::string_view reason) override {
@@ -33,11 +33,17 @@ struct CheckingTransport final : Transport {
 };
 
 // Frames worth mutating: the shapes the protocols use.
-const char* kSeeds[] = {
-    R"({"type":"OFFER","dst":"a","payload":{"sdp":"x"}})", R"({"type":"HEARTBEAT"})",
-    R"({"type":"LEAVE"})", R"({"type":"EXPIRE","dst":"b"})", R"({"type":"CANDIDATE","dst":"c","payload":null})",
-    R"({"type":"join","room":"r","name":"n"})", R"({"type":"signal","to":"m1","data":{}})",
-    R"({"type":"leave"})", R"({"type":"ping"})", "{", "[]"};
+const char* kSeeds[] = {R"({"type":"OFFER","dst":"a","payload":{"sdp":"x"}})",
+                        R"({"type":"HEARTBEAT"})",
+                        R"({"type":"LEAVE"})",
+                        R"({"type":"EXPIRE","dst":"b"})",
+                        R"({"type":"CANDIDATE","dst":"c","payload":null})",
+                        R"({"type":"join","room":"r","name":"n"})",
+                        R"({"type":"signal","to":"m1","data":{}})",
+                        R"({"type":"leave"})",
+                        R"({"type":"ping"})",
+                        "{",
+                        "[]"};
 
 }  // namespace
 
@@ -71,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         transport.open.insert(session);
         peerjs_sessions.insert(session);
         const std::uint8_t b = byte();
-        peerjs.on_open(session, {b & 0x80 ? "bad" : "peerjs", ids[b % 6], (b & 0x40) ? "t1" : "t2"}, now);
+        peerjs.on_open(session, {b & 0x80 ? "bad" : "peerjs", ids[b % 6], (b & 0x40) ? "t1" : "t2"},
+                       now);
         break;
       }
       case 1: {  // open a rooms session
@@ -93,8 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           text.assign(reinterpret_cast<const char*>(data + i), n);
           i += n;
         }
-        if (peerjs_sessions.contains(session)) peerjs.on_message(session, text, now);
-        else rooms.on_message(session, text, now);
+        if (peerjs_sessions.contains(session))
+          peerjs.on_message(session, text, now);
+        else
+          rooms.on_message(session, text, now);
         break;
       }
       case 4:  // the socket closes

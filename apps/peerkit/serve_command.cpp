@@ -10,7 +10,7 @@
 #include "common/base64.h"
 #include "common/random.h"
 #include "log/log.h"
-#include "server/signaling_service.h"
+#include "server/serve_node.h"
 
 namespace peerkit::app {
 namespace {
@@ -37,7 +37,7 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  server::SignalingService service(config);
+  server::ServeNode service(config);
   if (auto e = service.start(); !e.empty()) {
     spdlog::error("cannot start: {}", e);
     std::fprintf(stderr, "peerkit: cannot start: %s\n", e.c_str());

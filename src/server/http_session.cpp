@@ -2,14 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/signaling_service.h"
-
 namespace peerkit::server {
 
 template <class Stream>
 void HttpSession<Stream>::start() {
-  beast::get_lowest_layer(stream_).expires_after(
-      std::chrono::seconds(service_.config().handshake_timeout_seconds));
+  beast::get_lowest_layer(stream_).expires_after(host_.limits().handshake_timeout);
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     stream_.async_handshake(boost::asio::ssl::stream_base::server,
                             [self = this->shared_from_this()](beast::error_code ec) {
@@ -30,8 +27,7 @@ void HttpSession<Stream>::read() {
   parser_.emplace();
   parser_->header_limit(8 * 1024);
   parser_->body_limit(16 * 1024);
-  beast::get_lowest_layer(stream_).expires_after(
-      std::chrono::seconds(service_.config().handshake_timeout_seconds));
+  beast::get_lowest_layer(stream_).expires_after(host_.limits().handshake_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                      if (ec) {
@@ -41,28 +37,28 @@ void HttpSession<Stream>::read() {
                        self->close();
                        return;
                      }
-                     ++self->service_.stats().http_requests;
+                     ++self->host_.stats().http_requests;
                      Request request = self->parser_->release();
-                     if (websocket::is_upgrade(request)) {
-                       auto up = self->service_.router().upgrade(request);
+                     if (beast::websocket::is_upgrade(request)) {
+                       auto up = self->host_.router().upgrade(request);
                        if (auto* upgrade = std::get_if<Upgrade>(&up)) {
-                         if (self->service_.stopping()) {
+                         if (self->host_.stopping()) {
                            self->close();
                            return;
                          }
-                         self->service_.upgrade(std::move(self->stream_), std::move(self->slot_),
-                                                std::move(*upgrade), std::move(request));
+                         self->host_.upgrade(std::move(self->stream_), std::move(self->slot_),
+                                             std::move(*upgrade), std::move(request));
                          return;
                        }
                        self->response_ = std::move(std::get<Response>(up));
                        self->response_->keep_alive(false);
                      } else {
-                       self->response_ = self->service_.router().handle(request);
+                       self->response_ = self->host_.router().handle(request);
                      }
                      http::async_write(self->stream_, *self->response_,
                                        [self](beast::error_code ec, std::size_t) {
                                          const bool again = !ec && self->response_->keep_alive() &&
-                                                            !self->service_.stopping();
+                                                            !self->host_.stopping();
                                          self->response_.reset();
                                          if (again)
                                            self->read();

@@ -2,32 +2,31 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/signaling_service.h"
-
 namespace peerkit::server {
 
 template <class Stream>
-WsSession<Stream>::WsSession(SignalingService& service, Stream&& stream, ConnectionSlot slot,
+WsSession<Stream>::WsSession(SessionHost& host, Stream&& stream, ConnectionSlot slot,
                              signaling::SessionId id, Upgrade upgrade)
-    : service_(service),
-      ws_(std::move(stream)),
+    : node_(host),
+      ws_(std::move(stream), host.round()),
       slot_(std::move(slot)),
       id_(id),
       upgrade_(std::move(upgrade)) {}
 
 template <class Stream>
 void WsSession<Stream>::start(Request request) {
-  const auto& config = service_.config();
+  const auto& limits = node_.limits();
   host_ = std::string(request[http::field::host]);
+  ws_.next_layer().set_owner(this->weak_from_this());
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
-  ws_.read_message_max(config.max_frame_bytes);
+  ws_.read_message_max(limits.max_frame_bytes);
+  // Beast times the opening and closing handshakes; idle pings and the idle timeout come from the
+  // node's one tick (idle_tick) instead of a timer per connection.
   websocket::stream_base::timeout timeout;
-  timeout.handshake_timeout = std::chrono::seconds(config.handshake_timeout_seconds);
-  timeout.idle_timeout = config.idle_timeout_seconds
-                             ? std::chrono::seconds(config.idle_timeout_seconds)
-                             : websocket::stream_base::none();
-  timeout.keep_alive_pings = config.idle_timeout_seconds != 0;  // browsers answer pings
+  timeout.handshake_timeout = limits.handshake_timeout;
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(http::field::server, "peerkit"); }));
@@ -38,7 +37,7 @@ void WsSession<Stream>::start(Request request) {
       return;
     }
     self->opened_ = true;
-    self->service_.on_ws_open(self->id_, self->upgrade_, self->host_, self);
+    self->node_.on_ws_open(self->id_, self->upgrade_, self->host_, self);
     if (!self->finished_) self->read();
   });
 }
@@ -49,14 +48,13 @@ void WsSession<Stream>::read() {
     if (ec) {
       if (ec == websocket::error::message_too_big)
         spdlog::info("websocket closed: frame over {} bytes peer={}",
-                     self->service_.config().max_frame_bytes, self->slot_.address().to_string());
+                     self->node_.limits().max_frame_bytes, self->slot_.address().to_string());
       self->finish();
       return;
     }
     const auto data = self->buffer_.cdata();
-    self->service_.on_ws_message(
-        self->id_, self->upgrade_.kind,
-        std::string_view(static_cast<const char*>(data.data()), data.size()));
+    self->node_.on_ws_message(self->id_, self->upgrade_.kind,
+                              std::string_view(static_cast<const char*>(data.data()), data.size()));
     self->buffer_.consume(self->buffer_.size());
     // A large message leaves a large buffer behind; idle connections should stay small.
     if (self->buffer_.capacity() > 16 * 1024) self->buffer_.shrink_to_fit();
@@ -65,78 +63,80 @@ void WsSession<Stream>::read() {
 }
 
 template <class Stream>
-bool WsSession<Stream>::send(std::string text) {
+bool WsSession<Stream>::send(std::string_view text) {
   if (finished_ || close_requested_) return false;
-  const auto& config = service_.config();
-  if (pending_bytes_ + text.size() > config.write_queue_bytes ||
-      pending_.size() - head_ >= config.write_queue_messages) {
-    ++service_.stats().write_queue_overflows;
+  auto& out = ws_.next_layer();
+  const auto& limits = node_.limits();
+  if (out.bytes() + text.size() > limits.write_queue_bytes ||
+      out.frames() >= limits.write_queue_messages) {
+    ++node_.stats().write_queue_overflows;
     spdlog::info("websocket closed: write queue full (reader too slow) peer={}",
                  slot_.address().to_string());
-    // Drop what waits (keep the frame being written) and close right away.
-    if (pending_.size() > head_ + 1) {
-      for (std::size_t i = head_ + (writing_ ? 1 : 0); i < pending_.size(); ++i)
-        pending_bytes_ -= pending_[i].size();
-      pending_.resize(head_ + (writing_ ? 1 : 0));
-    }
+    // Drop what waits (keep what is being written) and close right away.
+    out.drop_queued_frames();
     close(signaling::kClosePolicy, "write queue full: reading too slowly");
     return false;
   }
-  ++service_.stats().frames_out;
-  pending_bytes_ += text.size();
-  pending_.push_back(std::move(text));
-  if (!writing_) write_next();
+  ++node_.stats().frames_out;
+  out.queue_text(text);
+  schedule_flush();
   return true;
+}
+
+// Frames queued during this loop round leave together, after the input that is ready now has
+// been handled (LoopRound); a flush while a write is in flight waits for it.
+template <class Stream>
+void WsSession<Stream>::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  node_.round().schedule(this->shared_from_this());
+}
+
+template <class Stream>
+void WsSession<Stream>::flush() {
+  flush_posted_ = false;
+  ws_.next_layer().flush();
+}
+
+template <class Stream>
+void WsSession<Stream>::idle_tick() {
+  if (finished_ || !opened_) return;
+  if (ws_.next_layer().take_heard()) {
+    pinged_ = false;
+    return;
+  }
+  if (!pinged_) {
+    pinged_ = true;  // browsers answer pings; the pong counts as heard
+    if (!close_requested_)
+      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
+    return;
+  }
+  spdlog::debug("websocket closed: idle timeout peer={}", slot_.address().to_string());
+  finish();
 }
 
 template <class Stream>
 void WsSession<Stream>::close(std::uint16_t code, std::string_view reason) {
   if (close_requested_ || finished_) return;
   close_requested_ = true;
-  close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-  if (!writing_) write_next();
-}
-
-template <class Stream>
-void WsSession<Stream>::write_next() {
-  if (head_ == pending_.size()) {
-    pending_.clear();
-    head_ = 0;
-    if (pending_.capacity() > 64) pending_.shrink_to_fit();
-    if (close_requested_ && !closing_ && opened_ && !finished_) {
-      closing_ = true;
-      writing_ = true;
-      ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
-        self->writing_ = false;  // the pending read ends with `closed` and calls finish()
-      });
-    }
-    return;
-  }
-  writing_ = true;
-  ws_.text(true);
-  ws_.async_write(boost::asio::buffer(pending_[head_]),
-                  [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                    self->writing_ = false;
-                    self->pending_bytes_ -= self->pending_[self->head_].size();
-                    ++self->head_;
-                    if (ec) {
-                      self->finish();
-                      return;
-                    }
-                    self->write_next();
-                  });
+  if (!opened_) return;
+  // The close frame queues behind the frames already queued (CoalescingStream keeps the order);
+  // the pending read then ends with `closed` and calls finish().
+  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                  [self = this->shared_from_this()](beast::error_code) {});
 }
 
 template <class Stream>
 void WsSession<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
-  if (opened_) service_.on_ws_closed(id_, upgrade_.kind);
+  if (opened_) node_.on_ws_closed(id_, upgrade_.kind);
+  ws_.next_layer().fail({});
   beast::error_code ignored;
   if constexpr (std::is_same_v<Stream, TlsStream>)
     beast::get_lowest_layer(ws_).socket().close(ignored);
   else
-    beast::get_lowest_layer(ws_).close(ignored);
+    ws_.next_layer().next_layer().close(ignored);
 }
 
 template class WsSession<PlainSocket>;

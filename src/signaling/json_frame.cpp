@@ -38,6 +38,20 @@ void append_json_string(std::string& out, std::string_view text) {
   drain(out, serializer);
 }
 
+void append_json_text(std::string& out, std::string_view text) {
+  // Boost.JSON escapes exactly these; anything else is copied as is.
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || c == '"' || c == '\\') {
+      append_json_string(out, text);
+      return;
+    }
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
 const json::string* string_field(const json::object& object, std::string_view key, bool* present) {
   const auto* value = object.if_contains(json::string_view(key.data(), key.size()));
   if (present) *present = value != nullptr;

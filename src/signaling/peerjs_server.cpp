@@ -5,6 +5,7 @@
 #include <set>
 
 #include "signaling/json_frame.h"
+#include "signaling/peerjs_frame.h"
 
 namespace peerkit::signaling {
 
@@ -22,7 +23,7 @@ PeerJsServer::PeerJsServer(PeerJsOptions options, Transport& transport)
 
 void PeerJsServer::reject(SessionId session, std::string text) {
   ++stats_.rejected;
-  transport_.send(session, std::move(text));
+  transport_.send(session, text);
   transport_.close(session, kCloseNormal, "rejected");
 }
 
@@ -42,8 +43,8 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
                                  std::to_string(options_.max_id_bytes) + " bytes"));
     return false;
   }
-  const Session fresh{request.id,
-                      TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  const Session fresh{request.id, FrameGate(TokenBucket(options_.messages_per_second,
+                                                        options_.message_burst, now))};
   if (auto it = clients_.find(request.id); it != clients_.end()) {
     Client& client = it->second;
     if (client.token != request.token) {
@@ -54,14 +55,14 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
     // is closed so that it neither lingers nor keeps speaking for the id.
     const SessionId replaced = client.session;
     client.session = session;
-    sessions_[session] = fresh;
-    if (auto old = sessions_.find(replaced); old != sessions_.end() && !old->second.closing) {
-      old->second.closing = true;
+    sessions_.insert_or_assign(session, fresh);
+    if (auto old = sessions_.find(replaced); old != sessions_.end() && !old->second.gate.closing) {
+      old->second.gate.closing = true;
       transport_.close(replaced, kCloseNormal, "replaced by a newer connection with this id");
     }
     if (options_.open_on_takeover) {
       ++stats_.opened;
-      transport_.send(session, std::string(peerjs_text::kOpen));
+      transport_.send(session, peerjs_text::kOpen);
     }
     deliver_queue(request.id, session);
     return true;
@@ -71,9 +72,9 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
     return false;
   }
   clients_.emplace(request.id, Client{request.token, session, now});
-  sessions_[session] = fresh;
+  sessions_.insert_or_assign(session, fresh);
   ++stats_.opened;
-  transport_.send(session, std::string(peerjs_text::kOpen));
+  transport_.send(session, peerjs_text::kOpen);
   deliver_queue(request.id, session);
   return true;
 }
@@ -83,7 +84,7 @@ void PeerJsServer::deliver_queue(const std::string& id, SessionId session) {
   if (it == queues_.end()) return;
   auto messages = std::move(it->second.messages);
   queues_.erase(it);
-  for (auto& m : messages) transport_.send(session, std::move(m.text));
+  for (auto& m : messages) transport_.send(session, m.text);
 }
 
 void PeerJsServer::on_close(SessionId session) {
@@ -98,33 +99,23 @@ void PeerJsServer::on_close(SessionId session) {
 void PeerJsServer::on_message(SessionId session, std::string_view text, Timestamp now) {
   now_ = now;
   auto it = sessions_.find(session);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end()) return;
   Session& s = it->second;
-  if (!s.bucket.take(now)) {
-    ++stats_.rate_limited;
-    // A client that keeps sending far above the rate is closed rather than served forever.
-    if (++s.drops_in_a_row > std::max<std::uint32_t>(options_.message_burst, 1)) {
-      s.closing = true;
-      transport_.close(session, kClosePolicy, "message rate limit exceeded");
-    }
+  // Over the rate, PeerServer's protocol has no error to answer with: the frame is dropped.
+  if (admit_frame(s.gate, now, options_.message_burst, stats_.rate_limited, transport_, session) !=
+      Admission::kAccepted)
     return;
-  }
-  s.drops_in_a_row = 0;
 
-  std::array<unsigned char, 4096> stack;
-  json::monotonic_resource arena(stack.data(), stack.size());
-  json::value storage;
-  const json::object* message = parse_object(text, storage, arena);
-  if (!message) {
+  PeerJsFrame& frame = frame_;
+  if (!reader_.read(text, frame) || !frame.object) {
     ++stats_.malformed;  // PeerServer emits 'error' and ignores the frame; so do we
     return;
   }
-  const json::string* type = string_field(*message, "type");
-  if (!type) {
+  if (frame.type != PeerJsFrame::Field::kString) {
     ++stats_.ignored;
     return;
   }
-  const std::string_view kind(type->data(), type->size());
+  const std::string_view kind = frame.type_text;
   if (kind == "HEARTBEAT") {
     ++stats_.heartbeats;
     if (auto c = clients_.find(s.id); c != clients_.end()) c->second.last_ping = now;
@@ -135,19 +126,29 @@ void PeerJsServer::on_message(SessionId session, std::string_view text, Timestam
     ++stats_.ignored;
     return;
   }
-  bool has_dst = false;
-  const json::string* dst_text = string_field(*message, "dst", &has_dst);
-  if (has_dst && !dst_text) {
+  if (frame.dst == PeerJsFrame::Field::kOther) {
     ++stats_.malformed;
     return;
   }
-  std::optional<std::string> dst;
-  if (dst_text) dst.emplace(dst_text->data(), dst_text->size());
-  std::string payload;
-  if (const auto* p = message->if_contains("payload")) append_json(payload, *p);
+  std::optional<std::string_view> dst;
+  if (frame.dst == PeerJsFrame::Field::kString) dst = frame.dst_text;
+  // The payload leaves as the sender's bytes (already validated by the reader). Only when they
+  // could not be located (a key spelled with escapes) is it parsed and serialized again.
+  std::string_view payload;
+  if (frame.has_payload) {
+    if (frame.payload) {
+      payload = *frame.payload;
+    } else {
+      JsonFrame dom;
+      const json::object* message = dom.parse(text);
+      payload_scratch_.clear();
+      if (const auto* p = message ? message->if_contains("payload") : nullptr)
+        append_json(payload_scratch_, *p);
+      payload = payload_scratch_;
+    }
+  }
   // `src` is always the socket's own id, whatever the client wrote (spec §2.4 step 2).
-  const std::string src = s.id;
-  transmit(kind, src, dst, payload);
+  transmit(kind, s.id, dst, payload);
 }
 
 void PeerJsServer::count_relayed(std::string_view type) {
@@ -163,18 +164,19 @@ void PeerJsServer::count_relayed(std::string_view type) {
     ++stats_.relayed_expire;
 }
 
-void PeerJsServer::transmit(std::string_view type, const std::string& src,
-                            const std::optional<std::string>& dst, std::string_view payload) {
-  // Exactly {type, src, dst, payload}, absent fields omitted, as PeerServer re-serializes.
-  std::string text;
-  text.reserve(48 + type.size() + src.size() + (dst ? dst->size() : 0) + payload.size());
+void PeerJsServer::transmit(std::string_view type, std::string_view src,
+                            std::optional<std::string_view> dst, std::string_view payload) {
+  // Exactly {type, src, dst, payload}, absent fields omitted, as PeerServer re-serializes. Built
+  // in one reused buffer: the transport copies it.
+  std::string& text = out_;
+  text.clear();
   text += R"({"type":)";
-  append_json_string(text, type);
+  append_json_text(text, type);
   text += R"(,"src":)";
-  append_json_string(text, src);
+  append_json_text(text, src);
   if (dst) {
     text += R"(,"dst":)";
-    append_json_string(text, *dst);
+    append_json_text(text, *dst);
   }
   if (!payload.empty()) {
     text += R"(,"payload":)";
@@ -185,27 +187,29 @@ void PeerJsServer::transmit(std::string_view type, const std::string& src,
   if (dst) {
     if (auto c = clients_.find(*dst); c != clients_.end()) {
       const SessionId target = c->second.session;
-      if (transport_.send(target, std::move(text))) {
+      if (transport_.send(target, text)) {
         count_relayed(type);
         return;
       }
       // The destination's socket is gone or hopelessly behind: forget it and tell the sender,
       // as PeerServer does when a send throws (spec §2.4).
+      const std::string gone(*dst), sender(src);
       clients_.erase(c);
-      if (auto s = sessions_.find(target); s != sessions_.end()) s->second.closing = true;
-      transmit("LEAVE", *dst, src, "");
+      if (auto s = sessions_.find(target); s != sessions_.end()) s->second.gate.closing = true;
+      transmit("LEAVE", gone, sender, "");
       return;
     }
   }
   const bool leave_or_expire = type == "LEAVE" || type == "EXPIRE";
   if (dst && !dst->empty() && !leave_or_expire) {
-    enqueue(*dst, src, std::move(text), now_);
+    enqueue(*dst, src, text, now_);
   } else if (type == "LEAVE" && !dst) {
-    clients_.erase(src);  // a LEAVE without dst unregisters the sender; its socket stays open
+    // A LEAVE without dst unregisters the sender; its socket stays open.
+    if (auto c = clients_.find(src); c != clients_.end()) clients_.erase(c);
   }
 }
 
-void PeerJsServer::enqueue(const std::string& dst, const std::string& src, std::string text,
+void PeerJsServer::enqueue(std::string_view dst, std::string_view src, std::string_view text,
                            Timestamp now) {
   auto it = queues_.find(dst);
   if (it == queues_.end()) {
@@ -213,14 +217,14 @@ void PeerJsServer::enqueue(const std::string& dst, const std::string& src, std::
       ++stats_.queue_drops;
       return;
     }
-    it = queues_.emplace(dst, OfflineQueue{now, {}}).first;
+    it = queues_.emplace(std::string(dst), OfflineQueue{now, {}}).first;
   }
   if (it->second.messages.size() >= options_.max_queued_per_id) {
     ++stats_.queue_drops;
     return;
   }
   ++stats_.queued;
-  it->second.messages.push_back({src, std::move(text)});
+  it->second.messages.push_back({std::string(src), std::string(text)});
 }
 
 void PeerJsServer::on_timer(Timestamp now) {
@@ -231,8 +235,9 @@ void PeerJsServer::on_timer(Timestamp now) {
     if (now - client.last_ping >= options_.alive_timeout) dead.push_back(id);
   for (const auto& id : dead) {
     auto c = clients_.find(id);
-    if (auto s = sessions_.find(c->second.session); s != sessions_.end() && !s->second.closing) {
-      s->second.closing = true;
+    if (auto s = sessions_.find(c->second.session);
+        s != sessions_.end() && !s->second.gate.closing) {
+      s->second.gate.closing = true;
       transport_.close(c->second.session, kCloseNormal, "alive timeout: no HEARTBEAT received");
     }
     clients_.erase(c);

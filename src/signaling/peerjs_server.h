@@ -13,6 +13,8 @@
 
 #include "common/random.h"
 #include "common/time.h"
+#include "signaling/json_frame.h"
+#include "signaling/peerjs_frame.h"
 #include "signaling/peerjs_options.h"
 #include "signaling/rate_limiter.h"
 #include "signaling/stats.h"
@@ -58,9 +60,7 @@ class PeerJsServer {
   };
   struct Session {
     std::string id;  // the client id this socket speaks for (PeerServer binds it at connect)
-    TokenBucket bucket;
-    std::uint32_t drops_in_a_row = 0;
-    bool closing = false;
+    FrameGate gate;
   };
   struct Queued {
     std::string src;
@@ -74,18 +74,29 @@ class PeerJsServer {
   void reject(SessionId session, std::string text);
   void deliver_queue(const std::string& id, SessionId session);
   // Spec §2.4 "transmission". `payload` is serialized JSON or empty when absent.
-  void transmit(std::string_view type, const std::string& src,
-                const std::optional<std::string>& dst, std::string_view payload);
-  void enqueue(const std::string& dst, const std::string& src, std::string text, Timestamp now);
+  void transmit(std::string_view type, std::string_view src, std::optional<std::string_view> dst,
+                std::string_view payload);
+  void enqueue(std::string_view dst, std::string_view src, std::string_view text, Timestamp now);
   void count_relayed(std::string_view type);
 
   PeerJsOptions options_;
   Transport& transport_;
   PeerJsStats stats_;
   Timestamp now_;
-  std::unordered_map<std::string, Client> clients_;
+  // Looked up by the views the frame reader hands over, without a std::string per message.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  template <class T>
+  using ById = std::unordered_map<std::string, T, IdHash, std::equal_to<>>;
+  ById<Client> clients_;
   std::unordered_map<SessionId, Session> sessions_;
-  std::unordered_map<std::string, OfflineQueue> queues_;
+  ById<OfflineQueue> queues_;
+  PeerJsFrameReader reader_{kMaxJsonDepth};
+  PeerJsFrame frame_;
+  std::string out_;              // the frame being relayed (reused)
+  std::string payload_scratch_;  // a payload that had to be serialized again (rare)
 };
 
 // The exact texts the official client inspects (spec §2.2, §2.3).

@@ -3,12 +3,14 @@
 // by the drivers and the protocol cores to keep one client from starving the others.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <unordered_map>
 
 #include "common/address.h"
 #include "common/time.h"
 #include "common/token_bucket.h"
+#include "signaling/transport.h"
 
 namespace peerkit::signaling {
 
@@ -38,5 +40,38 @@ class ConnectionsPerAddress {
   std::uint32_t limit_;
   std::unordered_map<IpAddress, std::uint32_t, IpAddressHash> counts_;
 };
+
+// The first step of every incoming frame on both protocols: the connection's message rate. A
+// connection that keeps sending after more than `burst` drops in a row is closed (1008) rather
+// than served forever; the caller decides what else a drop means for its protocol.
+struct FrameGate {
+  explicit FrameGate(TokenBucket rate) : bucket(rate) {}
+  TokenBucket bucket;
+  std::uint32_t drops_in_a_row = 0;
+  bool closing = false;  // close sent (for any reason): later frames are ignored
+};
+
+enum class Admission {
+  kAccepted,
+  kIgnored,    // the session is closing
+  kFirstDrop,  // over the rate, and the first of a run of drops
+  kDropped,    // over the rate again (closed once the run passes the burst)
+};
+
+inline Admission admit_frame(FrameGate& gate, Timestamp now, std::uint32_t burst,
+                             std::uint64_t& rate_limited, Transport& transport, SessionId session) {
+  if (gate.closing) return Admission::kIgnored;
+  if (gate.bucket.take(now)) {
+    gate.drops_in_a_row = 0;
+    return Admission::kAccepted;
+  }
+  ++rate_limited;
+  const bool first = gate.drops_in_a_row++ == 0;
+  if (gate.drops_in_a_row > std::max<std::uint32_t>(burst, 1)) {
+    gate.closing = true;
+    transport.close(session, kClosePolicy, "message rate limit exceeded");
+  }
+  return first ? Admission::kFirstDrop : Admission::kDropped;
+}
 
 }  // namespace peerkit::signaling

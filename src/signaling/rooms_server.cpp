@@ -30,8 +30,10 @@ std::size_t RoomsServer::members() const {
 
 void RoomsServer::on_open(SessionId session, std::string member_id, std::string_view ice_servers,
                           Timestamp now) {
-  Member member{
-      member_id, {}, {}, TokenBucket(options_.messages_per_second, options_.message_burst, now)};
+  Member member{member_id,
+                {},
+                {},
+                FrameGate(TokenBucket(options_.messages_per_second, options_.message_burst, now))};
   std::string text = R"({"type":"welcome","id":)";
   append_json_string(text, member_id);
   text += R"(,"iceServers":)";
@@ -69,27 +71,19 @@ void RoomsServer::error(SessionId session, std::string_view code, std::string_vi
 
 void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp now) {
   auto it = sessions_.find(session);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end()) return;
   Member& member = it->second;
-  if (!member.bucket.take(now)) {
-    ++stats_.rate_limited;
-    if (member.drops_in_a_row++ == 0)
-      error(session, "rate-limited",
-            "more than " + std::to_string(options_.messages_per_second) +
-                " messages per second; messages are being dropped",
-            "");
-    if (member.drops_in_a_row > std::max<std::uint32_t>(options_.message_burst, 1)) {
-      member.closing = true;
-      transport_.close(session, kClosePolicy, "message rate limit exceeded");
-    }
-    return;
-  }
-  member.drops_in_a_row = 0;
+  const Admission admission = admit_frame(member.gate, now, options_.message_burst,
+                                          stats_.rate_limited, transport_, session);
+  if (admission == Admission::kFirstDrop)  // the rooms protocol says so, once per run of drops
+    error(session, "rate-limited",
+          "more than " + std::to_string(options_.messages_per_second) +
+              " messages per second; messages are being dropped",
+          "");
+  if (admission != Admission::kAccepted) return;
 
-  std::array<unsigned char, 4096> stack;
-  json::monotonic_resource arena(stack.data(), stack.size());
-  json::value storage;
-  const json::object* message = parse_object(text, storage, arena);
+  JsonFrame frame;
+  const json::object* message = frame.parse(text);
   if (!message) {
     error(session, "bad-json", "the message is not a JSON object", "");
     return;

@@ -49,9 +49,7 @@ class RoomsServer {
     std::string id;
     std::string name;
     std::string room;  // empty: in no room
-    TokenBucket bucket;
-    std::uint32_t drops_in_a_row = 0;
-    bool closing = false;
+    FrameGate gate;
   };
 
   void error(SessionId session, std::string_view code, std::string_view message,

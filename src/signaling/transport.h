@@ -15,10 +15,11 @@ using SessionId = std::uint64_t;
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Queues one text frame; never calls back into the core. False when the session is gone or its
+  // Queues one text frame (the driver copies it: the core reuses its buffer); never calls back
+  // into the core. False when the session is gone or its
   // bounded write queue is full; the driver then closes that session itself and reports on_close
   // later.
-  virtual bool send(SessionId session, std::string text) = 0;
+  virtual bool send(SessionId session, std::string_view text) = 0;
   // Sends a close frame with RFC 6455 §7.4 `code` and a reason, after what is already queued.
   virtual void close(SessionId session, std::uint16_t code, std::string_view reason) = 0;
 };

@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "apps/peerkit/cli.h"
-#include "server/signaling_service.h"
+#include "server/serve_node.h"
 #include "support/turn_test_client.h"
 #include "ws_client.h"
 
@@ -24,7 +24,7 @@ class ServeTest : public ::testing::Test {
   void start(server::ServeConfig config = {}) {
     spdlog::set_level(spdlog::level::warn);
     config.port = 0;
-    service = std::make_unique<server::SignalingService>(config);
+    service = std::make_unique<server::ServeNode>(config);
     ASSERT_EQ(service->start(), "");
     port = service->port();
   }
@@ -50,7 +50,7 @@ class ServeTest : public ::testing::Test {
     if (service) service->stop();
   }
 
-  std::unique_ptr<server::SignalingService> service;
+  std::unique_ptr<server::ServeNode> service;
   std::uint16_t port = 0;
 };
 
@@ -289,6 +289,41 @@ TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   auto m = member();
   auto welcome = json::parse(*m->next()).as_object();
   EXPECT_EQ(welcome.at("iceServers").as_array().size(), 2u);
+}
+
+// Pings and the idle timeout come from the node's one tick (every idle_timeout / 2).
+TEST_F(ServeTest, IdleTimeoutPingsAndClosesOnlyASilentWebSocket) {
+  auto config = no_turn();
+  config.idle_timeout_seconds = 1;
+  start(config);
+  auto alive = peer("alive");  // reads, so Beast's client answers the pings
+  EXPECT_EQ(alive->next(), kOpen);
+  EXPECT_EQ(alive->wait_closed(std::chrono::milliseconds(2500)), -1);  // five ticks: still open
+  EXPECT_FALSE(alive->closed());
+
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> silent(io);
+  silent.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  silent.handshake("127.0.0.1", "/peerjs?key=peerjs&id=silent&token=t");
+  // Raw reads below Beast: the bytes arrive, nothing is answered.
+  std::string bytes;
+  std::array<char, 512> buf;
+  bool eof = false;
+  std::function<void()> read = [&] {
+    silent.next_layer().async_read_some(boost::asio::buffer(buf),
+                                        [&](boost::system::error_code ec, std::size_t n) {
+                                          if (ec) {
+                                            eof = true;
+                                            return;
+                                          }
+                                          bytes.append(buf.data(), n);
+                                          read();
+                                        });
+  };
+  read();
+  io.run_for(std::chrono::seconds(5));  // returns at EOF
+  EXPECT_TRUE(eof);
+  EXPECT_NE(bytes.find(std::string("\x89\x00", 2)), std::string::npos);  // an empty ping
 }
 
 }  // namespace

@@ -13,9 +13,9 @@ namespace peerkit::testing {
 
 class RecordingTransport final : public signaling::Transport {
  public:
-  bool send(signaling::SessionId session, std::string text) override {
+  bool send(signaling::SessionId session, std::string_view text) override {
     if (failing.contains(session)) return false;
-    sent[session].push_back(std::move(text));
+    sent[session].emplace_back(text);
     return true;
   }
   void close(signaling::SessionId session, std::uint16_t code, std::string_view reason) override {

@@ -1,4 +1,4 @@
-#include "server/signaling_service.h"
+#include "server/serve_node.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +10,7 @@
 #include "net/metrics.h"
 #include "net/socket_setup.h"
 #include "server/http_session.h"
+#include "server/ws_session.h"
 
 namespace peerkit::server {
 
@@ -27,28 +28,34 @@ constexpr std::string_view kRefused =
 
 }  // namespace
 
-SignalingService::SignalingService(ServeConfig config)
+ServeNode::ServeNode(ServeConfig config)
     : config_(std::move(config)),
       timer_(loop_, [this](Timestamp now) { on_timeout(now); }),
       peerjs_(config_.peerjs, *this),
       rooms_(config_.rooms, *this),
       connections_(std::make_shared<ConnectionBook>(config_.max_connections_per_ip)) {
+  round_.bind(loop_.executor());
+  limits_.max_frame_bytes = config_.max_frame_bytes;
+  limits_.write_queue_bytes = config_.write_queue_bytes;
+  limits_.write_queue_messages = config_.write_queue_messages;
+  limits_.handshake_timeout = std::chrono::seconds(config_.handshake_timeout_seconds);
+  limits_.idle_timeout = std::chrono::seconds(config_.idle_timeout_seconds);
   router_ = std::make_unique<HttpRouter>(
       config_, peerjs_, random_, [this] { return metrics_text(); },
       [] { return unix_seconds_now(); });
 }
 
-SignalingService::~SignalingService() {
+ServeNode::~ServeNode() {
   stop();
 }
 
-std::string SignalingService::reload_tls() {
+std::string ServeNode::reload_tls() {
   if (!tls_) return {};
   // Connections already up keep the context they started with; a bad file keeps the old one.
   return tls_->reload();
 }
 
-std::string SignalingService::start() {
+std::string ServeNode::start() {
   if (!config_.cert_file.empty()) {
     tls_ = std::make_unique<net::ReloadableServerContext>(
         net::TlsServerFiles{config_.cert_file, config_.key_file});
@@ -81,12 +88,13 @@ std::string SignalingService::start() {
     }
   }
   accept();
+  last_idle_tick_ = loop_.now();
   timer_.rearm(loop_.now() + kPeerJsCheck);
   loop_.start();
   return {};
 }
 
-void SignalingService::stop() {
+void ServeNode::stop() {
   if (!loop_.running()) return;
   std::promise<void> drained;
   loop_.post([this, &drained] {
@@ -121,7 +129,7 @@ void SignalingService::stop() {
   turn_.reset();
 }
 
-void SignalingService::accept() {
+void ServeNode::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (stopping_) return;
     if (ec) {
@@ -174,21 +182,29 @@ void SignalingService::accept() {
   });
 }
 
-void SignalingService::on_timeout(Timestamp now) {
+void ServeNode::on_timeout(Timestamp now) {
   peerjs_.on_timer(now);
+  // One tick for every WebSocket's pings and idle timeout, every idle_timeout / 2.
+  const auto idle = config_.idle_timeout_seconds;
+  if (idle != 0 && now - last_idle_tick_ >= Duration::millis(std::int64_t{idle} * 500)) {
+    last_idle_tick_ = now;
+    ticking_.clear();
+    for (const auto& [id, session] : sessions_) ticking_.push_back(session);
+    for (const auto& session : ticking_) session->idle_tick();  // may close and erase
+    ticking_.clear();
+  }
   if (!stopping_) timer_.rearm(now + kPeerJsCheck);
 }
 
 template <class Stream>
-void SignalingService::start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade,
-                                Request request) {
+void ServeNode::start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) {
   auto session = std::make_shared<WsSession<Stream>>(*this, std::move(stream), std::move(slot),
                                                      next_session_++, std::move(upgrade));
   session->start(std::move(request));
 }
 
-void SignalingService::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
-                               Request request) {
+void ServeNode::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
+                        Request request) {
   tcp::socket socket = stream.release_socket();
   boost::system::error_code ec;
   const auto protocol = socket.local_endpoint(ec).protocol();
@@ -196,13 +212,12 @@ void SignalingService::upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrad
   PlainSocket bare(loop_.executor(), protocol, socket.release());
   start_ws(std::move(bare), std::move(slot), std::move(upgrade), std::move(request));
 }
-void SignalingService::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade,
-                               Request request) {
+void ServeNode::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) {
   start_ws(std::move(stream), std::move(slot), std::move(upgrade), std::move(request));
 }
 
-void SignalingService::on_ws_open(signaling::SessionId id, const Upgrade& upgrade,
-                                  std::string_view host, std::shared_ptr<WsSessionBase> session) {
+void ServeNode::on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std::string_view host,
+                           std::shared_ptr<WsSessionBase> session) {
   sessions_.emplace(id, std::move(session));
   if (upgrade.kind == SocketKind::kPeerJs) {
     peerjs_.on_open(id, upgrade.peerjs, loop_.now());
@@ -212,8 +227,7 @@ void SignalingService::on_ws_open(signaling::SessionId id, const Upgrade& upgrad
   }
 }
 
-void SignalingService::on_ws_message(signaling::SessionId id, SocketKind kind,
-                                     std::string_view text) {
+void ServeNode::on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text) {
   ++stats_.frames_in;
   if (kind == SocketKind::kPeerJs)
     peerjs_.on_message(id, text, loop_.now());
@@ -221,7 +235,7 @@ void SignalingService::on_ws_message(signaling::SessionId id, SocketKind kind,
     rooms_.on_message(id, text, loop_.now());
 }
 
-void SignalingService::on_ws_closed(signaling::SessionId id, SocketKind kind) {
+void ServeNode::on_ws_closed(signaling::SessionId id, SocketKind kind) {
   sessions_.erase(id);
   if (kind == SocketKind::kPeerJs)
     peerjs_.on_close(id);
@@ -229,17 +243,16 @@ void SignalingService::on_ws_closed(signaling::SessionId id, SocketKind kind) {
     rooms_.on_close(id);
 }
 
-bool SignalingService::send(signaling::SessionId session, std::string text) {
+bool ServeNode::send(signaling::SessionId session, std::string_view text) {
   auto it = sessions_.find(session);
-  return it != sessions_.end() && it->second->send(std::move(text));
+  return it != sessions_.end() && it->second->send(text);
 }
 
-void SignalingService::close(signaling::SessionId session, std::uint16_t code,
-                             std::string_view reason) {
+void ServeNode::close(signaling::SessionId session, std::uint16_t code, std::string_view reason) {
   if (auto it = sessions_.find(session); it != sessions_.end()) it->second->close(code, reason);
 }
 
-std::string SignalingService::metrics_text() const {
+std::string ServeNode::metrics_text() const {
   using prometheus::MetricType;
   net::MetricFamilies out;
   // `label` is one `name=value` pair, or empty.
@@ -296,6 +309,9 @@ std::string SignalingService::metrics_text() const {
          {{"", stats_.connections_refused}});
   metric("frames_total", counter, "WebSocket frames by direction.",
          {{"direction=in", stats_.frames_in}, {"direction=out", stats_.frames_out}});
+  metric("socket_writes_total", counter,
+         "Socket writes carrying outgoing WebSocket frames (several frames coalesce into one).",
+         {{"", round_.writes()}});
   if (turn_) turn_->collect_metrics(out);
   return net::render_metrics(out);
 }

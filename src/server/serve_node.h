@@ -1,6 +1,7 @@
-// `peerkit serve` as a running service: one event loop thread for HTTP, both WebSocket
-// protocols and their cores (the cores are single-threaded by design; one loop per thread),
-// optionally TLS, and the embedded STUN/TURN service on its own workers.
+// One node of `peerkit serve`, its composition root: the acceptor and connection limits, TLS
+// (with reload), the embedded STUN/TURN service on its own workers, /metrics, and both signaling
+// cores. One event loop thread runs HTTP, both WebSocket protocols and the cores (single-threaded
+// by design; one loop per thread). The sessions see the node only through SessionHost.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -14,7 +15,7 @@
 #include "net/tls.h"
 #include "server/config.h"
 #include "server/http_router.h"
-#include "server/ws_session.h"
+#include "server/session_host.h"
 #include "signaling/peerjs_server.h"
 #include "signaling/rate_limiter.h"
 #include "signaling/rooms_server.h"
@@ -22,19 +23,10 @@
 
 namespace peerkit::server {
 
-struct DriverStats {
-  std::uint64_t http_requests = 0;
-  std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_refused = 0;  // over --max-connections or --max-connections-per-ip
-  std::uint64_t write_queue_overflows = 0;
-  std::uint64_t frames_in = 0;
-  std::uint64_t frames_out = 0;
-};
-
-class SignalingService final : public signaling::Transport {
+class ServeNode final : public signaling::Transport, public SessionHost {
  public:
-  explicit SignalingService(ServeConfig config);
-  ~SignalingService() override;
+  explicit ServeNode(ServeConfig config);
+  ~ServeNode() override;
 
   // Binds, starts the TURN service and the loop thread. An error text on failure.
   std::string start();
@@ -46,19 +38,22 @@ class SignalingService final : public signaling::Transport {
   std::string metrics_text() const;  // on the loop thread only
 
   // signaling::Transport (loop thread).
-  bool send(signaling::SessionId session, std::string text) override;
+  bool send(signaling::SessionId session, std::string_view text) override;
   void close(signaling::SessionId session, std::uint16_t code, std::string_view reason) override;
 
-  // Called by the sessions (loop thread).
+  // SessionHost (loop thread).
+  const SessionLimits& limits() const override { return limits_; }
+  const HttpRouter& router() const override { return *router_; }
+  DriverStats& stats() override { return stats_; }
+  bool stopping() const override { return stopping_; }
+  LoopRound& round() override { return round_; }
+  void upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade,
+               Request request) override;
+  void upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) override;
   void on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std::string_view host,
-                  std::shared_ptr<WsSessionBase> session);
-  void on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text);
-  void on_ws_closed(signaling::SessionId id, SocketKind kind);
-  void upgrade(PlainStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
-  void upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
-  const HttpRouter& router() const { return *router_; }
-  DriverStats& stats() { return stats_; }
-  bool stopping() const { return stopping_; }
+                  std::shared_ptr<WsSessionBase> session) override;
+  void on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text) override;
+  void on_ws_closed(signaling::SessionId id, SocketKind kind) override;
 
  private:
   void accept();
@@ -67,6 +62,8 @@ class SignalingService final : public signaling::Transport {
   void start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request);
 
   ServeConfig config_;
+  SessionLimits limits_;
+  LoopRound round_;  // before loop_: outlives the sessions the loop's handlers may still hold
   net::Loop loop_{"serve"};
   boost::asio::ip::tcp::acceptor acceptor_{loop_.context()};
   net::CoreTimer timer_;  // PeerServer's liveness and offline-queue checks
@@ -84,6 +81,8 @@ class SignalingService final : public signaling::Transport {
   std::shared_ptr<ConnectionBook> connections_;
   DriverStats stats_;
   bool stopping_ = false;
+  Timestamp last_idle_tick_;
+  std::vector<std::shared_ptr<WsSessionBase>> ticking_;  // reused; bounded by sessions_
 };
 
 }  // namespace peerkit::server
