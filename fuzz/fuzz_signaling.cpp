@@ -23,8 +23,8 @@ struct CheckingTransport final : Transport {
     if (!open.contains(session)) std::abort();  // the core wrote to a closed session
     boost::json::error_code ec;
     boost::json::parse(text, ec);
-    if (ec) std::abort();     // the core produced invalid JSON
-    return session % 7 != 3;  // some sessions behave as if their write queue were full
+    if (ec) std::abort();           // the core produced invalid JSON
+    return session.value % 7 != 3;  // some sessions behave as if their write queue were full
   }
   void close(SessionId session, std::uint16_t, std::string_view reason) override {
     if (reason.size() > 123) std::abort();  // RFC 6455 §5.5: a close reason fits a control frame
@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto byte = [&]() -> std::uint8_t { return i < size ? data[i++] : 0; };
   while (i < size) {
     const std::uint8_t op = byte();
-    const SessionId session = 1 + byte() % 8;
+    const SessionId session(1 + byte() % 8);
     switch (op % 6) {
       case 0: {  // open a PeerJS session
         if (transport.open.contains(session)) break;
@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (transport.open.contains(session)) break;
         transport.open.insert(session);
         rooms_sessions.insert(session);
-        rooms.on_open(session, "m" + std::to_string(session), "[]", now);
+        rooms.on_open(session, "m" + std::to_string(session.value), "[]", now);
         break;
       }
       case 2:

@@ -199,7 +199,8 @@ void ServeNode::on_timeout(Timestamp now) {
 template <class Stream>
 void ServeNode::start_ws(Stream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) {
   auto session = std::make_shared<WsSession<Stream>>(*this, std::move(stream), std::move(slot),
-                                                     next_session_++, std::move(upgrade));
+                                                     next_session_, std::move(upgrade));
+  next_session_ = next_session_.next();
   session->start(std::move(request));
 }
 

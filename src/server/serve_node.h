@@ -77,7 +77,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   std::unique_ptr<HttpRouter> router_;
   std::unique_ptr<turn::TurnService> turn_;
   std::unordered_map<signaling::SessionId, std::shared_ptr<WsSessionBase>> sessions_;
-  signaling::SessionId next_session_ = 1;
+  signaling::SessionId next_session_{1};
   std::shared_ptr<ConnectionBook> connections_;
   DriverStats stats_;
   bool stopping_ = false;

@@ -3,14 +3,23 @@
 // recording fake.
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 namespace peerkit::signaling {
 
-// One WebSocket connection, numbered by the driver; never reused within a process.
-using SessionId = std::uint64_t;
+// One WebSocket connection, numbered by the driver; never reused within a process. A type of its
+// own, so a session cannot be swapped with a count, a code or another id without a compile error.
+struct SessionId {
+  constexpr SessionId() = default;
+  constexpr explicit SessionId(std::uint64_t v) : value(v) {}
+  std::uint64_t value = 0;
+  constexpr SessionId next() const { return SessionId(value + 1); }
+  auto operator<=>(const SessionId&) const = default;
+};
 
 class Transport {
  public:
@@ -30,3 +39,10 @@ inline constexpr std::uint16_t kClosePolicy = 1008;
 inline constexpr std::uint16_t kCloseTooBig = 1009;
 
 }  // namespace peerkit::signaling
+
+template <>
+struct std::hash<peerkit::signaling::SessionId> {
+  std::size_t operator()(peerkit::signaling::SessionId s) const noexcept {
+    return std::hash<std::uint64_t>{}(s.value);
+  }
+};

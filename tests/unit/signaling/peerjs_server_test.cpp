@@ -21,10 +21,11 @@ class PeerJsServerTest : public ::testing::Test {
     transport = RecordingTransport{};
     server = std::make_unique<PeerJsServer>(options, transport);
   }
-  bool open(SessionId s, std::string id, std::string token = "tok", std::string key = "peerjs") {
-    return server->on_open(s, {key, id, token}, now);
+  bool open(std::uint64_t s, std::string id, std::string token = "tok",
+            std::string key = "peerjs") {
+    return server->on_open(SessionId(s), {key, id, token}, now);
   }
-  void send(SessionId s, std::string_view text) { server->on_message(s, text, now); }
+  void send(std::uint64_t s, std::string_view text) { server->on_message(SessionId(s), text, now); }
   void advance(Duration d) {
     // The driver ticks every 300 ms, as PeerServer's alive check does.
     const Timestamp end = now + d;
@@ -83,7 +84,7 @@ TEST_F(PeerJsServerTest, ConcurrentLimit) {
   EXPECT_EQ(
       transport.take(3),
       V{R"({"type":"ERROR","payload":{"msg":"Server has reached its concurrent user limit"}})"});
-  server->on_close(1);
+  server->on_close(SessionId(1));
   EXPECT_TRUE(open(4, "c"));
 }
 
@@ -200,7 +201,7 @@ TEST_F(PeerJsServerTest, SameTokenTakeoverSendsOpenAndClosesTheOldSocket) {
   send(2, R"({"type":"OFFER","dst":"alice","payload":{}})");
   EXPECT_TRUE(transport.take(1).empty());
   EXPECT_EQ(transport.take(3).size(), 1u);
-  server->on_close(1);  // the replaced socket's close does not unregister alice
+  server->on_close(SessionId(1));  // the replaced socket's close does not unregister alice
   EXPECT_EQ(server->registered(), 2u);
   send(1, R"({"type":"OFFER","dst":"bob","payload":{}})");  // nor does it speak for her
   EXPECT_TRUE(transport.take(2).empty());

@@ -21,18 +21,18 @@ class RoomsServerTest : public ::testing::Test {
     transport = RecordingTransport{};
     server = std::make_unique<RoomsServer>(options, transport);
   }
-  void connect(SessionId s, std::string id) {
-    server->on_open(s, std::move(id), R"([{"urls":["stun:127.0.0.1:3478"]}])", now);
+  void connect(std::uint64_t s, std::string id) {
+    server->on_open(SessionId(s), std::move(id), R"([{"urls":["stun:127.0.0.1:3478"]}])", now);
     transport.take(s);
   }
-  void send(SessionId s, std::string_view text) { server->on_message(s, text, now); }
+  void send(std::uint64_t s, std::string_view text) { server->on_message(SessionId(s), text, now); }
   // The one message `s` received since the last call, parsed.
-  json::object one(SessionId s) {
+  json::object one(std::uint64_t s) {
     auto got = transport.take(s);
     EXPECT_EQ(got.size(), 1u) << (got.empty() ? "" : got[0]);
     return got.empty() ? json::object{} : json::parse(got.back()).as_object();
   }
-  std::string error_code(SessionId s) {
+  std::string error_code(std::uint64_t s) {
     auto m = one(s);
     EXPECT_EQ(m["type"], "error");
     return json::value_to<std::string>(m["code"]);
@@ -44,7 +44,7 @@ class RoomsServerTest : public ::testing::Test {
 };
 
 TEST_F(RoomsServerTest, WelcomeCarriesIdIceServersAndLimits) {
-  server->on_open(1, "m1", R"([{"urls":["stun:x"]}])", now);
+  server->on_open(SessionId(1), "m1", R"([{"urls":["stun:x"]}])", now);
   auto m = one(1);
   EXPECT_EQ(m["type"], "welcome");
   EXPECT_EQ(m["id"], "m1");
@@ -75,8 +75,8 @@ TEST_F(RoomsServerTest, SignalReachesOneMemberWithFrom) {
   connect(1, "m1");
   connect(2, "m2");
   connect(3, "m3");
-  for (SessionId s : {1, 2, 3}) send(s, R"({"type":"join","room":"r","name":"x"})");
-  for (SessionId s : {1, 2, 3}) transport.take(s);
+  for (std::uint64_t s : {1, 2, 3}) send(s, R"({"type":"join","room":"r","name":"x"})");
+  for (std::uint64_t s : {1, 2, 3}) transport.take(s);
   send(1, R"({"type":"signal","to":"m3","data":{"sdp":{"type":"offer","sdp":"v=0"}},"from":"m2"})");
   auto m = one(3);
   EXPECT_EQ(m["type"], "signal");
@@ -104,30 +104,30 @@ TEST_F(RoomsServerTest, RoomCapacity) {
   RoomsOptions o;
   o.room_capacity = 2;
   reset(o);
-  for (SessionId s : {1, 2, 3}) {
+  for (std::uint64_t s : {1, 2, 3}) {
     connect(s, "m" + std::to_string(s));
     send(s, R"({"type":"join","room":"r","name":"x"})");
   }
   EXPECT_EQ(error_code(3), "room-full");
-  server->on_close(1);
+  server->on_close(SessionId(1));
   send(3, R"({"type":"join","room":"r","name":"x"})");
   EXPECT_EQ(one(3)["type"], "joined");
 }
 
 TEST_F(RoomsServerTest, LeaveAndDisconnectAreAnnounced) {
-  for (SessionId s : {1, 2, 3}) {
+  for (std::uint64_t s : {1, 2, 3}) {
     connect(s, "m" + std::to_string(s));
     send(s, R"({"type":"join","room":"r","name":"x"})");
   }
-  for (SessionId s : {1, 2, 3}) transport.take(s);
+  for (std::uint64_t s : {1, 2, 3}) transport.take(s);
   send(1, R"({"type":"leave"})");
   EXPECT_EQ(one(1), (json::object{{"type", "left"}, {"room", "r"}}));
   EXPECT_EQ(one(2), (json::object{{"type", "member-left"}, {"id", "m1"}, {"reason", "left"}}));
   EXPECT_EQ(one(3)["id"], "m1");
-  server->on_close(2);
+  server->on_close(SessionId(2));
   EXPECT_EQ(one(3),
             (json::object{{"type", "member-left"}, {"id", "m2"}, {"reason", "disconnected"}}));
-  server->on_close(3);
+  server->on_close(SessionId(3));
   EXPECT_EQ(server->rooms(), 0u);
   send(1, R"({"type":"join","room":"again","name":"x"})");  // a left member may join again
   EXPECT_EQ(one(1)["type"], "joined");
