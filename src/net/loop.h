@@ -32,7 +32,6 @@ class Loop {
 
   boost::asio::io_context& context() { return io_; }
   boost::asio::io_context::executor_type executor() { return io_.get_executor(); }
-  const std::string& name() const { return name_; }
 
   // Starts the thread. Work queued before start() (timers, accepts, posts) runs once it does.
   void start();
@@ -46,8 +45,7 @@ class Loop {
   // Runs `task` on the loop thread, from any thread. After stop() it is dropped.
   void post(std::function<void()> task);
 
-  // For tests and single-threaded tools: run ready handlers on the calling thread.
-  std::size_t poll() { return io_.poll(); }
+  // For tests and single-threaded tools: run handlers on the calling thread for `d`.
   std::size_t run_for(Duration d);
 
   Timestamp now() const { return clock_.now(); }

@@ -22,7 +22,6 @@ Stream::Stream(Private, Socket socket, TlsContextPtr context, StreamOptions opti
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   if (auto l = socket.local_endpoint(ec); !ec) local_ = from_endpoint(l);
-  if (auto r = socket.remote_endpoint(ec); !ec) remote_ = from_endpoint(r);
   if (context_)
     tls_.emplace(std::move(socket), *context_);
   else

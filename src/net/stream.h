@@ -77,11 +77,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
   bool ready() const { return ready_; }
   bool closed() const { return closed_; }
-  bool is_tls() const { return tls_.has_value(); }
   std::size_t queued_bytes() const { return pending_.size() + in_flight_.size(); }
   const StreamStats& stats() const { return stats_; }
   const SocketAddress& local() const { return local_; }
-  const SocketAddress& remote() const { return remote_; }
 
  private:
   struct Private {};
@@ -108,7 +106,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::optional<TlsStream> tls_;
   boost::asio::steady_timer handshake_timer_;
   Handlers handlers_;
-  SocketAddress local_, remote_;
+  SocketAddress local_;
   bool tls_server_ = false;  // which side of the TLS handshake we are
   bool ready_ = false;
   bool closed_ = false;

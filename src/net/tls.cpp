@@ -31,10 +31,6 @@ std::string apply_defaults(TlsContext& ctx) {
 
 }  // namespace
 
-const char* tls12_cipher_list() {
-  return kTls12Ciphers;
-}
-
 Expected<TlsContextPtr, std::string> make_tls_server_context(const TlsServerFiles& files) {
   auto ctx = std::make_shared<TlsContext>(ssl::context::tls_server);
   if (auto e = apply_defaults(*ctx); !e.empty()) return Unexpected<std::string>(e);

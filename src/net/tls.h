@@ -46,16 +46,12 @@ class ReloadableServerContext {
   // on success the new one serves every connection from now on.
   std::string reload();
   TlsContextPtr current() const;
-  const TlsServerFiles& files() const { return files_; }
 
  private:
   TlsServerFiles files_;
   mutable std::mutex mutex_;
   TlsContextPtr current_;
 };
-
-// What the defaults are, for tests and docs: the OpenSSL names of the TLS 1.2 cipher suites.
-const char* tls12_cipher_list();
 
 }  // namespace peerkit::net
 
