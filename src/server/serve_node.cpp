@@ -6,7 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <future>
 
-#include "net/endpoint.h"
+#include "net/asio_address.h"
 #include "net/metrics.h"
 #include "net/socket_setup.h"
 #include "server/http_session.h"
@@ -71,7 +71,7 @@ std::string ServeNode::start() {
     config_.max_connections = limit > turn_share + 256 ? limit - turn_share - 256 : 64;
   }
   boost::system::error_code ec;
-  const tcp::endpoint endpoint(asio::ip::make_address(config_.host.to_string()), config_.port);
+  const auto endpoint = net::to_endpoint<tcp::endpoint>(SocketAddress(config_.host, config_.port));
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
@@ -148,8 +148,7 @@ void ServeNode::accept() {
       accept();
       return;
     }
-    const auto from = net::from_sockaddr(remote.data(), static_cast<socklen_t>(remote.size()));
-    const IpAddress address = from ? from->ip() : IpAddress();
+    const IpAddress address = net::from_asio(remote.address());
     if (connections_->open >= config_.max_connections ||
         !connections_->per_address.acquire(address)) {
       ++stats_.connections_refused;
