@@ -26,59 +26,62 @@ void WorkerMetrics::publish(const Counters& c) {
 
 namespace {
 
+constexpr auto kGauge = prometheus::MetricType::Gauge;
+constexpr auto kCounter = prometheus::MetricType::Counter;
+
 struct Row {
   Metric metric;
   const char* name;
-  const char* type;
+  prometheus::MetricType type;
   const char* help;
-  const char* labels;  // `direction="to_peer"` or empty
+  const char* direction;  // the `direction` label (to_peer, to_client), or empty
 };
 
 constexpr Row kRows[] = {
-    {Metric::kAllocations, "peerkit_turn_allocations", "gauge", "Current allocations.", ""},
-    {Metric::kPermissions, "peerkit_turn_permissions", "gauge", "Current permissions.", ""},
-    {Metric::kChannels, "peerkit_turn_channels", "gauge", "Current channel bindings.", ""},
-    {Metric::kTcpConnections, "peerkit_turn_stream_connections", "gauge",
+    {Metric::kAllocations, "peerkit_turn_allocations", kGauge, "Current allocations.", ""},
+    {Metric::kPermissions, "peerkit_turn_permissions", kGauge, "Current permissions.", ""},
+    {Metric::kChannels, "peerkit_turn_channels", kGauge, "Current channel bindings.", ""},
+    {Metric::kTcpConnections, "peerkit_turn_stream_connections", kGauge,
      "Open TCP/TLS client connections.", ""},
-    {Metric::kAllocationsCreated, "peerkit_turn_allocations_created_total", "counter",
+    {Metric::kAllocationsCreated, "peerkit_turn_allocations_created_total", kCounter,
      "Allocations created.", ""},
-    {Metric::kAllocationsDeleted, "peerkit_turn_allocations_deleted_total", "counter",
+    {Metric::kAllocationsDeleted, "peerkit_turn_allocations_deleted_total", kCounter,
      "Allocations deleted by Refresh(0) or connection close.", ""},
-    {Metric::kAllocationsExpired, "peerkit_turn_allocations_expired_total", "counter",
+    {Metric::kAllocationsExpired, "peerkit_turn_allocations_expired_total", kCounter,
      "Allocations that expired.", ""},
-    {Metric::kBindingRequests, "peerkit_turn_binding_requests_total", "counter",
+    {Metric::kBindingRequests, "peerkit_turn_binding_requests_total", kCounter,
      "STUN Binding requests answered.", ""},
-    {Metric::kPacketsToPeer, "peerkit_turn_relayed_packets_total", "counter", "Packets relayed.",
-     "direction=\"to_peer\""},
-    {Metric::kPacketsToClient, "peerkit_turn_relayed_packets_total", "counter", "Packets relayed.",
-     "direction=\"to_client\""},
-    {Metric::kBytesToPeer, "peerkit_turn_relayed_bytes_total", "counter", "Payload bytes relayed.",
-     "direction=\"to_peer\""},
-    {Metric::kBytesToClient, "peerkit_turn_relayed_bytes_total", "counter",
-     "Payload bytes relayed.", "direction=\"to_client\""},
-    {Metric::kAuthChallenges, "peerkit_turn_auth_challenges_total", "counter",
+    {Metric::kPacketsToPeer, "peerkit_turn_relayed_packets_total", kCounter, "Packets relayed.",
+     "to_peer"},
+    {Metric::kPacketsToClient, "peerkit_turn_relayed_packets_total", kCounter, "Packets relayed.",
+     "to_client"},
+    {Metric::kBytesToPeer, "peerkit_turn_relayed_bytes_total", kCounter, "Payload bytes relayed.",
+     "to_peer"},
+    {Metric::kBytesToClient, "peerkit_turn_relayed_bytes_total", kCounter, "Payload bytes relayed.",
+     "to_client"},
+    {Metric::kAuthChallenges, "peerkit_turn_auth_challenges_total", kCounter,
      "401 challenges to requests without credentials.", ""},
-    {Metric::kAuthFailures, "peerkit_turn_auth_failures_total", "counter",
+    {Metric::kAuthFailures, "peerkit_turn_auth_failures_total", kCounter,
      "Requests with wrong, unknown or expired credentials.", ""},
-    {Metric::kStaleNonces, "peerkit_turn_stale_nonces_total", "counter", "438 Stale Nonce answers.",
+    {Metric::kStaleNonces, "peerkit_turn_stale_nonces_total", kCounter, "438 Stale Nonce answers.",
      ""},
-    {Metric::kDeniedPeers, "peerkit_turn_denied_peers_total", "counter",
+    {Metric::kDeniedPeers, "peerkit_turn_denied_peers_total", kCounter,
      "Peer addresses refused by the relay policy.", ""},
-    {Metric::kQuotaRejections, "peerkit_turn_quota_rejections_total", "counter",
+    {Metric::kQuotaRejections, "peerkit_turn_quota_rejections_total", kCounter,
      "Requests refused by a quota or limit.", ""},
-    {Metric::kRateLimited, "peerkit_turn_unauthenticated_rate_limited_total", "counter",
+    {Metric::kRateLimited, "peerkit_turn_unauthenticated_rate_limited_total", kCounter,
      "Unauthenticated answers suppressed by the per-source limit.", ""},
-    {Metric::kBandwidthDrops, "peerkit_turn_bandwidth_drops_total", "counter",
+    {Metric::kBandwidthDrops, "peerkit_turn_bandwidth_drops_total", kCounter,
      "Packets dropped by max-bps.", ""},
-    {Metric::kMalformed, "peerkit_turn_malformed_total", "counter", "Malformed packets dropped.",
+    {Metric::kMalformed, "peerkit_turn_malformed_total", kCounter, "Malformed packets dropped.",
      ""},
-    {Metric::kNoPermissionDrops, "peerkit_turn_no_permission_drops_total", "counter",
+    {Metric::kNoPermissionDrops, "peerkit_turn_no_permission_drops_total", kCounter,
      "Packets dropped for lack of a permission or channel.", ""},
-    {Metric::kUdpSendDrops, "peerkit_turn_udp_send_drops_total", "counter",
+    {Metric::kUdpSendDrops, "peerkit_turn_udp_send_drops_total", kCounter,
      "Datagrams the kernel refused to send (buffer full).", ""},
-    {Metric::kTruncated, "peerkit_turn_oversized_datagrams_total", "counter",
+    {Metric::kTruncated, "peerkit_turn_oversized_datagrams_total", kCounter,
      "Received datagrams over 8 KiB, dropped.", ""},
-    {Metric::kStreamDrops, "peerkit_turn_stream_queue_drops_total", "counter",
+    {Metric::kStreamDrops, "peerkit_turn_stream_queue_drops_total", kCounter,
      "Frames dropped because a TCP/TLS client's write queue was full.", ""},
 };
 
@@ -93,16 +96,10 @@ void collect_metrics(const std::vector<const WorkerMetrics*>& workers, net::Metr
       std::uint64_t sum = 0;
       for (const auto* w : workers) sum += w->get(kRows[i].metric);
       net::Sample sample{{}, static_cast<double>(sum)};
-      if (const std::string_view l = kRows[i].labels; !l.empty()) {
-        const auto eq = l.find('=');
-        sample.labels.emplace_back(l.substr(0, eq), l.substr(eq + 2, l.size() - eq - 3));
-      }
+      if (*kRows[i].direction) sample.labels.emplace_back("direction", kRows[i].direction);
       samples.push_back(std::move(sample));
     }
-    net::add_family(out, first.name, first.help,
-                    std::string_view(first.type) == "counter" ? prometheus::MetricType::Counter
-                                                              : prometheus::MetricType::Gauge,
-                    samples);
+    net::add_family(out, first.name, first.help, first.type, samples);
   }
 }
 

@@ -15,6 +15,9 @@ using testing::StreamPair;
 
 class StreamTest : public ::testing::TestWithParam<bool> {};
 
+// Limits that let a 16 MiB frame through, for the tests that need a write to stay in flight.
+const StreamOptions kRoomFor16MiB{.max_queue_bytes = 64 << 20, .max_frame_bytes = 32 << 20};
+
 TEST_P(StreamTest, FramesArriveWholeAndInOrder) {
   StreamPair p(GetParam());
   p.start();
@@ -43,10 +46,7 @@ TEST_P(StreamTest, TheFirstFrameLeavesAtOnceAndTheRestQueuedBehindItInOneWrite) 
 }
 
 TEST_P(StreamTest, WhatIsQueuedWhileAWriteIsInFlightLeavesInTheNextSingleWrite) {
-  StreamOptions big;
-  big.max_queue_bytes = 64 << 20;
-  big.max_frame_bytes = 32 << 20;
-  StreamPair p(GetParam(), big, big);
+  StreamPair p(GetParam(), kRoomFor16MiB, kRoomFor16MiB);
   p.start();
   ASSERT_TRUE(p.run_until([&] { return p.client.ready && p.server.ready; }));
   // 16 MiB cannot leave in one system call round: the peer's socket buffer fills first.
@@ -89,10 +89,7 @@ TEST_P(StreamTest, TheWriteQueueIsBoundedInBytes) {
 }
 
 TEST_P(StreamTest, CloseWhileAWriteIsInFlightReportsOnceOnBothSides) {
-  StreamOptions big;
-  big.max_queue_bytes = 64 << 20;
-  big.max_frame_bytes = 32 << 20;
-  StreamPair p(GetParam(), big, big);
+  StreamPair p(GetParam(), kRoomFor16MiB, kRoomFor16MiB);
   p.start();
   ASSERT_TRUE(p.run_until([&] { return p.client.ready && p.server.ready; }));
   ASSERT_TRUE(p.client.stream->send(frame(16 << 20, 9)));
