@@ -8,7 +8,7 @@ BIN=build/fuzz/bin
 ART=build/fuzz/artifacts
 mkdir -p "$ART"
 passed=0; failed=0
-for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent; do
+for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent fuzz_sdp; do
   corpus=build/fuzz/corpus/$f
   mkdir -p "$corpus"
   # Inputs that once failed are replayed first (fuzz/regressions/<target without fuzz_>-*).
@@ -18,10 +18,12 @@ for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signal
       echo "fuzz $f: regression $r fails again"; failed=$((failed + 1)); continue 2
     fi
   done
+  seeds=()  # real inputs to start from, read only (libFuzzer writes new finds to the first dir)
+  [ "$f" = fuzz_sdp ] && seeds=(tests/data/sdp)
   dict=fuzz/${f#fuzz_}.dict
   [ -e "$dict" ] || dict=fuzz/stun.dict
   if "$BIN/$f" -max_total_time="$SECONDS_EACH" -dict="$dict" -print_final_stats=1 \
-       -artifact_prefix="$ART/$f-" "$corpus" >"build/fuzz/$f.log" 2>&1; then
+       -artifact_prefix="$ART/$f-" "$corpus" "${seeds[@]}" >"build/fuzz/$f.log" 2>&1; then
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "build/fuzz/$f.log" | grep -oE '[0-9]+$')
     echo "fuzz $f: ok, ${runs:-?} inputs in ${SECONDS_EACH}s, no findings"
     passed=$((passed + 1))
