@@ -88,6 +88,11 @@ class TransmitQueue {
     arena_.resize(reserved_at_ + max);
     return MutableByteSpan(arena_.data() + reserved_at_, max);
   }
+  // Gives back a reserve() that turned out not to be needed (nothing to send after all).
+  void unreserve() {
+    assert(reserved_at_ <= arena_.size());
+    arena_.resize(reserved_at_);
+  }
   void commit(SocketId socket, const SocketAddress& to, std::size_t used) {
     assert(reserved_at_ + used <= arena_.size());
     arena_.resize(reserved_at_ + used);
