@@ -29,6 +29,12 @@ std::array<std::byte, kMaxPlaintext>& scratch() {
 
 }  // namespace
 
+// SSL_get_error reads the thread's error queue, so it must be empty before each call; peeking
+// first is much cheaper than clearing an empty queue on every record.
+static void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 std::string_view to_string(State s) {
   switch (s) {
     case State::kNew: return "new";
@@ -135,7 +141,7 @@ void Transport::drive(Timestamp now) {
 void Transport::read_application_data() {
   auto& buffer = scratch();
   for (;;) {
-    ERR_clear_error();
+    clear_errors();
     const int n = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(buffer.size()));
     if (n > 0) {
       if (verified_ && state_ == State::kConnected) {
@@ -204,7 +210,7 @@ Expected<std::size_t, std::string> Transport::send(ByteSpan plaintext) {
     return Unexpected("record of " + std::to_string(plaintext.size()) + " bytes exceeds " +
                       std::to_string(max_plaintext()));
   if (plaintext.empty()) return std::size_t{0};
-  ERR_clear_error();
+  clear_errors();
   const int n = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
   if (n <= 0) {
     fail(take_openssl_error("DTLS write failed"));

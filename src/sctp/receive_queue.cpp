@@ -51,6 +51,8 @@ ReceiveQueue::Result ReceiveQueue::add(const DataChunk& d) {
              order_key(d.ssn, d.mid));
     return Result::kNew;
   }
+  if (add_in_order(d, tsn)) return Result::kNew;
+  spill_assembly();
   Fragment f{d.stream, d.ssn, d.mid, d.fsn, d.ppid, d.flags,
              std::vector<std::byte>(d.payload.begin(), d.payload.end())};
   if (d.idata) {
@@ -62,6 +64,58 @@ ReceiveQueue::Result ReceiveQueue::add(const DataChunk& d) {
     assemble_data(tsn);
   }
   return Result::kNew;
+}
+
+bool ReceiveQueue::add_in_order(const DataChunk& d, std::uint64_t tsn) {
+  // Only while nothing is out of order: the chunk was the next TSN (cum_ is now tsn).
+  if (tsn != cum_ || !above_.empty() || !data_fragments_.empty()) return false;
+  if (d.idata && !idata_fragments_.empty()) return false;
+  Assembly& a = assembly_;
+  if (d.beginning()) {
+    if (a.active) return false;
+    a.active = true;
+    a.stream = d.stream;
+    a.unordered = d.unordered();
+    a.ssn = d.ssn;
+    a.mid = d.mid;
+    a.next_fsn = 1;
+    a.ppid = d.ppid;
+    a.payload.assign(d.payload.begin(), d.payload.end());
+    a.last_tsn = tsn;
+    return true;
+  }
+  const bool continues = a.active && a.stream == d.stream && a.unordered == d.unordered() &&
+                         a.last_tsn + 1 == tsn &&
+                         (d.idata ? (a.mid == d.mid && a.next_fsn == d.fsn) : a.ssn == d.ssn);
+  if (!continues) return false;
+  a.payload.insert(a.payload.end(), d.payload.begin(), d.payload.end());
+  a.last_tsn = tsn;
+  ++a.next_fsn;
+  if (d.end()) {
+    a.active = false;
+    complete(ReceivedMessage{a.stream, a.ppid, a.unordered, std::move(a.payload)},
+             order_key(a.ssn, a.mid));
+    a.payload = {};
+  }
+  return true;
+}
+
+void ReceiveQueue::spill_assembly() {
+  Assembly& a = assembly_;
+  if (!a.active) return;
+  a.active = false;
+  // One fragment standing for everything received so far: keyed by its last TSN (DATA) so
+  // the TSN walk in assemble_data meets it where the next fragment expects it, or as FSN 0
+  // spanning next_fsn fragments (I-DATA).
+  Fragment f{a.stream, a.ssn, a.mid, 0, a.ppid,
+             static_cast<std::uint8_t>(kFlagBeginning | (a.unordered ? kFlagUnordered : 0)),
+             std::move(a.payload), a.next_fsn};
+  a.payload = {};
+  if (idata_seen_) {
+    idata_fragments_[std::make_tuple(a.stream, a.unordered, a.mid)].emplace(0, std::move(f));
+  } else {
+    data_fragments_.emplace(a.last_tsn, std::move(f));
+  }
 }
 
 void ReceiveQueue::advance_cumulative() {
@@ -115,7 +169,7 @@ void ReceiveQueue::assemble_idata(const StreamKey& key, std::uint32_t mid) {
   bool whole = false;
   for (const auto& [fsn, g] : frags) {
     if (fsn != expect) return;
-    ++expect;
+    expect += g.fsn_count;
     if (g.flags & kFlagEnd) {
       whole = true;
       break;
@@ -162,6 +216,7 @@ void ReceiveQueue::deliver_ready(std::uint16_t stream) {
 
 void ReceiveQueue::forward(const ForwardTsnChunk& f) {
   const std::uint64_t target = unwrap(f.new_cumulative_tsn);
+  spill_assembly();  // a partly received message may be one the sender abandoned
   if (target > cum_) {
     cum_ = target;
     while (!above_.empty() && *above_.begin() <= cum_) above_.erase(above_.begin());

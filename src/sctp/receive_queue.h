@@ -56,6 +56,20 @@ class ReceiveQueue {
     std::uint32_t ppid;
     std::uint8_t flags;
     std::vector<std::byte> payload;
+    std::uint32_t fsn_count = 1;  // I-DATA: fragments merged into this one (fsn .. fsn+count-1)
+  };
+  // The message being assembled from fragments arriving in order, the common case: appended to
+  // one buffer, no per-fragment storage. Spilled into the fragment maps when order breaks.
+  struct Assembly {
+    bool active = false;
+    std::uint16_t stream = 0;
+    bool unordered = false;
+    std::uint16_t ssn = 0;
+    std::uint32_t mid = 0;
+    std::uint32_t next_fsn = 0;
+    std::uint64_t last_tsn = 0;
+    std::uint32_t ppid = 0;
+    std::vector<std::byte> payload;
   };
   struct StreamKey {
     std::uint16_t stream;
@@ -72,6 +86,8 @@ class ReceiveQueue {
 
   std::uint64_t unwrap(std::uint32_t tsn) const;
   void advance_cumulative();
+  bool add_in_order(const DataChunk& d, std::uint64_t tsn);
+  void spill_assembly();
   void assemble_data(std::uint64_t tsn);
   void assemble_idata(const StreamKey& key, std::uint32_t mid);
   void complete(ReceivedMessage m, std::uint32_t order);
@@ -90,6 +106,7 @@ class ReceiveQueue {
       idata_fragments_;
   std::unordered_map<std::uint16_t, OrderedStream> ordered_;
   std::deque<ReceivedMessage> delivered_;
+  Assembly assembly_;
 };
 
 }  // namespace peerkit::sctp
