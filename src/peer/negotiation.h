@@ -1,0 +1,77 @@
+// Offer/answer for a data-channel PeerConnection (JSEP, RFC 9429): makes our descriptions with
+// sdp/answer.h, applies both sides' descriptions through the signaling state machine
+// (sdp/jsep_state.h), and says what the rest of the connection needs from the remote one:
+// ICE credentials and candidates, DTLS fingerprints and roles, the max message size.
+//
+// Roles: the offerer is ICE-controlling (RFC 8445 §6.1.1; ice-lite peers aside); DTLS roles
+// follow a=setup in the answer (RFC 8842 §5): an answer's "active" makes the answerer the
+// DTLS client.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "dtls/certificate.h"
+#include "dtls/transport.h"
+#include "ice/agent_config.h"
+#include "ice/candidate.h"
+#include "sdp/jsep_state.h"
+#include "sdp/session_description.h"
+#include "sdp/webrtc_params.h"
+
+namespace peerkit::peer {
+
+struct LocalIdentity {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  dtls::Fingerprint fingerprint;
+  std::uint64_t session_id = 0;
+  std::uint64_t max_message_size = 262144;  // what we accept (advertised)
+};
+
+struct RemoteParameters {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  bool ice_lite = false;
+  std::vector<ice::Candidate> candidates;  // inline in the description
+  bool end_of_candidates = false;
+  std::vector<dtls::Fingerprint> fingerprints;
+  ice::Role ice_role = ice::Role::kControlling;  // ours
+  std::optional<dtls::Role> dtls_role;           // ours, once an answer fixed it
+  std::uint64_t send_max_message_size = 65536;   // what we may send
+  std::string mid;                               // the data section's
+};
+
+class Negotiation {
+ public:
+  explicit Negotiation(LocalIdentity local);
+
+  Expected<std::string, std::string> create_offer();
+  Expected<std::string, std::string> create_answer();
+  Expected<sdp::Transition, std::string> set_local(sdp::SdpType type, std::string_view text);
+  // Applies the remote description; its parameters are returned (and kept: parameters()).
+  Expected<RemoteParameters, std::string> set_remote(sdp::SdpType type, std::string_view text);
+  void close() { state_.close(); }
+
+  sdp::SignalingState signaling_state() const { return state_.state(); }
+  const std::optional<RemoteParameters>& parameters() const { return remote_; }
+  const std::string& local_description() const { return local_text_; }
+  const std::string& remote_description() const { return remote_text_; }
+  const std::string& mid() const { return mid_; }
+
+ private:
+  LocalIdentity local_;
+  sdp::SignalingStateMachine state_;
+  std::uint64_t version_ = 2;
+  std::optional<sdp::SessionDescription> remote_offer_;
+  std::optional<RemoteParameters> remote_;
+  std::string local_text_, remote_text_;
+  std::string mid_ = "0";
+  bool we_offered_ = false;
+  std::optional<sdp::Setup> local_setup_;
+};
+
+}  // namespace peerkit::peer

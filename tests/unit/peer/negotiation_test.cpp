@@ -1,0 +1,117 @@
+// Offer/answer for data-channel connections (peer/negotiation.h), against captured Chromium
+// descriptions and against itself.
+#include "peer/negotiation.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace peerkit::peer {
+namespace {
+
+std::string read_data(const std::string& name) {
+  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+LocalIdentity identity(const char* ufrag) {
+  LocalIdentity id;
+  id.ice_ufrag = ufrag;
+  id.ice_pwd = "0123456789abcdefghijklmn";
+  id.fingerprint = (*dtls::Certificate::generate())->fingerprint();
+  id.session_id = 77;
+  return id;
+}
+
+using sdp::SdpType;
+using sdp::SignalingState;
+
+TEST(Negotiation, AnswersAChromiumOffer) {
+  Negotiation n(identity("pk01"));
+  const auto remote = n.set_remote(SdpType::kOffer, read_data("chromium156-data-offer-after-gathering.sdp"));
+  ASSERT_TRUE(remote) << remote.error();
+  EXPECT_EQ(n.signaling_state(), SignalingState::kHaveRemoteOffer);
+  EXPECT_EQ(remote->ice_role, ice::Role::kControlled);
+  EXPECT_EQ(remote->ice_ufrag, "9sdn");
+  EXPECT_EQ(remote->fingerprints.size(), 1u);
+  EXPECT_EQ(remote->candidates.size(), 1u);
+  EXPECT_EQ(remote->send_max_message_size, 262144u);
+  EXPECT_EQ(remote->mid, "0");
+  const auto answer = n.create_answer();
+  ASSERT_TRUE(answer) << answer.error();
+  ASSERT_TRUE(n.set_local(SdpType::kAnswer, *answer));
+  EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
+  ASSERT_TRUE(n.parameters()->dtls_role);
+  EXPECT_EQ(*n.parameters()->dtls_role, dtls::Role::kClient);  // we answered active
+  EXPECT_NE(answer->find("a=setup:active"), std::string::npos);
+  EXPECT_NE(answer->find("a=ice-ufrag:pk01"), std::string::npos);
+}
+
+TEST(Negotiation, AnswersAMediaOfferWithTheDataSectionOnly) {
+  Negotiation n(identity("pk02"));
+  ASSERT_TRUE(n.set_remote(SdpType::kOffer, read_data("chromium156-media-offer.sdp")));
+  const auto answer = n.create_answer();
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_NE(answer->find("m=audio 0 "), std::string::npos);
+  EXPECT_NE(answer->find("m=video 0 "), std::string::npos);
+  EXPECT_NE(answer->find("a=group:BUNDLE 2"), std::string::npos);
+}
+
+TEST(Negotiation, OffersAndTakesAChromiumShapedAnswer) {
+  Negotiation n(identity("pk03"));
+  const auto offer = n.create_offer();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(n.set_local(SdpType::kOffer, *offer));
+  const auto remote = n.set_remote(SdpType::kAnswer, read_data("chromium156-data-answer.sdp"));
+  ASSERT_TRUE(remote) << remote.error();
+  EXPECT_EQ(remote->ice_role, ice::Role::kControlling);
+  EXPECT_EQ(*remote->dtls_role, dtls::Role::kServer);  // Chromium answered active
+  EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
+}
+
+TEST(Negotiation, TwoPeersAgreeOnOppositeRoles) {
+  Negotiation a(identity("aaaa")), b(identity("bbbb"));
+  const auto offer = *a.create_offer();
+  ASSERT_TRUE(a.set_local(SdpType::kOffer, offer));
+  ASSERT_TRUE(b.set_remote(SdpType::kOffer, offer));
+  const auto answer = *b.create_answer();
+  ASSERT_TRUE(b.set_local(SdpType::kAnswer, answer));
+  ASSERT_TRUE(a.set_remote(SdpType::kAnswer, answer));
+  EXPECT_NE(*a.parameters()->dtls_role, *b.parameters()->dtls_role);
+  EXPECT_NE(a.parameters()->ice_role, b.parameters()->ice_role);
+  EXPECT_EQ(a.parameters()->ice_ufrag, "bbbb");
+  EXPECT_EQ(b.parameters()->ice_ufrag, "aaaa");
+}
+
+TEST(Negotiation, BadDescriptionsChangeNothing) {
+  Negotiation n(identity("pk04"));
+  EXPECT_FALSE(n.set_remote(SdpType::kOffer, "v=0\r\n"));
+  EXPECT_FALSE(n.set_remote(SdpType::kAnswer, read_data("chromium156-data-answer.sdp")));  // no offer out
+  EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
+  EXPECT_FALSE(n.create_answer());
+  auto offer = read_data("chromium156-data-offer.sdp");
+  offer.replace(offer.find("a=setup:actpass"), 15, "a=setup:holdcon");
+  // An offer may carry any setup, but an unknown value is refused.
+  EXPECT_FALSE(n.set_remote(SdpType::kOffer, offer));
+  EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
+}
+
+TEST(Negotiation, GlareRollsBackOurOffer) {
+  Negotiation a(identity("aaaa")), b(identity("bbbb"));
+  const auto oa = *a.create_offer();
+  const auto ob = *b.create_offer();
+  ASSERT_TRUE(a.set_local(SdpType::kOffer, oa));
+  ASSERT_TRUE(b.set_local(SdpType::kOffer, ob));
+  const auto r = a.set_remote(SdpType::kOffer, ob);  // a is the polite peer
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(a.signaling_state(), SignalingState::kHaveRemoteOffer);
+  ASSERT_TRUE(a.set_local(SdpType::kAnswer, *a.create_answer()));
+  ASSERT_TRUE(b.set_remote(SdpType::kAnswer, a.local_description()));
+  EXPECT_EQ(b.signaling_state(), SignalingState::kStable);
+}
+
+}  // namespace
+}  // namespace peerkit::peer
