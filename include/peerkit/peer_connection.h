@@ -1,0 +1,175 @@
+// peerkit's native WebRTC peer: an RTCPeerConnection with data channels, for C++ programs.
+//
+//   peerkit::Runtime runtime;                       // owns the loop thread(s)
+//   auto pc = peerkit::PeerConnection::create(runtime, {});
+//   pc->on_local_candidate([&](const peerkit::IceCandidate& c) { signal(c); });
+//   auto chat = pc->create_data_channel("chat");
+//   chat->on_message([](const peerkit::Message& m) { ... });
+//   auto offer = pc->create_offer();                // then set_local_description(*offer) …
+//
+// Thread model (tested in tests/unit/peer/peer_connection_test.cpp):
+//  - Each connection lives on one loop thread of its Runtime (connections are spread over
+//    the Runtime's threads). All its callbacks run on that thread.
+//  - Callbacks never run inside a state change or inside the API call that caused them: they
+//    are queued and run after the call returns. None runs after close() has returned.
+//  - Every public call is safe from any thread, including from inside a callback. Off the loop
+//    thread a call waits for the loop to carry it out; on it (in a callback) it runs at once.
+//    Nothing waits for another loop, so no call can deadlock, on any number of cores.
+//  - A PeerConnection or DataChannel may be destroyed from any thread; destroying closes.
+//    Destroy every connection before its Runtime.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace peerkit {
+
+namespace peer {
+class ConnectionImpl;
+struct ChannelImpl;
+class RuntimeImpl;
+}  // namespace peer
+
+class Runtime {
+ public:
+  explicit Runtime(std::size_t threads = 1);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  std::size_t threads() const;
+
+ private:
+  friend class PeerConnection;
+  std::unique_ptr<peer::RuntimeImpl> impl_;
+};
+
+struct IceServer {
+  std::string url;  // stun:IP:PORT, turn:IP:PORT?transport=udp|tcp, turns:IP:PORT
+  std::string username;
+  std::string credential;
+};
+
+struct Configuration {
+  std::vector<IceServer> ice_servers;
+  bool relay_only = false;  // iceTransportPolicy "relay"
+  // Which local addresses become host candidates (ice/host_filter.h rules, e.g. "eth0" or
+  // "10.0.0.0/8,!10.9.0.0/16"); loopback only when allow_loopback.
+  std::string host_filter;
+  bool allow_loopback = false;
+};
+
+enum class PeerConnectionState { kNew, kConnecting, kConnected, kDisconnected, kFailed, kClosed };
+enum class SignalingState { kStable, kHaveLocalOffer, kHaveRemoteOffer, kHaveLocalPranswer, kHaveRemotePranswer, kClosed };
+const char* to_string(PeerConnectionState s);  // "new", "connecting", …
+
+struct SessionDescription {
+  std::string type;  // "offer", "answer", "pranswer", "rollback"
+  std::string sdp;
+};
+
+struct IceCandidate {
+  std::string candidate;  // "candidate:…", as RTCIceCandidate.candidate; "" ends candidates
+  std::string sdp_mid;
+};
+
+struct DataChannelInit {
+  bool ordered = true;
+  std::optional<std::uint16_t> max_retransmits;
+  std::optional<std::uint16_t> max_packet_life_time;  // ms
+  std::string protocol;
+  bool negotiated = false;
+  std::optional<std::uint16_t> id;  // with negotiated
+};
+
+struct Message {
+  bool binary = false;
+  std::vector<std::byte> data;
+  std::string_view text() const { return {reinterpret_cast<const char*>(data.data()), data.size()}; }
+};
+
+// Returned by calls that can fail: empty on success, else the browser's error text
+// ("InvalidStateError: …", "TypeError: …").
+using Error = std::optional<std::string>;
+
+class DataChannel {
+ public:
+  ~DataChannel();
+  std::string label() const;
+  std::string protocol() const;
+  std::optional<std::uint16_t> id() const;  // known once the DTLS role is
+  bool ordered() const;
+  std::string ready_state() const;  // "connecting", "open", "closing", "closed"
+  std::size_t buffered_amount() const;
+  void set_buffered_amount_low_threshold(std::size_t bytes);
+
+  Error send(std::string_view text);
+  Error send(std::span<const std::byte> binary);
+  void close();
+
+  void on_open(std::function<void()> f);
+  void on_message(std::function<void(const Message&)> f);
+  void on_buffered_amount_low(std::function<void()> f);
+  void on_close(std::function<void()> f);
+
+ private:
+  friend class peer::ConnectionImpl;
+  friend class PeerConnection;
+  explicit DataChannel(std::shared_ptr<peer::ChannelImpl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<peer::ChannelImpl> impl_;
+};
+
+struct Stats {  // W3C webrtc-stats names
+  struct CandidatePair {
+    std::string local_candidate, remote_candidate;  // "candidate:…" texts
+    std::string state;                              // "succeeded", …
+    bool nominated = false;
+    std::uint64_t requests_sent = 0, responses_received = 0;
+    std::optional<double> current_round_trip_time;  // seconds
+  };
+  std::vector<CandidatePair> candidate_pairs;
+  std::string dtls_state;  // RTCTransportStats.dtlsState
+  std::string selected_candidate_pair_local, selected_candidate_pair_remote;
+  std::uint32_t data_channels_opened = 0, data_channels_closed = 0;
+  std::uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;
+};
+
+class PeerConnection {
+ public:
+  static std::shared_ptr<PeerConnection> create(Runtime& runtime, Configuration configuration = {});
+  ~PeerConnection();
+  PeerConnection(const PeerConnection&) = delete;
+  PeerConnection& operator=(const PeerConnection&) = delete;
+
+  std::variant<SessionDescription, std::string> create_offer();
+  std::variant<SessionDescription, std::string> create_answer();
+  Error set_local_description(const SessionDescription& d);
+  Error set_remote_description(const SessionDescription& d);
+  Error add_ice_candidate(const IceCandidate& c);
+  std::variant<std::shared_ptr<DataChannel>, std::string> create_data_channel(
+      std::string label, const DataChannelInit& init = {});
+  void close();
+
+  PeerConnectionState connection_state() const;
+  SignalingState signaling_state() const;
+  std::optional<SessionDescription> local_description() const;
+  Stats get_stats() const;
+
+  void on_local_candidate(std::function<void(const IceCandidate&)> f);
+  void on_gathering_complete(std::function<void()> f);
+  void on_connection_state(std::function<void(PeerConnectionState)> f);
+  void on_data_channel(std::function<void(std::shared_ptr<DataChannel>)> f);
+
+ private:
+  explicit PeerConnection(std::shared_ptr<peer::ConnectionImpl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<peer::ConnectionImpl> impl_;
+};
+
+}  // namespace peerkit

@@ -1,0 +1,488 @@
+#include "peer/connection.h"
+
+#include "net/interfaces.h"
+#include "ice/host_filter.h"
+
+namespace peerkit::peer {
+namespace {
+
+std::string random_ice_chars(RandomSource& r, std::size_t n) {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s(n, 'a');
+  for (auto& c : s) c = kChars[r.uniform(64)];
+  return s;
+}
+
+// stun:IP:PORT, turn:IP:PORT[?transport=udp|tcp], turns:IP:PORT (RFC 7064, RFC 7065).
+std::variant<ice::IceServer, std::string> parse_server(const IceServer& s) {
+  ice::IceServer out;
+  std::string_view url = s.url;
+  bool tls = false;
+  if (url.starts_with("stun:")) {
+    out.kind = ice::IceServer::Kind::kStun;
+    url.remove_prefix(5);
+  } else if (url.starts_with("turns:")) {
+    out.kind = ice::IceServer::Kind::kTurn;
+    tls = true;
+    url.remove_prefix(6);
+  } else if (url.starts_with("turn:")) {
+    out.kind = ice::IceServer::Kind::kTurn;
+    url.remove_prefix(5);
+  } else {
+    return "SyntaxError: not a stun:, turn: or turns: URL: " + s.url;
+  }
+  std::string_view query;
+  if (const auto q = url.find('?'); q != std::string_view::npos) {
+    query = url.substr(q + 1);
+    url = url.substr(0, q);
+  }
+  const auto address = SocketAddress::parse(url, tls ? 5349 : 3478);
+  if (!address) return "SyntaxError: the host must be an IP address: " + s.url;
+  out.address = *address;
+  out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kUdp;
+  if (query == "transport=tcp") out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kTcp;
+  else if (!query.empty() && query != "transport=udp") return "SyntaxError: unknown " + std::string(query);
+  if (out.kind == ice::IceServer::Kind::kTurn) {
+    if (s.username.empty() || s.credential.empty())
+      return std::string("InvalidAccessError: a TURN server needs a username and a credential");
+    out.username = s.username;
+    out.password = s.credential;
+  }
+  return out;
+}
+
+SignalingState to_public(sdp::SignalingState s) {
+  return static_cast<SignalingState>(static_cast<int>(s));
+}
+
+}  // namespace
+
+ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config)
+    : loop_(std::move(loop)), config_(std::move(config)), timer_(*loop_, [this](Timestamp now) {
+        if (transport_) transport_->handle_timeout(now);
+        pump();
+      }) {
+  auto cert = dtls::Certificate::generate();
+  if (cert) {
+    certificate_ = *cert;
+    auto ctx = dtls::Context::create(certificate_);
+    if (ctx) dtls_context_ = *ctx;
+    else setup_error_ = ctx.error();
+  } else {
+    setup_error_ = cert.error();
+  }
+}
+
+ConnectionImpl::~ConnectionImpl() {
+  timer_.cancel();
+  if (driver_) driver_->stop();
+}
+
+Error ConnectionImpl::ensure_agent(ice::Role role) {
+  if (agent_) return std::nullopt;
+  if (!setup_error_.empty()) return "OperationError: " + setup_error_;
+  ice::AgentConfig ac;
+  ac.role = role;
+  ac.policy = config_.relay_only ? ice::TransportPolicy::kRelay : ice::TransportPolicy::kAll;
+  for (const auto& s : config_.ice_servers) {
+    auto parsed = parse_server(s);
+    if (auto* e = std::get_if<std::string>(&parsed)) return *e;
+    ac.servers.push_back(std::get<ice::IceServer>(parsed));
+  }
+  agent_ = std::make_unique<ice::Agent>(ac, random_);
+  driver_ = std::make_unique<ice::AgentDriver>(*loop_, *agent_);
+  driver_->on_event = [this](const ice::Event& e) { on_ice_event(e); };
+  driver_->on_data = [this](const ice::Received& r) { on_ice_data(r); };
+  LocalIdentity id;
+  id.ice_ufrag = agent_->local_ufrag();
+  id.ice_pwd = agent_->local_pwd();
+  id.fingerprint = certificate_->fingerprint();
+  id.session_id = random_.next_u32() & 0x7fffffff;
+  negotiation_ = std::make_unique<Negotiation>(id);
+  // Host candidates: the library's filter, loopback only when asked (the default of browsers).
+  ice::HostFilter base;
+  base.allow_loopback = config_.allow_loopback;
+  auto filter = ice::parse_host_filter(config_.host_filter, base);
+  if (!filter) return "SyntaxError: " + filter.error();
+  std::vector<ice::LocalInterface> interfaces;
+  for (const auto& i : net::list_interface_addresses()) interfaces.push_back({i.name, i.address, i.up});
+  for (const auto& a : ice::select_host_addresses(interfaces, *filter)) (void)driver_->add_host(a);
+  return std::nullopt;
+}
+
+std::variant<SessionDescription, std::string> ConnectionImpl::create_offer() {
+  if (closed) return std::string("InvalidStateError: the connection is closed");
+  if (auto e = ensure_agent(ice::Role::kControlling)) return *e;
+  auto o = negotiation_->create_offer();
+  if (!o) return o.error();
+  return SessionDescription{"offer", *o};
+}
+
+std::variant<SessionDescription, std::string> ConnectionImpl::create_answer() {
+  if (closed) return std::string("InvalidStateError: the connection is closed");
+  if (!negotiation_) return std::string("InvalidStateError: no remote offer");
+  auto a = negotiation_->create_answer();
+  if (!a) return a.error();
+  return SessionDescription{"answer", *a};
+}
+
+Error ConnectionImpl::set_local(const SessionDescription& d) {
+  if (closed) return "InvalidStateError: the connection is closed";
+  auto type = sdp::parse_sdp_type(d.type);
+  if (!type) return "TypeError: " + type.error();
+  if (auto e = ensure_agent(*type == sdp::SdpType::kOffer ? ice::Role::kControlling : ice::Role::kControlled)) return e;
+  auto t = negotiation_->set_local(*type, d.sdp);
+  if (!t) return t.error();
+  signaling = to_public(negotiation_->signaling_state());
+  local_description = d;
+  if (!gathering_started_) {  // W3C: gathering begins with setLocalDescription
+    gathering_started_ = true;
+    driver_->start();
+  }
+  make_transport();
+  pump();
+  return std::nullopt;
+}
+
+Error ConnectionImpl::set_remote(const SessionDescription& d) {
+  if (closed) return "InvalidStateError: the connection is closed";
+  auto type = sdp::parse_sdp_type(d.type);
+  if (!type) return "TypeError: " + type.error();
+  if (auto e = ensure_agent(*type == sdp::SdpType::kOffer ? ice::Role::kControlled : ice::Role::kControlling)) return e;
+  auto r = negotiation_->set_remote(*type, d.sdp);
+  if (!r) return r.error();
+  signaling = to_public(negotiation_->signaling_state());
+  const auto now = loop_->now();
+  agent_->set_remote_lite(r->ice_lite);
+  agent_->set_remote_credentials(now, r->ice_ufrag, r->ice_pwd);
+  for (const auto& c : r->candidates) (void)agent_->add_remote_candidate(now, c);
+  if (r->end_of_candidates) agent_->remote_end_of_candidates(now);
+  if (transport_) transport_->set_remote_fingerprints(now, r->fingerprints);
+  make_transport();
+  driver_->pump();
+  pump();
+  return std::nullopt;
+}
+
+Error ConnectionImpl::add_candidate(const IceCandidate& c) {
+  if (closed) return "InvalidStateError: the connection is closed";
+  if (!negotiation_ || !negotiation_->parameters())
+    return "InvalidStateError: add_ice_candidate before the remote description";
+  const auto now = loop_->now();
+  if (c.candidate.empty()) {
+    agent_->remote_end_of_candidates(now);
+  } else {
+    auto parsed = ice::parse_candidate(c.candidate);
+    if (!parsed) return "OperationError: " + parsed.error();
+    if (auto e = agent_->add_remote_candidate(now, *parsed); !e.empty()) return "OperationError: " + e;
+  }
+  driver_->pump();
+  return std::nullopt;
+}
+
+void ConnectionImpl::make_transport() {
+  if (transport_ || !negotiation_ || !negotiation_->parameters() ||
+      !negotiation_->parameters()->dtls_role || !dtls_context_)
+    return;
+  const auto& p = *negotiation_->parameters();
+  DataTransportConfig c;
+  c.role = *p.dtls_role;
+  c.remote_fingerprints = p.fingerprints;
+  c.max_message_size = p.send_max_message_size;
+  transport_ = std::make_unique<DataTransport>(dtls_context_, c, random_);
+  const auto now = loop_->now();
+  for (auto& ch : pending_channels_) {
+    auto id = transport_->channels().create(now, ch->init);
+    if (!id) {
+      ch->state = 3;
+      queue([ch] {
+        std::function<void()> f;
+        { std::lock_guard l(ch->callbacks); f = ch->on_close; }
+        if (f) f();
+      });
+      continue;
+    }
+    ch->id = *id;
+    channels_[*id] = ch;
+  }
+  pending_channels_.clear();
+  if (ice_connected_ && !transport_started_) {
+    transport_started_ = true;
+    transport_->start(now);
+  }
+}
+
+void ConnectionImpl::on_ice_event(const ice::Event& e) {
+  switch (e.kind) {
+    case ice::Event::Kind::kLocalCandidate: {
+      IceCandidate c{ice::print_candidate(e.candidate), negotiation_ ? negotiation_->mid() : "0"};
+      queue([this, c] {
+        std::function<void(const IceCandidate&)> f;
+        { std::lock_guard l(callbacks); f = on_candidate; }
+        if (f) f(c);
+      });
+      break;
+    }
+    case ice::Event::Kind::kGatheringComplete:
+      queue([this] {
+        std::function<void()> f;
+        { std::lock_guard l(callbacks); f = on_gathering_complete; }
+        if (f) f();
+      });
+      break;
+    case ice::Event::Kind::kStateChanged:
+      ice_connected_ = e.state == ice::ConnectionState::kConnected || e.state == ice::ConnectionState::kCompleted;
+      ice_failed_ = e.state == ice::ConnectionState::kFailed;
+      ice_disconnected_ = e.state == ice::ConnectionState::kDisconnected;
+      if (ice_connected_ && transport_ && !transport_started_) {
+        transport_started_ = true;
+        transport_->start(loop_->now());
+      }
+      update_state();
+      pump();
+      break;
+    default:
+      break;
+  }
+  deliver();
+}
+
+void ConnectionImpl::on_ice_data(const ice::Received& r) {
+  if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
+  transport_->handle_datagram(loop_->now(), r.payload);
+  pump();
+}
+
+void ConnectionImpl::pump() {
+  if (!transport_ || !agent_) {
+    deliver();
+    return;
+  }
+  const auto now = loop_->now();
+  while (auto e = transport_->poll_event()) handle_transport_event(std::move(*e));
+  bool sent = false;
+  for (const Transmit& t : transport_->transmits()) {
+    sent = true;
+    (void)agent_->send(now, t.data);
+  }
+  while (auto e = transport_->poll_event()) handle_transport_event(std::move(*e));
+  if (sent) driver_->pump();
+  timer_.rearm(transport_->next_timeout().value_or(Timestamp::never()));
+  mirror_buffered();
+  deliver();
+}
+
+void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
+  if (const auto* s = std::get_if<TransportStateEvent>(&e)) {
+    if (s->layer == TransportStateEvent::Layer::kDtls) {
+      dtls_connected_ = s->up;
+      dtls_failed_ = !s->up && s->reason != "closed";
+      update_state();
+    }
+    return;
+  }
+  auto& ce = std::get<sctp::DataChannelEvent>(e);
+  if (const auto* open = std::get_if<sctp::ChannelOpenEvent>(&ce)) {
+    const auto it = channels_.find(open->id);
+    if (it == channels_.end()) return;
+    auto ch = it->second;
+    ch->state = 1;
+    ++counters_.data_channels_opened;
+    queue([ch] {
+      std::function<void()> f;
+      { std::lock_guard l(ch->callbacks); f = ch->on_open; }
+      if (f && ch->state == 1) f();
+    });
+  } else if (const auto* in = std::get_if<sctp::IncomingChannelEvent>(&ce)) {
+    const auto* info = transport_->channels().channel(in->id);
+    if (!info) return;
+    auto ch = std::make_shared<ChannelImpl>();
+    ch->connection = weak_from_this();
+    ch->label = info->label;
+    ch->protocol = info->protocol;
+    ch->init.ordered = info->ordered;
+    ch->init.max_retransmits = info->max_retransmits;
+    ch->init.max_packet_life_time = info->max_packet_life_time;
+    ch->id = in->id;
+    ch->state = 1;
+    channels_[in->id] = ch;
+    ++counters_.data_channels_opened;
+    queue([this, ch] {
+      std::function<void(std::shared_ptr<DataChannel>)> f;
+      { std::lock_guard l(callbacks); f = on_channel; }
+      if (f) f(std::shared_ptr<DataChannel>(new DataChannel(ch)));
+    });
+  } else if (auto* m = std::get_if<sctp::ChannelMessageEvent>(&ce)) {
+    const auto it = channels_.find(m->id);
+    if (it == channels_.end()) return;
+    auto ch = it->second;
+    ++counters_.messages_received;
+    counters_.bytes_received += m->data.size();
+    auto msg = std::make_shared<Message>(Message{m->binary, std::move(m->data)});
+    queue([ch, msg] {
+      std::function<void(const Message&)> f;
+      { std::lock_guard l(ch->callbacks); f = ch->on_message; }
+      if (f && ch->state.load() <= 2) f(*msg);
+    });
+  } else if (const auto* low = std::get_if<sctp::BufferedAmountLowEvent>(&ce)) {
+    const auto it = channels_.find(low->id);
+    if (it == channels_.end()) return;
+    auto ch = it->second;
+    queue([ch] {
+      std::function<void()> f;
+      { std::lock_guard l(ch->callbacks); f = ch->on_low; }
+      if (f) f();
+    });
+  } else if (const auto* closed_event = std::get_if<sctp::ChannelClosedEvent>(&ce)) {
+    const auto it = channels_.find(closed_event->id);
+    if (it == channels_.end()) return;
+    auto ch = it->second;
+    channels_.erase(it);
+    ch->state = 3;
+    ++counters_.data_channels_closed;
+    queue([ch] {
+      std::function<void()> f;
+      { std::lock_guard l(ch->callbacks); f = ch->on_close; }
+      if (f) f();
+    });
+  }
+}
+
+void ConnectionImpl::update_state() {
+  PeerConnectionState s = PeerConnectionState::kConnecting;
+  if (ice_failed_ || dtls_failed_) s = PeerConnectionState::kFailed;
+  else if (ice_disconnected_) s = PeerConnectionState::kDisconnected;
+  else if (ice_connected_ && dtls_connected_) s = PeerConnectionState::kConnected;
+  if (s == state.load() || closed) return;
+  state = s;
+  queue([this, s] {
+    std::function<void(PeerConnectionState)> f;
+    { std::lock_guard l(callbacks); f = on_state; }
+    if (f) f(s);
+  });
+}
+
+// Callbacks run from a posted task, never inside the call or event that produced them; each
+// checks `closed` so that none runs after close() returned.
+void ConnectionImpl::queue(std::function<void()> f) {
+  callbacks_.push_back(std::move(f));
+}
+
+void ConnectionImpl::deliver() {
+  if (callbacks_.empty() || delivering_scheduled_) return;
+  delivering_scheduled_ = true;
+  loop_->post([weak = weak_from_this()] {
+    auto self = weak.lock();  // keeps the connection alive while user code runs
+    if (!self) return;
+    self->delivering_scheduled_ = false;
+    auto batch = std::move(self->callbacks_);
+    self->callbacks_.clear();
+    for (auto& f : batch) {
+      if (self->closed) return;
+      f();
+    }
+    self->deliver();  // what the callbacks themselves caused
+  });
+}
+
+void ConnectionImpl::mirror_buffered() {
+  if (!transport_) return;
+  for (auto& [id, ch] : channels_) ch->buffered = transport_->channels().buffered_amount(id);
+}
+
+std::variant<std::shared_ptr<ChannelImpl>, std::string> ConnectionImpl::create_channel(
+    std::string label, const DataChannelInit& init) {
+  if (closed) return std::string("InvalidStateError: the connection is closed");
+  if (init.max_retransmits && init.max_packet_life_time)
+    return std::string("TypeError: maxRetransmits and maxPacketLifeTime are exclusive");
+  if (init.negotiated != init.id.has_value())
+    return std::string("TypeError: a negotiated channel needs an id, and only it");
+  auto ch = std::make_shared<ChannelImpl>();
+  ch->connection = weak_from_this();
+  ch->label = label;
+  ch->protocol = init.protocol;
+  ch->init.label = std::move(label);
+  ch->init.protocol = init.protocol;
+  ch->init.ordered = init.ordered;
+  ch->init.max_retransmits = init.max_retransmits;
+  ch->init.max_packet_life_time = init.max_packet_life_time;
+  if (init.negotiated) ch->init.negotiated_id = init.id;
+  if (!transport_) {
+    pending_channels_.push_back(ch);
+    return ch;
+  }
+  auto id = transport_->channels().create(loop_->now(), ch->init);
+  if (!id) return id.error();
+  ch->id = *id;
+  channels_[*id] = ch;
+  pump();
+  return ch;
+}
+
+Error ConnectionImpl::send(ChannelImpl& c, ByteSpan data, bool binary) {
+  if (!transport_ || !c.id) return "InvalidStateError: the channel is not open";
+  auto e = transport_->channels().send(loop_->now(), *c.id, data, binary);
+  if (!e) {
+    ++counters_.messages_sent;
+    counters_.bytes_sent += data.size();
+    c.buffered = transport_->channels().buffered_amount(*c.id);
+  }
+  pump();
+  return e;
+}
+
+void ConnectionImpl::close_channel(ChannelImpl& c) {
+  if (c.state >= 2) return;
+  c.state = 2;
+  if (transport_ && c.id) transport_->channels().close(*c.id);
+  pump();
+}
+
+void ConnectionImpl::set_low_threshold(ChannelImpl& c, std::size_t bytes) {
+  c.low_threshold = bytes;
+  if (transport_ && c.id) transport_->channels().set_buffered_amount_low_threshold(*c.id, bytes);
+}
+
+void ConnectionImpl::close() {
+  if (closed.exchange(true)) return;
+  state = PeerConnectionState::kClosed;
+  signaling = SignalingState::kClosed;
+  callbacks_.clear();
+  if (transport_) {
+    transport_->close(loop_->now());
+    for (const Transmit& t : transport_->transmits()) (void)agent_->send(loop_->now(), t.data);
+  }
+  if (driver_) {
+    driver_->pump();
+    driver_->stop();
+  }
+  timer_.cancel();
+  for (auto& [id, ch] : channels_) ch->state = 3;
+  for (auto& ch : pending_channels_) ch->state = 3;
+  if (negotiation_) negotiation_->close();
+}
+
+Stats ConnectionImpl::stats() const {
+  Stats s = counters_;
+  if (agent_) {
+    for (const auto& p : agent_->stats()) {
+      Stats::CandidatePair c;
+      c.local_candidate = ice::print_candidate(p.local);
+      c.remote_candidate = ice::print_candidate(p.remote);
+      c.state = ice::to_string(p.state);
+      c.nominated = p.nominated;
+      c.requests_sent = p.counters.requests_sent;
+      c.responses_received = p.counters.responses_received;
+      if (p.counters.current_rtt) c.current_round_trip_time = static_cast<double>(p.counters.current_rtt->us()) / 1e6;
+      s.candidate_pairs.push_back(std::move(c));
+    }
+    if (const auto sel = agent_->selected_pair()) {
+      s.selected_candidate_pair_local = ice::print_candidate(sel->local);
+      s.selected_candidate_pair_remote = ice::print_candidate(sel->remote);
+    }
+  }
+  s.dtls_state = transport_ ? std::string(dtls::to_string(transport_->dtls().state())) : "new";
+  return s;
+}
+
+}  // namespace peerkit::peer

@@ -1,0 +1,104 @@
+// What a peerkit::PeerConnection is on its loop thread: the ICE agent and its driver, the
+// negotiation, and the DataTransport above ICE, glued together. Every member function here
+// runs on the loop thread (peer_connection.cpp moves calls there); user callbacks are queued
+// and run by deliver(), after the call or event that caused them has finished.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/random.h"
+#include "dtls/context.h"
+#include "ice/agent.h"
+#include "ice/driver/agent_driver.h"
+#include "net/loop.h"
+#include "peer/data_transport.h"
+#include "peer/negotiation.h"
+#include "peerkit/peer_connection.h"
+
+namespace peerkit::peer {
+
+struct ChannelImpl {
+  std::weak_ptr<ConnectionImpl> connection;
+  std::string label, protocol;
+  sctp::DataChannelInit init;
+  std::optional<std::uint16_t> id;             // once the transport assigned it
+  std::atomic<int> state{0};                   // 0 connecting, 1 open, 2 closing, 3 closed
+  std::atomic<std::size_t> buffered{0};        // mirrored from the loop thread
+  std::size_t low_threshold = 0;
+  std::mutex callbacks;                        // guards the four below
+  std::function<void()> on_open, on_close, on_low;
+  std::function<void(const Message&)> on_message;
+};
+
+class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
+ public:
+  ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config);
+  ~ConnectionImpl();
+  net::Loop& loop() { return *loop_; }
+
+  std::variant<SessionDescription, std::string> create_offer();
+  std::variant<SessionDescription, std::string> create_answer();
+  Error set_local(const SessionDescription& d);
+  Error set_remote(const SessionDescription& d);
+  Error add_candidate(const IceCandidate& c);
+  std::variant<std::shared_ptr<ChannelImpl>, std::string> create_channel(std::string label,
+                                                                         const DataChannelInit& init);
+  Error send(ChannelImpl& c, ByteSpan data, bool binary);
+  void close_channel(ChannelImpl& c);
+  void set_low_threshold(ChannelImpl& c, std::size_t bytes);
+  void close();
+  Stats stats() const;
+
+  std::atomic<PeerConnectionState> state{PeerConnectionState::kNew};
+  std::atomic<SignalingState> signaling{SignalingState::kStable};
+  std::optional<SessionDescription> local_description;
+
+  std::mutex callbacks;  // guards the callbacks below (set from any thread)
+  std::function<void(const IceCandidate&)> on_candidate;
+  std::function<void()> on_gathering_complete;
+  std::function<void(PeerConnectionState)> on_state;
+  std::function<void(std::shared_ptr<DataChannel>)> on_channel;
+  std::atomic<bool> closed{false};
+
+ private:
+  Error ensure_agent(ice::Role role);
+  void make_transport();
+  void on_ice_event(const ice::Event& e);
+  void on_ice_data(const ice::Received& r);
+  void pump();
+  void handle_transport_event(DataTransportEvent e);
+  void update_state();
+  void queue(std::function<void()> f);
+  void deliver();
+  void mirror_buffered();
+
+  std::shared_ptr<net::Loop> loop_;
+  Configuration config_;
+  CryptoRandom random_;
+  std::shared_ptr<const dtls::Certificate> certificate_;
+  std::shared_ptr<const dtls::Context> dtls_context_;
+  std::unique_ptr<ice::Agent> agent_;
+  std::unique_ptr<ice::AgentDriver> driver_;
+  std::unique_ptr<Negotiation> negotiation_;
+  std::unique_ptr<DataTransport> transport_;
+  net::CoreTimer timer_;
+  std::string setup_error_;
+  bool gathering_started_ = false;
+  bool transport_started_ = false;
+  bool ice_connected_ = false, ice_failed_ = false, ice_disconnected_ = false;
+  bool dtls_connected_ = false, dtls_failed_ = false;
+  std::vector<std::shared_ptr<ChannelImpl>> pending_channels_;  // before the DTLS role is known
+  std::map<std::uint16_t, std::shared_ptr<ChannelImpl>> channels_;
+  std::deque<std::function<void()>> callbacks_;
+  bool delivering_scheduled_ = false;
+  Stats counters_;
+};
+
+}  // namespace peerkit::peer

@@ -1,0 +1,151 @@
+// The public API (include/peerkit/peer_connection.h): every call moves to the connection's loop
+// thread (run_on), where ConnectionImpl does the work.
+#include "peerkit/peer_connection.h"
+
+#include "peer/connection.h"
+#include "peer/runtime.h"
+
+namespace peerkit {
+
+using peer::ConnectionImpl;
+using peer::run_on;
+
+const char* to_string(PeerConnectionState s) {
+  switch (s) {
+    case PeerConnectionState::kNew: return "new";
+    case PeerConnectionState::kConnecting: return "connecting";
+    case PeerConnectionState::kConnected: return "connected";
+    case PeerConnectionState::kDisconnected: return "disconnected";
+    case PeerConnectionState::kFailed: return "failed";
+    case PeerConnectionState::kClosed: return "closed";
+  }
+  return "closed";
+}
+
+std::shared_ptr<PeerConnection> PeerConnection::create(Runtime& runtime, Configuration configuration) {
+  auto loop = runtime.impl_->next_loop();
+  auto impl = run_on(*loop, [&] { return std::make_shared<ConnectionImpl>(loop, configuration); });
+  return std::shared_ptr<PeerConnection>(new PeerConnection(std::move(impl)));
+}
+
+PeerConnection::~PeerConnection() {
+  auto impl = std::move(impl_);
+  net::Loop& loop = impl->loop();
+  run_on(loop, [&] { impl->close(); });
+  if (loop.in_loop_thread() || !loop.running()) {
+    impl.reset();
+  } else {
+    // Released on its own thread: its sockets and timers belong to the loop.
+    loop.post([impl = std::move(impl)]() mutable { impl.reset(); });
+  }
+}
+
+std::variant<SessionDescription, std::string> PeerConnection::create_offer() {
+  return run_on(impl_->loop(), [&] { return impl_->create_offer(); });
+}
+std::variant<SessionDescription, std::string> PeerConnection::create_answer() {
+  return run_on(impl_->loop(), [&] { return impl_->create_answer(); });
+}
+Error PeerConnection::set_local_description(const SessionDescription& d) {
+  return run_on(impl_->loop(), [&] { return impl_->set_local(d); });
+}
+Error PeerConnection::set_remote_description(const SessionDescription& d) {
+  return run_on(impl_->loop(), [&] { return impl_->set_remote(d); });
+}
+Error PeerConnection::add_ice_candidate(const IceCandidate& c) {
+  return run_on(impl_->loop(), [&] { return impl_->add_candidate(c); });
+}
+std::variant<std::shared_ptr<DataChannel>, std::string> PeerConnection::create_data_channel(
+    std::string label, const DataChannelInit& init) {
+  auto r = run_on(impl_->loop(), [&] { return impl_->create_channel(std::move(label), init); });
+  if (auto* e = std::get_if<std::string>(&r)) return *e;
+  return std::shared_ptr<DataChannel>(new DataChannel(std::get<std::shared_ptr<peer::ChannelImpl>>(r)));
+}
+void PeerConnection::close() {
+  run_on(impl_->loop(), [&] { impl_->close(); });
+}
+PeerConnectionState PeerConnection::connection_state() const {
+  return impl_->state.load();
+}
+SignalingState PeerConnection::signaling_state() const {
+  return impl_->signaling.load();
+}
+std::optional<SessionDescription> PeerConnection::local_description() const {
+  return run_on(impl_->loop(), [&] { return impl_->local_description; });
+}
+Stats PeerConnection::get_stats() const {
+  return run_on(impl_->loop(), [&] { return impl_->stats(); });
+}
+void PeerConnection::on_local_candidate(std::function<void(const IceCandidate&)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_candidate = std::move(f);
+}
+void PeerConnection::on_gathering_complete(std::function<void()> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_gathering_complete = std::move(f);
+}
+void PeerConnection::on_connection_state(std::function<void(PeerConnectionState)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_state = std::move(f);
+}
+void PeerConnection::on_data_channel(std::function<void(std::shared_ptr<DataChannel>)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_channel = std::move(f);
+}
+
+// ---- DataChannel ----
+
+DataChannel::~DataChannel() = default;  // the channel lives on while its connection does
+
+std::string DataChannel::label() const { return impl_->label; }
+std::string DataChannel::protocol() const { return impl_->protocol; }
+bool DataChannel::ordered() const { return impl_->init.ordered; }
+std::optional<std::uint16_t> DataChannel::id() const {
+  auto c = impl_->connection.lock();
+  if (!c) return impl_->id;
+  return run_on(c->loop(), [&] { return impl_->id; });
+}
+std::string DataChannel::ready_state() const {
+  static const char* kNames[] = {"connecting", "open", "closing", "closed"};
+  return kNames[impl_->state.load()];
+}
+std::size_t DataChannel::buffered_amount() const { return impl_->buffered.load(); }
+
+void DataChannel::set_buffered_amount_low_threshold(std::size_t bytes) {
+  if (auto c = impl_->connection.lock()) run_on(c->loop(), [&] { c->set_low_threshold(*impl_, bytes); });
+}
+
+Error DataChannel::send(std::string_view text) {
+  auto c = impl_->connection.lock();
+  if (!c) return "InvalidStateError: the connection is gone";
+  return run_on(c->loop(), [&] { return c->send(*impl_, as_bytes(text), false); });
+}
+
+Error DataChannel::send(std::span<const std::byte> binary) {
+  auto c = impl_->connection.lock();
+  if (!c) return "InvalidStateError: the connection is gone";
+  return run_on(c->loop(), [&] { return c->send(*impl_, binary, true); });
+}
+
+void DataChannel::close() {
+  if (auto c = impl_->connection.lock()) run_on(c->loop(), [&] { c->close_channel(*impl_); });
+}
+
+void DataChannel::on_open(std::function<void()> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_open = std::move(f);
+}
+void DataChannel::on_message(std::function<void(const Message&)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_message = std::move(f);
+}
+void DataChannel::on_buffered_amount_low(std::function<void()> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_low = std::move(f);
+}
+void DataChannel::on_close(std::function<void()> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_close = std::move(f);
+}
+
+}  // namespace peerkit

@@ -1,0 +1,201 @@
+// The public PeerConnection (include/peerkit/peer_connection.h): two peers in one process,
+// gathering on loopback only (never eth0), signalling through the test. Also the thread model:
+// calls from other threads and from inside callbacks, callbacks after the causing call, none
+// after close, connections spread over the Runtime's threads.
+#include "peerkit/peer_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace peerkit {
+namespace {
+
+Configuration loopback() {
+  Configuration c;
+  c.host_filter = "127.0.0.1/32";
+  c.allow_loopback = true;
+  return c;
+}
+
+// Waits (on a condition variable, with a deadline) for what the callbacks report.
+struct Waiter {
+  std::mutex m;
+  std::condition_variable cv;
+  template <class P>
+  bool wait(P p, std::chrono::seconds limit = std::chrono::seconds(15)) {
+    std::unique_lock l(m);
+    return cv.wait_for(l, limit, p);
+  }
+  void notify() { cv.notify_all(); }
+};
+
+struct TwoPeers {
+  Runtime runtime{2};
+  std::shared_ptr<PeerConnection> a = PeerConnection::create(runtime, loopback());
+  std::shared_ptr<PeerConnection> b = PeerConnection::create(runtime, loopback());
+  Waiter w;
+  std::shared_ptr<DataChannel> b_channel;
+  std::vector<Message> a_got, b_got;
+  std::atomic<bool> a_open{false};
+
+  // Signalling as an application does it: candidates that arrive before the remote
+  // description are held and added after it (add_ice_candidate refuses them before, as
+  // browsers do).
+  std::mutex signal_m;
+  bool a_has_remote = false, b_has_remote = false;
+  std::vector<IceCandidate> for_a, for_b;
+  void to(std::shared_ptr<PeerConnection>& pc, bool& has_remote, std::vector<IceCandidate>& held,
+          const IceCandidate& c) {
+    std::lock_guard l(signal_m);
+    if (has_remote) (void)pc->add_ice_candidate(c);
+    else held.push_back(c);
+  }
+  void remote_set(std::shared_ptr<PeerConnection>& pc, bool& has_remote, std::vector<IceCandidate>& held) {
+    std::lock_guard l(signal_m);
+    has_remote = true;
+    for (const auto& c : held) (void)pc->add_ice_candidate(c);
+    held.clear();
+  }
+
+  TwoPeers() {
+    a->on_local_candidate([this](const IceCandidate& c) { to(b, b_has_remote, for_b, c); });
+    b->on_local_candidate([this](const IceCandidate& c) { to(a, a_has_remote, for_a, c); });
+    b->on_data_channel([this](std::shared_ptr<DataChannel> ch) {
+      ch->on_message([this](const Message& m) {
+        std::lock_guard l(w.m);
+        b_got.push_back(m);
+        w.notify();
+      });
+      std::lock_guard l(w.m);
+      b_channel = ch;
+      w.notify();
+    });
+  }
+
+  std::string negotiate() {
+    auto offer = a->create_offer();
+    if (auto* e = std::get_if<std::string>(&offer)) return *e;
+    if (auto e = a->set_local_description(std::get<SessionDescription>(offer))) return *e;
+    if (auto e = b->set_remote_description(std::get<SessionDescription>(offer))) return *e;
+    remote_set(b, b_has_remote, for_b);
+    auto answer = b->create_answer();
+    if (auto* e = std::get_if<std::string>(&answer)) return *e;
+    if (auto e = b->set_local_description(std::get<SessionDescription>(answer))) return *e;
+    if (auto e = a->set_remote_description(std::get<SessionDescription>(answer))) return *e;
+    remote_set(a, a_has_remote, for_a);
+    return "";
+  }
+};
+
+TEST(PeerConnection, TwoPeersOpenAChannelAndTalkBothWays) {
+  TwoPeers p;
+  auto made = p.a->create_data_channel("chat");
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<DataChannel>>(made));
+  auto chat = std::get<std::shared_ptr<DataChannel>>(made);
+  EXPECT_FALSE(chat->id());  // no DTLS role yet
+  chat->on_open([&] {
+    p.a_open = true;
+    p.w.notify();
+  });
+  chat->on_message([&](const Message& m) {
+    std::lock_guard l(p.w.m);
+    p.a_got.push_back(m);
+    p.w.notify();
+  });
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.a_open.load() && p.b_channel != nullptr; }));
+  EXPECT_EQ(p.a->connection_state(), PeerConnectionState::kConnected);
+  EXPECT_EQ(p.b_channel->label(), "chat");
+  ASSERT_FALSE(chat->send("hello from a"));
+  ASSERT_FALSE(p.b_channel->send(std::vector<std::byte>(100000, std::byte{7})));
+  ASSERT_TRUE(p.w.wait([&] { return p.b_got.size() == 1 && p.a_got.size() == 1; }));
+  EXPECT_EQ(p.b_got[0].text(), "hello from a");
+  EXPECT_FALSE(p.b_got[0].binary);
+  EXPECT_EQ(p.a_got[0].data.size(), 100000u);
+  EXPECT_TRUE(p.a_got[0].binary);
+  const auto stats = p.a->get_stats();
+  EXPECT_EQ(stats.dtls_state, "connected");
+  EXPECT_NE(stats.selected_candidate_pair_local.find("127.0.0.1"), std::string::npos);
+  EXPECT_EQ(stats.messages_sent, 1u);
+}
+
+TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
+  TwoPeers p;
+  auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("c"));
+  std::atomic<bool> a_closed{false}, b_closed{false};
+  chat->on_close([&] {
+    a_closed = true;
+    p.w.notify();
+  });
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr; }));
+  p.b_channel->on_close([&] {
+    b_closed = true;
+    p.w.notify();
+  });
+  chat->close();
+  ASSERT_TRUE(p.w.wait([&] { return a_closed.load() && b_closed.load(); }));
+  EXPECT_EQ(chat->ready_state(), "closed");
+  // After close() returns, nothing more is called on a's callbacks.
+  std::atomic<int> after{0};
+  p.a->on_connection_state([&](PeerConnectionState) { ++after; });
+  p.a->close();
+  p.b->close();
+  EXPECT_EQ(p.a->connection_state(), PeerConnectionState::kClosed);
+  EXPECT_EQ(after.load(), 0);
+}
+
+TEST(PeerConnection, CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock) {
+  TwoPeers p;
+  auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("echo"));
+  std::atomic<int> echoed{0};
+  // b echoes from inside its message callback (a call on the loop thread, from a callback).
+  p.b->on_data_channel([&](std::shared_ptr<DataChannel> ch) {
+    std::lock_guard l(p.w.m);
+    p.b_channel = ch;
+    ch->on_message([ch](const Message& m) { (void)ch->send(m.text()); });
+    // and a state query and a new channel from inside a callback, too
+    (void)p.b->connection_state();
+    (void)p.b->get_stats();
+    p.w.notify();
+  });
+  chat->on_message([&](const Message&) {
+    ++echoed;
+    p.w.notify();
+  });
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && chat->ready_state() == "open"; }));
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t)
+    senders.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) (void)chat->send("ping");
+    });
+  for (auto& t : senders) t.join();
+  ASSERT_TRUE(p.w.wait([&] { return echoed.load() == 100; }));
+}
+
+TEST(PeerConnection, BadInputGetsBrowserErrors) {
+  Runtime runtime;
+  auto pc = PeerConnection::create(runtime, loopback());
+  auto e = pc->set_remote_description({"offer", "v=0\r\n"});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(pc->signaling_state(), SignalingState::kStable);
+  EXPECT_TRUE(pc->set_remote_description({"bogus", ""}));
+  EXPECT_TRUE(pc->add_ice_candidate({"candidate:1 1 udp 1 127.0.0.1 9 typ host", "0"}));  // no remote yet
+  EXPECT_TRUE(std::holds_alternative<std::string>(pc->create_answer()));
+  DataChannelInit both;
+  both.max_retransmits = 1;
+  both.max_packet_life_time = 1;
+  EXPECT_TRUE(std::holds_alternative<std::string>(pc->create_data_channel("x", both)));
+  Configuration bad;
+  bad.ice_servers = {{"http://example", "", ""}};
+  auto pc2 = PeerConnection::create(runtime, bad);
+  EXPECT_TRUE(std::holds_alternative<std::string>(pc2->create_offer()));
+}
+
+}  // namespace
+}  // namespace peerkit
