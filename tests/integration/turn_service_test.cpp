@@ -310,6 +310,7 @@ TEST_F(TurnServiceTest, TcpConnectionsPerAddressAreCapped) {
   ASSERT_GE(over, 0);  // the kernel completes the handshake; the server closes it
   EXPECT_TRUE(closed_by_server(over, 3000));
   ::close(over);
+  EXPECT_TRUE(wait_metric(*service, "peerkit_turn_stream_connections_refused_total", 1));
   const int other = tcp_from("127.0.0.2", server);
   ASSERT_GE(other, 0);
   EXPECT_TRUE(binding_answered(other));
@@ -339,6 +340,8 @@ TEST_F(TurnServiceTest, TcpClientWithoutAllocationIsClosedAfterTheDeadline) {
   EXPECT_TRUE(closed_by_server(idle, 5000));
   ::close(idle);
   EXPECT_EQ(allocated.refresh(600), 0);
+  EXPECT_TRUE(wait_metric(*service, "peerkit_turn_stream_allocate_timeouts_total", 1));
+  EXPECT_EQ(metric(*service, "peerkit_turn_stream_allocate_timeouts_total"), 1u);
 }
 
 }  // namespace

@@ -425,8 +425,11 @@ void Worker::on_timeout(Timestamp t) {
 void Worker::close_idle_connections(Timestamp t) {
   std::vector<std::shared_ptr<net::Stream>> idle;
   for (auto& [id, c] : connections_) {
-    if (t - c.accepted_at > config_.allocate_timeout && !server_->find_allocation(c.route))
+    if (!c.timed_out && t - c.accepted_at > config_.allocate_timeout &&
+        !server_->find_allocation(c.route)) {
+      c.timed_out = true;
       idle.push_back(c.stream);
+    }
   }
   streams_timed_out_ += idle.size();
   for (auto& s : idle) s->close();

@@ -75,6 +75,7 @@ class Worker : private RelayAllocator {
     std::shared_ptr<net::Stream> stream;
     ClientRoute route;
     Timestamp accepted_at;
+    bool timed_out = false;  // closed for not allocating in time; its close may come later
   };
 
   // RelayAllocator
