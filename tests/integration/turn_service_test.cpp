@@ -6,9 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
+#include "net/endpoint.h"
 #include "support/turn_test_client.h"
 
 namespace peerkit::testing {
@@ -31,9 +37,67 @@ bool wait_metric(const turn::TurnService& s, const std::string& name, std::uint6
   return false;
 }
 
+std::uint64_t metric(const turn::TurnService& s, const std::string& name) {
+  const std::string text = s.metrics_text();
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? ~0ull : std::stoull(text.substr(at + name.size() + 2));
+}
+
+// A TCP connection to `server` from `source` (127.0.0.2 works as a second client address on
+// Linux's lo without any set-up); -1 if connect fails.
+int tcp_from(const char* source, const SocketAddress& server) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_storage ss;
+  socklen_t len = net::to_sockaddr(*SocketAddress::parse(source, 0), ss);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return ::close(fd), -1;
+  len = net::to_sockaddr(server, ss);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return ::close(fd), -1;
+  return fd;
+}
+
+// Sends a Binding request over the stream and waits up to `ms` for the whole answer.
+bool binding_answered(int fd, int ms = 3000) {
+  stun::TransactionId tid{};
+  tid.bytes[0] = std::byte{1};
+  const auto req = turn_request(stun::Method::kBinding, tid, [](stun::MessageBuilder&) {});
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return false;
+  std::vector<std::byte> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (got.size() < 20 || got.size() < 20u + (std::to_integer<std::size_t>(got[2]) << 8 |
+                                                 std::to_integer<std::size_t>(got[3]))) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    std::byte buf[512];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.insert(got.end(), buf, buf + n);
+  }
+  return true;
+}
+
+// Waits up to `ms` for the server to close the connection (EOF or reset).
+bool closed_by_server(int fd, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    std::byte buf[512];
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) return true;  // data is read past; EOF ends it
+  }
+}
+
 class TurnServiceTest : public ::testing::Test {
  protected:
   void start(bool allow_loopback = false, std::vector<std::string> allowed = {}) {
+    start_with([](turn::TurnServiceConfig&) {}, allow_loopback, allowed);
+  }
+  template <class F>
+  void start_with(F adjust, bool allow_loopback = false, std::vector<std::string> allowed = {}) {
     turn::TurnServiceConfig c;
     c.listening_ips = {*IpAddress::parse("127.0.0.1")};
     c.relay_ips = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("::1")};
@@ -46,6 +110,7 @@ class TurnServiceTest : public ::testing::Test {
     c.policy.allow_loopback = allow_loopback;
     for (const auto& r : allowed) c.policy.allowed.push_back(*parse_ip_range(r));
     c.log.level = "off";
+    adjust(c);
     turn::finalize_config(c);
     service = std::make_unique<turn::TurnService>(c);
     ASSERT_EQ(service->start(), "");
@@ -184,6 +249,99 @@ TEST_F(TurnServiceTest, CoreClientSendsAndReceivesData) {
     c.close();
   }
   ::close(peer);
+}
+
+// Item 3 of issue 9: a dual-stack allocation holds two relay sockets, so the budget counts
+// descriptors, not allocations. Beyond it Allocate gets 508 without a single bind attempt, and
+// TCP clients (their own share of descriptors) still connect and are answered.
+TEST_F(TurnServiceTest, DualStackAllocationsBeyondTheDescriptorBudgetGet508) {
+  start_with([](turn::TurnServiceConfig& c) { c.relay_descriptors = 10; });
+  std::vector<std::unique_ptr<TurnTestClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<TurnTestClient>(server, "alice", "alice-pw"));
+    auto answer = clients.back()->request(stun::Method::kAllocate, [](stun::MessageBuilder& b) {
+      stun::add_requested_transport(b, 17);
+      stun::add_address_family(b, stun::attr::kAdditionalAddressFamily, AddressFamily::kIpv6);
+    });
+    ASSERT_EQ(TurnTestClient::code(answer), 0) << i;
+    auto m = stun::MessageView::parse(*answer);
+    int relayed = 0;
+    for (const auto& a : m->attributes()) relayed += a.type == stun::attr::kXorRelayedAddress;
+    EXPECT_EQ(relayed, 2) << i;  // both families: two descriptors
+  }
+  ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations", 5));
+  const std::uint64_t binds = metric(*service, "peerkit_turn_relay_bind_attempts_total");
+  for (int i = 0; i < 3; ++i) {
+    TurnTestClient late(server, "alice", "alice-pw");
+    EXPECT_EQ(late.allocate_dual(), 508) << i;
+    TurnTestClient single(server, "bob", "bob-pw");
+    EXPECT_EQ(single.allocate(), 508) << i;
+  }
+  const int tcp = tcp_from("127.0.0.1", server);
+  ASSERT_GE(tcp, 0);
+  EXPECT_TRUE(binding_answered(tcp));
+  TurnTestClient over_tcp(server, "bob", "bob-pw", /*tcp=*/true);
+  EXPECT_EQ(over_tcp.allocate(), 508);
+  ::close(tcp);
+  // At the limit an Allocate costs no bind attempt at all (bf75943 walked the whole range):
+  // once every worker has published its 7 refusals, the bind count is what it was.
+  ASSERT_TRUE(wait_metric(*service, "peerkit_turn_descriptor_rejections_total", 7));
+  EXPECT_EQ(metric(*service, "peerkit_turn_relay_bind_attempts_total"), binds);
+  EXPECT_EQ(binds, 10u);  // one per relay socket
+  // Freeing one dual-stack allocation gives its two descriptors back.
+  EXPECT_EQ(clients.front()->refresh(0), 0);
+  ASSERT_TRUE(wait_metric(*service, "peerkit_turn_allocations_deleted_total", 1));
+  TurnTestClient again(server, "bob", "bob-pw");
+  EXPECT_EQ(again.allocate_dual(), 0);
+}
+
+// Item 5: one address cannot hold every TCP/TLS slot. The next connection from an address at
+// max-tcp-connections-per-ip is closed at once; another address still gets in; a slot frees
+// when a connection closes.
+TEST_F(TurnServiceTest, TcpConnectionsPerAddressAreCapped) {
+  start_with([](turn::TurnServiceConfig& c) { c.max_tcp_connections_per_ip = 3; });
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(tcp_from("127.0.0.1", server));
+    ASSERT_GE(held.back(), 0);
+    ASSERT_TRUE(binding_answered(held.back())) << i;
+  }
+  const int over = tcp_from("127.0.0.1", server);
+  ASSERT_GE(over, 0);  // the kernel completes the handshake; the server closes it
+  EXPECT_TRUE(closed_by_server(over, 3000));
+  ::close(over);
+  EXPECT_TRUE(wait_metric(*service, "peerkit_turn_stream_connections_refused_total", 1));
+  const int other = tcp_from("127.0.0.2", server);
+  ASSERT_GE(other, 0);
+  EXPECT_TRUE(binding_answered(other));
+  // Closing one frees its slot (the server counts the close on its own thread: retry until then).
+  ::close(held.back());
+  held.pop_back();
+  bool in = false;
+  for (int attempt = 0; attempt < 50 && !in; ++attempt) {
+    const int fd = tcp_from("127.0.0.1", server);
+    in = binding_answered(fd, 200);
+    if (in) held.push_back(fd); else ::close(fd);
+  }
+  EXPECT_TRUE(in);
+  for (int fd : held) ::close(fd);
+  ::close(other);
+}
+
+// Item 5: a TCP/TLS client that never allocates is closed after max-allocate-timeout; one with
+// an allocation stays.
+TEST_F(TurnServiceTest, TcpClientWithoutAllocationIsClosedAfterTheDeadline) {
+  start_with([](turn::TurnServiceConfig& c) { c.allocate_timeout = Duration::seconds(1); });
+  TurnTestClient allocated(server, "alice", "alice-pw", /*tcp=*/true);
+  ASSERT_EQ(allocated.allocate(), 0);
+  const int idle = tcp_from("127.0.0.1", server);
+  ASSERT_GE(idle, 0);
+  ASSERT_TRUE(binding_answered(idle));  // talking STUN is not allocating
+  EXPECT_TRUE(closed_by_server(idle, 5000));
+  ::close(idle);
+  EXPECT_EQ(allocated.refresh(600), 0);
+  EXPECT_TRUE(wait_metric(*service, "peerkit_turn_stream_allocate_timeouts_total", 1));
+  EXPECT_EQ(metric(*service, "peerkit_turn_stream_allocate_timeouts_total"), 1u);
 }
 
 }  // namespace

@@ -33,11 +33,17 @@ struct TurnServiceConfig {
   int listener_buffer_bytes = 4 << 20;  // sock-buf-size
   int relay_buffer_bytes = 1 << 20;     // relay-sock-buf-size
   std::size_t max_tcp_connections = 0;  // per worker; 0 = a quarter of the open-file budget
+  std::size_t max_tcp_connections_per_ip = 16;  // all workers; IPv6 per ipv6_limit_prefix; 0 = off
   std::size_t stream_write_queue_bytes = 1 << 20;
-  Duration allocate_timeout = Duration::seconds(60);  // max-allocate-timeout for TCP/TLS
+  // max-allocate-timeout: a TCP/TLS client without an allocation is closed after this long.
+  Duration allocate_timeout = Duration::seconds(20);
 
   std::size_t user_quota = 0;   // 0 = unlimited
-  std::size_t total_quota = 0;  // 0 = derived: min(relay ports, open-file limit - reserve)
+  std::size_t total_quota = 0;  // 0 = derived: min(relay ports, relay_descriptors)
+  // Relay sockets (and reserved ports) in total, each one file descriptor; an Allocate beyond it
+  // gets 508. 0 = derived: the open-file limit less a reserve and the TCP/TLS share.
+  std::size_t relay_descriptors = 0;
+  std::uint8_t ipv6_limit_prefix = 64;
 
   bool prometheus = false;
   std::string prometheus_address = "127.0.0.1";

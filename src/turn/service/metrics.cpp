@@ -83,6 +83,14 @@ constexpr Row kRows[] = {
      "Received datagrams over 8 KiB, dropped.", ""},
     {Metric::kStreamDrops, "peerkit_turn_stream_queue_drops_total", kCounter,
      "Frames dropped because a TCP/TLS client's write queue was full.", ""},
+    {Metric::kRelayBindAttempts, "peerkit_turn_relay_bind_attempts_total", kCounter,
+     "Relay sockets the server tried to bind (at most 16 per Allocate).", ""},
+    {Metric::kDescriptorRejections, "peerkit_turn_descriptor_rejections_total", kCounter,
+     "Allocates refused with 508 because the relay descriptor budget was used up.", ""},
+    {Metric::kStreamsRefused, "peerkit_turn_stream_connections_refused_total", kCounter,
+     "TCP/TLS connections closed at accept: per-address, per-worker or descriptor limit.", ""},
+    {Metric::kStreamsTimedOut, "peerkit_turn_stream_allocate_timeouts_total", kCounter,
+     "TCP/TLS connections closed for not allocating within max-allocate-timeout.", ""},
 };
 
 }  // namespace

@@ -39,6 +39,10 @@ enum class Metric : std::size_t {
   kUdpSendDrops,
   kTruncated,
   kStreamDrops,
+  kRelayBindAttempts,
+  kDescriptorRejections,
+  kStreamsRefused,
+  kStreamsTimedOut,
   kCount
 };
 

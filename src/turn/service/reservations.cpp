@@ -5,20 +5,20 @@
 namespace peerkit::turn {
 
 ReservationRegistry::ReservationRegistry(Duration lifetime, std::size_t max_held,
-                                         std::function<void(int)> close_fd)
+                                         std::function<void(int, const SocketAddress&)> close_fd)
     : lifetime_(lifetime), max_held_(max_held), close_fd_(std::move(close_fd)) {
-  if (!close_fd_) close_fd_ = [](int fd) { ::close(fd); };
+  if (!close_fd_) close_fd_ = [](int fd, const SocketAddress&) { ::close(fd); };
 }
 
 ReservationRegistry::~ReservationRegistry() {
-  for (auto& [token, e] : entries_) close_fd_(e.held.fd);
+  for (auto& [token, e] : entries_) close_fd_(e.held.fd, e.held.address);
 }
 
 std::optional<std::uint64_t> ReservationRegistry::hold(int fd, const SocketAddress& address,
                                                        std::uint64_t token, Timestamp now) {
   std::lock_guard lock(mutex_);
   if (entries_.size() >= max_held_ || token == 0 || entries_.count(token)) {
-    close_fd_(fd);
+    close_fd_(fd, address);
     return std::nullopt;
   }
   entries_[token] = {{fd, address}, now + lifetime_};
@@ -33,7 +33,7 @@ std::optional<ReservationRegistry::Held> ReservationRegistry::take(std::uint64_t
   Entry e = it->second;
   entries_.erase(it);
   if (e.expires <= now) {
-    close_fd_(e.held.fd);
+    close_fd_(e.held.fd, e.held.address);
     return std::nullopt;
   }
   return e.held;
@@ -43,7 +43,7 @@ void ReservationRegistry::expire(Timestamp now) {
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.expires <= now) {
-      close_fd_(it->second.held.fd);
+      close_fd_(it->second.held.fd, it->second.held.address);
       it = entries_.erase(it);
     } else {
       ++it;

@@ -22,9 +22,11 @@ class ReservationRegistry {
     SocketAddress address;
   };
 
+  // close(fd, address) closes a reservation nobody claimed (default: ::close), so the owner can
+  // also return its port and its descriptor to their budgets.
   explicit ReservationRegistry(Duration lifetime = Duration::seconds(30),
                                std::size_t max_held = 4096,
-                               std::function<void(int)> close_fd = nullptr);
+                               std::function<void(int, const SocketAddress&)> close_fd = nullptr);
   ~ReservationRegistry();
 
   // Takes ownership of fd; returns the token, or nullopt (fd closed) when the registry is full.
@@ -42,7 +44,7 @@ class ReservationRegistry {
   mutable std::mutex mutex_;
   Duration lifetime_;
   std::size_t max_held_;
-  std::function<void(int)> close_fd_;
+  std::function<void(int, const SocketAddress&)> close_fd_;
   std::unordered_map<std::uint64_t, Entry> entries_;
 };
 

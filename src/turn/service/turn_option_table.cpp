@@ -220,7 +220,7 @@ const std::vector<Spec>& specs() {
        seconds(&ServerOptions::channel_lifetime, "channel-lifetime", 60, 86400)},
       {"permission-lifetime", "", Kind::kValue, Support::kYes, "permission lifetime in seconds (default 300)",
        seconds(&ServerOptions::permission_lifetime, "permission-lifetime", 30, 86400)},
-      {"max-allocate-timeout", "", Kind::kValue, Support::kYes, "seconds a TCP/TLS client has to allocate (default 60)",
+      {"max-allocate-timeout", "", Kind::kValue, Support::kYes, "seconds a TCP/TLS client has to allocate before it is closed (default 20; coturn: 60)",
        [](State& s, const std::string& v) {
          std::int64_t n = 0;
          auto e = to_number<std::int64_t>(v, n, 1, 3600, "max-allocate-timeout");
@@ -233,6 +233,8 @@ const std::vector<Spec>& specs() {
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.server.max_channels_per_allocation, 1, 4096, "max-channels-per-allocation"); }},
       {"max-tcp-connections", "", Kind::kValue, Support::kYes, "peerkit: TCP/TLS client connections per worker (default: a quarter of the open-file limit, shared by workers)",
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.max_tcp_connections, 1, 1'000'000, "max-tcp-connections"); }},
+      {"max-tcp-connections-per-ip", "", Kind::kValue, Support::kYes, "peerkit: TCP/TLS client connections per client address, all workers (IPv6: per ipv6-limit-prefix; default 16; 0 = unlimited)",
+       [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.max_tcp_connections_per_ip, 0, 1'000'000, "max-tcp-connections-per-ip"); }},
       {"unauthorized-ratelimit", "", Kind::kFlag, Support::kYes, "limit unauthenticated answers per source IP (always on in peerkit; 'off' disables)",
        set_bool([](State& s, bool b) { if (!b) s.c.server.unauthorized_rate = 0; })},
       {"unauthorized-ratelimit-rps", "", Kind::kValue, Support::kYes, "unauthenticated answers per second per source IP (default 100, burst 2x)",

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/random.h"
+#include "turn/service/descriptor_budget.h"
 #include "net/socket_setup.h"
 
 namespace peerkit::turn {
@@ -15,11 +16,16 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
   if (c.listening_ips.empty()) c.listening_ips.push_back(*IpAddress::parse("127.0.0.1"));
   if (c.relay_ips.empty()) c.relay_ips = c.listening_ips;
   if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
-  // File descriptors are the hard limit (20 000 per process on the machines we test on): keep
-  // a reserve for listeners and metrics, give TCP/TLS clients at most a quarter of the rest and
-  // relay sockets (one per allocation) the remainder, so neither can starve the other.
+  // File descriptors are the hard limit (20 000 per process on the machines we test on). The
+  // process keeps a reserve for itself (descriptor_budget.h); of the rest TCP/TLS clients get at
+  // most a quarter and relay sockets the remainder — counted in descriptors, so a dual-stack
+  // allocation (two sockets) or an EVEN-PORT reservation costs two — and neither can starve
+  // the other or the process.
   const std::size_t files = net::open_file_limit();
-  const std::size_t budget = files > 1024 ? files - 512 : files / 2;
+  const std::size_t udp_per_ip = c.udp ? (c.rfc5780 ? 2 : 1) : 0;
+  const std::size_t sockets_per_worker =
+      c.listening_ips.size() * (udp_per_ip + (c.tcp ? 1 : 0) + (c.tls && !c.cert_file.empty()));
+  const std::size_t budget = files - descriptor_reserve(files, c.workers, sockets_per_worker);
   const std::size_t tcp_share = budget / 4;
   const std::size_t tcp_fit = std::max<std::size_t>(1, tcp_share / c.workers);
   if (c.max_tcp_connections == 0) {
@@ -30,9 +36,12 @@ std::vector<std::string> finalize_config(TurnServiceConfig& c) {
                        " per worker to fit the open-file limit of " + std::to_string(files));
     c.max_tcp_connections = tcp_fit;
   }
+  const std::size_t tcp_total = c.max_tcp_connections * c.workers;
+  const std::size_t relay_fit = budget > tcp_total ? budget - tcp_total : 1;
+  if (c.relay_descriptors == 0 || c.relay_descriptors > relay_fit) c.relay_descriptors = relay_fit;
   if (c.total_quota == 0) {
     const std::size_t by_ports = std::size_t{c.max_port - c.min_port + 1u} * c.relay_ips.size();
-    c.total_quota = std::min(budget - c.max_tcp_connections * c.workers, by_ports);
+    c.total_quota = std::min(c.relay_descriptors, by_ports);
   }
   if (c.server.rfc5780_other_address == std::nullopt && c.rfc5780) {
     // RFC 5780 needs a second IP of the same family: OTHER-ADDRESS = (second IP, port + 1).

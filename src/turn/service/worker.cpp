@@ -18,7 +18,6 @@ using asio::ip::udp;
 
 namespace {
 constexpr int kMaxRoundsPerWakeup = 16;  // batches per readiness event, for fairness
-constexpr std::uint32_t kRelayBindAttempts = 64;
 constexpr int kLogLinesPerSecond = 100;  // per worker, so an attack cannot flood the log
 constexpr Duration kTlsHandshakeTimeout = Duration::seconds(10);
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
@@ -32,7 +31,25 @@ constexpr std::size_t kMaxStreamBuffer = 2 * (20 + 65535 + 4);
 udp::socket adopt_udp(asio::io_context& io, int fd, const SocketAddress& at) {
   return udp::socket(io, at.ip().is_v4() ? udp::v4() : udp::v6(), fd);
 }
+
+std::size_t or_unlimited(std::size_t n) {
+  return n ? n : SIZE_MAX;
+}
 }  // namespace
+
+WorkerShared::WorkerShared(const TurnServiceConfig& c, SharedQuotas& q)
+    : config(c),
+      quotas(q),
+      descriptors(or_unlimited(c.relay_descriptors),
+                  c.max_tcp_connections ? c.max_tcp_connections * std::max(1u, c.workers)
+                                        : SIZE_MAX),
+      ports(c.min_port, c.max_port),
+      per_address(c.max_tcp_connections_per_ip, c.ipv6_limit_prefix),
+      reservations(Duration::seconds(30), 4096, [this](int fd, const SocketAddress& at) {
+        ::close(fd);
+        ports.release(at);
+        descriptors.relays.give();
+      }) {}
 
 Worker::Worker(unsigned index, WorkerShared& shared)
     : index_(index),
@@ -164,11 +181,16 @@ bool Worker::supports(AddressFamily family) const {
   return false;
 }
 
-std::optional<RelayHandle> Worker::bind_relay(const SocketAddress& at, bool dont_fragment) {
-  auto fd = net::open_udp(
+RelayPorts::Bind Worker::open_relay(const SocketAddress& at, bool dont_fragment, int& fd) {
+  ++relay_bind_attempts_;
+  auto r = net::open_udp(
       at, {.buffer_bytes = config_.relay_buffer_bytes, .dont_fragment = dont_fragment});
-  if (!fd) return std::nullopt;
-  return adopt_relay(*fd, at);
+  if (r) {
+    fd = *r;
+    return RelayPorts::Bind::kBound;
+  }
+  // "bind ..." is the port (taken, or the address gone); "socket ..." is no descriptor or memory.
+  return r.error().starts_with("bind") ? RelayPorts::Bind::kInUse : RelayPorts::Bind::kError;
 }
 
 RelayHandle Worker::adopt_relay(int fd, const SocketAddress& at) {
@@ -191,50 +213,52 @@ std::optional<RelayGrant> Worker::allocate(const RelayRequest& request) {
     if (ip.family() == request.family) candidates.push_back(ip);
   if (candidates.empty()) return std::nullopt;
   const IpAddress ip = candidates[relay_rr_++ % candidates.size()];
-  const std::uint32_t span = config_.max_port - config_.min_port + 1u;
-  // Random ports first (unpredictable relay addresses); when the range is crowded, walk all of
-  // it from a random start rather than fail while free ports remain.
-  const std::uint32_t walk_start = random_.uniform(span);
-  for (std::uint32_t attempt = 0; attempt < kRelayBindAttempts + span; ++attempt) {
-    const std::uint32_t offset = attempt < kRelayBindAttempts
-                                     ? random_.uniform(span)
-                                     : (walk_start + attempt - kRelayBindAttempts) % span;
-    std::uint16_t port = static_cast<std::uint16_t>(config_.min_port + offset);
-    if (request.even_port && (port % 2)) {
-      if (port == config_.max_port) continue;
-      ++port;
-    }
-    if (request.reserve_next && port == config_.max_port) continue;
-    auto handle = bind_relay({ip, port}, request.dont_fragment);
-    if (!handle) continue;  // in use (possibly by another worker): try another port
-    RelayGrant grant{*handle, {ip, port}};
-    if (request.reserve_next) {
-      // Port+1 is bound now (so nobody else takes it) but read by no loop until claimed.
-      const SocketAddress next{ip, static_cast<std::uint16_t>(port + 1)};
-      auto fd = net::open_udp(next, {.buffer_bytes = config_.relay_buffer_bytes,
-                                     .dont_fragment = request.dont_fragment});
-      if (!fd) {
-        release(*handle);
-        continue;
-      }
-      std::uint64_t token = 0;
-      random_.fill(std::as_writable_bytes(std::span(&token, 1)));
-      grant.reservation_token = shared_.reservations.hold(*fd, next, token, now());
-      if (!grant.reservation_token) {
-        release(*handle);
-        return std::nullopt;
-      }
-    }
-    return grant;
+  // Descriptors first: at the budget the answer is 508 at once, with no bind attempt.
+  const std::size_t descriptors = request.reserve_next ? 2 : 1;
+  if (!shared_.descriptors.relays.take(descriptors)) {
+    ++descriptor_rejections_;
+    return std::nullopt;
   }
-  return std::nullopt;
+  int fd = -1;
+  int next_fd = -1;  // port+1, held under a RESERVATION-TOKEN (EVEN-PORT with R)
+  const auto port = shared_.ports.acquire(
+      ip, {.even = request.even_port, .pair = request.reserve_next}, random_,
+      [&](std::uint16_t p) {
+        const auto first = open_relay({ip, p}, request.dont_fragment, fd);
+        if (first != RelayPorts::Bind::kBound || !request.reserve_next) return first;
+        const auto second =
+            open_relay({ip, static_cast<std::uint16_t>(p + 1)}, request.dont_fragment, next_fd);
+        if (second != RelayPorts::Bind::kBound) ::close(fd);
+        return second;
+      });
+  if (!port) {
+    shared_.descriptors.relays.give(descriptors);
+    return std::nullopt;
+  }
+  const SocketAddress at{ip, *port};
+  RelayGrant grant{adopt_relay(fd, at), at};
+  if (request.reserve_next) {
+    // Port+1 is bound now (so nobody else takes it) but read by no loop until claimed.
+    std::uint64_t token = 0;
+    random_.fill(std::as_writable_bytes(std::span(&token, 1)));
+    const SocketAddress next{ip, static_cast<std::uint16_t>(*port + 1)};
+    grant.reservation_token = shared_.reservations.hold(next_fd, next, token, now());
+    if (!grant.reservation_token) {  // the registry closed it and returned its budget
+      release(grant.handle);
+      return std::nullopt;
+    }
+  }
+  return grant;
 }
 
+// Closes the relay socket and returns its port and its descriptor.
 void Worker::release(RelayHandle handle) {
   auto it = relays_.find(handle);
   if (it == relays_.end()) return;
   boost::system::error_code ignored;
   it->second.socket->close(ignored);  // its pending wait completes with operation_aborted
+  shared_.ports.release(it->second.local);
+  shared_.descriptors.relays.give();
   relays_.erase(it);
 }
 
@@ -289,25 +313,40 @@ void Worker::accept_next(std::size_t index) {
       });
 }
 
+// Every limit is checked before the connection costs anything but its descriptor, which is
+// closed at once (the client sees the close, it does not hang): this worker's cap, the
+// process's TCP/TLS descriptor share, and the connections of this client address.
 void Worker::on_accepted(std::size_t index, tcp::socket socket) {
-  if (connections_.size() >= config_.max_tcp_connections) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
-    return;
-  }
   const Acceptor& a = acceptors_[index];
   boost::system::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;
-  const ClientRoute route{a.transport, shared_.next_connection_id.fetch_add(1), a.local,
-                          net::from_endpoint(remote)};
+  const SocketAddress from = net::from_endpoint(remote);
+  if (connections_.size() >= config_.max_tcp_connections) {
+    ++streams_refused_;
+    return;
+  }
+  if (!shared_.descriptors.connections.take()) {
+    ++streams_refused_;
+    return;
+  }
+  if (!shared_.per_address.add(from.ip())) {
+    shared_.descriptors.connections.give();
+    ++streams_refused_;
+    return;
+  }
+  const ClientRoute route{a.transport, shared_.next_connection_id.fetch_add(1), a.local, from};
   const net::StreamOptions options{.max_queue_bytes = config_.stream_write_queue_bytes,
                                    .max_frame_bytes = kMaxStreamBuffer,
                                    .handshake_timeout = kTlsHandshakeTimeout};
   std::shared_ptr<net::Stream> stream;
   if (a.transport == Transport::kTls) {
     auto context = shared_.tls ? shared_.tls->current() : nullptr;
-    if (!context) return;
+    if (!context) {
+      shared_.per_address.remove(from.ip());
+      shared_.descriptors.connections.give();
+      return;
+    }
     stream = net::Stream::tls_server(std::move(socket), std::move(context), options);
   } else {
     stream = net::Stream::plain(std::move(socket), options);
@@ -326,7 +365,11 @@ void Worker::on_accepted(std::size_t index, tcp::socket socket) {
 
 void Worker::on_stream_closed(std::uint64_t id) {
   server_->handle_connection_closed(now(), id);
-  connections_.erase(id);
+  if (auto it = connections_.find(id); it != connections_.end()) {
+    shared_.per_address.remove(it->second.route.remote.ip());
+    shared_.descriptors.connections.give();
+    connections_.erase(it);
+  }
   timer_.rearm(std::min(server_->next_timeout(), now() + kHousekeeping));
 }
 
@@ -382,9 +425,13 @@ void Worker::on_timeout(Timestamp t) {
 void Worker::close_idle_connections(Timestamp t) {
   std::vector<std::shared_ptr<net::Stream>> idle;
   for (auto& [id, c] : connections_) {
-    if (t - c.accepted_at > config_.allocate_timeout && !server_->find_allocation(c.route))
+    if (!c.timed_out && t - c.accepted_at > config_.allocate_timeout &&
+        !server_->find_allocation(c.route)) {
+      c.timed_out = true;
       idle.push_back(c.stream);
+    }
   }
+  streams_timed_out_ += idle.size();
   for (auto& s : idle) s->close();
 }
 
@@ -401,6 +448,10 @@ void Worker::publish_metrics(Timestamp t) {
   metrics_.set(Metric::kUdpSendDrops, sender_.dropped());
   metrics_.set(Metric::kTruncated, receiver_.truncated_total());
   metrics_.set(Metric::kStreamDrops, stream_drops_);
+  metrics_.set(Metric::kRelayBindAttempts, relay_bind_attempts_);
+  metrics_.set(Metric::kDescriptorRejections, descriptor_rejections_);
+  metrics_.set(Metric::kStreamsRefused, streams_refused_);
+  metrics_.set(Metric::kStreamsTimedOut, streams_timed_out_);
 }
 
 void Worker::log_events(Timestamp t) {

@@ -20,7 +20,10 @@
 #include "net/udp_batch.h"
 #include "turn/server.h"
 #include "turn/service/config.h"
+#include "turn/service/connection_limits.h"
+#include "turn/service/descriptor_budget.h"
 #include "turn/service/metrics.h"
+#include "turn/service/relay_ports.h"
 #include "turn/service/reservations.h"
 #include "turn/service/shared_quotas.h"
 
@@ -28,7 +31,7 @@ namespace peerkit::turn {
 
 // State shared by all workers, owned by TurnService.
 struct WorkerShared {
-  WorkerShared(const TurnServiceConfig& c, SharedQuotas& q) : config(c), quotas(q) {}
+  WorkerShared(const TurnServiceConfig& c, SharedQuotas& q);
   const TurnServiceConfig& config;
   SharedQuotas& quotas;
   std::array<std::byte, 32> nonce_secret{};
@@ -36,7 +39,10 @@ struct WorkerShared {
   std::int64_t unix_time_offset = 0;                  // unix seconds = offset + steady seconds
   std::unique_ptr<net::ReloadableServerContext> tls;  // TURN over TLS; reloaded on SIGUSR2
   std::atomic<std::uint64_t> next_connection_id{1};
-  ReservationRegistry reservations;
+  DescriptorBudget descriptors;         // relay sockets and TCP/TLS clients, process-wide
+  RelayPorts ports;                     // the relay ports this process holds
+  ConnectionsPerAddress per_address;    // TCP/TLS clients per client address (key)
+  ReservationRegistry reservations;     // after the budgets: closing one returns to them
 };
 
 class Worker : private RelayAllocator {
@@ -69,6 +75,7 @@ class Worker : private RelayAllocator {
     std::shared_ptr<net::Stream> stream;
     ClientRoute route;
     Timestamp accepted_at;
+    bool timed_out = false;  // closed for not allocating in time; its close may come later
   };
 
   // RelayAllocator
@@ -76,7 +83,8 @@ class Worker : private RelayAllocator {
   bool supports(AddressFamily family) const override;
   void release(RelayHandle handle) override;
   std::optional<RelayGrant> claim_reservation(std::uint64_t token) override;
-  std::optional<RelayHandle> bind_relay(const SocketAddress& at, bool dont_fragment);
+  // One bind attempt of a relay socket: its fd, or why not (see RelayPorts::Bind).
+  RelayPorts::Bind open_relay(const SocketAddress& at, bool dont_fragment, int& fd);
   RelayHandle adopt_relay(int fd, const SocketAddress& at);
 
   void arm_listener(std::size_t index);
@@ -115,6 +123,10 @@ class Worker : private RelayAllocator {
   Timestamp next_publish_;
   ServerEvent event_;
   std::uint64_t stream_drops_ = 0;
+  std::uint64_t relay_bind_attempts_ = 0;
+  std::uint64_t descriptor_rejections_ = 0;  // Allocates refused: relay descriptors used up
+  std::uint64_t streams_refused_ = 0;        // connections closed at accept (a limit)
+  std::uint64_t streams_timed_out_ = 0;      // closed for not allocating in time
   bool flush_posted_ = false;
   std::uint64_t accept_errors_ = 0;
   std::uint64_t accept_errors_logged_ = 0;

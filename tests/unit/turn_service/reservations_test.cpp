@@ -13,7 +13,7 @@ struct Closed {
 
 TEST(ReservationRegistry, HoldTakeAndExpire) {
   Closed closed;
-  ReservationRegistry r(Duration::seconds(30), 2, [&](int fd) { closed.fds.insert(fd); });
+  ReservationRegistry r(Duration::seconds(30), 2, [&](int fd, const SocketAddress&) { closed.fds.insert(fd); });
   const Timestamp t0 = Timestamp::from_micros(0);
   const auto a = *SocketAddress::parse("127.0.0.1:50001");
   ASSERT_EQ(r.hold(10, a, 111, t0), 111u);
@@ -33,7 +33,7 @@ TEST(ReservationRegistry, HoldTakeAndExpire) {
 
 TEST(ReservationRegistry, ExpiredTokenIsNotHandedOut) {
   Closed closed;
-  ReservationRegistry r(Duration::seconds(30), 8, [&](int fd) { closed.fds.insert(fd); });
+  ReservationRegistry r(Duration::seconds(30), 8, [&](int fd, const SocketAddress&) { closed.fds.insert(fd); });
   r.hold(5, *SocketAddress::parse("127.0.0.1:1"), 9, Timestamp::from_micros(0));
   EXPECT_FALSE(r.take(9, Timestamp::from_micros(31'000'000)));
   EXPECT_TRUE(closed.fds.count(5));
