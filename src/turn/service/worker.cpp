@@ -8,6 +8,7 @@
 
 #include "net/asio_address.h"
 #include "net/socket_setup.h"
+#include "turn/service/event_log.h"
 #include "turn/stream_framing.h"
 
 namespace peerkit::turn {
@@ -419,32 +420,11 @@ void Worker::log_events(Timestamp t) {
       continue;
     }
     ++log_lines_;
-    const auto client = e.route.remote.to_string();
-    const char* transport = to_string(e.route.transport);
-    switch (e.kind) {
-      case ServerEvent::Kind::kAllocationCreated:
-        spdlog::info("allocation created user={} client={} transport={} relay={}", e.username,
-                     client, transport, e.detail);
-        break;
-      case ServerEvent::Kind::kAllocationDeleted:
-        spdlog::info("allocation deleted user={} client={} transport={}", e.username, client,
-                     transport);
-        break;
-      case ServerEvent::Kind::kAllocationExpired:
-        spdlog::info("allocation expired user={} client={} transport={}", e.username, client,
-                     transport);
-        break;
-      case ServerEvent::Kind::kPeerDenied:
-        spdlog::warn("peer denied user={} client={} peer={}", e.username, client, e.detail);
-        break;
-      case ServerEvent::Kind::kAuthFailed:
-        spdlog::info("authentication failed user={} client={} reason={}", e.username, client,
-                     e.detail);
-        break;
-      case ServerEvent::Kind::kQuotaRejected:
-        spdlog::warn("quota reached user={} client={} limit={}", e.username, client, e.detail);
-        break;
-    }
+    const EventLine line = event_line(e);
+    if (line.warning)
+      spdlog::warn("{}", line.text);
+    else
+      spdlog::info("{}", line.text);
   }
 }
 
