@@ -43,6 +43,7 @@ Worker::Worker(unsigned index, WorkerShared& shared)
       timer_(loop_, [this](Timestamp t) { on_timeout(t); }) {
   ServerOptions options = config_.server;
   options.unix_time_offset = shared.unix_time_offset;
+  options.ipv6_limit_prefix = config_.ipv6_limit_prefix;
   PolicyOptions policy = config_.policy;
   policy.own_addresses.insert(policy.own_addresses.end(), shared.own_addresses.begin(),
                               shared.own_addresses.end());
@@ -51,7 +52,7 @@ Worker::Worker(unsigned index, WorkerShared& shared)
       CredentialStore(config_.realm, config_.users, config_.secrets, config_.rest_separator),
       PeerPolicy(std::move(policy)), static_cast<RelayAllocator&>(*this), shared.quotas,
       NonceIssuer(shared.nonce_secret, options.nonce_lifetime, options.advertise_security_features),
-      random_);
+      random_, SharedState{shared.unauth, shared.relay_addresses});
 }
 
 Worker::~Worker() {
