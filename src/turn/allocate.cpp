@@ -158,7 +158,8 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
 
   a->expires = now + granted_lifetime(m, options_);
   Allocation& ref = *a;
-  for (const auto* relay : {ref.relay_for(AddressFamily::kIpv4), ref.relay_for(AddressFamily::kIpv6)}) {
+  for (const auto* relay :
+       {ref.relay_for(AddressFamily::kIpv4), ref.relay_for(AddressFamily::kIpv6)}) {
     if (!relay) continue;
     by_relay_[relay->handle] = &ref;
     relay_addresses_.add(relay->local);

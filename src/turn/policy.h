@@ -16,8 +16,8 @@
 namespace peerkit::turn {
 
 struct PolicyOptions {
-  bool deny_defaults = true;     // the built-in deny list
-  bool allow_loopback = false;   // allow-loopback-peers: opens 127.0.0.0/8 and ::1
+  bool deny_defaults = true;    // the built-in deny list
+  bool allow_loopback = false;  // allow-loopback-peers: opens 127.0.0.0/8 and ::1
   // With allow_loopback: a loopback peer must also be one of this server's own relayed
   // transport addresses (relay to relay, what two local browsers need), never another loopback
   // port. `peerkit serve` on loopback sets it; the Server checks it against its RelayDirectory.

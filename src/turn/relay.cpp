@@ -81,8 +81,8 @@ bool Server::policy_allows(const IpAddress& peer, std::string* rule) {
 // `peerkit serve`), the port must be one of them. A permission is per IP and §9.1 lets its
 // port be anything: port 0 (what turn::Client sends) installs it, any other port must be a
 // relay; the data path checks every datagram's port either way. `own_relays_only` says so.
-bool Server::check_peer(Request& req, const SocketAddress& peer, Allocation& a,
-                        TransmitQueue& out, bool for_channel, bool& own_relays_only) {
+bool Server::check_peer(Request& req, const SocketAddress& peer, Allocation& a, TransmitQueue& out,
+                        bool for_channel, bool& own_relays_only) {
   if (!a.relay_for(kernel_destination(peer.ip()).family()) && !a.relay_for(peer.family())) {
     send_error(req, error::kPeerAddressFamilyMismatch, out);
     return false;

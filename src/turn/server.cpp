@@ -46,7 +46,8 @@ Server::Server(ServerOptions options, CredentialStore credentials, PeerPolicy po
 
 Server::~Server() {
   for (auto& [route, a] : allocations_) {
-    for (const auto* relay : {a->relay_for(AddressFamily::kIpv4), a->relay_for(AddressFamily::kIpv6)}) {
+    for (const auto* relay :
+         {a->relay_for(AddressFamily::kIpv4), a->relay_for(AddressFamily::kIpv6)}) {
       if (!relay) continue;
       relay_addresses_.remove(relay->local);
       relays_.release(relay->handle);

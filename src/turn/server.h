@@ -1,7 +1,8 @@
 // The TURN (RFC 8656) and STUN (RFC 8489, RFC 5780) server core. Sans-IO: it never touches a
 // socket or a clock. The driver hands it packets with the time they arrived and drains the
 // TransmitQueue; relay sockets and global quotas come through the RelayAllocator and QuotaLedger
-// interfaces. One Server per worker thread; nothing here is shared or locked.
+// interfaces. One Server per worker thread; nothing here is locked, and what the workers share
+// (the unauthenticated-answer budget, the relay directory) comes in through SharedState.
 //
 // Request processing follows RFC 8656 §7-§12 and RFC 8489 §6.3; authentication §9.2 with
 // stateless nonces (nonce.h) and a per-source limit on unauthenticated answers (amplification,
@@ -133,7 +134,7 @@ class Server {
   QuotaLedger& quotas_;
   NonceIssuer nonces_;
   RandomSource& random_;
-  UnauthLimiter own_unauth_;          // used when no shared budget is given
+  UnauthLimiter own_unauth_;  // used when no shared budget is given
   LocalRelayDirectory own_relay_addresses_;
   UnauthBudget& unauth_;
   RelayDirectory& relay_addresses_;

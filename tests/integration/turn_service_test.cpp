@@ -259,9 +259,9 @@ TEST(TurnServiceLimits, UnauthenticatedBudgetIsPerAddressAcrossWorkers) {
       stun::TransactionId tid;
       tid.bytes[0] = static_cast<std::byte>(round);
       tid.bytes[1] = static_cast<std::byte>(fd);
-      auto req = turn_request(stun::Method::kAllocate, tid,
-                              [](stun::MessageBuilder& b) { stun::add_requested_transport(b, 17); },
-                              std::nullopt);
+      auto req = turn_request(
+          stun::Method::kAllocate, tid,
+          [](stun::MessageBuilder& b) { stun::add_requested_transport(b, 17); }, std::nullopt);
       send_to(fd, server, std::string_view(reinterpret_cast<const char*>(req.data()), req.size()));
     }
   }

@@ -37,7 +37,7 @@ struct TurnServiceConfig {
   Duration allocate_timeout = Duration::seconds(60);  // max-allocate-timeout for TCP/TLS
 
   std::size_t user_quota = 0;   // 0 = unlimited
-  std::size_t address_quota = 0;  // allocations per client address (IPv6: per prefix); 0 = unlimited
+  std::size_t address_quota = 0;  // per client address (IPv6: per prefix); 0 = unlimited
   std::size_t total_quota = 0;  // 0 = derived: min(relay ports, open-file limit - reserve)
   // Per-address limits count IPv6 clients per this prefix (common/client_key.h), default /64.
   std::uint8_t ipv6_limit_prefix = 64;

@@ -119,8 +119,7 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   ASSERT_EQ(dual.error_code(), 0);
   int relayed_count = 0;
   const auto view = dual.view();  // the span below points into it: keep it alive
-  for (const auto& a : view->attributes())
-    relayed_count += a.type == attr::kXorRelayedAddress;
+  for (const auto& a : view->attributes()) relayed_count += a.type == attr::kXorRelayedAddress;
   EXPECT_EQ(relayed_count, 2);
 
   // Both family attributes at once, or ADDITIONAL asking for IPv4, are bad requests.
@@ -321,9 +320,9 @@ TEST_F(AllocationTest, AddressQuotaRefusesOneAddressWhileAnotherStillAllocates) 
     if (e.kind == ServerEvent::Kind::kQuotaRejected) limits += e.detail + ";";
   EXPECT_EQ(limits, "address-quota;address-quota;");
   // Deleting one gives its address one allocation back.
-  ASSERT_EQ(call(udp("100.72.0.10:1"), Method::kRefresh, [](MessageBuilder& b) {
-              b.add_u32(attr::kLifetime, 0);
-            }).error_code(),
+  ASSERT_EQ(call(udp("100.72.0.10:1"), Method::kRefresh,
+                 [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); })
+                .error_code(),
             0);
   EXPECT_EQ(allocate(udp("100.72.0.10:5")).error_code(), 0);
   EXPECT_EQ(relays.live.size(), 3u);

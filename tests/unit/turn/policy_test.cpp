@@ -159,9 +159,8 @@ TEST_F(PolicyEndToEnd, LoopbackRelayingReachesOnlyThisServersOwnRelays) {
   EXPECT_EQ(server->counters().packets_to_peer, 2u);  // "hello b" and "on a channel" only
 
   // Once b's allocation is gone its port is no longer this server's relay.
-  ASSERT_EQ(call(b, Method::kRefresh, [](MessageBuilder& m) {
-              m.add_u32(attr::kLifetime, 0);
-            }).error_code(),
+  ASSERT_EQ(call(b, Method::kRefresh, [](MessageBuilder& m) { m.add_u32(attr::kLifetime, 0); })
+                .error_code(),
             0);
   EXPECT_TRUE(send_indication(a, relay_b, "anyone there?").empty());
   EXPECT_TRUE(channel_data(a, 0x4001, "or here?").empty());

@@ -168,8 +168,8 @@ TEST_F(WorkersTest, LoopbackPeerMustBeARelayOfAnyWorker) {
   EXPECT_EQ(permit_on(0, a, SocketAddress(relay_b.ip(), relay_b.port() + 1)).error_code(), 403);
   ASSERT_EQ(permit_on(0, a, relay_b).error_code(), 0);
   TransmitQueue out;
-  workers[0]->handle_client_packet(now, a, peerkit::testing::send_indication(next_tid(), relay_b, "hi"),
-                                   out);
+  workers[0]->handle_client_packet(
+      now, a, peerkit::testing::send_indication(next_tid(), relay_b, "hi"), out);
   ASSERT_EQ(out.items().size(), 1u);
   EXPECT_EQ(out.items()[0].to, relay_b);
 }
