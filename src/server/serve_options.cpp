@@ -92,11 +92,18 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     // Relaying to loopback is allowed only when the server itself is reachable from this
     // machine alone; otherwise the hardened default policy applies (docs/turn.md).
     t.policy.allow_loopback = turn_address.is_loopback();
+    // ... and then only relay to relay (two local browsers), never to other loopback services.
+    t.policy.loopback_relays_only = t.policy.allow_loopback;
     // Browsers pick channels in RFC 8656's 0x4000-0x4FFF; accepting RFC 5766's wider range too
     // keeps older clients (coturn 4.6's turnutils_uclient) working and costs nothing.
     t.server.rfc5766_channel_numbers = true;
     const std::size_t files = net::open_file_limit();
     t.total_quota = std::max<std::size_t>(16, files / 8);
+    // One member of a full room (6, the web app's mesh) holds 5 connections x UDP and TCP
+    // relays = 10, twice that across an ICE restart or a second network; one address holds a
+    // full room's worth (an office NAT, or six tabs on one machine). docs/turn.md, "Limits".
+    t.user_quota = 20;
+    t.address_quota = 64;
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
     c.ice.turn_secret = random_secret;
     const std::string h = turn_public_host.empty() ? turn_address.to_uri_host() : turn_public_host;

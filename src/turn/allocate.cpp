@@ -93,14 +93,21 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
     if (!reserved) return send_error(req, error::kInsufficientCapacity, out);
   }
 
-  switch (quotas_.acquire(req.username)) {
+  const IpAddress client = client_key_of(req.route);
+  const QuotaResult quota = quotas_.acquire(req.username, client);
+  switch (quota) {
     case QuotaResult::kOk:
       break;
     case QuotaResult::kUserQuota:
+    case QuotaResult::kAddressQuota: {
+      // RFC 8656 §7.2: 486 (Allocation Quota Reached), as coturn answers for user-quota.
+      const bool user = quota == QuotaResult::kUserQuota;
       ++counters_.quota_rejections;
-      emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "user-quota");
+      emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username,
+           user ? "user-quota" : "address-quota");
       if (reserved) relays_.release(reserved->handle);
       return send_error(req, error::kAllocationQuotaReached, out);
+    }
     case QuotaResult::kTotalQuota:
       ++counters_.quota_rejections;
       emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "total-quota");
@@ -111,6 +118,7 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
   auto a = std::make_unique<Allocation>();
   a->route = req.route;
   a->username = req.username;
+  a->client_key = client;
   a->key = req.key;
   a->sha256_integrity = req.sha256;
   a->allocate_tid = m.transaction_id();
@@ -128,7 +136,7 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
     RelayRequest rr{family, even_port.has_value(), even_port.value_or(false), dont_fragment};
     auto grant = relays_.allocate(rr);
     if (!grant) {
-      quotas_.release(req.username);
+      quotas_.release(req.username, client);
       return send_error(req, error::kInsufficientCapacity, out);
     }
     RelayEndpoint ep{grant->handle, grant->address,
@@ -150,8 +158,12 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
 
   a->expires = now + granted_lifetime(m, options_);
   Allocation& ref = *a;
-  if (ref.relay_v4) by_relay_[ref.relay_v4->handle] = &ref;
-  if (ref.relay_v6) by_relay_[ref.relay_v6->handle] = &ref;
+  for (const auto* relay :
+       {ref.relay_for(AddressFamily::kIpv4), ref.relay_for(AddressFamily::kIpv6)}) {
+    if (!relay) continue;
+    by_relay_[relay->handle] = &ref;
+    relay_addresses_.add(relay->local);
+  }
   allocations_.emplace(req.route, std::move(a));
   ++counters_.allocations_created;
   const auto& shown = ref.relay_v4 ? ref.relay_v4->advertised : ref.relay_v6->advertised;
@@ -211,9 +223,10 @@ void Server::delete_allocation(Timestamp, const ClientRoute& route, ServerEvent:
   for (const auto* relay : {a.relay_for(AddressFamily::kIpv4), a.relay_for(AddressFamily::kIpv6)}) {
     if (!relay) continue;
     by_relay_.erase(relay->handle);
+    relay_addresses_.remove(relay->local);
     relays_.release(relay->handle);
   }
-  quotas_.release(a.username);
+  quotas_.release(a.username, a.client_key);
   if (why == ServerEvent::Kind::kAllocationExpired)
     ++counters_.allocations_expired;
   else

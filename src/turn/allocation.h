@@ -24,6 +24,9 @@ struct Permission {
   IpAddress peer;  // §9: permissions are per IP address, ports ignored
   Timestamp expires;
   std::uint32_t policy_epoch = 0;  // the relay policy version this peer was checked against
+  // The policy allows this IP only on ports that are this server's relays (loopback in
+  // `peerkit serve`): every datagram's port is checked against the RelayDirectory.
+  bool own_relays_only = false;
 };
 
 struct ChannelBinding {
@@ -42,6 +45,7 @@ struct RelayEndpoint {
 struct Allocation {
   ClientRoute route;
   std::string username;
+  IpAddress client_key;  // what the per-address quota counted (client_key of route.remote)
   Key key;
   bool sha256_integrity = false;     // answer with MESSAGE-INTEGRITY-SHA256
   stun::TransactionId allocate_tid;  // a retransmitted Allocate gets the same answer
@@ -58,7 +62,8 @@ struct Allocation {
     return r ? &*r : nullptr;
   }
   Permission* find_permission(const IpAddress& peer);
-  bool permitted(const IpAddress& peer, Timestamp now) const;
+  // The live permission for a peer's IP, for the peer→client path.
+  const Permission* live_permission(const IpAddress& peer, Timestamp now) const;
   ChannelBinding* channel_by_number(ChannelNumber number);
   ChannelBinding* channel_by_peer(const SocketAddress& peer);
   // The live binding for a peer, for the peer→client path.

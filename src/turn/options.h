@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/client_key.h"
 #include "common/time.h"
 
 namespace peerkit::turn {
@@ -37,6 +38,10 @@ struct ServerOptions {
   std::uint64_t max_bps = 0;  // bytes per second per allocation and direction; 0 = unlimited
   std::uint32_t unauthorized_rate = 100;   // 401/438 answers per second per source IP
   std::uint32_t unauthorized_burst = 200;  // (0 rate = unlimited)
+  // Per-address limits (allocations per address, unauthenticated answers) count IPv6 clients
+  // per this prefix (common/client_key.h). The service sets it from
+  // TurnServiceConfig::ipv6_limit_prefix.
+  std::uint8_t ipv6_limit_prefix = kDefaultIpv6LimitPrefix;
 
   // What goes into responses
   bool fingerprint = false;  // always add FINGERPRINT (it is added whenever the request had one)

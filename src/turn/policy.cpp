@@ -41,7 +41,10 @@ PolicyDecision PeerPolicy::check(const IpAddress& peer) const {
     if (r.contains(dest)) return {true, "allowed-peer-ip " + r.text};
   if (options_.allow_loopback) {
     for (const auto& r : loopback_)
-      if (r.contains(dest)) return {true, "allow-loopback-peers"};
+      if (r.contains(dest)) {
+        if (options_.loopback_relays_only) return {true, "loopback relays only", true};
+        return {true, "allow-loopback-peers"};
+      }
   }
   // A denial applies to every form: the address as given, where the kernel sends it, and the
   // IPv4 address embedded in it (so ::127.0.0.1, 2002:7f00:1:: and friends are all loopback).

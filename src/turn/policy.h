@@ -16,8 +16,12 @@
 namespace peerkit::turn {
 
 struct PolicyOptions {
-  bool deny_defaults = true;     // the built-in deny list
-  bool allow_loopback = false;   // allow-loopback-peers: opens 127.0.0.0/8 and ::1
+  bool deny_defaults = true;    // the built-in deny list
+  bool allow_loopback = false;  // allow-loopback-peers: opens 127.0.0.0/8 and ::1
+  // With allow_loopback: a loopback peer must also be one of this server's own relayed
+  // transport addresses (relay to relay, what two local browsers need), never another loopback
+  // port. `peerkit serve` on loopback sets it; the Server checks it against its RelayDirectory.
+  bool loopback_relays_only = false;
   std::vector<IpRange> allowed;  // allowed-peer-ip: explicit opening, wins over every denial
   std::vector<IpRange> denied;   // denied-peer-ip
   std::vector<IpAddress> own_addresses;  // listening, relay, external and admin addresses
@@ -26,6 +30,8 @@ struct PolicyOptions {
 struct PolicyDecision {
   bool allowed = false;
   std::string rule;  // the range that decided, for the 403 log line
+  // Allowed only if the peer (IP and port) is one of this server's relayed transport addresses.
+  bool own_relays_only = false;
 };
 
 class PeerPolicy {

@@ -29,10 +29,10 @@ Permission* Allocation::find_permission(const IpAddress& peer) {
   return nullptr;
 }
 
-bool Allocation::permitted(const IpAddress& peer, Timestamp now) const {
+const Permission* Allocation::live_permission(const IpAddress& peer, Timestamp now) const {
   for (const auto& p : permissions)
-    if (p.peer == peer) return p.expires > now;
-  return false;
+    if (p.peer == peer) return p.expires > now ? &p : nullptr;
+  return nullptr;
 }
 
 ChannelBinding* Allocation::channel_by_number(ChannelNumber number) {
@@ -59,8 +59,12 @@ void Server::set_policy(PeerPolicy policy) {
   // Permissions already installed are checked again right now: anything the new policy denies
   // loses its permission and channel immediately.
   for (auto& [route, a] : allocations_) {
-    std::erase_if(a->permissions,
-                  [&](const Permission& p) { return !policy_.check(p.peer).allowed; });
+    std::erase_if(a->permissions, [&](Permission& p) {
+      const auto d = policy_.check(p.peer);
+      p.own_relays_only = d.own_relays_only;
+      p.policy_epoch = policy_epoch_;
+      return !d.allowed;
+    });
     std::erase_if(a->channels,
                   [&](const ChannelBinding& c) { return !policy_.check(c.peer.ip()).allowed; });
   }
@@ -73,21 +77,30 @@ bool Server::policy_allows(const IpAddress& peer, std::string* rule) {
 }
 
 // Shared by CreatePermission and ChannelBind: family must match a relay (443), policy must
-// allow (403).
-bool Server::check_peer(Request& req, const SocketAddress& peer, Allocation& a,
-                        TransmitQueue& out) {
+// allow (403) — and when it allows the IP only for this server's own relays (loopback in
+// `peerkit serve`), the port must be one of them. A permission is per IP and §9.1 lets its
+// port be anything: port 0 (what turn::Client sends) installs it, any other port must be a
+// relay; the data path checks every datagram's port either way. `own_relays_only` says so.
+bool Server::check_peer(Request& req, const SocketAddress& peer, Allocation& a, TransmitQueue& out,
+                        bool for_channel, bool& own_relays_only) {
   if (!a.relay_for(kernel_destination(peer.ip()).family()) && !a.relay_for(peer.family())) {
     send_error(req, error::kPeerAddressFamilyMismatch, out);
     return false;
   }
-  std::string rule;
-  if (!policy_allows(peer.ip(), &rule)) {
+  auto d = policy_.check(peer.ip());
+  if (d.allowed && d.own_relays_only && (for_channel || peer.port() != 0) &&
+      !relay_addresses_.contains(canonical(peer))) {
+    d.allowed = false;
+    d.rule += ": " + canonical(peer).to_string() + " is not a relay of this server";
+  }
+  if (!d.allowed) {
     ++counters_.denied_peers;
     emit(ServerEvent::Kind::kPeerDenied, req.route, req.username,
-         peer.ip().to_string() + " by " + rule);
+         peer.ip().to_string() + " by " + d.rule);
     send_error(req, error::kForbidden, out);
     return false;
   }
+  own_relays_only = d.own_relays_only;
   return true;
 }
 
@@ -98,30 +111,32 @@ void Server::handle_create_permission(Timestamp now, Request& req, TransmitQueue
   if (a.username != req.username) return send_error(req, error::kWrongCredentials, out);
 
   // §9.2: every XOR-PEER-ADDRESS must pass before any permission is installed.
-  std::vector<IpAddress> peers;
+  std::vector<std::pair<IpAddress, bool>> peers;  // and own_relays_only
   for (const auto& ref : req.msg.attributes()) {
     if (ref.type != attr::kXorPeerAddress) continue;
     auto peer = stun::decode_xor_address(req.msg.raw().subspan(ref.offset, ref.length),
                                          req.msg.transaction_id());
     if (!peer) return send_error(req, error::kBadRequest, out);
-    if (!check_peer(req, *peer, a, out)) return;
-    peers.push_back(kernel_destination(peer->ip()));
+    bool own_relays_only = false;
+    if (!check_peer(req, *peer, a, out, /*for_channel=*/false, own_relays_only)) return;
+    peers.emplace_back(kernel_destination(peer->ip()), own_relays_only);
   }
   if (peers.empty()) return send_error(req, error::kBadRequest, out);
   std::size_t new_ones = 0;
-  for (const auto& p : peers)
+  for (const auto& [p, relays_only] : peers)
     if (!a.find_permission(p)) ++new_ones;
   if (a.permissions.size() + new_ones > options_.max_permissions_per_allocation) {
     ++counters_.quota_rejections;
     emit(ServerEvent::Kind::kQuotaRejected, req.route, req.username, "permissions per allocation");
     return send_error(req, error::kInsufficientCapacity, out);
   }
-  for (const auto& p : peers) {
+  for (const auto& [p, relays_only] : peers) {
     if (auto* existing = a.find_permission(p)) {
       existing->expires = now + options_.permission_lifetime;
       existing->policy_epoch = policy_epoch_;
+      existing->own_relays_only = relays_only;
     } else {
-      a.permissions.push_back({p, now + options_.permission_lifetime, policy_epoch_});
+      a.permissions.push_back({p, now + options_.permission_lifetime, policy_epoch_, relays_only});
     }
   }
   auto buf = out.reserve(128);
@@ -146,7 +161,8 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
       !is_valid_channel(ChannelNumber{*decoded}, options_.rfc5766_channel_numbers))
     return send_error(req, error::kBadRequest, out);
   const ChannelNumber number{*decoded};
-  if (!check_peer(req, *given, a, out)) return;
+  bool own_relays_only = false;
+  if (!check_peer(req, *given, a, out, /*for_channel=*/true, own_relays_only)) return;
   const std::optional<SocketAddress> peer = canonical(*given);
 
   // §11.2: a number is bound to one peer and a peer to one number, including during the
@@ -173,8 +189,10 @@ void Server::handle_channel_bind(Timestamp now, Request& req, TransmitQueue& out
   if (perm) {
     perm->expires = now + options_.permission_lifetime;
     perm->policy_epoch = policy_epoch_;
+    perm->own_relays_only = own_relays_only;
   } else {
-    a.permissions.push_back({peer->ip(), now + options_.permission_lifetime, policy_epoch_});
+    a.permissions.push_back(
+        {peer->ip(), now + options_.permission_lifetime, policy_epoch_, own_relays_only});
   }
 
   auto buf = out.reserve(128);
@@ -233,11 +251,19 @@ void Server::relay_to_peer(Timestamp now, Allocation& a, const SocketAddress& pe
   // Checked again at relay time whenever the policy changed since the permission was checked
   // (set_policy prunes at once; this is the backstop), at no cost otherwise.
   if (p->policy_epoch != policy_epoch_) {
-    if (!policy_allows(peer.ip(), nullptr)) {
+    const auto d = policy_.check(peer.ip());
+    if (!d.allowed) {
       ++counters_.denied_peers;
       return;
     }
     p->policy_epoch = policy_epoch_;
+    p->own_relays_only = d.own_relays_only;
+  }
+  // The permission is per IP (§9); where the policy opens the IP only to this server's relays,
+  // the port is checked too, every time: the relay may be gone, and its port taken by anyone.
+  if (p->own_relays_only && !relay_addresses_.contains(peer)) {
+    ++counters_.denied_peers;
+    return;
   }
   const RelayEndpoint* relay = a.relay_for(peer.family());
   if (!relay) return;
@@ -256,9 +282,15 @@ void Server::handle_peer_packet(Timestamp now, RelayHandle relay, const SocketAd
   auto it = by_relay_.find(relay);
   if (it == by_relay_.end()) return;
   Allocation& a = *it->second;
-  // §10.3: only peers with a live permission get through.
-  if (!a.permitted(peer.ip(), now)) {
+  // §10.3: only peers with a live permission get through (and, where the policy says so, only
+  // from this server's own relays).
+  const Permission* p = a.live_permission(peer.ip(), now);
+  if (!p) {
     ++counters_.no_permission_drops;
+    return;
+  }
+  if (p->own_relays_only && !relay_addresses_.contains(peer)) {
+    ++counters_.denied_peers;
     return;
   }
   if (data.size() > kMaxChannelDataPayload - kChannelDataHeaderSize ||

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/address.h"
+#include "common/time.h"
 #include "turn/transmit.h"
 
 namespace peerkit::turn {
@@ -40,13 +41,35 @@ class RelayAllocator {
   virtual std::optional<RelayGrant> claim_reservation(std::uint64_t token) = 0;
 };
 
-enum class QuotaResult { kOk, kUserQuota, kTotalQuota };
+enum class QuotaResult { kOk, kUserQuota, kAddressQuota, kTotalQuota };
 
+// Allocations per user (USERNAME), per client address and in total, across every worker.
+// `client` is already client_key(address, ipv6_limit_prefix): IPv6 clients count per prefix.
 class QuotaLedger {
  public:
   virtual ~QuotaLedger() = default;
-  virtual QuotaResult acquire(std::string_view user) = 0;
-  virtual void release(std::string_view user) = 0;
+  virtual QuotaResult acquire(std::string_view user, const IpAddress& client) = 0;
+  virtual void release(std::string_view user, const IpAddress& client) = 0;
+};
+
+// How many unauthenticated answers (401, 438, 400, 420) a client may draw: one budget per
+// client_key() across every worker, or a server could be made to reflect N times as much.
+class UnauthBudget {
+ public:
+  virtual ~UnauthBudget() = default;
+  // True if one more unauthenticated answer to `client` (a client_key) may go out now.
+  virtual bool allow(Timestamp now, const IpAddress& client) = 0;
+};
+
+// The relayed transport addresses (local, as bound) this server holds, across every worker.
+// The core adds and removes its allocations' relays; with PolicyOptions::loopback_relays_only
+// a loopback peer must be one of them (relay to relay), never another loopback service.
+class RelayDirectory {
+ public:
+  virtual ~RelayDirectory() = default;
+  virtual void add(const SocketAddress& relay) = 0;
+  virtual void remove(const SocketAddress& relay) = 0;
+  virtual bool contains(const SocketAddress& address) const = 0;
 };
 
 }  // namespace peerkit::turn

@@ -31,7 +31,7 @@ const char* to_string(Transport t) {
 
 Server::Server(ServerOptions options, CredentialStore credentials, PeerPolicy policy,
                RelayAllocator& relays, QuotaLedger& quotas, NonceIssuer nonces,
-               RandomSource& random)
+               RandomSource& random, SharedState shared)
     : options_(std::move(options)),
       credentials_(std::move(credentials)),
       policy_(std::move(policy)),
@@ -39,14 +39,20 @@ Server::Server(ServerOptions options, CredentialStore credentials, PeerPolicy po
       quotas_(quotas),
       nonces_(std::move(nonces)),
       random_(random),
-      unauth_limiter_(options_.unauthorized_rate, options_.unauthorized_burst,
-                      (std::uint64_t{random.next_u32()} << 32) | random.next_u32()) {}
+      own_unauth_(options_.unauthorized_rate, options_.unauthorized_burst,
+                  (std::uint64_t{random.next_u32()} << 32) | random.next_u32()),
+      unauth_(shared.unauth ? *shared.unauth : static_cast<UnauthBudget&>(own_unauth_)),
+      relay_addresses_(shared.relay_addresses ? *shared.relay_addresses : own_relay_addresses_) {}
 
 Server::~Server() {
   for (auto& [route, a] : allocations_) {
-    if (a->relay_v4) relays_.release(a->relay_v4->handle);
-    if (a->relay_v6) relays_.release(a->relay_v6->handle);
-    quotas_.release(a->username);
+    for (const auto* relay :
+         {a->relay_for(AddressFamily::kIpv4), a->relay_for(AddressFamily::kIpv6)}) {
+      if (!relay) continue;
+      relay_addresses_.remove(relay->local);
+      relays_.release(relay->handle);
+    }
+    quotas_.release(a->username, a->client_key);
   }
 }
 
@@ -103,7 +109,7 @@ void Server::handle_stun(Timestamp now, const ClientRoute& route, const MessageV
       if (m.has(t) && n < 16) unknown[n++] = t;
   }
   if (n > 0) {
-    if (!unauth_limiter_.allow(now, route.remote.ip())) {
+    if (!unauth_allowed(now, route)) {
       ++counters_.rate_limited;
       return;
     }
@@ -229,9 +235,18 @@ bool Server::authenticate(Timestamp now, Request& req, TransmitQueue& out) {
   return true;
 }
 
+// What every per-address limit counts: IPv6 clients per ipv6_limit_prefix, IPv4-mapped as IPv4.
+IpAddress Server::client_key_of(const ClientRoute& route) const {
+  return client_key(route.remote.ip(), options_.ipv6_limit_prefix);
+}
+
+bool Server::unauth_allowed(Timestamp now, const ClientRoute& route) {
+  return unauth_.allow(now, client_key_of(route));
+}
+
 void Server::send_error(Request& req, int code, TransmitQueue& out, bool with_nonce) {
   // Answers that anyone can provoke without credentials are rate limited per source address.
-  if (!req.authenticated && !unauth_limiter_.allow(req.now, req.route.remote.ip())) {
+  if (!req.authenticated && !unauth_allowed(req.now, req.route)) {
     ++counters_.rate_limited;
     return;
   }

@@ -1,7 +1,8 @@
 // The TURN (RFC 8656) and STUN (RFC 8489, RFC 5780) server core. Sans-IO: it never touches a
 // socket or a clock. The driver hands it packets with the time they arrived and drains the
 // TransmitQueue; relay sockets and global quotas come through the RelayAllocator and QuotaLedger
-// interfaces. One Server per worker thread; nothing here is shared or locked.
+// interfaces. One Server per worker thread; nothing here is locked, and what the workers share
+// (the unauthenticated-answer budget, the relay directory) comes in through SharedState.
 //
 // Request processing follows RFC 8656 §7-§12 and RFC 8489 §6.3; authentication §9.2 with
 // stateless nonces (nonce.h) and a per-source limit on unauthenticated answers (amplification,
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/random.h"
 #include "stun/message.h"
@@ -42,10 +44,29 @@ struct ServerEvent {
   std::string detail;  // relay address, denied peer and matched rule, ...
 };
 
+// What the Servers of one process (one per worker thread) share besides the quota ledger. A
+// null pointer means this Server runs alone (tests, the simulator, the fuzzer) and keeps its own.
+struct SharedState {
+  UnauthBudget* unauth = nullptr;             // unauthenticated answers per client key
+  RelayDirectory* relay_addresses = nullptr;  // every worker's relayed transport addresses
+};
+
+// The RelayDirectory of a Server that runs alone: its own allocations' relays.
+class LocalRelayDirectory final : public RelayDirectory {
+ public:
+  void add(const SocketAddress& relay) override { relays_.insert(relay); }
+  void remove(const SocketAddress& relay) override { relays_.erase(relay); }
+  bool contains(const SocketAddress& a) const override { return relays_.contains(a); }
+
+ private:
+  std::unordered_set<SocketAddress, SocketAddressHash> relays_;
+};
+
 class Server {
  public:
   Server(ServerOptions options, CredentialStore credentials, PeerPolicy policy,
-         RelayAllocator& relays, QuotaLedger& quotas, NonceIssuer nonces, RandomSource& random);
+         RelayAllocator& relays, QuotaLedger& quotas, NonceIssuer nonces, RandomSource& random,
+         SharedState shared = {});
   ~Server();
 
   // A datagram or stream frame from a client (STUN message or ChannelData).
@@ -88,7 +109,10 @@ class Server {
                    TransmitQueue& out);
 
   bool authenticate(Timestamp now, Request& req, TransmitQueue& out);
-  bool check_peer(Request& req, const SocketAddress& peer, Allocation& a, TransmitQueue& out);
+  bool unauth_allowed(Timestamp now, const ClientRoute& route);
+  IpAddress client_key_of(const ClientRoute& route) const;
+  bool check_peer(Request& req, const SocketAddress& peer, Allocation& a, TransmitQueue& out,
+                  bool for_channel, bool& own_relays_only);
   void send_error(Request& req, int code, TransmitQueue& out, bool with_nonce = false);
   void finish_response(Request& req, stun::MessageBuilder& b, TransmitQueue& out);
   void send_allocate_success(Timestamp now, Request& req, Allocation& a,
@@ -110,7 +134,10 @@ class Server {
   QuotaLedger& quotas_;
   NonceIssuer nonces_;
   RandomSource& random_;
-  UnauthLimiter unauth_limiter_;
+  UnauthLimiter own_unauth_;  // used when no shared budget is given
+  LocalRelayDirectory own_relay_addresses_;
+  UnauthBudget& unauth_;
+  RelayDirectory& relay_addresses_;
 
   std::unordered_map<ClientRoute, std::unique_ptr<Allocation>, ClientRouteHash> allocations_;
   std::unordered_map<RelayHandle, Allocation*> by_relay_;

@@ -344,5 +344,111 @@ TEST_F(TurnServiceTest, TcpClientWithoutAllocationIsClosedAfterTheDeadline) {
   EXPECT_EQ(metric(*service, "peerkit_turn_stream_allocate_timeouts_total"), 1u);
 }
 
+// Issue 9 items 4 and 7 through real workers. `peerkit serve` on loopback: a loopback peer must
+// be one of this server's relays (whichever worker holds it), never another local service.
+TEST(TurnServiceLimits, LoopbackRelaysOnlyReachRelaysNotServices) {
+  turn::TurnServiceConfig c;
+  c.listening_ips = {*IpAddress::parse("127.0.0.1")};
+  c.listening_port = free_udp_tcp_port();
+  c.min_port = 46000;
+  c.max_port = 46999;
+  c.workers = 2;
+  c.realm = "it.test";
+  c.users = {*turn::parse_static_user("alice:alice-pw")};
+  c.policy.allow_loopback = true;
+  c.policy.loopback_relays_only = true;
+  c.log.level = "off";
+  turn::finalize_config(c);
+  turn::TurnService service(c);
+  ASSERT_EQ(service.start(), "");
+  const SocketAddress server(*IpAddress::parse("127.0.0.1"), c.listening_port);
+  const int service_fd = bound_udp();  // a local UDP service the relay must not reach
+  const SocketAddress service_addr = local_of(service_fd);
+  // Several clients, so that SO_REUSEPORT puts some of them on different workers.
+  std::vector<std::unique_ptr<TurnTestClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<TurnTestClient>(server, "alice", "alice-pw"));
+    ASSERT_EQ(clients.back()->allocate(), 0);
+  }
+  TurnTestClient& a = *clients[0];
+  EXPECT_EQ(a.raw_permit(service_addr), 403);
+  for (std::size_t i = 1; i < clients.size(); ++i) {
+    const SocketAddress relay_i = *clients[i]->core().relayed_address();
+    const SocketAddress relay_a = *a.core().relayed_address();
+    ASSERT_EQ(a.permit(relay_i), 0);
+    ASSERT_EQ(clients[i]->permit(relay_a), 0);
+    ASSERT_TRUE(a.send(relay_i, "relay to relay " + std::to_string(i)));
+    auto got = clients[i]->receive_data(2000);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, "relay to relay " + std::to_string(i));
+  }
+  // a holds a permission for 127.0.0.1 now; the service's port is still out of reach.
+  a.send_indication(service_addr, "to the service");
+  ASSERT_TRUE(wait_metric(service, "peerkit_turn_denied_peers_total", 2));
+  EXPECT_FALSE(receive(service_fd, 100));
+  ::close(service_fd);
+  clients.clear();
+  service.stop();
+}
+
+// One address spread over every worker by SO_REUSEPORT still has one budget of 401s.
+TEST(TurnServiceLimits, UnauthenticatedBudgetIsPerAddressAcrossWorkers) {
+  turn::TurnServiceConfig c;
+  c.listening_ips = {*IpAddress::parse("127.0.0.1")};
+  c.listening_port = free_udp_tcp_port();
+  c.min_port = 47000;
+  c.max_port = 47099;
+  c.workers = 4;
+  c.tcp = false;
+  c.realm = "it.test";
+  c.users = {*turn::parse_static_user("alice:alice-pw")};
+  c.server.unauthorized_rate = 1;
+  c.server.unauthorized_burst = 4;
+  c.log.level = "off";
+  turn::finalize_config(c);
+  turn::TurnService service(c);
+  ASSERT_EQ(service.start(), "");
+  const SocketAddress server(*IpAddress::parse("127.0.0.1"), c.listening_port);
+  constexpr int kSockets = 16, kEach = 4;
+  std::vector<int> fds;
+  for (int i = 0; i < kSockets; ++i) fds.push_back(bound_udp());
+  for (int round = 0; round < kEach; ++round) {
+    for (int fd : fds) {
+      stun::TransactionId tid;
+      tid.bytes[0] = static_cast<std::byte>(round);
+      tid.bytes[1] = static_cast<std::byte>(fd);
+      auto req = turn_request(
+          stun::Method::kAllocate, tid,
+          [](stun::MessageBuilder& b) { stun::add_requested_transport(b, 17); }, std::nullopt);
+      send_to(fd, server, std::string_view(reinterpret_cast<const char*>(req.data()), req.size()));
+    }
+  }
+  // Every request has been seen (challenged, answered or suppressed) before answers are counted.
+  const std::uint64_t sent = kSockets * kEach;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::uint64_t seen = 0;
+  auto metric = [&](const std::string& name) -> std::uint64_t {
+    const std::string text = service.metrics_text();
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? 0 : std::stoull(text.substr(at + name.size() + 2));
+  };
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = metric("peerkit_turn_auth_challenges_total");
+    if (seen >= sent) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(seen, sent);
+  EXPECT_GE(metric("peerkit_turn_unauthenticated_rate_limited_total"), sent - 6);
+  int answers = 0;
+  for (int fd : fds) {
+    while (receive(fd, 50)) ++answers;
+    ::close(fd);
+  }
+  // One budget: the burst, plus at most a token or two refilled while the test ran.
+  EXPECT_GE(answers, 4);
+  EXPECT_LE(answers, 6);
+  service.stop();
+}
+
 }  // namespace
 }  // namespace peerkit::testing

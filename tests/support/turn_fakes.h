@@ -88,23 +88,29 @@ class FakeRelays : public turn::RelayAllocator {
 // Limits of 0 mean unlimited.
 class FakeQuotas : public turn::QuotaLedger {
  public:
-  turn::QuotaResult acquire(std::string_view user) override {
+  turn::QuotaResult acquire(std::string_view user, const IpAddress& client) override {
     if (total_limit && total >= total_limit) return turn::QuotaResult::kTotalQuota;
     if (user_limit && per_user[std::string(user)] >= user_limit)
       return turn::QuotaResult::kUserQuota;
+    if (address_limit && per_address[client] >= address_limit)
+      return turn::QuotaResult::kAddressQuota;
     ++total;
     ++per_user[std::string(user)];
+    ++per_address[client];
     return turn::QuotaResult::kOk;
   }
-  void release(std::string_view user) override {
+  void release(std::string_view user, const IpAddress& client) override {
     auto& mine = per_user[std::string(user)];
-    if (total == 0 || mine == 0) return on_misuse("quota released below zero");
+    auto& theirs = per_address[client];
+    if (total == 0 || mine == 0 || theirs == 0) return on_misuse("quota released below zero");
     --total;
     --mine;
+    --theirs;
   }
 
-  std::size_t user_limit = 0, total_limit = 0, total = 0;
+  std::size_t user_limit = 0, address_limit = 0, total_limit = 0, total = 0;
   std::map<std::string, std::size_t> per_user;
+  std::map<IpAddress, std::size_t> per_address;  // by the key the core passes
   MisuseHook on_misuse = abort_on_misuse;
 };
 

@@ -39,10 +39,12 @@ struct TurnServiceConfig {
   Duration allocate_timeout = Duration::seconds(20);
 
   std::size_t user_quota = 0;   // 0 = unlimited
+  std::size_t address_quota = 0;  // per client address (IPv6: per prefix); 0 = unlimited
   std::size_t total_quota = 0;  // 0 = derived: min(relay ports, relay_descriptors)
   // Relay sockets (and reserved ports) in total, each one file descriptor; an Allocate beyond it
   // gets 508. 0 = derived: the open-file limit less a reserve and the TCP/TLS share.
   std::size_t relay_descriptors = 0;
+  // Per-address limits count IPv6 clients per this prefix (common/client_key.h), default /64.
   std::uint8_t ipv6_limit_prefix = 64;
 
   bool prometheus = false;

@@ -209,6 +209,10 @@ const std::vector<Spec>& specs() {
       // Quotas and lifetimes
       {"user-quota", "q", Kind::kValue, Support::kYes, "concurrent allocations per user (default 0 = unlimited)",
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.user_quota, 0, 1'000'000, "user-quota"); }},
+      {"address-quota", "", Kind::kValue, Support::kYes, "peerkit: concurrent allocations per client address, IPv6 per ipv6-limit-prefix (default 0 = unlimited; coturn has no such option)",
+       [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.address_quota, 0, 1'000'000, "address-quota"); }},
+      {"ipv6-limit-prefix", "", Kind::kValue, Support::kYes, "peerkit: IPv6 clients count per this prefix in every per-address limit (default 64)",
+       [](State& s, const std::string& v) { return to_number<std::uint8_t>(v, s.c.ipv6_limit_prefix, 1, 128, "ipv6-limit-prefix"); }},
       {"total-quota", "Q", Kind::kValue, Support::kYes, "concurrent allocations in total (default: what the ports and open-file limit allow)",
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.total_quota, 0, 10'000'000, "total-quota"); }},
       {"max-bps", "s", Kind::kValue, Support::kYes, "bytes per second per allocation and direction (default 0 = unlimited)",

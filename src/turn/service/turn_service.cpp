@@ -79,9 +79,16 @@ std::string TurnService::reload_tls() {
 }
 
 std::string TurnService::start() {
-  quotas_ = std::make_unique<SharedQuotas>(config_.user_quota, config_.total_quota);
+  quotas_ = std::make_unique<SharedQuotas>(config_.user_quota, config_.address_quota,
+                                           config_.total_quota);
   shared_ = std::make_unique<WorkerShared>(config_, *quotas_);
   CryptoRandom random;
+  unauth_ = std::make_unique<SharedUnauthLimiter>(
+      config_.server.unauthorized_rate, config_.server.unauthorized_burst,
+      (std::uint64_t{random.next_u32()} << 32) | random.next_u32());
+  relay_addresses_ = std::make_unique<SharedRelayDirectory>(config_.relay_ips);
+  shared_->unauth = unauth_.get();
+  shared_->relay_addresses = relay_addresses_.get();
   random.fill(shared_->nonce_secret);
   shared_->unix_time_offset = unix_seconds_now() - SteadyClock().now().us() / 1'000'000;
   shared_->own_addresses = config_.listening_ips;

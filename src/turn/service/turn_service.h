@@ -34,6 +34,8 @@ class TurnService {
  private:
   TurnServiceConfig config_;
   std::unique_ptr<SharedQuotas> quotas_;
+  std::unique_ptr<SharedUnauthLimiter> unauth_;
+  std::unique_ptr<SharedRelayDirectory> relay_addresses_;
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<net::MetricsEndpoint> metrics_;

@@ -8,6 +8,7 @@
 
 #include "net/asio_address.h"
 #include "net/socket_setup.h"
+#include "turn/service/event_log.h"
 #include "turn/stream_framing.h"
 
 namespace peerkit::turn {
@@ -59,6 +60,7 @@ Worker::Worker(unsigned index, WorkerShared& shared)
       timer_(loop_, [this](Timestamp t) { on_timeout(t); }) {
   ServerOptions options = config_.server;
   options.unix_time_offset = shared.unix_time_offset;
+  options.ipv6_limit_prefix = config_.ipv6_limit_prefix;
   PolicyOptions policy = config_.policy;
   policy.own_addresses.insert(policy.own_addresses.end(), shared.own_addresses.begin(),
                               shared.own_addresses.end());
@@ -67,7 +69,7 @@ Worker::Worker(unsigned index, WorkerShared& shared)
       CredentialStore(config_.realm, config_.users, config_.secrets, config_.rest_separator),
       PeerPolicy(std::move(policy)), static_cast<RelayAllocator&>(*this), shared.quotas,
       NonceIssuer(shared.nonce_secret, options.nonce_lifetime, options.advertise_security_features),
-      random_);
+      random_, SharedState{shared.unauth, shared.relay_addresses});
 }
 
 Worker::~Worker() {
@@ -470,32 +472,11 @@ void Worker::log_events(Timestamp t) {
       continue;
     }
     ++log_lines_;
-    const auto client = e.route.remote.to_string();
-    const char* transport = to_string(e.route.transport);
-    switch (e.kind) {
-      case ServerEvent::Kind::kAllocationCreated:
-        spdlog::info("allocation created user={} client={} transport={} relay={}", e.username,
-                     client, transport, e.detail);
-        break;
-      case ServerEvent::Kind::kAllocationDeleted:
-        spdlog::info("allocation deleted user={} client={} transport={}", e.username, client,
-                     transport);
-        break;
-      case ServerEvent::Kind::kAllocationExpired:
-        spdlog::info("allocation expired user={} client={} transport={}", e.username, client,
-                     transport);
-        break;
-      case ServerEvent::Kind::kPeerDenied:
-        spdlog::warn("peer denied user={} client={} peer={}", e.username, client, e.detail);
-        break;
-      case ServerEvent::Kind::kAuthFailed:
-        spdlog::info("authentication failed user={} client={} reason={}", e.username, client,
-                     e.detail);
-        break;
-      case ServerEvent::Kind::kQuotaRejected:
-        spdlog::warn("quota reached user={} client={} limit={}", e.username, client, e.detail);
-        break;
-    }
+    const EventLine line = event_line(e);
+    if (line.warning)
+      spdlog::warn("{}", line.text);
+    else
+      spdlog::info("{}", line.text);
   }
 }
 

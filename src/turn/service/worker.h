@@ -34,6 +34,8 @@ struct WorkerShared {
   WorkerShared(const TurnServiceConfig& c, SharedQuotas& q);
   const TurnServiceConfig& config;
   SharedQuotas& quotas;
+  SharedUnauthLimiter* unauth = nullptr;             // one budget per client across workers
+  SharedRelayDirectory* relay_addresses = nullptr;  // every worker's relays
   std::array<std::byte, 32> nonce_secret{};
   std::vector<IpAddress> own_addresses;
   std::int64_t unix_time_offset = 0;                  // unix seconds = offset + steady seconds

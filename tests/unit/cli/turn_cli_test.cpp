@@ -167,5 +167,24 @@ TEST(TurnOptions, HelpDocumentsEveryOption) {
     EXPECT_NE(r.message.find(name), std::string::npos) << name;
 }
 
+// Issue 9 items 1 and 6: the per-address allocation quota coturn does not have, and the IPv6
+// prefix every per-address limit counts by; in --help, defaulted, range-checked.
+TEST(TurnOptions, AddressQuotaAndIpv6LimitPrefix) {
+  auto d = parse({"-n", "--user=a:b"});
+  ASSERT_EQ(d.action, Parsed::Action::kRun) << d.message;
+  EXPECT_EQ(d.config.address_quota, 0u);
+  EXPECT_EQ(d.config.ipv6_limit_prefix, 64);
+  auto r = parse({"-n", "--user=a:b", "--address-quota=50", "--ipv6-limit-prefix", "56"});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.address_quota, 50u);
+  EXPECT_EQ(r.config.ipv6_limit_prefix, 56);
+  EXPECT_EQ(parse({"-n", "--user=a:b", "--ipv6-limit-prefix=129"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--user=a:b", "--ipv6-limit-prefix=0"}).exit_code, 2);
+  EXPECT_EQ(parse({"-n", "--user=a:b", "--address-quota=lots"}).exit_code, 2);
+  auto help = parse({"--help"});
+  EXPECT_NE(help.message.find("--address-quota"), std::string::npos);
+  EXPECT_NE(help.message.find("--ipv6-limit-prefix"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace peerkit::app

@@ -119,8 +119,7 @@ TEST_F(AllocationTest, Ipv6AndDualAllocations) {
   ASSERT_EQ(dual.error_code(), 0);
   int relayed_count = 0;
   const auto view = dual.view();  // the span below points into it: keep it alive
-  for (const auto& a : view->attributes())
-    relayed_count += a.type == attr::kXorRelayedAddress;
+  for (const auto& a : view->attributes()) relayed_count += a.type == attr::kXorRelayedAddress;
   EXPECT_EQ(relayed_count, 2);
 
   // Both family attributes at once, or ADDITIONAL asking for IPv4, are bad requests.
@@ -297,6 +296,58 @@ TEST_F(AllocationTest, UnknownMethodIs400AndCostsOneUnauthenticatedAnswer) {
   EXPECT_EQ(first[0].error_code(), 400);
   EXPECT_EQ(feed(udp(), unknown).size(), 1u);  // the burst of 2 allows a second answer
   EXPECT_TRUE(feed(udp(), unknown).empty());   // and no third
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing
+
+namespace peerkit::turn::testing {
+namespace {
+
+// Issue 9 item 1: one address cannot take every allocation, whatever credentials it uses; the
+// refusal is 486 like user-quota's, and another address still allocates.
+TEST_F(AllocationTest, AddressQuotaRefusesOneAddressWhileAnotherStillAllocates) {
+  quotas.address_limit = 2;
+  ASSERT_EQ(allocate(udp("100.72.0.10:1")).error_code(), 0);
+  ASSERT_EQ(allocate(udp("100.72.0.10:2"), "bob", "bob-pass").error_code(), 0);
+  EXPECT_EQ(allocate(udp("100.72.0.10:3")).error_code(), 486);
+  EXPECT_EQ(allocate(udp("100.72.0.10:4"), "bob", "bob-pass").error_code(), 486);
+  EXPECT_EQ(allocate(udp("100.72.0.11:1")).error_code(), 0);
+  EXPECT_EQ(server->counters().quota_rejections, 2u);
+  ServerEvent e;
+  std::string limits;
+  while (server->poll_event(e))
+    if (e.kind == ServerEvent::Kind::kQuotaRejected) limits += e.detail + ";";
+  EXPECT_EQ(limits, "address-quota;address-quota;");
+  // Deleting one gives its address one allocation back.
+  ASSERT_EQ(call(udp("100.72.0.10:1"), Method::kRefresh,
+                 [](MessageBuilder& b) { b.add_u32(attr::kLifetime, 0); })
+                .error_code(),
+            0);
+  EXPECT_EQ(allocate(udp("100.72.0.10:5")).error_code(), 0);
+  EXPECT_EQ(relays.live.size(), 3u);
+}
+
+// Issue 9 item 6: IPv6 clients count per /64 (ipv6_limit_prefix), so four addresses of one
+// /64 share one address quota; another /64 has its own, and a shorter prefix joins them.
+TEST_F(AllocationTest, FourAddressesOfOneSlash64ShareOneAddressQuota) {
+  quotas.address_limit = 2;
+  int ok = 0, refused = 0;
+  for (const char* a : {"[2001:db8:1:2::1]:1000", "[2001:db8:1:2::2]:1000",
+                        "[2001:db8:1:2:ffff::3]:1000", "[2001:db8:1:2:aaaa:bbbb:cccc:4]:1000"}) {
+    const int code = allocate(udp(a)).error_code();
+    ok += code == 0;
+    refused += code == 486;
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(allocate(udp("[2001:db8:1:3::1]:1000")).error_code(), 0);
+
+  options.ipv6_limit_prefix = 56;  // 2001:db8:1:2::/64 and 2001:db8:1:3::/64 are one /56
+  rebuild();
+  EXPECT_EQ(allocate(udp("[2001:db8:1:4::1]:1000")).error_code(), 0);
+  EXPECT_EQ(allocate(udp("[2001:db8:1:5::1]:1000")).error_code(), 0);
+  EXPECT_EQ(allocate(udp("[2001:db8:1:6::1]:1000")).error_code(), 486);
 }
 
 }  // namespace

@@ -208,3 +208,29 @@ TEST_F(AuthTest, NoAuthModeNeedsNoCredentials) {
 
 }  // namespace
 }  // namespace peerkit::turn::testing
+
+namespace peerkit::turn::testing {
+namespace {
+
+// Issue 9 item 6: four addresses of one /64 draw from one budget of unauthenticated answers.
+TEST_F(AuthTest, FourAddressesOfOneSlash64ShareOneUnauthenticatedBudget) {
+  options.unauthorized_rate = 5;
+  options.unauthorized_burst = 5;
+  rebuild();
+  auto req =
+      request(Method::kAllocate, [](MessageBuilder& b) { stun::add_requested_transport(b, 17); });
+  int answered = 0;
+  for (const char* a : {"[2001:db8:7:7::1]:1", "[2001:db8:7:7::2]:1", "[2001:db8:7:7:1::3]:1",
+                        "[2001:db8:7:7:9:9:9:4]:1"}) {
+    for (int i = 0; i < 5; ++i) answered += static_cast<int>(feed(udp(a), req).size());
+  }
+  EXPECT_EQ(answered, 5);
+  EXPECT_EQ(server->counters().rate_limited, 15u);
+  EXPECT_EQ(feed(udp("[2001:db8:7:8::1]:1"), req).size(), 1u);  // the next /64 has its own
+  // An IPv4 client seen through a dual-stack socket counts as its IPv4 address.
+  for (int i = 0; i < 5; ++i) feed(udp("100.72.0.90:1"), req);
+  EXPECT_TRUE(feed(udp("[::ffff:100.72.0.90]:2"), req).empty());
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing

@@ -42,13 +42,14 @@ TEST(TurnFakes, QuotaBelowZeroIsMisuse) {
   FakeQuotas quotas;
   quotas.on_misuse = [&](const char*) { ++misuse; };
   quotas.total_limit = 1;
-  EXPECT_EQ(quotas.acquire("a"), turn::QuotaResult::kOk);
-  EXPECT_EQ(quotas.acquire("b"), turn::QuotaResult::kTotalQuota);
-  quotas.release("b");  // never acquired
+  const IpAddress ip = *IpAddress::parse("192.0.2.1");
+  EXPECT_EQ(quotas.acquire("a", ip), turn::QuotaResult::kOk);
+  EXPECT_EQ(quotas.acquire("b", ip), turn::QuotaResult::kTotalQuota);
+  quotas.release("b", ip);  // never acquired
   EXPECT_EQ(misuse, 1);
-  quotas.release("a");
+  quotas.release("a", ip);
   EXPECT_EQ(quotas.total, 0u);
-  quotas.release("a");
+  quotas.release("a", ip);
   EXPECT_EQ(misuse, 2);
 }
 

@@ -110,3 +110,73 @@ TEST_F(PolicyEndToEnd, ReplacingThePolicyRevokesPermissions) {
 
 }  // namespace
 }  // namespace peerkit::turn::testing
+
+namespace peerkit::turn::testing {
+namespace {
+
+// Issue 9 item 4: `peerkit serve` on loopback relays to loopback so two local browsers can meet
+// relay to relay, but a page must not reach other loopback services through it. With
+// loopback_relays_only, a loopback peer is allowed only when it is one of this server's relayed
+// transport addresses, checked per IP and port, both ways.
+TEST_F(PolicyEndToEnd, LoopbackRelayingReachesOnlyThisServersOwnRelays) {
+  relays.ipv4_address = ip("127.0.0.1");
+  PolicyOptions loopback;
+  loopback.allow_loopback = true;
+  loopback.loopback_relays_only = true;
+  rebuild(loopback);
+  const ClientRoute a = udp("127.0.0.1:40001"), b = udp("127.0.0.1:40002");
+  const SocketAddress relay_a = relayed(allocate(a)), relay_b = relayed(allocate(b));
+  ASSERT_EQ(relay_a.ip(), ip("127.0.0.1"));
+  const SocketAddress service = addr("127.0.0.1:5432");  // say, a database on this machine
+
+  EXPECT_EQ(permit(a, service).error_code(), 403);
+  EXPECT_EQ(bind(a, 0x4000, service).error_code(), 403);
+  EXPECT_EQ(permit(a, addr("127.0.0.2:50000")).error_code(), 403);  // another loopback IP
+  EXPECT_EQ(permit(a, SocketAddress(ip("::ffff:127.0.0.1"), service.port())).error_code(), 403);
+
+  // §9.1: a permission's port may be anything; port 0 installs the IP, and the port of every
+  // datagram is what counts.
+  EXPECT_EQ(permit(a, addr("127.0.0.1:0")).error_code(), 0);
+  EXPECT_TRUE(send_indication(a, service, "through the port-0 permission?").empty());
+
+  // Relay to relay works, both ways, with Send/Data and with channels.
+  ASSERT_EQ(permit(a, relay_b).error_code(), 0);
+  ASSERT_EQ(permit(b, relay_a).error_code(), 0);
+  auto sent = send_indication(a, relay_b, "hello b");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].transmit.to, relay_b);
+  const RelayHandle handle_a = server->find_allocation(a)->relay_v4->handle;
+  const RelayHandle handle_b = server->find_allocation(b)->relay_v4->handle;
+  EXPECT_EQ(from_peer(handle_b, relay_a, "hello b").size(), 1u);
+  ASSERT_EQ(bind(a, 0x4001, relay_b).error_code(), 0);
+  EXPECT_EQ(channel_data(a, 0x4001, "on a channel").size(), 1u);
+
+  // The permission for 127.0.0.1 does not open the service's port on the same IP.
+  const auto denied_before = server->counters().denied_peers;
+  EXPECT_TRUE(send_indication(a, service, "GET / HTTP/1.0").empty());
+  EXPECT_TRUE(from_peer(handle_a, service, "answer from the service").empty());
+  EXPECT_EQ(server->counters().denied_peers, denied_before + 2);
+  EXPECT_EQ(server->counters().packets_to_peer, 2u);  // "hello b" and "on a channel" only
+
+  // Once b's allocation is gone its port is no longer this server's relay.
+  ASSERT_EQ(call(b, Method::kRefresh, [](MessageBuilder& m) { m.add_u32(attr::kLifetime, 0); })
+                .error_code(),
+            0);
+  EXPECT_TRUE(send_indication(a, relay_b, "anyone there?").empty());
+  EXPECT_TRUE(channel_data(a, 0x4001, "or here?").empty());
+  EXPECT_EQ(permit(a, relay_b).error_code(), 403);
+}
+
+// Without loopback_relays_only (peerkit turn's allow-loopback-peers, like coturn's), any
+// loopback port stays reachable.
+TEST_F(PolicyEndToEnd, AllowLoopbackPeersAloneStillOpensEveryLoopbackPort) {
+  PolicyOptions loopback;
+  loopback.allow_loopback = true;
+  rebuild(loopback);
+  ASSERT_EQ(allocate(udp()).error_code(), 0);
+  EXPECT_EQ(permit(udp(), addr("127.0.0.1:5432")).error_code(), 0);
+  EXPECT_EQ(send_indication(udp(), addr("127.0.0.1:5432"), "x").size(), 1u);
+}
+
+}  // namespace
+}  // namespace peerkit::turn::testing
