@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "net/socket_setup.h"
+#include "server/http_router.h"
 
 namespace peerkit::server {
 
@@ -41,6 +42,13 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     out.error = "--key must not be empty";
     return out;
   }
+
+  for (const auto& origin : c.allowed_origins)
+    if (normalize_origin(origin).empty()) {
+      out.error = "--allow-origin must be an origin like https://example.com[:port], got '" +
+                  origin + "'";
+      return out;
+    }
 
   for (const auto& url : options.ice_urls) {
     if (url.starts_with("stun:") || url.starts_with("stuns:")) {

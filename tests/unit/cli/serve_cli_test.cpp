@@ -50,5 +50,19 @@ TEST(ServeCli, ProxiedIsAcceptedWithAWarning) {
   EXPECT_NE(r.warnings[0].find("--proxied"), std::string::npos);
 }
 
+
+TEST(ServeCli, AllowOriginIsRepeatableAndChecked) {
+  auto r = parse({"--allow-origin", "https://a.test", "--allow-origin", "http://b.test:8080",
+                  "--cors", "http://c.test"});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.allowed_origins,
+            (std::vector<std::string>{"https://a.test", "http://b.test:8080"}));
+  EXPECT_EQ(r.config.cors_origins, std::vector<std::string>{"http://c.test"});
+  auto bad = parse({"--allow-origin", "a.test"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.message.find("--allow-origin must be an origin"), std::string::npos) << bad.message;
+  EXPECT_NE(parse({"--help"}).message.find("--allow-origin"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace peerkit::app
