@@ -105,7 +105,14 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
          "extra stun:/turn:/turns: URL to hand out (repeatable; turn URLs need --ice-secret)")
       ->group(ice);
   app.add_option("--ice-secret", c.ice.turn_secret,
-                 "REST secret (coturn static-auth-secret) of the --ice-url TURN servers")
+                 "TURN REST secret (coturn static-auth-secret): of the --ice-url TURN servers, "
+                 "or pinned for the embedded one (env PEERKIT_ICE_SECRET; default: random per "
+                 "process)")
+      ->envname("PEERKIT_ICE_SECRET")
+      ->group(ice);
+  app.add_option("--ice-secret-file", o.ice_secret_file,
+                 "file holding that secret, created with mode 0600 if absent, so credentials "
+                 "outlive a restart (must not be readable by others)")
       ->group(ice);
   app.add_option("--ice-ttl", o.ttl, "seconds TURN credentials stay valid")
       ->group(ice)

@@ -50,6 +50,19 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
       return out;
     }
 
+  if (!options.ice_secret_file.empty()) {
+    if (!c.ice.turn_secret.empty()) {
+      out.error = "give --ice-secret or --ice-secret-file, not both";
+      return out;
+    }
+    auto secret = load_or_create_secret_file(options.ice_secret_file, random_secret);
+    if (!secret) {
+      out.error = secret.error();
+      return out;
+    }
+    c.ice.turn_secret = std::move(*secret);
+  }
+
   for (const auto& url : options.ice_urls) {
     if (url.starts_with("stun:") || url.starts_with("stuns:")) {
       c.ice.stun_urls.push_back(url);
@@ -95,7 +108,9 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     t.tls = false;
     t.workers = options.turn_workers;
     t.realm = "peerkit";
-    t.secrets = {random_secret};
+    // A pinned secret (--ice-secret, --ice-secret-file) keeps credentials valid across restarts.
+    const std::string secret = c.ice.turn_secret.empty() ? random_secret : c.ice.turn_secret;
+    t.secrets = {secret};
     t.log = c.log;
     // Relaying to loopback is allowed only when the server itself is reachable from this
     // machine alone; otherwise the hardened default policy applies (docs/turn.md).
@@ -106,7 +121,7 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     const std::size_t files = net::open_file_limit();
     t.total_quota = std::max<std::size_t>(16, files / 8);
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
-    c.ice.turn_secret = random_secret;
+    c.ice.turn_secret = secret;
     const std::string h = turn_public_host.empty() ? turn_address.to_uri_host() : turn_public_host;
     const std::string port = std::to_string(turn_port);
     c.ice.stun_urls.insert(c.ice.stun_urls.begin(), "stun:" + h + ":" + port);

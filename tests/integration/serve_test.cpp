@@ -2,8 +2,10 @@
 // real sockets, including every PeerJS error text and the rooms errors a socket can cause.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <regex>
 
 #include "apps/peerkit/cli.h"
@@ -475,6 +477,44 @@ TEST_F(ServeTest, RefusedConnectionsGetAWellFramed503) {
   const std::string head = answer.substr(0, end);
   ASSERT_TRUE(std::regex_search(head, length, std::regex("Content-Length: ([0-9]+)")));
   EXPECT_EQ(answer.size() - end - 4, std::stoul(length[1])) << answer;
+}
+
+
+// Also (a): with --ice-secret-file, a credential handed out by one serve process still
+// allocates on the next one (a restart), though each process drew its own fresh secret.
+TEST_F(ServeTest, PinnedSecretFileKeepsCredentialsAcrossARestart) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-serve-secret-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "secret").string();
+  std::string username, credential;
+  std::uint16_t turn_port = 0;
+  for (const std::string fresh : {"first-process-secret", "second-process-secret"}) {
+    turn_port = testing::free_udp_tcp_port();
+    ASSERT_NE(turn_port, 0);
+    auto parsed = app::parse_serve_cli(
+        {"peerkit serve", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
+        fresh);
+    ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+    auto c = parsed.config;
+    c.turn_config.log.level = "off";
+    turn::finalize_config(c.turn_config);
+    start(c);
+    if (username.empty()) {
+      auto reply =
+          json::parse(http_request(port, http::verb::get, "/api/ice-servers?id=m1").body());
+      const auto& turn_entry = reply.at("iceServers").as_array().at(1).as_object();
+      username = turn_entry.at("username").as_string();
+      credential = turn_entry.at("credential").as_string();
+    }
+    testing::TurnTestClient client(SocketAddress(*IpAddress::parse("127.0.0.1"), turn_port),
+                                   username, credential);
+    EXPECT_EQ(client.allocate(), 0) << fresh;
+    service->stop();
+    service.reset();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
