@@ -200,13 +200,15 @@ Response HttpRouter::handle(const Request& request) const {
   const bool is_get = request.method() == http::verb::get || request.method() == http::verb::head;
   const bool is_options = request.method() == http::verb::options;
 
-  // PeerServer's API under the base path, with CORS (spec §1.2, §1.3).
+  // Every 405 says which methods the resource has (RFC 9110 §15.5.6).
   auto not_allowed = [&](std::string_view allow) {
     Response response =
         reply(request, http::status::method_not_allowed, "text/plain", "method not allowed\n");
     response.set(http::field::allow, allow);
     return response;
   };
+
+  // PeerServer's API under the base path, with CORS (spec §1.2, §1.3).
   const bool under_base = path.starts_with(base_) || path + "/" == base_;
   if (under_base) {
     const std::string rest = path.size() > base_.size() ? path.substr(base_.size()) : "";
