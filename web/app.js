@@ -3,7 +3,7 @@
 // window.peerkitApp exposes the same state to the browser tests.
 import { RoomsClient } from './signaling.js';
 import { PeerLink } from './peer.js';
-import { sendFile, MAX_RECEIVE_BYTES } from './files.js';
+import { sendFile, canHashFiles, MAX_RECEIVE_BYTES } from './files.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_PARTICIPANTS = 6;
@@ -11,8 +11,15 @@ const MAX_PARTICIPANTS = 6;
 const app = {
   rooms: null, links: new Map(), localStream: null, room: '', name: '', relayOnly: false,
   chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0,
+  fileTransfer: canHashFiles() ? 'on' : 'insecure',
 };
 window.peerkitApp = app;
+
+// Files are hashed (SHA-256) on both ends, and crypto.subtle exists only on secure pages.
+if (app.fileTransfer === 'insecure') {
+  $('file-input').disabled = true;
+  $('files-insecure').hidden = false;
+}
 
 // ---- lobby ----------------------------------------------------------------------------------
 const params = new URLSearchParams(location.search);
@@ -43,7 +50,9 @@ async function openMedia(wanted) {
   if (!wanted) return null;
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     app.mediaError = 'insecure';
-    mediaBanner('Camera and microphone need a secure page (https:// or localhost). You can still chat, send files and watch others.');
+    mediaBanner(app.fileTransfer === 'on'
+      ? 'Camera and microphone need a secure page (https:// or localhost). You can still chat, send files and watch others.'
+      : 'Camera, microphone and file transfer need a secure page (https:// or localhost). You can still chat and watch others.');
     return null;
   }
   try {
@@ -171,7 +180,9 @@ function addLink(id, name, initiator) {
   link.addEventListener('file-progress', ({ detail }) => fileProgress(detail.id + '@' + id, detail.received));
   link.addEventListener('file-done', ({ detail }) => fileDone(detail.id + '@' + id, detail));
   link.addEventListener('file-refused', ({ detail }) =>
-    system(`${detail.from} offered ${detail.name} (${formatBytes(detail.size)}); files over 512 MiB are refused.`));
+    system(detail.reason === 'insecure'
+      ? `${detail.from} offered ${detail.name}; this page cannot receive files (it is not a secure page: use https:// or localhost).`
+      : `${detail.from} offered ${detail.name} (${formatBytes(detail.size)}); files over 512 MiB are refused.`));
   link.addEventListener('log', () => scheduleDetails());
   return link;
 }
@@ -253,6 +264,7 @@ $('file-input').addEventListener('change', async (e) => {
   const file = e.target.files[0];
   e.target.value = '';
   if (!file) return;
+  if (app.fileTransfer !== 'on') { system('File transfer needs a secure page (https:// or localhost).'); return; }
   if (file.size > MAX_RECEIVE_BYTES) { system(`${file.name} is ${formatBytes(file.size)}; files up to 512 MiB can be sent.`); return; }
   const targets = [...app.links.values()].filter((l) => l.file.readyState === 'open');
   if (!targets.length) { system('Nobody connected to send the file to yet.'); return; }

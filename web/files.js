@@ -7,6 +7,14 @@ const LOW_WATER = 1024 * 1024;
 // Received files are held in memory until saved; refuse what a tab could not hold.
 export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024;
 
+// crypto.subtle exists only in secure contexts (https://, or http://localhost and 127.0.0.1):
+// a page served over plain http from another address can neither hash what it sends nor check
+// what it receives, so file transfer is off there (as the camera is).
+export function canHashFiles(scope = globalThis) {
+  return !!(scope.isSecureContext && scope.crypto && scope.crypto.subtle &&
+            typeof scope.crypto.subtle.digest === 'function');
+}
+
 export async function sha256Hex(buffer) {
   const digest = await crypto.subtle.digest('SHA-256', buffer);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -43,9 +51,12 @@ export class FileReceiver {
     if (typeof data === 'string') {
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
-      if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size > MAX_RECEIVE_BYTES) {
+      if (msg.type === 'file-start' && !canHashFiles()) {
         this.current = null;
-        this.handlers.refused({ id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size });
+        this.handlers.refused({ id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size, reason: 'insecure' });
+      } else if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size > MAX_RECEIVE_BYTES) {
+        this.current = null;
+        this.handlers.refused({ id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size, reason: 'too-large' });
       } else if (msg.type === 'file-start' && Number.isSafeInteger(msg.size) && msg.size >= 0) {
         this.current = { id: String(msg.id), name: String(msg.name).slice(0, 255), size: msg.size, mime: msg.mime || '', chunks: [], received: 0 };
         this.handlers.start(this.current);

@@ -37,7 +37,12 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
   app.add_option("-c,--concurrent_limit", c.peerjs.concurrent_limit,
                  "maximum registered PeerJS ids");
   app.add_flag("--allow_discovery", c.peerjs.allow_discovery, "serve GET <path><key>/peers");
-  app.add_option("--cors", c.cors_origins, "allowed Origins for the HTTP API (default: any)");
+  app.add_option("--cors", c.cors_origins,
+                 "allowed Origins for the HTTP API and the PeerJS socket (default: any); they may "
+                 "also have TURN credentials");
+  app.add_option("--allow-origin", c.allowed_origins,
+                 "an Origin (scheme://host[:port]) besides the server's own that may have TURN "
+                 "credentials and the /ws socket (repeatable)");
   app.add_flag("--proxied", o.proxied, "accepted for PeerServer compatibility; has no effect");
   app.add_option("--cert,--sslcert", o.tls_cert,
                  "TLS certificate chain (PEM): serve https and wss");
@@ -100,7 +105,14 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
          "extra stun:/turn:/turns: URL to hand out (repeatable; turn URLs need --ice-secret)")
       ->group(ice);
   app.add_option("--ice-secret", c.ice.turn_secret,
-                 "REST secret (coturn static-auth-secret) of the --ice-url TURN servers")
+                 "TURN REST secret (coturn static-auth-secret): of the --ice-url TURN servers, "
+                 "or pinned for the embedded one (env PEERKIT_ICE_SECRET; default: random per "
+                 "process)")
+      ->envname("PEERKIT_ICE_SECRET")
+      ->group(ice);
+  app.add_option("--ice-secret-file", o.ice_secret_file,
+                 "file holding that secret, created with mode 0600 if absent, so credentials "
+                 "outlive a restart (must not be readable by others)")
       ->group(ice);
   app.add_option("--ice-ttl", o.ttl, "seconds TURN credentials stay valid")
       ->group(ice)

@@ -1,6 +1,9 @@
 #include "net/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <ctime>
 
 namespace peerkit::net {
 
@@ -27,6 +30,28 @@ std::string apply_defaults(TlsContext& ctx) {
                                   SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) return "cannot set the cipher list";
   return {};
+}
+
+// The certificate a context serves, for the log: subject (RFC 2253) and not-after (UTC).
+std::string describe_certificate(TlsContext& ctx) {
+  X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+  if (!cert) return "no certificate";
+  std::string subject = "?";
+  if (BIO* bio = BIO_new(BIO_s_mem())) {
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+      char* data = nullptr;
+      const long n = BIO_get_mem_data(bio, &data);
+      if (n > 0) subject.assign(data, static_cast<std::size_t>(n));
+    }
+    BIO_free(bio);
+  }
+  std::string not_after = "?";
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+    char text[32];
+    if (std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0) not_after = text;
+  }
+  return "subject " + subject + ", not after " + not_after;
 }
 
 }  // namespace
@@ -69,8 +94,12 @@ Expected<TlsContextPtr, std::string> make_tls_client_context(const std::string& 
 
 std::string ReloadableServerContext::reload() {
   auto made = make_tls_server_context(files_);
-  if (!made) return made.error();
   std::lock_guard lock(mutex_);
+  if (!made) {
+    if (!current_) return made.error();
+    return made.error() + "; keeping the certificate loaded from " + current_description_;
+  }
+  current_description_ = "'" + files_.cert_file + "' (" + describe_certificate(**made) + ")";
   current_ = std::move(*made);
   return {};
 }

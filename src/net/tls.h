@@ -42,8 +42,9 @@ class ReloadableServerContext {
  public:
   explicit ReloadableServerContext(TlsServerFiles files) : files_(std::move(files)) {}
 
-  // Loads the configured files again. On error the old context stays and the error says why;
-  // on success the new one serves every connection from now on.
+  // Loads the configured files again. On error the old context stays and the error says why
+  // and which certificate is kept (its file, subject and not-after); on success the new one
+  // serves every connection from now on.
   std::string reload();
   TlsContextPtr current() const;
 
@@ -51,6 +52,7 @@ class ReloadableServerContext {
   TlsServerFiles files_;
   mutable std::mutex mutex_;
   TlsContextPtr current_;
+  std::string current_description_;  // "'<file>' (subject ..., not after ...)"
 };
 
 }  // namespace peerkit::net

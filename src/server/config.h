@@ -23,6 +23,8 @@ struct ServeConfig {
   std::string cert_file;   // both set: https and wss only
   std::string key_file;
   std::vector<std::string> cors_origins;  // empty: reflect any Origin (PeerServer's default)
+  // Origins besides the server's own (and --cors's) that may have TURN credentials and /ws.
+  std::vector<std::string> allowed_origins;
 
   signaling::PeerJsOptions peerjs;
   signaling::RoomsOptions rooms;

@@ -1,6 +1,7 @@
 #include "server/http_router.h"
 
 #include <boost/url.hpp>
+#include <sstream>
 
 #include "net/metrics.h"
 #include "server/ice_servers.h"
@@ -33,7 +34,98 @@ bool valid_member_id(std::string_view id) {
   return true;
 }
 
+bool is_host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+constexpr std::string_view kAllowApi = "GET, HEAD, OPTIONS";
+constexpr std::string_view kAllowGet = "GET, HEAD";
+
 }  // namespace
+
+std::string normalize_origin(std::string_view origin) {
+  const auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return {};
+  std::string scheme(origin.substr(0, sep));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view port = scheme == "http" ? "80" : scheme == "https" ? "443" : "";
+  if (port.empty()) return {};
+  std::string_view rest = origin.substr(sep + 3);
+  std::string_view host;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos || close < 3) return {};
+    host = rest.substr(0, close + 1);
+    if (!std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        }))
+      return {};
+    rest = rest.substr(close + 1);
+  } else {
+    const auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), is_host_char))
+      return {};
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
+  }
+  if (!rest.empty()) {
+    if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return {};
+    port = rest.substr(1);
+    if (!std::all_of(port.begin(), port.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+        std::stoul(std::string(port)) > 65535)
+      return {};
+    while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
+  }
+  std::string out = scheme + "://";
+  for (char c : host) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out += ':';
+  out += port;
+  return out;
+}
+
+std::optional<http::status> framing_error(const http::request_header<>& header) {
+  const auto codings = header.equal_range(http::field::transfer_encoding);
+  if (codings.first == codings.second) return std::nullopt;
+  if (std::next(codings.first) != codings.second) return http::status::bad_request;
+  if (header.count(http::field::content_length) != 0) return http::status::bad_request;
+  std::string_view value = codings.first->value();
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (!boost::beast::iequals(value, "chunked")) return http::status::bad_request;
+  return std::nullopt;
+}
+
+std::optional<http::status> parse_error_status(const boost::system::error_code& ec) {
+  if (ec.category() != make_error_code(http::error::bad_target).category()) return std::nullopt;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
+  if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+  if (ec == http::error::body_limit) return http::status::payload_too_large;
+  return http::status::bad_request;
+}
+
+Response error_response(http::status status, std::string_view text) {
+  Response response{status, 11};
+  response.set(http::field::server, "peerkit");
+  response.set(http::field::content_type, "text/plain");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.keep_alive(false);
+  response.body() = std::string(text);
+  response.prepare_payload();
+  return response;
+}
+
+const std::string& connection_refused_response() {
+  static const std::string bytes = [] {
+    Response response =
+        error_response(http::status::service_unavailable, "too many connections; retry\n");
+    response.set(http::field::retry_after, "1");
+    std::ostringstream out;
+    out << response;
+    return out.str();
+  }();
+  return bytes;
+}
 
 std::string random_member_id(RandomSource& random) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -50,7 +142,25 @@ HttpRouter::HttpRouter(const ServeConfig& config, const signaling::PeerJsServer&
       random_(random),
       metrics_(std::move(metrics)),
       unix_now_(std::move(unix_now)),
-      base_(normalize_base(config.path)) {}
+      base_(normalize_base(config.path)) {
+  for (const auto* list : {&config.cors_origins, &config.allowed_origins})
+    for (const auto& origin : *list)
+      if (auto o = normalize_origin(origin); !o.empty()) allowed_origins_.push_back(std::move(o));
+}
+
+bool HttpRouter::origin_allowed(const Request& request) const {
+  const auto field = request.find(http::field::origin);
+  if (field == request.end()) return true;  // not a browser page: curl, native clients
+  const std::string origin = normalize_origin(field->value());
+  if (origin.empty()) return false;  // "null" (sandboxed pages, file:) and anything malformed
+  const std::string_view host = request[http::field::host];
+  if (!host.empty() &&
+      origin == normalize_origin((config_.cert_file.empty() ? "http://" : "https://") +
+                                 std::string(host)))
+    return true;
+  return std::find(allowed_origins_.begin(), allowed_origins_.end(), origin) !=
+         allowed_origins_.end();
+}
 
 Response HttpRouter::reply(const Request& request, http::status status, std::string_view type,
                            std::string body) const {
@@ -90,9 +200,17 @@ Response HttpRouter::handle(const Request& request) const {
   const bool is_get = request.method() == http::verb::get || request.method() == http::verb::head;
   const bool is_options = request.method() == http::verb::options;
 
+  // Every 405 says which methods the resource has (RFC 9110 §15.5.6).
+  auto not_allowed = [&](std::string_view allow) {
+    Response response =
+        reply(request, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+    response.set(http::field::allow, allow);
+    return response;
+  };
+
   // PeerServer's API under the base path, with CORS (spec §1.2, §1.3).
   const bool under_base = path.starts_with(base_) || path + "/" == base_;
-  if (under_base && (is_get || is_options)) {
+  if (under_base) {
     const std::string rest = path.size() > base_.size() ? path.substr(base_.size()) : "";
     const auto slash = rest.find('/');
     const bool api = rest.empty()
@@ -100,6 +218,7 @@ Response HttpRouter::handle(const Request& request) const {
                                                  std::string_view::npos)
                          : (slash != std::string::npos && slash > 0 &&
                             (rest.substr(slash) == "/id" || rest.substr(slash) == "/peers"));
+    if (api && !is_get && !is_options) return not_allowed(kAllowApi);
     if (api) {
       Response response;
       if (is_options) {
@@ -132,7 +251,15 @@ Response HttpRouter::handle(const Request& request) const {
     }
   }
 
-  if (path == "/api/ice-servers" && (is_get || is_options)) {
+  if (path == "/api/ice-servers") {
+    if (!is_get && !is_options) return not_allowed(kAllowApi);
+    if (!origin_allowed(request)) {
+      Response refused = reply(request, http::status::forbidden, "text/plain",
+                               "this origin may not have TURN credentials (see --allow-origin)\n");
+      refused.set(http::field::cache_control, "no-store");
+      refused.set(http::field::vary, "Origin");
+      return refused;
+    }
     std::string member;
     if (auto it = parsed->params().find("id"); it != parsed->params().end()) member = (*it).value;
     if (!valid_member_id(member)) member = random_member_id(random_);
@@ -143,11 +270,12 @@ Response HttpRouter::handle(const Request& request) const {
                     R"({"iceServers":)" + ice_servers(request[http::field::host], member) +
                         R"(,"ttl":)" + std::to_string(config_.ice.ttl.us() / 1'000'000) + "}");
     response.set(http::field::cache_control, "no-store");
-    add_cors(request, response);
+    if (auto origin = request[http::field::origin]; !origin.empty())
+      response.set(http::field::access_control_allow_origin, origin);
+    response.set(http::field::vary, "Origin");
     return response;
   }
-  if (!is_get)
-    return reply(request, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+  if (!is_get) return not_allowed(kAllowGet);
   if (path == "/healthz") return reply(request, http::status::ok, "text/plain", "ok\n");
   if (path == "/metrics")
     return reply(request, http::status::ok, net::kMetricsContentType, metrics_());
@@ -169,8 +297,17 @@ std::variant<Upgrade, Response> HttpRouter::upgrade(const Request& request) cons
   if (!parsed)
     return reply(request, http::status::bad_request, "text/plain", "bad request target\n");
   const std::string path = parsed->path();
-  if (path == "/ws") return Upgrade{SocketKind::kRooms, {}};
+  auto forbidden = [&] {
+    return reply(request, http::status::forbidden, "text/plain",
+                 "WebSocket refused for this Origin (see --allow-origin and --cors)\n");
+  };
+  if (path == "/ws") {
+    if (!origin_allowed(request)) return forbidden();
+    return Upgrade{SocketKind::kRooms, {}};
+  }
   if (path == base_ + "peerjs") {
+    // PeerServer's rule for its own socket: any origin, unless --cors names them.
+    if (!config_.cors_origins.empty() && !origin_allowed(request)) return forbidden();
     Upgrade up{SocketKind::kPeerJs, {}};
     for (auto param : parsed->params()) {
       if (param.key == "key")

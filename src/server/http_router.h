@@ -5,12 +5,21 @@
 //   /healthz, /metrics                          liveness and Prometheus text
 //   /, /index.html, /<asset>                    the embedded web app
 // WebSocket upgrades: B + "peerjs" (PeerJS protocol) and /ws (rooms protocol).
+//
+// Origins (docs/signaling.md, "HTTP and origin limits"): TURN credentials (/api/ice-servers and
+// the /ws welcome) go only to requests without an Origin (curl, native clients), from the
+// server's own origin (http or https as TLS is off or on, host and port from Host), or from an
+// origin given with --cors or --allow-origin; any other Origin gets 403 and no WebSocket. The
+// PeerJS socket and PeerServer's API keep PeerServer's rule: any origin unless --cors is given.
 #pragma once
 
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "common/random.h"
 #include "server/config.h"
@@ -36,7 +45,11 @@ class HttpRouter {
 
   Response handle(const Request& request) const;
   // Which WebSocket a request upgrades to, or an error response (unknown path, bad query).
+  // Refuses (403) a foreign Origin (see the top of this file).
   std::variant<Upgrade, Response> upgrade(const Request& request) const;
+  // Whether this request may have TURN credentials and the rooms socket: no Origin, the
+  // server's own origin, or a --cors / --allow-origin one.
+  bool origin_allowed(const Request& request) const;
   // The iceServers JSON array for a member, using the Host the browser connected to.
   std::string ice_servers(std::string_view host_header, std::string_view member_id) const;
   const std::string& base() const { return base_; }
@@ -52,7 +65,25 @@ class HttpRouter {
   std::function<std::string()> metrics_;
   std::function<std::int64_t()> unix_now_;
   std::string base_;  // --path with a leading and a trailing slash
+  std::vector<std::string> allowed_origins_;  // --cors and --allow-origin, normalised
 };
+
+// An Origin (RFC 6454 §6.2) as "scheme://host:port": lower case, the port explicit (80 or 443
+// by scheme); empty when it is not an http or https origin (for example "null").
+std::string normalize_origin(std::string_view origin);
+
+// RFC 9112 §6.1 and §6.3 at the end of a request's header: a Transfer-Encoding other than one
+// lone `chunked` (peerkit decodes no other coding), or one next to Content-Length, is answered
+// 400 and the connection closed, so that no two parsers can frame the body differently.
+std::optional<http::status> framing_error(const http::request_header<>& header);
+// The answer to a request Beast could not parse (431 for headers over the limit, 413 for a body
+// over it, 400 for the rest); nullopt when there is nobody to answer (the peer closed, timeout).
+std::optional<http::status> parse_error_status(const boost::system::error_code& ec);
+// A plain-text error answer that closes the connection.
+Response error_response(http::status status, std::string_view text);
+// The whole answer written to a connection refused by --max-connections(-per-ip), before
+// closing it.
+const std::string& connection_refused_response();
 
 // A member id for /api/ice-servers callers that give none: 16 characters from [a-z2-7].
 std::string random_member_id(RandomSource& random);

@@ -1,7 +1,14 @@
 #include "server/ice_servers.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "signaling/json_frame.h"
 #include "turn/credentials.h"
@@ -26,7 +33,59 @@ void append_urls(std::string& out, const std::vector<std::string>& urls, std::st
   out += ']';
 }
 
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 }  // namespace
+
+Expected<std::string, std::string> load_or_create_secret_file(const std::string& path,
+                                                             const std::string& fresh) {
+  using Error = Unexpected<std::string>;
+  const std::string name = "--ice-secret-file '" + path + "'";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 && errno == EEXIST) continue;  // another process made it first: read it
+      if (fd < 0) return Error("cannot create " + name + ": " + std::strerror(errno));
+      const std::string text = fresh + "\n";
+      const bool written = ::write(fd, text.data(), text.size()) ==
+                               static_cast<ssize_t>(text.size()) &&
+                           ::fsync(fd) == 0;
+      const int err = errno;
+      ::close(fd);
+      if (!written) {
+        ::unlink(path.c_str());
+        return Error("cannot write " + name + ": " + std::strerror(err));
+      }
+      return fresh;
+    }
+    if (fd < 0) return Error("cannot open " + name + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Error(name + " is not a regular file");
+    }
+    if ((st.st_mode & 077) != 0) {
+      ::close(fd);
+      return Error(name + " may be read or written by others (mode " + mode_text(st.st_mode) +
+                   "); chmod 600 it");
+    }
+    std::string text(4097, '\0');
+    const ssize_t n = ::read(fd, text.data(), text.size());
+    ::close(fd);
+    if (n < 0) return Error("cannot read " + name + ": " + std::strerror(errno));
+    if (n > 4096) return Error(name + " is longer than 4096 bytes");
+    text.resize(static_cast<std::size_t>(n));
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return Error(name + " is empty");
+    return text.substr(first, text.find_last_not_of(" \t\r\n") + 1 - first);
+  }
+  return Error("cannot open " + name + ": it keeps appearing and disappearing");
+}
 
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,
                              std::string_view member_id, std::int64_t unix_now) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.h"
 #include "common/time.h"
 
 namespace peerkit::server {
@@ -20,6 +21,13 @@ struct IceServersConfig {
   std::string turn_secret;                  // never logged
   Duration ttl = Duration::seconds(43200);  // credentials must outlive the calls they start
 };
+
+// The REST secret kept in the file at `path` (--ice-secret-file), so that credentials handed
+// out before a restart still work after it: read when the file exists (a regular file that
+// only its owner may read or write, mode 0600 or stricter; surrounding white space ignored),
+// else created with mode 0600 holding `fresh`. The error never contains the secret.
+Expected<std::string, std::string> load_or_create_secret_file(const std::string& path,
+                                                             const std::string& fresh);
 
 // `host` replaces "{host}" in URLs (the host the browser reached the server on).
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,

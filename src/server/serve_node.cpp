@@ -22,10 +22,6 @@ namespace {
 // PeerServer checks liveness every 300 ms; queue expiry shares the check.
 constexpr Duration kPeerJsCheck = Duration::millis(300);
 
-constexpr std::string_view kRefused =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
-    "Connection: close\r\n\r\ntoo many connections; retry\r\n\r\n";
-
 }  // namespace
 
 ServeNode::ServeNode(ServeConfig config)
@@ -156,7 +152,8 @@ void ServeNode::accept() {
                     connections_->open);
       if (config_.cert_file.empty()) {
         auto s = std::make_shared<tcp::socket>(std::move(socket));
-        asio::async_write(*s, asio::buffer(kRefused.data(), kRefused.size()),
+        const std::string& refused = connection_refused_response();
+        asio::async_write(*s, asio::buffer(refused.data(), refused.size()),
                           [s](boost::system::error_code, std::size_t) {});
       }
       accept();

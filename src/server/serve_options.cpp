@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "net/socket_setup.h"
+#include "server/http_router.h"
 
 namespace peerkit::server {
 
@@ -40,6 +41,26 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
   if (c.peerjs.key.empty()) {
     out.error = "--key must not be empty";
     return out;
+  }
+
+  for (const auto& origin : c.allowed_origins)
+    if (normalize_origin(origin).empty()) {
+      out.error = "--allow-origin must be an origin like https://example.com[:port], got '" +
+                  origin + "'";
+      return out;
+    }
+
+  if (!options.ice_secret_file.empty()) {
+    if (!c.ice.turn_secret.empty()) {
+      out.error = "give --ice-secret or --ice-secret-file, not both";
+      return out;
+    }
+    auto secret = load_or_create_secret_file(options.ice_secret_file, random_secret);
+    if (!secret) {
+      out.error = secret.error();
+      return out;
+    }
+    c.ice.turn_secret = std::move(*secret);
   }
 
   for (const auto& url : options.ice_urls) {
@@ -87,7 +108,9 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     t.tls = false;
     t.workers = options.turn_workers;
     t.realm = "peerkit";
-    t.secrets = {random_secret};
+    // A pinned secret (--ice-secret, --ice-secret-file) keeps credentials valid across restarts.
+    const std::string secret = c.ice.turn_secret.empty() ? random_secret : c.ice.turn_secret;
+    t.secrets = {secret};
     t.log = c.log;
     // Relaying to loopback is allowed only when the server itself is reachable from this
     // machine alone; otherwise the hardened default policy applies (docs/turn.md).
@@ -105,7 +128,7 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     t.user_quota = 20;
     t.address_quota = 64;
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
-    c.ice.turn_secret = random_secret;
+    c.ice.turn_secret = secret;
     const std::string h = turn_public_host.empty() ? turn_address.to_uri_host() : turn_public_host;
     const std::string port = std::to_string(turn_port);
     c.ice.stun_urls.insert(c.ice.stun_urls.begin(), "stun:" + h + ":" + port);

@@ -27,6 +27,7 @@ struct ServeOptions {
   unsigned turn_workers = 1;
   std::int64_t ttl = 43200;
   std::vector<std::string> ice_urls;
+  std::string ice_secret_file;  // --ice-secret-file: the REST secret kept across restarts
 };
 
 struct ServeSettings {

@@ -1,5 +1,6 @@
-// The app's states that are not the happy path: camera access denied, and the signaling server
-// going away and coming back (reconnect with backoff, rejoin, calls rebuilt).
+// The app's states that are not the happy path: camera access denied, an insecure page (no file
+// transfer), and the signaling server going away and coming back (reconnect with backoff,
+// rejoin, calls rebuilt).
 'use strict';
 const { spawn } = require('child_process');
 const { launch, check, run, joinThroughUi, waitForVideoFrom } = require('./lib');
@@ -38,7 +39,23 @@ run('app states', async () => {
     await denied.close();
   }
 
-  // 2. Server unreachable: both pages show it, retry, rejoin, and see each other again.
+  // 2. Plain http from a name that is not localhost: not a secure context, so no crypto.subtle.
+  // The name maps to 127.0.0.1 inside Chromium only (nothing leaves loopback). The page says
+  // file transfer is off and disables it, as it does the camera.
+  const insecure = await launch({ extraArgs: ['--host-resolver-rules=MAP peerkit.test 127.0.0.1'] });
+  try {
+    const page = await joinThroughUi(insecure, { name: 'Plain', room: 'insecure', base: `http://peerkit.test:${PORT}` });
+    check(await page.evaluate(() => !window.isSecureContext), 'http://peerkit.test is not a secure context');
+    check(await page.isDisabled('#file-input'), 'file transfer is disabled on an insecure page');
+    await page.click('[data-tab="files"]');
+    const note = await page.isVisible('#files-insecure') ? await page.textContent('#files-insecure') : '';
+    check(/secure page/.test(note), 'the Files tab says why', note);
+    check(/file transfer/.test(await page.textContent('#banner')), 'the banner names file transfer too');
+  } finally {
+    await insecure.close();
+  }
+
+  // 3. Server unreachable: both pages show it, retry, rejoin, and see each other again.
   const browser = await launch();
   try {
     const a = await joinThroughUi(browser, { name: 'Ann', room: 'comeback', base: BASE });

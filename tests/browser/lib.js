@@ -19,9 +19,9 @@ const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-async function launch({ mediaPermission = true } = {}) {
+async function launch({ mediaPermission = true, extraArgs = [] } = {}) {
   // headless:false plus our own --headless=new, so Playwright adds no --headless of its own.
-  const args = CHROMIUM_ARGS.filter((a) => mediaPermission || a !== '--use-fake-ui-for-media-stream');
+  const args = CHROMIUM_ARGS.filter((a) => mediaPermission || a !== '--use-fake-ui-for-media-stream').concat(extraArgs);
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: false, args });
 }
 

@@ -2,8 +2,10 @@
 // real sockets, including every PeerJS error text and the rooms errors a socket can cause.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <regex>
 
 #include "apps/peerkit/cli.h"
@@ -324,6 +326,195 @@ TEST_F(ServeTest, IdleTimeoutPingsAndClosesOnlyASilentWebSocket) {
   io.run_for(std::chrono::seconds(5));  // returns at EOF
   EXPECT_TRUE(eof);
   EXPECT_NE(bytes.find(std::string("\x89\x00", 2)), std::string::npos);  // an empty ping
+}
+
+
+// ---- HTTP edge (issue 9: origins, request framing, 405/503 answers) ------------------------
+
+// Writes `bytes` on a fresh connection and collects everything the server sends until it closes
+// (true) or the deadline passes (false).
+bool raw_exchange(std::uint16_t port, const std::string& bytes, std::string& received,
+                  std::chrono::seconds deadline = std::chrono::seconds(10)) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  if (!bytes.empty()) boost::asio::write(socket, boost::asio::buffer(bytes));
+  bool eof = false;
+  std::array<char, 4096> buf;
+  std::function<void()> read = [&] {
+    socket.async_read_some(boost::asio::buffer(buf),
+                           [&](boost::system::error_code ec, std::size_t n) {
+                             received.append(buf.data(), n);
+                             if (ec) {
+                               eof = true;
+                               return;
+                             }
+                             read();
+                           });
+  };
+  read();
+  io.run_for(deadline);  // returns at EOF
+  return eof;
+}
+
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+// The HTTP status of a WebSocket upgrade with this Origin (101 when it was accepted).
+unsigned upgrade_status(std::uint16_t port, const std::string& target, const std::string& origin) {
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws(io);
+  boost::beast::get_lowest_layer(ws).connect(
+      {boost::asio::ip::make_address("127.0.0.1"), port});
+  if (!origin.empty())
+    ws.set_option(boost::beast::websocket::stream_base::decorator(
+        [origin](boost::beast::websocket::request_type& r) { r.set(http::field::origin, origin); }));
+  boost::beast::websocket::response_type response;
+  boost::beast::error_code ec;
+  ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+  return response.result_int();
+}
+
+// Item 4: a page on another origin gets no TURN credentials and no WebSocket; the server's own
+// page, a --cors origin and clients that send no Origin do.
+TEST_F(ServeTest, ForeignOriginsGetNoCredentialsAndNoWebSocket) {
+  const auto turn_port = testing::free_udp_tcp_port();
+  ASSERT_NE(turn_port, 0);
+  auto parsed = app::parse_serve_cli(
+      {"peerkit serve", "--turn-port", std::to_string(turn_port), "--cors", "http://app.test"},
+      "test-secret");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+  auto c = parsed.config;
+  c.turn_config.log.level = "off";
+  turn::finalize_config(c.turn_config);
+  start(c);
+  const std::string own = "http://127.0.0.1:" + std::to_string(port);
+  auto evil = http_request(port, http::verb::get, "/api/ice-servers",
+                           {{http::field::origin, "http://evil.test"}});
+  EXPECT_EQ(evil.result_int(), 403u);
+  EXPECT_EQ(evil.body().find("\"credential\""), std::string::npos) << evil.body();
+  EXPECT_EQ(evil.count(http::field::access_control_allow_origin), 0u);
+  EXPECT_EQ(upgrade_status(port, "/ws", "http://evil.test"), 403u);
+  EXPECT_EQ(upgrade_status(port, "/peerjs?key=peerjs&id=e&token=t", "http://evil.test"), 403u);
+  for (const std::string& origin : {own, std::string("http://app.test"), std::string()}) {
+    auto ok = origin.empty()
+                  ? http_request(port, http::verb::get, "/api/ice-servers")
+                  : http_request(port, http::verb::get, "/api/ice-servers",
+                                 {{http::field::origin, origin}});
+    EXPECT_EQ(ok.result_int(), 200u) << origin;
+    EXPECT_NE(ok.body().find("\"credential\""), std::string::npos) << origin;
+    EXPECT_EQ(upgrade_status(port, "/ws", origin), 101u) << origin;
+  }
+}
+
+// Item 8: a Transfer-Encoding other than a lone final `chunked`, or one next to Content-Length,
+// is answered 400 once and the connection closed: nothing smuggled behind it is answered.
+TEST_F(ServeTest, SmuggledRequestsGetOne400AndAClose) {
+  start(no_turn());
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"Transfer-Encoding: gzip\r\nContent-Length: 0\r\n", ""},
+      {"Transfer-Encoding: chunked, gzip\r\nContent-Length: 0\r\n", ""},
+      {"Content-Length: 0\r\nTransfer-Encoding: gzip, chunked\r\n", ""},
+      {"Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"},  // chunked after another coding
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"},
+      {"Transfer-Encoding: identity\r\n", ""}};
+  for (const auto& [framing, body] : cases) {
+    std::string answer;
+    const bool closed = raw_exchange(
+        port, "GET /healthz HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n" + body + smuggled,
+        answer);
+    EXPECT_TRUE(closed) << framing;
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << framing << answer;
+    EXPECT_EQ(count_of(answer, "HTTP/1.1 "), 1u) << framing << answer;
+    EXPECT_EQ(answer.find("smuggled"), std::string::npos) << framing << answer;
+  }
+  // A lone chunked is fine (and the connection stays for the next request).
+  std::string answer;
+  raw_exchange(port,
+               "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+               "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+               answer);
+  EXPECT_EQ(count_of(answer, "HTTP/1.1 200 "), 2u) << answer;
+}
+
+// Item 8: malformed requests are answered, not dropped in silence.
+TEST_F(ServeTest, MalformedRequestsAreAnswered) {
+  start(no_turn());
+  std::string flood = "GET / HTTP/1.1\r\nHost: x\r\n";
+  while (flood.size() < 64 * 1024) flood += "X-Flood: " + std::string(100, 'a') + "\r\n";
+  std::string answer;
+  EXPECT_TRUE(raw_exchange(port, flood, answer));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 431 ")) << answer.substr(0, 200);
+  answer.clear();
+  EXPECT_TRUE(raw_exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", answer));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+  answer.clear();
+  EXPECT_TRUE(raw_exchange(
+      port, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+      answer));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+}
+
+// Item 11: the 503 past --max-connections frames its body with the right Content-Length.
+TEST_F(ServeTest, RefusedConnectionsGetAWellFramed503) {
+  auto c = no_turn();
+  c.max_connections = 1;
+  start(c);
+  auto held = member();
+  ASSERT_TRUE(held->next());
+  std::string answer;
+  ASSERT_TRUE(raw_exchange(port, "", answer));
+  const auto end = answer.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << answer;
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503 ")) << answer;
+  std::smatch length;
+  const std::string head = answer.substr(0, end);
+  ASSERT_TRUE(std::regex_search(head, length, std::regex("Content-Length: ([0-9]+)")));
+  EXPECT_EQ(answer.size() - end - 4, std::stoul(length[1])) << answer;
+}
+
+
+// Also (a): with --ice-secret-file, a credential handed out by one serve process still
+// allocates on the next one (a restart), though each process drew its own fresh secret.
+TEST_F(ServeTest, PinnedSecretFileKeepsCredentialsAcrossARestart) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-serve-secret-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "secret").string();
+  std::string username, credential;
+  std::uint16_t turn_port = 0;
+  for (const std::string fresh : {"first-process-secret", "second-process-secret"}) {
+    turn_port = testing::free_udp_tcp_port();
+    ASSERT_NE(turn_port, 0);
+    auto parsed = app::parse_serve_cli(
+        {"peerkit serve", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
+        fresh);
+    ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+    auto c = parsed.config;
+    c.turn_config.log.level = "off";
+    turn::finalize_config(c.turn_config);
+    start(c);
+    if (username.empty()) {
+      auto reply =
+          json::parse(http_request(port, http::verb::get, "/api/ice-servers?id=m1").body());
+      const auto& turn_entry = reply.at("iceServers").as_array().at(1).as_object();
+      username = turn_entry.at("username").as_string();
+      credential = turn_entry.at("credential").as_string();
+    }
+    testing::TurnTestClient client(SocketAddress(*IpAddress::parse("127.0.0.1"), turn_port),
+                                   username, credential);
+    EXPECT_EQ(client.allocate(), 0) << fresh;
+    service->stop();
+    service.reset();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // `peerkit serve`'s command line: PeerServer's names, the embedded TURN server's settings, and
 // the same result shape as `peerkit turn`.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "apps/peerkit/cli.h"
 
@@ -48,6 +52,61 @@ TEST(ServeCli, ProxiedIsAcceptedWithAWarning) {
   ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("--proxied"), std::string::npos);
+}
+
+
+TEST(ServeCli, AllowOriginIsRepeatableAndChecked) {
+  auto r = parse({"--allow-origin", "https://a.test", "--allow-origin", "http://b.test:8080",
+                  "--cors", "http://c.test"});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.allowed_origins,
+            (std::vector<std::string>{"https://a.test", "http://b.test:8080"}));
+  EXPECT_EQ(r.config.cors_origins, std::vector<std::string>{"http://c.test"});
+  auto bad = parse({"--allow-origin", "a.test"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.message.find("--allow-origin must be an origin"), std::string::npos) << bad.message;
+  EXPECT_NE(parse({"--help"}).message.find("--allow-origin"), std::string::npos);
+}
+
+
+// A pinned REST secret: credentials handed out before a restart still work after it.
+TEST(ServeCli, IceSecretPinsTheEmbeddedTurnSecret) {
+  auto r = parse({"--ice-secret", "pinned"});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.turn_config.secrets, std::vector<std::string>{"pinned"});
+  EXPECT_EQ(r.config.ice.turn_secret, "pinned");
+}
+
+TEST(ServeCli, IceSecretFileIsCreatedPrivateAndReused) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-secret-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "turn-secret").string();
+  auto first = parse({"--ice-secret-file", file});
+  ASSERT_EQ(first.action, Parsed::Action::kRun) << first.message;
+  EXPECT_EQ(first.config.turn_config.secrets, std::vector<std::string>{"test-secret"});
+  const auto perms = std::filesystem::status(file).permissions();
+  EXPECT_EQ(perms, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // The next process, with another fresh secret of its own, keeps the one in the file.
+  auto second = parse_serve_cli({"peerkit serve", "--ice-secret-file", file}, "another-secret");
+  ASSERT_EQ(second.action, Parsed::Action::kRun) << second.message;
+  EXPECT_EQ(second.config.turn_config.secrets, std::vector<std::string>{"test-secret"});
+  EXPECT_EQ(second.config.ice.turn_secret, "test-secret");
+  // A file others can read is refused, and so is an empty one; the secret is never echoed.
+  std::filesystem::permissions(file, std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  auto shared = parse({"--ice-secret-file", file});
+  EXPECT_EQ(shared.exit_code, 2);
+  EXPECT_NE(shared.message.find("chmod 600"), std::string::npos) << shared.message;
+  EXPECT_EQ(shared.message.find("test-secret"), std::string::npos) << shared.message;
+  const std::string empty = (dir / "empty").string();
+  std::ofstream{empty};
+  std::filesystem::permissions(empty, std::filesystem::perms::owner_read);
+  EXPECT_EQ(parse({"--ice-secret-file", empty}).exit_code, 2);
+  EXPECT_EQ(parse({"--ice-secret", "a", "--ice-secret-file", file}).exit_code, 2);
+  EXPECT_NE(parse({"--help"}).message.find("--ice-secret-file"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

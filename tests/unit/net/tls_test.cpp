@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "stream_pair.h"
 #include "support/test_certificate.h"
@@ -83,6 +84,23 @@ TEST(Tls, AReloadWithBadFilesKeepsTheOldContext) {
                              std::filesystem::copy_options::overwrite_existing);
   ASSERT_EQ(holder.reload(), "");
   EXPECT_NE(holder.current(), first);
+}
+
+// Also (c): the reload error names the certificate that stays in use, so the operator's log
+// says what is still being served (files, subject, expiry).
+TEST(Tls, AFailedReloadSaysWhichCertificateIsKept) {
+  TestCertificate cert("kept-one");
+  ReloadableServerContext holder({cert.cert_file(), cert.key_file()});
+  ASSERT_EQ(holder.reload(), "");
+  std::ofstream(cert.key_file()) << "not a key\n";
+  const std::string error = holder.reload();
+  EXPECT_NE(error.find("cannot load private key"), std::string::npos) << error;
+  EXPECT_NE(error.find("keeping the certificate loaded from '" + cert.cert_file() + "'"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("CN=kept-one"), std::string::npos) << error;
+  EXPECT_TRUE(std::regex_search(error, std::regex("not after 2[0-9]{3}-[0-9]{2}-[0-9]{2}T")))
+      << error;
 }
 
 // A client that trusts a different certificate, or expects another name, never gets a frame
