@@ -3,8 +3,17 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "apps/peerkit/cli.h"
 #include "server/serve_node.h"
@@ -324,6 +333,187 @@ TEST_F(ServeTest, IdleTimeoutPingsAndClosesOnlyASilentWebSocket) {
   io.run_for(std::chrono::seconds(5));  // returns at EOF
   EXPECT_TRUE(eof);
   EXPECT_NE(bytes.find(std::string("\x89\x00", 2)), std::string::npos);  // an empty ping
+}
+
+// Issue 9 item 9: a reader whose write queue overflowed is gone at once: the room hears
+// member-left right away (not after a close handshake or idle timeout), and once it reads it
+// finds the 1008 close after what was already on its way.
+TEST_F(ServeTest, SlowReaderIsClosedAtOnceAndLeavesItsRoom) {
+  auto c = no_turn();
+  c.write_queue_bytes = 64 * 1024;
+  start(c);
+  auto slow = member();  // never reads until the end
+  auto fast = member();
+  const std::string slow_id(json::parse(*slow->next()).at("id").as_string());
+  ASSERT_TRUE(fast->next());
+  slow->send(R"({"type":"join","room":"r","name":"Slow"})");
+  fast->send(R"({"type":"join","room":"r","name":"Fast"})");
+  ASSERT_EQ(json::parse(*fast->next()).at("type"), "joined");
+  // 200 signals of 60 KB (12 MB): far more than 64 KiB of queue plus the kernel's buffers.
+  const std::string signal = R"({"type":"signal","to":")" + slow_id + R"(","data":")" +
+                             std::string(60000, 's') + "\"}";
+  for (int i = 0; i < 200; ++i) fast->send(signal);
+  bool left = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!left && std::chrono::steady_clock::now() < deadline) {
+    auto f = fast->next(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!f) break;
+    auto m = json::parse(*f).as_object();
+    left = m.at("type") == "member-left" && m.at("id") == json::value(slow_id);
+  }
+  EXPECT_TRUE(left) << "no member-left within 2 s of the overflow";
+  EXPECT_EQ(slow->wait_closed(std::chrono::seconds(10)), 1008);
+}
+
+TEST_F(ServeTest, SlowPeerJsReaderIsClosedAtOnceAndItsIdFreed) {
+  start(no_turn());  // the default 1 MiB write queue
+  auto slow = peer("victim", "t1");
+  auto sender = peer("sender");
+  ASSERT_EQ(sender->next(), kOpen);
+  const std::string offer =
+      R"({"type":"OFFER","dst":"victim","payload":")" + std::string(60000, 'o') + "\"}";
+  for (int i = 0; i < 200; ++i) sender->send(offer);  // 12 MB
+  // A marker to itself: once it is back, the server has handled every OFFER before it.
+  sender->send(R"({"type":"OFFER","dst":"sender","payload":"done"})");
+  bool leave = false, done = false;
+  while (!done) {
+    auto f = sender->next(std::chrono::seconds(5));
+    if (!f) break;
+    // The sender learns the id is gone (PeerServer's relay-failure LEAVE).
+    leave = leave || *f == R"({"type":"LEAVE","src":"victim","dst":"sender"})";
+    done = *f == R"({"type":"OFFER","src":"sender","dst":"sender","payload":"done"})";
+  }
+  EXPECT_TRUE(leave);
+  EXPECT_TRUE(done);
+  // Someone else can take the id at once, and the slow socket no longer counts as a PeerJS
+  // connection although it has not read its close yet.
+  auto again = peer("victim", "t2");
+  EXPECT_EQ(again->next(), kOpen) << again->wait_closed() << " " << again->reason();
+  const std::string metrics = http_request(port, http::verb::get, "/metrics").body();
+  EXPECT_NE(metrics.find("peerkit_signaling_connections{protocol=\"peerjs\"} 2\n"),
+            std::string::npos)
+      << metrics.substr(0, 600);
+  EXPECT_EQ(slow->wait_closed(std::chrono::seconds(10)), 1008);
+}
+
+// Issue 9 item 10: a PeerJS id is client-supplied; in a log line it cannot start a line of its
+// own or carry a terminal escape.
+TEST_F(ServeTest, ClientStringsCannotForgeLogLines) {
+  auto c = no_turn();
+  c.max_frame_bytes = 4096;
+  start(c);
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
+  logger->set_pattern("[%l] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  // id = "x\n[info] forged line\x1b[2J" (percent-encoded on the wire, decoded by the server)
+  auto forger = peer("x%0A%5Binfo%5D%20forged%20line%1B%5B2J");
+  ASSERT_EQ(forger->next(), kOpen);
+  forger->send(R"({"type":"OFFER","dst":"bob","payload":")" + std::string(5000, 'x') + "\"}");
+  EXPECT_EQ(forger->wait_closed(), 1009);  // logged: "websocket closed: frame over ..."
+  service->stop();  // the loop thread has written everything it logs
+  spdlog::set_default_logger(previous);
+  const std::string log = captured.str();
+  EXPECT_NE(log.find(R"(id=x\x0a[info] forged line\x1b[2J)"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n[info] forged"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
+}
+
+// Issue 9 item 2, in a real `peerkit serve` process: twenty sockets from one address send 60 KB
+// OFFERs to absent ids. The server's RSS (VmRSS of its /proc/<pid>/status) stays within a few
+// times the per-address queue budget (4 MiB, the one that binds here) at peak, and comes back
+// near the baseline once the queues have expired.
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::uint16_t free_tcp_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
+  // PEERKIT overrides the binary (as in tests/netns), e.g. to measure another build.
+  const char* env = std::getenv("PEERKIT");
+  const std::string binary = env && *env ? env : PEERKIT_BINARY;
+  const std::uint16_t port = free_tcp_port();
+  const std::string port_text = std::to_string(port);
+  std::vector<std::string> args = {binary,         "serve",       "--no-turn",   "--port",
+                                   port_text,      "--log-level", "warn",        "--expire_timeout",
+                                   "1000"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  } stop{pid};
+
+  constexpr int kSockets = 20, kOffers = 150;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kSockets; ++i) {
+    auto c = std::make_unique<WsClient>();
+    bool up = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!up && std::chrono::steady_clock::now() < deadline) {  // until the server listens
+      c = std::make_unique<WsClient>();
+      up = c->connect(port, "/peerjs?key=peerjs&id=s" + std::to_string(i) + "&token=t");
+    }
+    ASSERT_TRUE(up) << c->error();
+    ASSERT_EQ(c->next(), kOpen);
+    clients.push_back(std::move(c));
+  }
+  const long baseline = rss_kib(pid);
+  ASSERT_GT(baseline, 0);
+  const std::string payload(60000, 'o');
+  long peak = baseline;
+  for (int k = 0; k < kOffers; ++k) {
+    for (int i = 0; i < kSockets; ++i)
+      clients[i]->send(R"({"type":"OFFER","dst":"absent-)" + std::to_string(i) + "-" +
+                       std::to_string(k) + R"(","payload":")" + payload + "\"}");
+    peak = std::max(peak, rss_kib(pid));
+  }
+  // Every OFFER ends in one EXPIRE for its sender: at once when refused, after the 1 s
+  // expire_timeout when queued. All of them arrived = every queue has expired.
+  for (int i = 0; i < kSockets; ++i) {
+    int expires = 0;
+    while (expires < kOffers) {
+      auto f = clients[i]->next(std::chrono::seconds(10));
+      if (!f) break;
+      if (f->starts_with(R"({"type":"EXPIRE")")) ++expires;
+      peak = std::max(peak, rss_kib(pid));
+    }
+    EXPECT_EQ(expires, kOffers) << "socket " << i;
+  }
+  const long after = rss_kib(pid);
+  const long offered_kib = long{kSockets} * kOffers * 60000 / 1024;
+  std::printf("RSS KiB: baseline %ld, peak %ld (+%ld), after expiry %ld (+%ld); offered %ld\n",
+              baseline, peak, peak - baseline, after, after - baseline, offered_kib);
+  // Peak: the 4 MiB address budget, three times over for the allocator, plus 16 MiB for what
+  // twenty sessions hold while they read 60 KB frames (read buffers, Beast's frame buffers).
+  EXPECT_LT(peak - baseline, 3 * 4096 + 16 * 1024);
+  // After expiry the queued bytes are freed and trimmed back to the system; what stays is the
+  // allocator's own slack (kept arenas, partly used pages), well under one address budget.
+  EXPECT_LT(after - baseline, 4096);
 }
 
 }  // namespace
