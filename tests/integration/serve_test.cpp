@@ -397,6 +397,40 @@ TEST_F(ServeTest, SlowPeerJsReaderIsClosedAtOnceAndItsIdFreed) {
   EXPECT_EQ(slow->wait_closed(std::chrono::seconds(10)), 1008);
 }
 
+// Issue 9 item 9: a reader that never reads at all is dropped after the handshake timeout (1 s
+// here) from its overflow, not after the 60 s idle timeout: Beast times the close once the
+// close frame is out; ws_session's own bound covers a write in flight that never completes.
+TEST_F(ServeTest, NeverReadingSocketIsDroppedAfterTheHandshakeTimeout) {
+  auto c = no_turn();
+  c.handshake_timeout_seconds = 1;
+  start(c);
+  auto slow = member();
+  auto fast = member();
+  const std::string slow_id(json::parse(*slow->next()).at("id").as_string());
+  ASSERT_TRUE(fast->next());
+  slow->send(R"({"type":"join","room":"r","name":"Slow"})");
+  fast->send(R"({"type":"join","room":"r","name":"Fast"})");
+  ASSERT_EQ(json::parse(*fast->next()).at("type"), "joined");
+  const std::string signal = R"({"type":"signal","to":")" + slow_id + R"(","data":")" +
+                             std::string(60000, 's') + "\"}";
+  for (int i = 0; i < 200; ++i) fast->send(signal);
+  auto tcp_connections = [this] {
+    const std::string m = http_request(port, http::verb::get, "/metrics").body();
+    const std::string name = "\npeerkit_signaling_tcp_connections ";
+    const auto at = m.find(name);
+    return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + name.size());
+  };
+  // fast, slow and the metrics request itself; then slow goes. Polled, with a deadline.
+  const auto start_wait = std::chrono::steady_clock::now();
+  int open = tcp_connections();
+  while (open > 2 && std::chrono::steady_clock::now() - start_wait < std::chrono::seconds(5)) {
+    fast->next(std::chrono::milliseconds(100));  // drains fast's frames meanwhile
+    open = tcp_connections();
+  }
+  EXPECT_EQ(open, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - start_wait, std::chrono::seconds(3));
+}
+
 // Issue 9 item 10: a PeerJS id is client-supplied; in a log line it cannot start a line of its
 // own or carry a terminal escape.
 TEST_F(ServeTest, ClientStringsCannotForgeLogLines) {
