@@ -550,5 +550,25 @@ TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
   EXPECT_LT(after - baseline, 4096);
 }
 
+// Issue 9 items 2 and 6: the new limits are options of `peerkit serve`.
+TEST(ServeOptions, QueueByteBudgetsAndIpv6Prefix) {
+  auto defaults = app::parse_serve_cli({"peerkit serve"}, "s");
+  ASSERT_EQ(defaults.action, decltype(defaults)::Action::kRun) << defaults.message;
+  EXPECT_EQ(defaults.config.ipv6_limit_prefix, 64u);
+  auto parsed = app::parse_serve_cli(
+      {"peerkit serve", "--ipv6-limit-prefix", "56", "--max-queued-bytes-per-id", "65536",
+       "--max-queued-bytes-per-sender", "131072", "--max-queued-bytes-per-ip", "262144",
+       "--max-queued-bytes", "1048576"},
+      "s");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+  EXPECT_EQ(parsed.config.ipv6_limit_prefix, 56u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_id, 65536u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_sender, 131072u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_address, 262144u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_total, 1048576u);
+  auto bad = app::parse_serve_cli({"peerkit serve", "--ipv6-limit-prefix", "129"}, "s");
+  EXPECT_NE(bad.action, decltype(bad)::Action::kRun);
+}
+
 }  // namespace
 }  // namespace peerkit
