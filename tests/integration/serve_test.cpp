@@ -487,11 +487,30 @@ TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Under AddressSanitizer the server's freed memory waits in ASan's quarantine (256 MB) instead
+  // of going back: measure with the quarantine off and ASan returning free pages at once.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).rfind("ASAN_OPTIONS=", 0) != 0) env_strings.emplace_back(*e);
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kAsan = true;
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env_strings.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0:"
+                        "allocator_release_to_os_interval_ms=0");
+#else
+  constexpr bool kAsan = false;
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    env_strings.push_back(std::string("ASAN_OPTIONS=") + asan);
+#endif
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
   posix_spawn_file_actions_destroy(&actions);
   struct Stop {
     pid_t pid;
@@ -546,8 +565,9 @@ TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
   // twenty sessions hold while they read 60 KB frames (read buffers, Beast's frame buffers).
   EXPECT_LT(peak - baseline, 3 * 4096 + 16 * 1024);
   // After expiry the queued bytes are freed and trimmed back to the system; what stays is the
-  // allocator's own slack (kept arenas, partly used pages), well under one address budget.
-  EXPECT_LT(after - baseline, 4096);
+  // allocator's own slack (kept arenas, partly used pages): under one address budget with glibc
+  // (measured ~0.4 MiB), under two with ASan's allocator (measured ~3.8 MiB).
+  EXPECT_LT(after - baseline, kAsan ? 2 * 4096 : 4096);
 }
 
 // Issue 9 items 2 and 6: the new limits are options of `peerkit serve`.
