@@ -73,6 +73,26 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
   app.add_option("--max-offline-ids", c.peerjs.max_offline_ids, "absent ids with a queue at once")
       ->group(limits)
       ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--max-queued-bytes-per-id", c.peerjs.max_queued_bytes_per_id,
+                 "bytes of PeerJS messages queued for one absent id")
+      ->group(limits)
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--max-queued-bytes-per-sender", c.peerjs.max_queued_bytes_per_sender,
+                 "bytes of PeerJS messages one id has queued for absent ids")
+      ->group(limits)
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--max-queued-bytes-per-ip", c.peerjs.max_queued_bytes_per_address,
+                 "bytes of PeerJS messages queued from one client address (IPv6: per prefix)")
+      ->group(limits)
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34));
+  app.add_option("--max-queued-bytes", c.peerjs.max_queued_bytes_total,
+                 "bytes of PeerJS messages queued in all")
+      ->group(limits)
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 36));
+  app.add_option("--ipv6-limit-prefix", c.ipv6_limit_prefix,
+                 "per-address limits count IPv6 clients by this prefix length (128: each address)")
+      ->group(limits)
+      ->check(CLI::Range(0u, 128u));
   app.add_option("--write-queue-bytes", c.write_queue_bytes,
                  "bytes waiting to be sent to one connection before it is closed")
       ->group(limits)

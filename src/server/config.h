@@ -33,6 +33,9 @@ struct ServeConfig {
   std::size_t max_frame_bytes = 64 * 1024;     // larger frames close the socket (1009)
   std::size_t max_connections = 0;             // 0: derived from the open-file limit
   std::uint32_t max_connections_per_ip = 256;  // 0: unlimited
+  // Every per-address limit of serve (connections, PeerJS offline-queue bytes) counts IPv6
+  // clients by this prefix (common/client_key.h); 128 counts single addresses.
+  unsigned ipv6_limit_prefix = 64;
   std::size_t write_queue_bytes = 1 << 20;     // per connection; a slower reader is closed
   std::size_t write_queue_messages = 4096;
   unsigned handshake_timeout_seconds = 10;  // HTTP request / WebSocket upgrade

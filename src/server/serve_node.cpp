@@ -1,5 +1,6 @@
 #include "server/serve_node.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -22,14 +23,26 @@ namespace {
 // PeerServer checks liveness every 300 ms; queue expiry shares the check.
 constexpr Duration kPeerJsCheck = Duration::millis(300);
 
+// Once this many offline-queue bytes have been freed since the last time, the tick hands free
+// heap pages back to the system (glibc keeps them otherwise, and a flood's worth of RSS stays).
+constexpr std::uint64_t kTrimAfterReleasedBytes = 1 << 20;
+
+signaling::PeerJsOptions peerjs_options(const ServeConfig& config) {
+  auto options = config.peerjs;
+  options.ipv6_limit_prefix = static_cast<std::uint8_t>(std::min(config.ipv6_limit_prefix, 128u));
+  return options;
+}
+
 }  // namespace
 
 ServeNode::ServeNode(ServeConfig config)
     : config_(std::move(config)),
       timer_(loop_, [this](Timestamp now) { on_timeout(now); }),
-      peerjs_(config_.peerjs, *this),
+      peerjs_(peerjs_options(config_), *this),
       rooms_(config_.rooms, *this),
-      connections_(std::make_shared<ConnectionBook>(config_.max_connections_per_ip)) {
+      connections_(std::make_shared<ConnectionBook>(
+          config_.max_connections_per_ip,
+          static_cast<std::uint8_t>(std::min(config_.ipv6_limit_prefix, 128u)))) {
   round_.bind(loop_.executor());
   limits_.max_frame_bytes = config_.max_frame_bytes;
   limits_.write_queue_bytes = config_.write_queue_bytes;
@@ -180,6 +193,11 @@ void ServeNode::accept() {
 
 void ServeNode::on_timeout(Timestamp now) {
   peerjs_.on_timer(now);
+  // Expired (or delivered) offline queues: give the freed pages back, at most once per tick.
+  if (peerjs_.released_bytes() - trimmed_at_released_ >= kTrimAfterReleasedBytes) {
+    trimmed_at_released_ = peerjs_.released_bytes();
+    malloc_trim(0);
+  }
   // One tick for every WebSocket's pings and idle timeout, every idle_timeout / 2.
   const auto idle = config_.idle_timeout_seconds;
   if (idle != 0 && now - last_idle_tick_ >= Duration::millis(std::int64_t{idle} * 500)) {
@@ -214,10 +232,12 @@ void ServeNode::upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade
 }
 
 void ServeNode::on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std::string_view host,
-                           std::shared_ptr<WsSessionBase> session) {
+                           const IpAddress& address, std::shared_ptr<WsSessionBase> session) {
   sessions_.emplace(id, std::move(session));
   if (upgrade.kind == SocketKind::kPeerJs) {
-    peerjs_.on_open(id, upgrade.peerjs, loop_.now());
+    auto request = upgrade.peerjs;
+    request.address = address;
+    peerjs_.on_open(id, request, loop_.now());
   } else {
     std::string member = random_member_id(random_);
     rooms_.on_open(id, member, router_->ice_servers(host, member), loop_.now());
@@ -278,6 +298,9 @@ std::string ServeNode::metrics_text() const {
   metric("room_members", gauge, "Connections that are in a room.", {{"", rooms_.members()}});
   metric("offline_messages", gauge, "PeerJS messages waiting for an id to connect.",
          {{"", peerjs_.offline_messages()}});
+  metric("offline_bytes", gauge,
+         "Bytes the PeerJS offline queues hold, as their byte budgets count them.",
+         {{"", peerjs_.queued_bytes()}});
   metric("messages_relayed_total", counter, "Messages relayed, by type.",
          {{"type=offer", p.relayed_offer},
           {"type=answer", p.relayed_answer},

@@ -51,7 +51,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
                Request request) override;
   void upgrade(TlsStream&& stream, ConnectionSlot slot, Upgrade upgrade, Request request) override;
   void on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std::string_view host,
-                  std::shared_ptr<WsSessionBase> session) override;
+                  const IpAddress& address, std::shared_ptr<WsSessionBase> session) override;
   void on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text) override;
   void on_ws_closed(signaling::SessionId id, SocketKind kind) override;
 
@@ -82,6 +82,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   DriverStats stats_;
   bool stopping_ = false;
   Timestamp last_idle_tick_;
+  std::uint64_t trimmed_at_released_ = 0;  // PeerJS queued bytes released at the last malloc_trim
   std::vector<std::shared_ptr<WsSessionBase>> ticking_;  // reused; bounded by sessions_
 };
 

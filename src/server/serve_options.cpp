@@ -127,6 +127,10 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     // full room's worth (an office NAT, or six tabs on one machine). docs/turn.md, "Limits".
     t.user_quota = 20;
     t.address_quota = 64;
+    // Relay sockets are budgeted in descriptors (a dual-stack allocation holds two): serve's
+    // share of the open-file limit, so HTTP and WebSocket clients keep theirs.
+    t.relay_descriptors = t.total_quota;
+    t.ipv6_limit_prefix = static_cast<std::uint8_t>(std::min(c.ipv6_limit_prefix, 128u));
     t.max_tcp_connections = std::max<std::size_t>(16, files / 32);
     c.ice.turn_secret = secret;
     const std::string h = turn_public_host.empty() ? turn_address.to_uri_host() : turn_public_host;

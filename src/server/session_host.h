@@ -34,7 +34,9 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // that a session destroyed late (e.g. a handler dropped with the io_context at shutdown) never
 // touches a node that is already gone.
 struct ConnectionBook {
-  explicit ConnectionBook(std::uint32_t per_address_limit) : per_address(per_address_limit) {}
+  // Per address = per client_key (IPv6 by `ipv6_prefix`, --ipv6-limit-prefix).
+  ConnectionBook(std::uint32_t per_address_limit, std::uint8_t ipv6_prefix)
+      : per_address(per_address_limit, ipv6_prefix) {}
   std::size_t open = 0;
   signaling::ConnectionsPerAddress per_address;
 };
@@ -72,7 +74,7 @@ struct SessionLimits {
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t write_queue_bytes = 1 << 20;
   std::size_t write_queue_messages = 4096;
-  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds handshake_timeout{10};  // also bounds a close that cannot be sent
   std::chrono::seconds idle_timeout{60};  // 0: none
 };
 
@@ -103,9 +105,11 @@ class SessionHost {
                        Request request) = 0;
 
   // A WebSocket session after its handshake, per frame, and once when it is gone (only after
-  // on_ws_open). The host may call send/close on the session from inside these.
+  // on_ws_open): when its socket closes, or on the next loop turn after its write queue
+  // overflowed (the socket may linger to deliver the 1008 close; nothing more is reported from
+  // it). The host may call send/close on the session from inside these.
   virtual void on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std::string_view host,
-                          std::shared_ptr<WsSessionBase> session) = 0;
+                          const IpAddress& address, std::shared_ptr<WsSessionBase> session) = 0;
   virtual void on_ws_message(signaling::SessionId id, SocketKind kind, std::string_view text) = 0;
   virtual void on_ws_closed(signaling::SessionId id, SocketKind kind) = 0;
 

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
+#include "common/log_safe.h"
+
 namespace peerkit::server {
 
 template <class Stream>
@@ -32,12 +36,11 @@ void WsSession<Stream>::start(Request request) {
       [](websocket::response_type& response) { response.set(http::field::server, "peerkit"); }));
   ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) {
     if (ec) {
-      spdlog::debug("websocket handshake failed: {} peer={}", ec.message(),
-                    self->slot_.address().to_string());
+      spdlog::debug("websocket handshake failed: {} {}", ec.message(), self->who());
       return;
     }
     self->opened_ = true;
-    self->node_.on_ws_open(self->id_, self->upgrade_, self->host_, self);
+    self->node_.on_ws_open(self->id_, self->upgrade_, self->host_, self->slot_.address(), self);
     if (!self->finished_) self->read();
   });
 }
@@ -47,14 +50,16 @@ void WsSession<Stream>::read() {
   ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) {
       if (ec == websocket::error::message_too_big)
-        spdlog::info("websocket closed: frame over {} bytes peer={}",
-                     self->node_.limits().max_frame_bytes, self->slot_.address().to_string());
+        spdlog::info("websocket closed: frame over {} bytes {}",
+                     self->node_.limits().max_frame_bytes, self->who());
       self->finish();
       return;
     }
     const auto data = self->buffer_.cdata();
-    self->node_.on_ws_message(self->id_, self->upgrade_.kind,
-                              std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (!self->reported_)  // after an overflow the host has forgotten this session
+      self->node_.on_ws_message(
+          self->id_, self->upgrade_.kind,
+          std::string_view(static_cast<const char*>(data.data()), data.size()));
     self->buffer_.consume(self->buffer_.size());
     // A large message leaves a large buffer behind; idle connections should stay small.
     if (self->buffer_.capacity() > 16 * 1024) self->buffer_.shrink_to_fit();
@@ -70,11 +75,21 @@ bool WsSession<Stream>::send(std::string_view text) {
   if (out.bytes() + text.size() > limits.write_queue_bytes ||
       out.frames() >= limits.write_queue_messages) {
     ++node_.stats().write_queue_overflows;
-    spdlog::info("websocket closed: write queue full (reader too slow) peer={}",
-                 slot_.address().to_string());
-    // Drop what waits (keep what is being written) and close right away.
+    spdlog::info("websocket closed: write queue full (reader too slow) {}", who());
+    // Drop what waits (keep what is being written) and close right away: 1008 after the bytes
+    // already on their way, and the session is gone for the host on the next loop turn (the
+    // core is calling us now), so its room hears member-left and its PeerJS id is free at once.
     out.drop_queued_frames();
     close(signaling::kClosePolicy, "write queue full: reading too slowly");
+    boost::asio::post(ws_.get_executor(),
+                      [self = this->shared_from_this()] { self->report_closed(); });
+    // A reader that never reads never lets the close frame out: the socket goes after the
+    // handshake timeout, as a close handshake would.
+    linger_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor());
+    linger_->expires_after(limits.handshake_timeout);
+    linger_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->finish();
+    });
     return false;
   }
   ++node_.stats().frames_out;
@@ -111,7 +126,7 @@ void WsSession<Stream>::idle_tick() {
       ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
     return;
   }
-  spdlog::debug("websocket closed: idle timeout peer={}", slot_.address().to_string());
+  spdlog::debug("websocket closed: idle timeout {}", who());
   finish();
 }
 
@@ -127,10 +142,25 @@ void WsSession<Stream>::close(std::uint16_t code, std::string_view reason) {
 }
 
 template <class Stream>
+void WsSession<Stream>::report_closed() {
+  if (reported_ || !opened_) return;
+  reported_ = true;
+  node_.on_ws_closed(id_, upgrade_.kind);
+}
+
+template <class Stream>
+std::string WsSession<Stream>::who() const {
+  std::string out = "peer=" + slot_.address().to_string();
+  if (upgrade_.kind == SocketKind::kPeerJs) out += " id=" + log_safe(upgrade_.peerjs.id);
+  return out;
+}
+
+template <class Stream>
 void WsSession<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
-  if (opened_) node_.on_ws_closed(id_, upgrade_.kind);
+  if (linger_) linger_->cancel();
+  report_closed();
   ws_.next_layer().fail({});
   beast::error_code ignored;
   if constexpr (std::is_same_v<Stream, TlsStream>)

@@ -36,6 +36,10 @@ class WsSession final : public WsSessionBase,
   void read();
   void schedule_flush();
   void finish();
+  // Reports the session gone to the host, once (finish, or a write-queue overflow).
+  void report_closed();
+  // "peer=<address>", and for PeerJS " id=<id>" made safe for a log line.
+  std::string who() const;
 
   SessionHost& node_;
   websocket::stream<CoalescingStream<Stream>> ws_;
@@ -44,11 +48,15 @@ class WsSession final : public WsSessionBase,
   Upgrade upgrade_;
   std::string host_;  // Host header of the upgrade, for the rooms `welcome` ICE URLs
   beast::flat_buffer buffer_;
+  // After an overflow: the close frame waits behind bytes the reader does not take, and Beast
+  // times a close only once its frame is out. This bounds the wait (handshake_timeout).
+  std::unique_ptr<boost::asio::steady_timer> linger_;
   bool flush_posted_ = false;
   bool pinged_ = false;
   bool opened_ = false;
   bool close_requested_ = false;
   bool finished_ = false;
+  bool reported_ = false;  // on_ws_closed called
 };
 
 }  // namespace peerkit::server

@@ -27,6 +27,21 @@ struct PeerJsOptions {
   std::size_t max_offline_ids = 10000;      // ids with an offline queue at once
   std::uint32_t messages_per_second = 200;  // per connection; 0 = unlimited
   std::uint32_t message_burst = 400;
+  // Bytes in offline queues (a message costs its relayed frame, its sender id and
+  // kQueuedMessageOverhead). A media OFFER is ~6 KB and a connection attempt with its CANDIDATEs
+  // ~10 KB, so 256 KiB per destination holds ~25 attempts to one absent id, 1 MiB per sender ~100,
+  // 4 MiB per client address a few busy tabs behind one NAT, and 64 MiB in total keeps a small
+  // server's worst case at 64 MiB (PeerServer: unbounded). A message over any of them is refused
+  // with an immediate EXPIRE to its sender.
+  std::size_t max_queued_bytes_per_id = 256 * 1024;
+  std::size_t max_queued_bytes_per_sender = 1 << 20;
+  std::size_t max_queued_bytes_per_address = 4 << 20;
+  std::size_t max_queued_bytes_total = 64 << 20;
+  // Per-address budgets count IPv6 clients by this prefix (common/client_key.h).
+  std::uint8_t ipv6_limit_prefix = 64;
 };
+
+// Counted per queued message on top of its bytes: the queue entry and the allocator's headers.
+inline constexpr std::size_t kQueuedMessageOverhead = 96;
 
 }  // namespace peerkit::signaling

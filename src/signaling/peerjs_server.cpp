@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "common/client_key.h"
 #include "signaling/json_frame.h"
 #include "signaling/peerjs_frame.h"
 
@@ -43,8 +44,9 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
                                  std::to_string(options_.max_id_bytes) + " bytes"));
     return false;
   }
-  const Session fresh{request.id, FrameGate(TokenBucket(options_.messages_per_second,
-                                                        options_.message_burst, now))};
+  const Session fresh{request.id, client_key(request.address, options_.ipv6_limit_prefix),
+                      FrameGate(TokenBucket(options_.messages_per_second, options_.message_burst,
+                                            now))};
   if (auto it = clients_.find(request.id); it != clients_.end()) {
     Client& client = it->second;
     if (client.token != request.token) {
@@ -83,8 +85,35 @@ void PeerJsServer::deliver_queue(const std::string& id, SessionId session) {
   auto it = queues_.find(id);
   if (it == queues_.end()) return;
   auto messages = std::move(it->second.messages);
+  drop_queue(id);
+  for (auto& m : messages) {
+    release(m);
+    transport_.send(session, m.text);
+  }
+}  // `messages` and their texts are freed here
+
+void PeerJsServer::release(const Queued& message) {
+  const std::size_t cost = message.cost();
+  total_bytes_ -= cost;
+  released_bytes_ += cost;
+  if (auto s = sender_bytes_.find(message.src); s != sender_bytes_.end() && (s->second -= cost) == 0)
+    sender_bytes_.erase(s);
+  if (auto a = address_bytes_.find(message.key);
+      a != address_bytes_.end() && (a->second -= cost) == 0)
+    address_bytes_.erase(a);
+}
+
+void PeerJsServer::drop_queue(const std::string& dst) {
+  auto it = queues_.find(dst);
+  if (it == queues_.end()) return;
+  for (const auto& m : it->second.messages) release(m);
   queues_.erase(it);
-  for (auto& m : messages) transport_.send(session, m.text);
+  // A flood leaves large bucket arrays behind; with nothing queued, give them back.
+  if (queues_.empty() && queues_.bucket_count() > 64) ById<OfflineQueue>().swap(queues_);
+  if (sender_bytes_.empty() && sender_bytes_.bucket_count() > 64)
+    ById<std::size_t>().swap(sender_bytes_);
+  if (address_bytes_.empty() && address_bytes_.bucket_count() > 64)
+    decltype(address_bytes_)().swap(address_bytes_);
 }
 
 void PeerJsServer::on_close(SessionId session) {
@@ -105,6 +134,13 @@ void PeerJsServer::on_message(SessionId session, std::string_view text, Timestam
   if (admit_frame(s.gate, now, options_.message_burst, stats_.rate_limited, transport_, session) !=
       Admission::kAccepted)
     return;
+  // A socket speaks for its id only while it is that id's current socket. After a LEAVE without
+  // dst (or a takeover) the id may belong to someone else: nothing from here is relayed as them.
+  const auto self = clients_.find(s.id);
+  if (self == clients_.end() || self->second.session != session) {
+    ++stats_.ignored;
+    return;
+  }
 
   PeerJsFrame& frame = frame_;
   if (!reader_.read(text, frame) || !frame.object) {
@@ -118,7 +154,7 @@ void PeerJsServer::on_message(SessionId session, std::string_view text, Timestam
   const std::string_view kind = frame.type_text;
   if (kind == "HEARTBEAT") {
     ++stats_.heartbeats;
-    if (auto c = clients_.find(s.id); c != clients_.end()) c->second.last_ping = now;
+    self->second.last_ping = now;
     return;
   }
   if (kind != "OFFER" && kind != "ANSWER" && kind != "CANDIDATE" && kind != "LEAVE" &&
@@ -148,7 +184,7 @@ void PeerJsServer::on_message(SessionId session, std::string_view text, Timestam
     }
   }
   // `src` is always the socket's own id, whatever the client wrote (spec §2.4 step 2).
-  transmit(kind, s.id, dst, payload);
+  transmit(kind, s.id, dst, payload, s.key);
 }
 
 void PeerJsServer::count_relayed(std::string_view type) {
@@ -165,7 +201,8 @@ void PeerJsServer::count_relayed(std::string_view type) {
 }
 
 void PeerJsServer::transmit(std::string_view type, std::string_view src,
-                            std::optional<std::string_view> dst, std::string_view payload) {
+                            std::optional<std::string_view> dst, std::string_view payload,
+                            const IpAddress& sender_key) {
   // Exactly {type, src, dst, payload}, absent fields omitted, as PeerServer re-serializes. Built
   // in one reused buffer: the transport copies it.
   std::string& text = out_;
@@ -202,29 +239,51 @@ void PeerJsServer::transmit(std::string_view type, std::string_view src,
   }
   const bool leave_or_expire = type == "LEAVE" || type == "EXPIRE";
   if (dst && !dst->empty() && !leave_or_expire) {
-    enqueue(*dst, src, text, now_);
+    if (!enqueue(*dst, src, sender_key, text, now_)) {
+      // Refused (a queue budget is spent): the message is lost, so the sender hears now what it
+      // would hear after expire_timeout. The client reports `peer-unavailable`; not fatal.
+      ++stats_.expired;
+      const std::string unreachable(*dst), sender(src);
+      transmit("EXPIRE", unreachable, sender, "");
+    }
   } else if (type == "LEAVE" && !dst) {
-    // A LEAVE without dst unregisters the sender; its socket stays open.
+    // A LEAVE without dst unregisters the sender. Its socket stays open (as in PeerServer) but
+    // speaks for no one from now on: on_message ignores a socket that is not its id's current one.
     if (auto c = clients_.find(src); c != clients_.end()) clients_.erase(c);
   }
 }
 
-void PeerJsServer::enqueue(std::string_view dst, std::string_view src, std::string_view text,
-                           Timestamp now) {
+bool PeerJsServer::enqueue(std::string_view dst, std::string_view src, const IpAddress& key,
+                           std::string_view text, Timestamp now) {
+  const std::size_t cost = src.size() + text.size() + kQueuedMessageOverhead;
   auto it = queues_.find(dst);
-  if (it == queues_.end()) {
-    if (queues_.size() >= options_.max_offline_ids) {
-      ++stats_.queue_drops;
-      return;
-    }
-    it = queues_.emplace(std::string(dst), OfflineQueue{now, {}}).first;
-  }
-  if (it->second.messages.size() >= options_.max_queued_per_id) {
+  const std::size_t dst_bytes = it == queues_.end() ? 0 : it->second.bytes;
+  const auto sender = sender_bytes_.find(src);
+  const std::size_t src_bytes = sender == sender_bytes_.end() ? 0 : sender->second;
+  const auto address = address_bytes_.find(key);
+  const std::size_t key_bytes = address == address_bytes_.end() ? 0 : address->second;
+  const bool refused =
+      (it == queues_.end() ? queues_.size() >= options_.max_offline_ids
+                           : it->second.messages.size() >= options_.max_queued_per_id) ||
+      dst_bytes + cost > options_.max_queued_bytes_per_id ||
+      src_bytes + cost > options_.max_queued_bytes_per_sender ||
+      key_bytes + cost > options_.max_queued_bytes_per_address ||
+      total_bytes_ + cost > options_.max_queued_bytes_total;
+  if (refused) {
     ++stats_.queue_drops;
-    return;
+    return false;
   }
+  if (it == queues_.end()) it = queues_.emplace(std::string(dst), OfflineQueue{now, {}, 0}).first;
   ++stats_.queued;
-  it->second.messages.push_back({std::string(src), std::string(text)});
+  it->second.messages.push_back({std::string(src), std::string(text), key});
+  it->second.bytes += cost;
+  if (sender == sender_bytes_.end())
+    sender_bytes_.emplace(std::string(src), cost);
+  else
+    sender->second += cost;
+  address_bytes_[key] += cost;
+  total_bytes_ += cost;
+  return true;
 }
 
 void PeerJsServer::on_timer(Timestamp now) {
@@ -241,7 +300,7 @@ void PeerJsServer::on_timer(Timestamp now) {
       transport_.close(c->second.session, kCloseNormal, "alive timeout: no HEARTBEAT received");
     }
     clients_.erase(c);
-    queues_.erase(id);
+    drop_queue(id);
     ++stats_.reaped;
   }
   // Offline queues live expire_timeout from creation; then every distinct sender learns the
@@ -250,10 +309,9 @@ void PeerJsServer::on_timer(Timestamp now) {
   for (const auto& [dst, queue] : queues_)
     if (now - queue.created >= options_.expire_timeout) expired.push_back(dst);
   for (const auto& dst : expired) {
-    auto queue = std::move(queues_[dst]);
-    queues_.erase(dst);
     std::set<std::string> senders;
-    for (const auto& m : queue.messages) senders.insert(m.src);
+    for (const auto& m : queues_.at(dst).messages) senders.insert(m.src);
+    drop_queue(dst);  // the queued texts are freed here, before anything is sent
     for (const auto& src : senders) {
       ++stats_.expired;
       transmit("EXPIRE", dst, src, "");

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/address.h"
 #include "common/random.h"
 #include "common/time.h"
 #include "signaling/json_frame.h"
@@ -27,6 +28,7 @@ struct PeerJsConnectRequest {
   std::string key;
   std::string id;
   std::string token;
+  IpAddress address;  // the client's; per-address budgets count client_key(address)
 };
 
 class PeerJsServer {
@@ -51,6 +53,10 @@ class PeerJsServer {
   std::size_t registered() const { return clients_.size(); }
   std::size_t sessions() const { return sessions_.size(); }
   std::size_t offline_messages() const;
+  std::size_t queued_bytes() const { return total_bytes_; }  // what the byte budgets count
+  // Queued bytes freed so far (delivered, expired, reaped); the driver returns memory to the
+  // system after large frees.
+  std::uint64_t released_bytes() const { return released_bytes_; }
 
  private:
   struct Client {
@@ -59,24 +65,37 @@ class PeerJsServer {
     Timestamp last_ping;
   };
   struct Session {
-    std::string id;  // the client id this socket speaks for (PeerServer binds it at connect)
+    // The client id this socket speaks for (PeerServer binds it at connect), while it is that
+    // id's current socket: after a LEAVE without dst, a takeover or a failed send it speaks for
+    // no one, even once the id is registered again by someone else.
+    std::string id;
+    IpAddress key;  // client_key of its address
     FrameGate gate;
   };
   struct Queued {
     std::string src;
     std::string text;  // the relayed frame, ready to send
+    IpAddress key;     // the sender's client key
+    std::size_t cost() const { return src.size() + text.size() + kQueuedMessageOverhead; }
   };
   struct OfflineQueue {
     Timestamp created;
     std::vector<Queued> messages;
+    std::size_t bytes = 0;
   };
 
   void reject(SessionId session, std::string text);
   void deliver_queue(const std::string& id, SessionId session);
   // Spec §2.4 "transmission". `payload` is serialized JSON or empty when absent.
   void transmit(std::string_view type, std::string_view src, std::optional<std::string_view> dst,
-                std::string_view payload);
-  void enqueue(std::string_view dst, std::string_view src, std::string_view text, Timestamp now);
+                std::string_view payload, const IpAddress& sender_key = {});
+  // False (and nothing queued) when a count or byte budget would be exceeded.
+  bool enqueue(std::string_view dst, std::string_view src, const IpAddress& key,
+               std::string_view text, Timestamp now);
+  // Gives a queued message's bytes back to the sender and address budgets and the total.
+  void release(const Queued& message);
+  // Releases and erases a whole queue; the containers give their memory back once empty.
+  void drop_queue(const std::string& dst);
   void count_relayed(std::string_view type);
 
   PeerJsOptions options_;
@@ -93,6 +112,10 @@ class PeerJsServer {
   ById<Client> clients_;
   std::unordered_map<SessionId, Session> sessions_;
   ById<OfflineQueue> queues_;
+  ById<std::size_t> sender_bytes_;  // queued bytes by sender id
+  std::unordered_map<IpAddress, std::size_t, IpAddressHash> address_bytes_;
+  std::size_t total_bytes_ = 0;
+  std::uint64_t released_bytes_ = 0;
   PeerJsFrameReader reader_{kMaxJsonDepth};
   PeerJsFrame frame_;
   std::string out_;              // the frame being relayed (reused)

@@ -8,36 +8,41 @@
 #include <unordered_map>
 
 #include "common/address.h"
+#include "common/client_key.h"
 #include "common/time.h"
 #include "common/token_bucket.h"
 #include "signaling/transport.h"
 
 namespace peerkit::signaling {
 
-// Open connections per client address, for --max-connections-per-ip.
+// Open connections per client address, for --max-connections-per-ip. An address counts as its
+// client_key: IPv6 by --ipv6-limit-prefix (default /64), IPv4-mapped IPv6 as IPv4.
 class ConnectionsPerAddress {
  public:
-  explicit ConnectionsPerAddress(std::uint32_t limit) : limit_(limit) {}
+  explicit ConnectionsPerAddress(std::uint32_t limit,
+                                 std::uint8_t ipv6_prefix = kDefaultIpv6LimitPrefix)
+      : limit_(limit), prefix_(ipv6_prefix) {}
 
   // False (and nothing counted) when the address is at its limit; 0 means unlimited.
   bool acquire(const IpAddress& address) {
-    auto& count = counts_[address];
+    auto& count = counts_[client_key(address, prefix_)];
     if (limit_ != 0 && count >= limit_) return false;
     ++count;
     return true;
   }
   void release(const IpAddress& address) {
-    auto it = counts_.find(address);
+    auto it = counts_.find(client_key(address, prefix_));
     if (it == counts_.end()) return;
     if (--it->second == 0) counts_.erase(it);
   }
   std::uint32_t count(const IpAddress& address) const {
-    auto it = counts_.find(address);
+    auto it = counts_.find(client_key(address, prefix_));
     return it == counts_.end() ? 0 : it->second;
   }
 
  private:
   std::uint32_t limit_;
+  std::uint8_t prefix_;
   std::unordered_map<IpAddress, std::uint32_t, IpAddressHash> counts_;
 };
 

@@ -11,12 +11,26 @@ namespace json = boost::json;
 
 bool valid_name(std::string_view text, std::size_t max_bytes) {
   if (text.empty() || text.size() > max_bytes) return false;
-  // Boost.JSON has already validated UTF-8; refuse C0 controls and DEL, which have no place in a
-  // name shown to other people.
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+  // Boost.JSON has already validated UTF-8; refuse C0 controls, DEL and C1 controls
+  // (U+0080-U+009F, UTF-8 C2 80..C2 9F, NEL U+0085 among them), which have no place in a name
+  // shown to other people.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) return false;
+    if (u == 0xc2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) return false;
+    }
+  }
+  return true;
+}
+
+std::string echo_value(std::string_view value) {
+  if (value.size() <= kEchoMaxBytes) return std::string(value);
+  std::size_t n = kEchoMaxBytes;
+  // Never split a UTF-8 character: back up while the first byte left out continues one.
+  while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xc0) == 0x80) --n;
+  return std::string(value.substr(0, n)) + "...";
 }
 
 RoomsServer::RoomsServer(RoomsOptions options, Transport& transport)
@@ -63,7 +77,7 @@ void RoomsServer::error(SessionId session, std::string_view code, std::string_vi
   append_json_string(text, message);
   if (!request.empty()) {
     text += R"(,"request":)";
-    append_json_string(text, request);
+    append_json_string(text, echo_value(request));
   }
   text += '}';
   transport_.send(session, std::move(text));
@@ -131,7 +145,9 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
     if (target == by_member_id_.end() || target->second == session ||
         sessions_.at(target->second).room != member.room) {
       error(session, "unknown-member",
-            "no member " + std::string(to->data(), to->size()) + " in room " + member.room, kind);
+            "no member " + echo_value(std::string_view(to->data(), to->size())) + " in room " +
+                member.room,
+            kind);
       return;
     }
     std::string out = R"({"type":"signal","from":)";
@@ -143,7 +159,7 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
   } else if (kind == "ping") {
     transport_.send(session, R"({"type":"pong"})");
   } else {
-    error(session, "unknown-type", "unknown message type \"" + std::string(kind) + "\"", kind);
+    error(session, "unknown-type", "unknown message type \"" + echo_value(kind) + "\"", kind);
   }
 }
 

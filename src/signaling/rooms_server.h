@@ -67,7 +67,13 @@ class RoomsServer {
   std::unordered_map<std::string, std::vector<SessionId>> rooms_;  // members in join order
 };
 
-// Room and display names: 1..limit bytes of UTF-8 text without control characters.
+// Room and display names: 1..limit bytes of UTF-8 text without control characters (C0, DEL, C1).
 bool valid_name(std::string_view text, std::size_t max_bytes);
+
+// A client's value quoted back in an error (`request`, an unknown type, an unknown member) is cut
+// to this many bytes, at a UTF-8 character boundary, and marked with "...": a 60 KB value must
+// not come back as a 60 KB error.
+inline constexpr std::size_t kEchoMaxBytes = 64;
+std::string echo_value(std::string_view value);
 
 }  // namespace peerkit::signaling

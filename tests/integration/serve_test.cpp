@@ -4,9 +4,18 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "apps/peerkit/cli.h"
 #include "server/serve_node.h"
@@ -515,6 +524,263 @@ TEST_F(ServeTest, PinnedSecretFileKeepsCredentialsAcrossARestart) {
     service.reset();
   }
   std::filesystem::remove_all(dir);
+}
+
+// Issue 9 item 9: a reader whose write queue overflowed is gone at once: the room hears
+// member-left right away (not after a close handshake or idle timeout), and once it reads it
+// finds the 1008 close after what was already on its way.
+TEST_F(ServeTest, SlowReaderIsClosedAtOnceAndLeavesItsRoom) {
+  auto c = no_turn();
+  c.write_queue_bytes = 64 * 1024;
+  start(c);
+  auto slow = member();  // never reads until the end
+  auto fast = member();
+  const std::string slow_id(json::parse(*slow->next()).at("id").as_string());
+  ASSERT_TRUE(fast->next());
+  slow->send(R"({"type":"join","room":"r","name":"Slow"})");
+  fast->send(R"({"type":"join","room":"r","name":"Fast"})");
+  ASSERT_EQ(json::parse(*fast->next()).at("type"), "joined");
+  // 200 signals of 60 KB (12 MB): far more than 64 KiB of queue plus the kernel's buffers.
+  const std::string signal = R"({"type":"signal","to":")" + slow_id + R"(","data":")" +
+                             std::string(60000, 's') + "\"}";
+  for (int i = 0; i < 200; ++i) fast->send(signal);
+  bool left = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!left && std::chrono::steady_clock::now() < deadline) {
+    auto f = fast->next(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!f) break;
+    auto m = json::parse(*f).as_object();
+    left = m.at("type") == "member-left" && m.at("id") == json::value(slow_id);
+  }
+  EXPECT_TRUE(left) << "no member-left within 2 s of the overflow";
+  EXPECT_EQ(slow->wait_closed(std::chrono::seconds(10)), 1008);
+}
+
+TEST_F(ServeTest, SlowPeerJsReaderIsClosedAtOnceAndItsIdFreed) {
+  start(no_turn());  // the default 1 MiB write queue
+  auto slow = peer("victim", "t1");
+  auto sender = peer("sender");
+  ASSERT_EQ(sender->next(), kOpen);
+  const std::string offer =
+      R"({"type":"OFFER","dst":"victim","payload":")" + std::string(60000, 'o') + "\"}";
+  for (int i = 0; i < 200; ++i) sender->send(offer);  // 12 MB
+  // A marker to itself: once it is back, the server has handled every OFFER before it.
+  sender->send(R"({"type":"OFFER","dst":"sender","payload":"done"})");
+  bool leave = false, done = false;
+  while (!done) {
+    auto f = sender->next(std::chrono::seconds(5));
+    if (!f) break;
+    // The sender learns the id is gone (PeerServer's relay-failure LEAVE).
+    leave = leave || *f == R"({"type":"LEAVE","src":"victim","dst":"sender"})";
+    done = *f == R"({"type":"OFFER","src":"sender","dst":"sender","payload":"done"})";
+  }
+  EXPECT_TRUE(leave);
+  EXPECT_TRUE(done);
+  // Someone else can take the id at once, and the slow socket no longer counts as a PeerJS
+  // connection although it has not read its close yet.
+  auto again = peer("victim", "t2");
+  EXPECT_EQ(again->next(), kOpen) << again->wait_closed() << " " << again->reason();
+  const std::string metrics = http_request(port, http::verb::get, "/metrics").body();
+  EXPECT_NE(metrics.find("peerkit_signaling_connections{protocol=\"peerjs\"} 2\n"),
+            std::string::npos)
+      << metrics.substr(0, 600);
+  EXPECT_EQ(slow->wait_closed(std::chrono::seconds(10)), 1008);
+}
+
+// Issue 9 item 9: a reader that never reads at all is dropped after the handshake timeout (1 s
+// here) from its overflow, not after the 60 s idle timeout: Beast times the close once the
+// close frame is out; ws_session's own bound covers a write in flight that never completes.
+TEST_F(ServeTest, NeverReadingSocketIsDroppedAfterTheHandshakeTimeout) {
+  auto c = no_turn();
+  c.handshake_timeout_seconds = 1;
+  start(c);
+  auto slow = member();
+  auto fast = member();
+  const std::string slow_id(json::parse(*slow->next()).at("id").as_string());
+  ASSERT_TRUE(fast->next());
+  slow->send(R"({"type":"join","room":"r","name":"Slow"})");
+  fast->send(R"({"type":"join","room":"r","name":"Fast"})");
+  ASSERT_EQ(json::parse(*fast->next()).at("type"), "joined");
+  const std::string signal = R"({"type":"signal","to":")" + slow_id + R"(","data":")" +
+                             std::string(60000, 's') + "\"}";
+  for (int i = 0; i < 200; ++i) fast->send(signal);
+  auto tcp_connections = [this] {
+    const std::string m = http_request(port, http::verb::get, "/metrics").body();
+    const std::string name = "\npeerkit_signaling_tcp_connections ";
+    const auto at = m.find(name);
+    return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + name.size());
+  };
+  // fast, slow and the metrics request itself; then slow goes. Polled, with a deadline.
+  const auto start_wait = std::chrono::steady_clock::now();
+  int open = tcp_connections();
+  while (open > 2 && std::chrono::steady_clock::now() - start_wait < std::chrono::seconds(5)) {
+    fast->next(std::chrono::milliseconds(100));  // drains fast's frames meanwhile
+    open = tcp_connections();
+  }
+  EXPECT_EQ(open, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - start_wait, std::chrono::seconds(3));
+}
+
+// Issue 9 item 10: a PeerJS id is client-supplied; in a log line it cannot start a line of its
+// own or carry a terminal escape.
+TEST_F(ServeTest, ClientStringsCannotForgeLogLines) {
+  auto c = no_turn();
+  c.max_frame_bytes = 4096;
+  start(c);
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
+  logger->set_pattern("[%l] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  // id = "x\n[info] forged line\x1b[2J" (percent-encoded on the wire, decoded by the server)
+  auto forger = peer("x%0A%5Binfo%5D%20forged%20line%1B%5B2J");
+  ASSERT_EQ(forger->next(), kOpen);
+  forger->send(R"({"type":"OFFER","dst":"bob","payload":")" + std::string(5000, 'x') + "\"}");
+  EXPECT_EQ(forger->wait_closed(), 1009);  // logged: "websocket closed: frame over ..."
+  service->stop();  // the loop thread has written everything it logs
+  spdlog::set_default_logger(previous);
+  const std::string log = captured.str();
+  EXPECT_NE(log.find(R"(id=x\x0a[info] forged line\x1b[2J)"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n[info] forged"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
+}
+
+// Issue 9 item 2, in a real `peerkit serve` process: twenty sockets from one address send 60 KB
+// OFFERs to absent ids. The server's RSS (VmRSS of its /proc/<pid>/status) stays within a few
+// times the per-address queue budget (4 MiB, the one that binds here) at peak, and comes back
+// near the baseline once the queues have expired.
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::uint16_t free_tcp_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
+  // PEERKIT overrides the binary (as in tests/netns), e.g. to measure another build.
+  const char* env = std::getenv("PEERKIT");
+  const std::string binary = env && *env ? env : PEERKIT_BINARY;
+  const std::uint16_t port = free_tcp_port();
+  const std::string port_text = std::to_string(port);
+  std::vector<std::string> args = {binary,         "serve",       "--no-turn",   "--port",
+                                   port_text,      "--log-level", "warn",        "--expire_timeout",
+                                   "1000"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Under AddressSanitizer the server's freed memory waits in ASan's quarantine (256 MB) instead
+  // of going back: measure with the quarantine off and ASan returning free pages at once.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).rfind("ASAN_OPTIONS=", 0) != 0) env_strings.emplace_back(*e);
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kAsan = true;
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env_strings.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0:"
+                        "allocator_release_to_os_interval_ms=0");
+#else
+  constexpr bool kAsan = false;
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    env_strings.push_back(std::string("ASAN_OPTIONS=") + asan);
+#endif
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  } stop{pid};
+
+  constexpr int kSockets = 20, kOffers = 150;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kSockets; ++i) {
+    auto c = std::make_unique<WsClient>();
+    bool up = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!up && std::chrono::steady_clock::now() < deadline) {  // until the server listens
+      c = std::make_unique<WsClient>();
+      up = c->connect(port, "/peerjs?key=peerjs&id=s" + std::to_string(i) + "&token=t");
+    }
+    ASSERT_TRUE(up) << c->error();
+    ASSERT_EQ(c->next(), kOpen);
+    clients.push_back(std::move(c));
+  }
+  const long baseline = rss_kib(pid);
+  ASSERT_GT(baseline, 0);
+  const std::string payload(60000, 'o');
+  long peak = baseline;
+  for (int k = 0; k < kOffers; ++k) {
+    for (int i = 0; i < kSockets; ++i)
+      clients[i]->send(R"({"type":"OFFER","dst":"absent-)" + std::to_string(i) + "-" +
+                       std::to_string(k) + R"(","payload":")" + payload + "\"}");
+    peak = std::max(peak, rss_kib(pid));
+  }
+  // Every OFFER ends in one EXPIRE for its sender: at once when refused, after the 1 s
+  // expire_timeout when queued. All of them arrived = every queue has expired.
+  for (int i = 0; i < kSockets; ++i) {
+    int expires = 0;
+    while (expires < kOffers) {
+      auto f = clients[i]->next(std::chrono::seconds(10));
+      if (!f) break;
+      if (f->starts_with(R"({"type":"EXPIRE")")) ++expires;
+      peak = std::max(peak, rss_kib(pid));
+    }
+    EXPECT_EQ(expires, kOffers) << "socket " << i;
+  }
+  const long after = rss_kib(pid);
+  const long offered_kib = long{kSockets} * kOffers * 60000 / 1024;
+  std::printf("RSS KiB: baseline %ld, peak %ld (+%ld), after expiry %ld (+%ld); offered %ld\n",
+              baseline, peak, peak - baseline, after, after - baseline, offered_kib);
+  // Peak: the 4 MiB address budget, three times over for the allocator, plus 16 MiB for what
+  // twenty sessions hold while they read 60 KB frames (read buffers, Beast's frame buffers).
+  EXPECT_LT(peak - baseline, 3 * 4096 + 16 * 1024);
+  // After expiry the queued bytes are freed and trimmed back to the system; what stays is the
+  // allocator's own slack (kept arenas, partly used pages): under one address budget with glibc
+  // (measured ~0.4 MiB), under two with ASan's allocator (measured ~3.8 MiB).
+  EXPECT_LT(after - baseline, kAsan ? 2 * 4096 : 4096);
+}
+
+// Issue 9 items 2 and 6: the new limits are options of `peerkit serve`.
+TEST(ServeOptions, QueueByteBudgetsAndIpv6Prefix) {
+  auto defaults = app::parse_serve_cli({"peerkit serve"}, "s");
+  ASSERT_EQ(defaults.action, decltype(defaults)::Action::kRun) << defaults.message;
+  EXPECT_EQ(defaults.config.ipv6_limit_prefix, 64u);
+  auto parsed = app::parse_serve_cli(
+      {"peerkit serve", "--ipv6-limit-prefix", "56", "--max-queued-bytes-per-id", "65536",
+       "--max-queued-bytes-per-sender", "131072", "--max-queued-bytes-per-ip", "262144",
+       "--max-queued-bytes", "1048576"},
+      "s");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+  EXPECT_EQ(parsed.config.ipv6_limit_prefix, 56u);
+  EXPECT_EQ(parsed.config.turn_config.ipv6_limit_prefix, 56u);  // the embedded TURN counts alike
+  EXPECT_EQ(parsed.config.turn_config.relay_descriptors, parsed.config.turn_config.total_quota);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_id, 65536u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_sender, 131072u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_address, 262144u);
+  EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_total, 1048576u);
+  auto bad = app::parse_serve_cli({"peerkit serve", "--ipv6-limit-prefix", "129"}, "s");
+  EXPECT_NE(bad.action, decltype(bad)::Action::kRun);
 }
 
 }  // namespace

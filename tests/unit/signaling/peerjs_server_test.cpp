@@ -276,6 +276,185 @@ TEST_F(PeerJsServerTest, GeneratedIdsAreUuidV4) {
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(std::regex_match(server->generate_id(random), uuid));
 }
 
+// Issue 9 item 2: offline queues are bounded in bytes, per destination, per sender, per client
+// address (IPv6 by /64) and in total. A refused message is answered at once with the EXPIRE the
+// sender would otherwise get after expire_timeout (the PeerJS client's `peer-unavailable`).
+class PeerJsQueueBytesTest : public PeerJsServerTest {
+ protected:
+  // Everything large except what a test sets; payloads of ~1000 bytes, so three cost > 3000.
+  static PeerJsOptions unbounded() {
+    PeerJsOptions o;
+    o.max_queued_bytes_per_id = o.max_queued_bytes_per_sender = o.max_queued_bytes_per_address =
+        o.max_queued_bytes_total = 1 << 30;
+    return o;
+  }
+  bool open_from(std::uint64_t s, std::string id, std::string_view address) {
+    PeerJsConnectRequest r{"peerjs", std::move(id), "tok"};
+    r.address = *IpAddress::parse(address);
+    return server->on_open(SessionId(s), r, now);
+  }
+  void offer(std::uint64_t s, std::string_view dst) {
+    send(s, R"({"type":"OFFER","dst":")" + std::string(dst) + R"(","payload":")" +
+                std::string(1000, 'x') + "\"}");
+  }
+  static std::string expire(std::string_view src, std::string_view dst) {
+    return R"({"type":"EXPIRE","src":")" + std::string(src) + R"(","dst":")" + std::string(dst) +
+           "\"}";
+  }
+};
+
+TEST_F(PeerJsQueueBytesTest, PerDestination) {
+  auto o = unbounded();
+  o.max_queued_bytes_per_id = 3000;
+  reset(o);
+  open(1, "alice");
+  transport.take(1);
+  offer(1, "bob");
+  offer(1, "bob");
+  EXPECT_TRUE(transport.take(1).empty());
+  offer(1, "bob");  // a third would pass 3000 bytes queued for bob
+  EXPECT_EQ(transport.take(1), V{expire("bob", "alice")});
+  EXPECT_EQ(server->offline_messages(), 2u);
+  EXPECT_EQ(server->stats().queue_drops, 1u);
+  offer(1, "carol");  // another destination has its own budget
+  EXPECT_TRUE(transport.take(1).empty());
+  EXPECT_EQ(server->offline_messages(), 3u);
+  EXPECT_GT(server->queued_bytes(), 3000u);
+  EXPECT_LE(server->queued_bytes(), 3u * 1200u);
+}
+
+TEST_F(PeerJsQueueBytesTest, PerSender) {
+  auto o = unbounded();
+  o.max_queued_bytes_per_sender = 3000;
+  reset(o);
+  open(1, "alice");
+  open(2, "dave");
+  transport.take(1);
+  transport.take(2);
+  offer(1, "bob");
+  offer(1, "carol");
+  offer(1, "erin");
+  EXPECT_EQ(transport.take(1), V{expire("erin", "alice")});
+  offer(2, "erin");  // another sender has its own budget
+  EXPECT_TRUE(transport.take(2).empty());
+  EXPECT_EQ(server->offline_messages(), 3u);
+}
+
+TEST_F(PeerJsQueueBytesTest, PerAddress) {
+  auto o = unbounded();
+  o.max_queued_bytes_per_address = 3000;
+  reset(o);
+  open_from(1, "a1", "192.0.2.7");
+  open_from(2, "a2", "192.0.2.7");
+  open_from(3, "other", "198.51.100.1");
+  for (auto s : {1, 2, 3}) transport.take(s);
+  offer(1, "x1");
+  offer(2, "x2");
+  offer(1, "x3");  // the address's third, whichever socket sends it
+  EXPECT_EQ(transport.take(1), V{expire("x3", "a1")});
+  offer(3, "x3");
+  EXPECT_TRUE(transport.take(3).empty());
+  EXPECT_EQ(server->offline_messages(), 3u);
+}
+
+// Item 6: four addresses of one /64 are one client; the next /64 is another.
+TEST_F(PeerJsQueueBytesTest, PerAddressCountsIpv6By64) {
+  auto o = unbounded();
+  o.max_queued_bytes_per_address = 3000;
+  reset(o);
+  for (int i = 1; i <= 4; ++i)
+    open_from(i, "p" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i));
+  open_from(5, "q", "2001:db8:1:3::1");
+  for (int i = 1; i <= 5; ++i) transport.take(i);
+  offer(1, "x1");
+  offer(2, "x2");
+  offer(3, "x3");
+  offer(4, "x4");
+  EXPECT_EQ(transport.take(3), V{expire("x3", "p3")});
+  EXPECT_EQ(transport.take(4), V{expire("x4", "p4")});
+  offer(5, "x5");
+  EXPECT_TRUE(transport.take(5).empty());
+  EXPECT_EQ(server->offline_messages(), 3u);
+  // With the prefix at 128 each address is its own client again.
+  o.ipv6_limit_prefix = 128;
+  reset(o);
+  for (int i = 1; i <= 4; ++i)
+    open_from(i, "p" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i));
+  for (int i = 1; i <= 4; ++i) offer(i, "x" + std::to_string(i));
+  EXPECT_EQ(server->offline_messages(), 4u);
+}
+
+TEST_F(PeerJsQueueBytesTest, Total) {
+  auto o = unbounded();
+  o.max_queued_bytes_total = 3000;
+  reset(o);
+  open_from(1, "a", "192.0.2.1");
+  open_from(2, "b", "192.0.2.2");
+  open_from(3, "c", "192.0.2.3");
+  for (auto s : {1, 2, 3}) transport.take(s);
+  offer(1, "x1");
+  offer(2, "x2");
+  offer(3, "x3");
+  EXPECT_EQ(transport.take(3), V{expire("x3", "c")});
+  EXPECT_EQ(server->offline_messages(), 2u);
+}
+
+// What expires or is delivered gives its bytes back to every budget it was counted in.
+TEST_F(PeerJsQueueBytesTest, ExpiryAndDeliveryReturnTheBudgets) {
+  auto o = unbounded();
+  o.max_queued_bytes_per_sender = 3000;
+  o.max_queued_bytes_per_address = 3000;
+  o.max_queued_bytes_total = 3000;
+  reset(o);
+  open(1, "alice");
+  transport.take(1);
+  offer(1, "bob");
+  offer(1, "carol");
+  offer(1, "dave");
+  EXPECT_EQ(transport.take(1), V{expire("dave", "alice")});
+  advance(Duration::millis(5300));  // both queues expire
+  EXPECT_EQ(transport.take(1).size(), 2u);
+  EXPECT_EQ(server->offline_messages(), 0u);
+  EXPECT_EQ(server->queued_bytes(), 0u);
+  offer(1, "bob");
+  offer(1, "carol");
+  EXPECT_TRUE(transport.take(1).empty());
+  open(2, "bob");  // delivered: bob's message no longer counts
+  EXPECT_EQ(transport.take(2).size(), 2u);
+  offer(1, "dave");
+  EXPECT_TRUE(transport.take(1).empty());
+  EXPECT_EQ(server->offline_messages(), 2u);
+  server->on_close(SessionId(1));  // a sender that leaves keeps its queued messages counted
+  advance(Duration::millis(5300));
+  EXPECT_EQ(server->queued_bytes(), 0u);
+}
+
+TEST_F(PeerJsQueueBytesTest, DefaultsFitASmallServer) {
+  const PeerJsOptions o;
+  EXPECT_EQ(o.max_queued_bytes_per_id, 256u * 1024);
+  EXPECT_EQ(o.max_queued_bytes_per_sender, 1u << 20);
+  EXPECT_EQ(o.max_queued_bytes_per_address, 4u << 20);
+  EXPECT_EQ(o.max_queued_bytes_total, 64u << 20);
+  EXPECT_EQ(o.ipv6_limit_prefix, 64);
+}
+
+// Issue 9 item 12: after a LEAVE without dst the socket no longer speaks for its old id, even
+// once someone else has registered that id.
+TEST_F(PeerJsServerTest, LeaveWithoutDstCannotSpeakForTheIdOnceTaken) {
+  open(1, "alice", "t1");
+  open(3, "bob");
+  send(1, R"({"type":"LEAVE"})");
+  EXPECT_TRUE(open(2, "alice", "t2"));  // someone else takes the id
+  for (auto s : {1, 2, 3}) transport.take(s);
+  send(1, R"({"type":"OFFER","dst":"bob","payload":{"forged":true}})");
+  send(1, R"({"type":"LEAVE","dst":"bob"})");
+  EXPECT_TRUE(transport.take(3).empty());
+  EXPECT_EQ(server->offline_messages(), 0u);
+  send(1, R"({"type":"HEARTBEAT"})");  // nor keeps the new owner alive
+  send(2, R"({"type":"OFFER","dst":"bob","payload":1})");  // the new owner does speak for it
+  EXPECT_EQ(transport.take(3), V{R"({"type":"OFFER","src":"alice","dst":"bob","payload":1})"});
+}
+
 TEST(PeerJsErrorText, EscapesTheMessage) {
   EXPECT_EQ(peerjs_error("a \"b\"\n"), R"({"type":"ERROR","payload":{"msg":"a \"b\"\n"}})");
 }

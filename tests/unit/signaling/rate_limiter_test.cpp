@@ -36,5 +36,26 @@ TEST(ConnectionsPerAddress, CountsAndReleases) {
   EXPECT_TRUE(limit.acquire(a));
 }
 
+// Issue 9 item 6: connections per address count IPv6 by the prefix (default /64).
+TEST(ConnectionsPerAddress, FourAddressesOfOne64ShareOneBudget) {
+  ConnectionsPerAddress limit(2);
+  auto ip = [](const char* text) { return *IpAddress::parse(text); };
+  EXPECT_TRUE(limit.acquire(ip("2001:db8:1:2::1")));
+  EXPECT_TRUE(limit.acquire(ip("2001:db8:1:2::2")));
+  EXPECT_FALSE(limit.acquire(ip("2001:db8:1:2::3")));
+  EXPECT_FALSE(limit.acquire(ip("2001:db8:1:2:ffff::4")));
+  EXPECT_TRUE(limit.acquire(ip("2001:db8:1:3::1")));  // the next /64
+  EXPECT_EQ(limit.count(ip("2001:db8:1:2::99")), 2u);
+  limit.release(ip("2001:db8:1:2::1"));
+  EXPECT_TRUE(limit.acquire(ip("2001:db8:1:2::3")));
+  // IPv4-mapped IPv6 is the IPv4 address.
+  EXPECT_TRUE(limit.acquire(ip("127.0.0.1")));
+  EXPECT_TRUE(limit.acquire(ip("::ffff:127.0.0.1")));
+  EXPECT_FALSE(limit.acquire(ip("127.0.0.1")));
+  ConnectionsPerAddress single(2, 128);  // --ipv6-limit-prefix 128: single addresses
+  for (const char* a : {"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4"})
+    EXPECT_TRUE(single.acquire(ip(a)));
+}
+
 }  // namespace
 }  // namespace peerkit::signaling

@@ -201,6 +201,49 @@ TEST_F(RoomsServerTest, RateLimitWarnsOnceThenCloses) {
   EXPECT_EQ(transport.closed.at(1).first, kClosePolicy);
 }
 
+// Issue 9 item 11: an error never echoes a client's long value back whole (64 bytes at most).
+TEST_F(RoomsServerTest, ErrorsTruncateEchoedValues) {
+  connect(1, "m1");
+  const std::string big(60000, 't');
+  send(1, R"({"type":")" + big + "\"}");
+  auto got = transport.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_LT(got[0].size(), 400u);
+  auto m = json::parse(got[0]).as_object();
+  EXPECT_EQ(m["code"], "unknown-type");
+  EXPECT_EQ(m["request"].as_string().size(), 64u + 3);  // 64 bytes and "..."
+  EXPECT_NE(m["message"].as_string().find(std::string(64, 't') + "..."), std::string::npos);
+  // A cut never splits a UTF-8 character: 63 ASCII bytes then 2-byte characters.
+  send(1, R"({"type":")" + std::string(63, 'a') + "\xc3\xa9\xc3\xa9\"}");
+  auto cut = json::parse(transport.take(1).at(0)).as_object();  // parses: still valid UTF-8
+  EXPECT_EQ(cut["request"].as_string(), std::string(63, 'a') + "...");
+  send(1, R"({"type":"join","room":"r","name":"x"})");
+  transport.take(1);
+  send(1, R"({"type":"signal","to":")" + big + R"(","data":{}})");
+  auto unknown = transport.take(1);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_LT(unknown[0].size(), 400u);
+  EXPECT_NE(unknown[0].find("unknown-member"), std::string::npos);
+}
+
+// Issue 9 item 11: C1 controls (U+0080-U+009F, including NEL U+0085) are control characters too.
+TEST(ValidName, RefusesC1Controls) {
+  EXPECT_FALSE(valid_name("a\xc2\x85" "b", 64));  // U+0085 NEL
+  EXPECT_FALSE(valid_name("\xc2\x80", 64));       // U+0080
+  EXPECT_FALSE(valid_name("x\xc2\x9b[2J", 64));   // U+009B CSI
+  EXPECT_FALSE(valid_name("\xc2\x9f", 64));       // U+009F
+  EXPECT_TRUE(valid_name("\xc2\xa0" "nbsp", 64));  // U+00A0 is not a control
+  EXPECT_TRUE(valid_name("caf\xc3\xa9", 64));
+}
+
+TEST_F(RoomsServerTest, JoinRefusesC1ControlsInNames) {
+  connect(1, "m1");
+  send(1, R"({"type":"join","room":"r\u0085x","name":"x"})");
+  EXPECT_EQ(error_code(1), "bad-room");
+  send(1, R"({"type":"join","room":"r","name":"Ann\u009b"})");
+  EXPECT_EQ(error_code(1), "bad-name");
+}
+
 TEST(ValidName, Rules) {
   EXPECT_TRUE(valid_name("Zoë's room", 64));
   EXPECT_FALSE(valid_name("", 64));
