@@ -241,7 +241,7 @@ const std::vector<Spec>& specs() {
        [](State& s, const std::string& v) { return to_number<std::size_t>(v, s.c.max_tcp_connections_per_ip, 0, 1'000'000, "max-tcp-connections-per-ip"); }},
       {"unauthorized-ratelimit", "", Kind::kFlag, Support::kYes, "limit unauthenticated answers per source IP (always on in peerkit; 'off' disables)",
        set_bool([](State& s, bool b) { if (!b) s.c.server.unauthorized_rate = 0; })},
-      {"unauthorized-ratelimit-rps", "", Kind::kValue, Support::kYes, "unauthenticated answers per second per source IP (default 100, burst 2x)",
+      {"unauthorized-ratelimit-rps", "", Kind::kValue, Support::kYes, "unauthenticated answers per second per client address, all workers, IPv6 per ipv6-limit-prefix (default 100, burst 2x)",
        [](State& s, const std::string& v) {
          auto e = to_number<std::uint32_t>(v, s.c.server.unauthorized_rate, 1, 1'000'000, "unauthorized-ratelimit-rps");
          s.c.server.unauthorized_burst = s.c.server.unauthorized_rate * 2;

@@ -156,7 +156,7 @@ void TurnService::run_until_signalled() {
       if (auto e = reload_tls(); e.empty())
         spdlog::info("TLS certificate reloaded");
       else
-        spdlog::error("TLS reload failed, keeping the old certificate: {}", e);
+        spdlog::error("TLS reload failed: {}", e);  // e names the certificate kept
       continue;
     }
     if (sig == SIGHUP) continue;  // log files are opened in append mode; nothing to reopen
