@@ -19,7 +19,7 @@ MESSAGES=${MESSAGES:-100000}
 PAIRS=${PAIRS:-100}
 WINDOW=${WINDOW:-4}
 CONNECTIONS=${CONNECTIONS:-15000}
-PEERKIT=$ROOT/build/bin/peerkit
+PEERKIT=${PEERKIT:-$ROOT/build/bin/peerkit}  # PEERKIT=/path/to/other/build for an A/B run
 LOAD=$ROOT/build/bin/sigload
 PEERSERVER=$ROOT/tests/browser/node_modules/peer/dist/bin/peerjs.js
 [ -x "$LOAD" ] && [ -f "$PEERSERVER" ] || { echo "build first (make build) and run scripts/setup"; exit 1; }

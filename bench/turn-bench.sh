@@ -14,7 +14,7 @@ if [ "${PEERKIT_IN_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 ROUNDS=${1:-5}
-PEERKIT=$ROOT/build/bin/peerkit
+PEERKIT=${PEERKIT:-$ROOT/build/bin/peerkit}  # PEERKIT=/path/to/other/build for an A/B run
 LOAD=$ROOT/build/bin/turnload
 WORK=$(mktemp -d)
 SERVER_PID=
