@@ -12,9 +12,14 @@
 //    the Runtime's threads). All its callbacks run on that thread.
 //  - Callbacks never run inside a state change or inside the API call that caused them: they
 //    are queued and run after the call returns. None runs after close() has returned.
-//  - Every public call is safe from any thread, including from inside a callback. Off the loop
-//    thread a call waits for the loop to carry it out; on it (in a callback) it runs at once.
-//    Nothing waits for another loop, so no call can deadlock, on any number of cores.
+//  - Every public call is safe from any thread, including from inside a callback. On the
+//    connection's loop thread (in its callbacks) a call runs at once. From an application thread
+//    it waits for the loop to carry it out. From inside a callback of a connection on another
+//    loop, calls that only change state (set_*_description, add_ice_candidate, send, close) are
+//    queued, never waited for, and their errors go to on_error(): two loops never wait for each
+//    other, so no call can deadlock, on any number of cores. (Calls that return a value —
+//    create_offer/answer, get_stats — wait in every case; make them from your own thread or
+//    from the connection's own callbacks.)
 //  - A PeerConnection or DataChannel may be destroyed from any thread; destroying closes.
 //    Destroy every connection before its Runtime.
 #pragma once
@@ -166,6 +171,9 @@ class PeerConnection {
   void on_gathering_complete(std::function<void()> f);
   void on_connection_state(std::function<void(PeerConnectionState)> f);
   void on_data_channel(std::function<void(std::shared_ptr<DataChannel>)> f);
+  // Errors of calls that were queued (see the thread model above), as their return value would
+  // have said.
+  void on_error(std::function<void(const std::string&)> f);
 
  private:
   explicit PeerConnection(std::shared_ptr<peer::ConnectionImpl> impl) : impl_(std::move(impl)) {}

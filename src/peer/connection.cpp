@@ -378,11 +378,20 @@ void ConnectionImpl::deliver() {
     auto batch = std::move(self->callbacks_);
     self->callbacks_.clear();
     for (auto& f : batch) {
-      if (self->closed) return;
+      if (self->closed || self->closed_requested) return;
       f();
     }
     self->deliver();  // what the callbacks themselves caused
   });
+}
+
+void ConnectionImpl::report_error(std::string error) {
+  queue([this, error = std::move(error)] {
+    std::function<void(const std::string&)> f;
+    { std::lock_guard l(callbacks); f = on_error; }
+    if (f) f(error);
+  });
+  deliver();
 }
 
 void ConnectionImpl::mirror_buffered() {

@@ -65,7 +65,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   std::function<void()> on_gathering_complete;
   std::function<void(PeerConnectionState)> on_state;
   std::function<void(std::shared_ptr<DataChannel>)> on_channel;
+  std::function<void(const std::string&)> on_error;
+  void report_error(std::string error);
   std::atomic<bool> closed{false};
+  std::atomic<bool> closed_requested{false};  // set by close() at once, even when it is queued
 
  private:
   Error ensure_agent(ice::Role role);

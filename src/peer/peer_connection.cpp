@@ -7,8 +7,17 @@
 
 namespace peerkit {
 
+using peer::command_on;
 using peer::ConnectionImpl;
 using peer::run_on;
+
+namespace {
+auto error_sink(const std::shared_ptr<ConnectionImpl>& c) {
+  return [weak = std::weak_ptr<ConnectionImpl>(c)](const std::string& e) {
+    if (auto c = weak.lock()) c->report_error(e);
+  };
+}
+}  // namespace
 
 const char* to_string(PeerConnectionState s) {
   switch (s) {
@@ -47,13 +56,13 @@ std::variant<SessionDescription, std::string> PeerConnection::create_answer() {
   return run_on(impl_->loop(), [&] { return impl_->create_answer(); });
 }
 Error PeerConnection::set_local_description(const SessionDescription& d) {
-  return run_on(impl_->loop(), [&] { return impl_->set_local(d); });
+  return command_on(impl_->loop(), [impl = impl_, d] { return impl->set_local(d); }, error_sink(impl_));
 }
 Error PeerConnection::set_remote_description(const SessionDescription& d) {
-  return run_on(impl_->loop(), [&] { return impl_->set_remote(d); });
+  return command_on(impl_->loop(), [impl = impl_, d] { return impl->set_remote(d); }, error_sink(impl_));
 }
 Error PeerConnection::add_ice_candidate(const IceCandidate& c) {
-  return run_on(impl_->loop(), [&] { return impl_->add_candidate(c); });
+  return command_on(impl_->loop(), [impl = impl_, c] { return impl->add_candidate(c); }, error_sink(impl_));
 }
 std::variant<std::shared_ptr<DataChannel>, std::string> PeerConnection::create_data_channel(
     std::string label, const DataChannelInit& init) {
@@ -62,7 +71,10 @@ std::variant<std::shared_ptr<DataChannel>, std::string> PeerConnection::create_d
   return std::shared_ptr<DataChannel>(new DataChannel(std::get<std::shared_ptr<peer::ChannelImpl>>(r)));
 }
 void PeerConnection::close() {
-  run_on(impl_->loop(), [&] { impl_->close(); });
+  // Closed at once for the caller (no callback runs after this returns), carried out on the loop.
+  impl_->closed_requested = true;
+  (void)command_on(impl_->loop(), [impl = impl_]() -> Error { impl->close(); return std::nullopt; },
+                   error_sink(impl_));
 }
 PeerConnectionState PeerConnection::connection_state() const {
   return impl_->state.load();
@@ -92,6 +104,10 @@ void PeerConnection::on_data_channel(std::function<void(std::shared_ptr<DataChan
   std::lock_guard l(impl_->callbacks);
   impl_->on_channel = std::move(f);
 }
+void PeerConnection::on_error(std::function<void(const std::string&)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_error = std::move(f);
+}
 
 // ---- DataChannel ----
 
@@ -118,17 +134,29 @@ void DataChannel::set_buffered_amount_low_threshold(std::size_t bytes) {
 Error DataChannel::send(std::string_view text) {
   auto c = impl_->connection.lock();
   if (!c) return "InvalidStateError: the connection is gone";
+  if (peer::current_runtime_loop() != nullptr && !c->loop().in_loop_thread()) {
+    std::vector<std::byte> copy(as_bytes(text).begin(), as_bytes(text).end());  // queued: owned
+    return command_on(c->loop(), [c, ch = impl_, copy = std::move(copy)] { return c->send(*ch, copy, false); },
+                      error_sink(c));
+  }
   return run_on(c->loop(), [&] { return c->send(*impl_, as_bytes(text), false); });
 }
 
 Error DataChannel::send(std::span<const std::byte> binary) {
   auto c = impl_->connection.lock();
   if (!c) return "InvalidStateError: the connection is gone";
+  if (peer::current_runtime_loop() != nullptr && !c->loop().in_loop_thread()) {
+    std::vector<std::byte> copy(binary.begin(), binary.end());
+    return command_on(c->loop(), [c, ch = impl_, copy = std::move(copy)] { return c->send(*ch, copy, true); },
+                      error_sink(c));
+  }
   return run_on(c->loop(), [&] { return c->send(*impl_, binary, true); });
 }
 
 void DataChannel::close() {
-  if (auto c = impl_->connection.lock()) run_on(c->loop(), [&] { c->close_channel(*impl_); });
+  if (auto c = impl_->connection.lock())
+    (void)command_on(c->loop(), [c, ch = impl_]() -> Error { c->close_channel(*ch); return std::nullopt; },
+                     error_sink(c));
 }
 
 void DataChannel::on_open(std::function<void()> f) {

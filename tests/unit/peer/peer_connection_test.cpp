@@ -50,15 +50,24 @@ struct TwoPeers {
   std::vector<IceCandidate> for_a, for_b;
   void to(std::shared_ptr<PeerConnection>& pc, bool& has_remote, std::vector<IceCandidate>& held,
           const IceCandidate& c) {
-    std::lock_guard l(signal_m);
-    if (has_remote) (void)pc->add_ice_candidate(c);
-    else held.push_back(c);
+    {
+      std::lock_guard l(signal_m);
+      if (!has_remote) {
+        held.push_back(c);
+        return;
+      }
+    }
+    // From a's loop into b's (another loop): queued, never waited for.
+    EXPECT_FALSE(pc->add_ice_candidate(c));
   }
   void remote_set(std::shared_ptr<PeerConnection>& pc, bool& has_remote, std::vector<IceCandidate>& held) {
-    std::lock_guard l(signal_m);
-    has_remote = true;
-    for (const auto& c : held) (void)pc->add_ice_candidate(c);
-    held.clear();
+    std::vector<IceCandidate> now;
+    {
+      std::lock_guard l(signal_m);
+      has_remote = true;
+      now.swap(held);
+    }
+    for (const auto& c : now) EXPECT_FALSE(pc->add_ice_candidate(c));
   }
 
   TwoPeers() {
@@ -91,6 +100,16 @@ struct TwoPeers {
   }
 };
 
+std::string describe(PeerConnection& pc) {
+  const auto s = pc.get_stats();
+  std::string out = std::string("state=") + to_string(pc.connection_state()) + " dtls=" + s.dtls_state +
+                    " selected=" + s.selected_candidate_pair_local + " pairs:";
+  for (const auto& p : s.candidate_pairs)
+    out += " [" + p.state + (p.nominated ? " nominated" : "") + " req=" + std::to_string(p.requests_sent) +
+           " resp=" + std::to_string(p.responses_received) + "]";
+  return out;
+}
+
 TEST(PeerConnection, TwoPeersOpenAChannelAndTalkBothWays) {
   TwoPeers p;
   auto made = p.a->create_data_channel("chat");
@@ -107,7 +126,8 @@ TEST(PeerConnection, TwoPeersOpenAChannelAndTalkBothWays) {
     p.w.notify();
   });
   ASSERT_EQ(p.negotiate(), "");
-  ASSERT_TRUE(p.w.wait([&] { return p.a_open.load() && p.b_channel != nullptr; }));
+  ASSERT_TRUE(p.w.wait([&] { return p.a_open.load() && p.b_channel != nullptr; }))
+      << "a: " << describe(*p.a) << "\nb: " << describe(*p.b);
   EXPECT_EQ(p.a->connection_state(), PeerConnectionState::kConnected);
   EXPECT_EQ(p.b_channel->label(), "chat");
   ASSERT_FALSE(chat->send("hello from a"));
@@ -132,7 +152,8 @@ TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
     p.w.notify();
   });
   ASSERT_EQ(p.negotiate(), "");
-  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr; }));
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr; }))
+      << "a: " << describe(*p.a) << "\nb: " << describe(*p.b);
   p.b_channel->on_close([&] {
     b_closed = true;
     p.w.notify();
@@ -168,7 +189,8 @@ TEST(PeerConnection, CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock) {
     p.w.notify();
   });
   ASSERT_EQ(p.negotiate(), "");
-  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && chat->ready_state() == "open"; }));
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && chat->ready_state() == "open"; }))
+      << "a: " << describe(*p.a) << "\nb: " << describe(*p.b) << "\nchat: " << chat->ready_state();
   std::vector<std::thread> senders;
   for (int t = 0; t < 4; ++t)
     senders.emplace_back([&] {
@@ -176,6 +198,17 @@ TEST(PeerConnection, CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock) {
     });
   for (auto& t : senders) t.join();
   ASSERT_TRUE(p.w.wait([&] { return echoed.load() == 100; }));
+  // A call made from a's loop into b (another loop) is queued; its error reaches b's on_error.
+  std::string b_error;
+  p.b->on_error([&](const std::string& e) {
+    std::lock_guard l(p.w.m);
+    b_error = e;
+    p.w.notify();
+  });
+  chat->on_message([&](const Message&) { EXPECT_FALSE(p.b->add_ice_candidate({"candidate:garbage", "0"})); });
+  ASSERT_FALSE(chat->send("one more"));
+  ASSERT_TRUE(p.w.wait([&] { return !b_error.empty(); }));
+  EXPECT_EQ(b_error.rfind("OperationError", 0), 0u) << b_error;
 }
 
 TEST(PeerConnection, BadInputGetsBrowserErrors) {
