@@ -342,7 +342,12 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     ++counters_.data_channels_closed;
     queue([ch] {
       std::function<void()> f;
-      { std::lock_guard l(ch->callbacks); f = ch->on_close; }
+      {
+        std::lock_guard l(ch->callbacks);
+        f = std::move(ch->on_close);
+        ch->on_open = ch->on_close = ch->on_low = nullptr;  // closed: nothing more will come
+        ch->on_message = nullptr;
+      }
       if (f) f();
     });
   }
@@ -466,8 +471,24 @@ void ConnectionImpl::close() {
     driver_->stop();
   }
   timer_.cancel();
-  for (auto& [id, ch] : channels_) ch->state = 3;
-  for (auto& ch : pending_channels_) ch->state = 3;
+  // No callback runs after close: dropping them also breaks the cycles an application makes by
+  // capturing a channel in its own callback.
+  auto drop = [](ChannelImpl& ch) {
+    ch.state = 3;
+    std::lock_guard l(ch.callbacks);
+    ch.on_open = ch.on_close = ch.on_low = nullptr;
+    ch.on_message = nullptr;
+  };
+  for (auto& [id, ch] : channels_) drop(*ch);
+  for (auto& ch : pending_channels_) drop(*ch);
+  {
+    std::lock_guard l(callbacks);
+    on_candidate = nullptr;
+    on_gathering_complete = nullptr;
+    on_state = nullptr;
+    on_channel = nullptr;
+    on_error = nullptr;
+  }
   if (negotiation_) negotiation_->close();
 }
 

@@ -40,12 +40,23 @@ std::shared_ptr<PeerConnection> PeerConnection::create(Runtime& runtime, Configu
 PeerConnection::~PeerConnection() {
   auto impl = std::move(impl_);
   net::Loop& loop = impl->loop();
-  run_on(loop, [&] { impl->close(); });
+  impl->closed_requested = true;
+  // Closed and released on its own thread (its sockets and timers belong to the loop), and
+  // waited for, so nothing is left queued on a loop that its Runtime may stop next. From another
+  // loop's callback it is queued instead, as every call from there is.
   if (loop.in_loop_thread() || !loop.running()) {
+    impl->close();
     impl.reset();
+  } else if (peer::current_runtime_loop() != nullptr) {
+    loop.post([impl = std::move(impl)]() mutable {
+      impl->close();
+      impl.reset();
+    });
   } else {
-    // Released on its own thread: its sockets and timers belong to the loop.
-    loop.post([impl = std::move(impl)]() mutable { impl.reset(); });
+    run_on(loop, [&] {
+      impl->close();
+      impl.reset();
+    });
   }
 }
 
