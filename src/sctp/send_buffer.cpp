@@ -5,6 +5,10 @@
 
 namespace peerkit::sctp {
 
+namespace {
+constexpr std::size_t kMaxGapBlocksRead = 256;
+}  // namespace
+
 SendBuffer::SendBuffer(std::uint32_t initial_tsn, std::size_t max_bytes)
     : max_bytes_(max_bytes),
       cum_ack_(std::uint64_t{1} << 32 | (initial_tsn - 1)),
@@ -160,7 +164,10 @@ SendBuffer::SackOutcome SendBuffer::on_sack(Timestamp now, const SackChunk& sack
     out.cumulative_advanced = true;
   }
   std::optional<std::uint64_t> highest_new;
-  for (std::size_t i = 0; i < sack.gap_count; ++i) {
+  // A peer could list 65 535 overlapping blocks over everything in flight; a few hundred
+  // describe any real loss pattern, and the rest wait for the next SACK.
+  const std::size_t blocks = std::min<std::size_t>(sack.gap_count, kMaxGapBlocksRead);
+  for (std::size_t i = 0; i < blocks; ++i) {
     const GapBlock g = sack.gap_block(i);
     const std::uint64_t start = cum + g.start, end = cum + g.end;
     if (g.start == 0 || g.start > g.end || end >= next_tsn_) continue;

@@ -319,3 +319,33 @@ TEST(SctpAssociation, OneSackPerInputBatch) {
 
 }  // namespace
 }  // namespace peerkit::sctp
+
+namespace peerkit::sctp {
+namespace {
+
+// A SACK listing 65 535 overlapping gap blocks over everything in flight is read only in part:
+// the work per SACK stays bounded, and the next honest SACK finishes the job.
+TEST(SctpSendBuffer, HugeGapListsAreReadInPart) {
+  SendBuffer s(1, 1 << 20);
+  const auto now = Timestamp::from_micros(1'000'000);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(s.enqueue(now, 0, 53, test::pattern(1000, i), {}));
+  while (s.next_new(now, 1000)) {
+  }
+  std::vector<std::byte> blocks(65535 * 4);
+  for (std::size_t i = 0; i < 65535; ++i) {
+    ByteWriter w(MutableByteSpan(blocks.data() + i * 4, 4));
+    w.u16(i < 256 ? 2 : 3);  // the first 256 blocks repeat TSN 2; the rest cover 3..199
+    w.u16(i < 256 ? 2 : 199);
+  }
+  SackChunk sack;
+  sack.cumulative_tsn_ack = 0;  // TSN 1 still missing
+  sack.a_rwnd = 1 << 20;
+  sack.gap_count = 65535;
+  sack.gap_blocks = blocks;
+  const auto o = s.on_sack(now, sack);
+  EXPECT_EQ(o.gap_bytes, 1000u);  // only the blocks read: TSN 2
+  EXPECT_FALSE(s.all_acked());
+}
+
+}  // namespace
+}  // namespace peerkit::sctp
