@@ -133,6 +133,10 @@ void Server::handle_allocate(Timestamp now, Request& req, TransmitQueue& out) {
                      advertised(reserved->address, options_.external_ips)};
     (reserved->address.family() == AddressFamily::kIpv4 ? a->relay_v4 : a->relay_v6) = ep;
   } else {
+    if (even_port.value_or(false) && !options_.port_reservations) {
+      quotas_.release(req.username, client);
+      return send_error(req, error::kInsufficientCapacity, out);
+    }
     RelayRequest rr{family, even_port.has_value(), even_port.value_or(false), dont_fragment};
     auto grant = relays_.allocate(rr);
     if (!grant) {

@@ -42,6 +42,10 @@ struct ServerOptions {
   // per this prefix (common/client_key.h). The service sets it from
   // TurnServiceConfig::ipv6_limit_prefix.
   std::uint8_t ipv6_limit_prefix = kDefaultIpv6LimitPrefix;
+  // EVEN-PORT with R (RFC 8656 §7.2, §14.6): port+1 is held for 30 s under a RESERVATION-TOKEN.
+  // A reservation holds a relay socket that no allocation quota counts, so `peerkit serve` turns
+  // it off (browsers never ask): such a request gets 508.
+  bool port_reservations = true;
 
   // What goes into responses
   bool fingerprint = false;  // always add FINGERPRINT (it is added whenever the request had one)

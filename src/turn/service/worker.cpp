@@ -1,5 +1,7 @@
 #include "turn/service/worker.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -46,7 +48,11 @@ WorkerShared::WorkerShared(const TurnServiceConfig& c, SharedQuotas& q)
                                         : SIZE_MAX),
       ports(c.min_port, c.max_port),
       per_address(c.max_tcp_connections_per_ip, c.ipv6_limit_prefix),
-      reservations(Duration::seconds(30), 4096, [this](int fd, const SocketAddress& at) {
+      // Reservations (EVEN-PORT with R) hold a relay socket each that no quota counts: at
+      // most an eighth of the relay descriptor share, and never more than 4 096.
+      reservations(Duration::seconds(30),
+                   std::clamp<std::size_t>(or_unlimited(c.relay_descriptors) / 8, 16, 4096),
+                   [this](int fd, const SocketAddress& at) {
         ::close(fd);
         ports.release(at);
         descriptors.relays.give();

@@ -193,6 +193,31 @@ TEST_F(AllocationTest, EvenPortReservationToken) {
             400);
 }
 
+// peerkit serve turns reservations off: EVEN-PORT with R gets 508 and holds nothing (each
+// reservation would hold a socket no quota counts), while EVEN-PORT without R still works.
+TEST_F(AllocationTest, PortReservationsCanBeTurnedOff) {
+  options.port_reservations = false;
+  rebuild();
+  for (int i = 0; i < 3; ++i) {
+    const std::string from = "100.72.0.10:" + std::to_string(10 + i);
+    EXPECT_EQ(call(udp(from.c_str()), Method::kAllocate,
+                   [](MessageBuilder& b) {
+                     stun::add_requested_transport(b, 17);
+                     stun::add_even_port(b, true);
+                   })
+                  .error_code(),
+              508);
+  }
+  EXPECT_EQ(relays.live.size(), 0u);
+  EXPECT_EQ(server->allocation_count(), 0u);
+  auto even = call(udp("100.72.0.10:20"), Method::kAllocate, [](MessageBuilder& b) {
+    stun::add_requested_transport(b, 17);
+    stun::add_even_port(b, false);
+  });
+  ASSERT_EQ(even.error_code(), 0);
+  EXPECT_FALSE(even.view()->has(attr::kReservationToken));
+}
+
 TEST_F(AllocationTest, DontFragmentIsPassedToTheRelay) {
   ASSERT_EQ(call(udp(), Method::kAllocate,
                  [](MessageBuilder& b) {
