@@ -69,6 +69,12 @@ Expected<std::string, std::string> load_or_create_secret_file(const std::string&
       ::close(fd);
       return Error(name + " is not a regular file");
     }
+    if (st.st_uid != ::geteuid()) {
+      // Another user could have planted it (say in /tmp) with a secret they know.
+      ::close(fd);
+      return Error(name + " belongs to another user (uid " + std::to_string(st.st_uid) +
+                   "); it must be owned by the user peerkit runs as");
+    }
     if ((st.st_mode & 077) != 0) {
       ::close(fd);
       return Error(name + " may be read or written by others (mode " + mode_text(st.st_mode) +

@@ -105,6 +105,13 @@ TEST(ServeCli, IceSecretFileIsCreatedPrivateAndReused) {
   std::filesystem::permissions(empty, std::filesystem::perms::owner_read);
   EXPECT_EQ(parse({"--ice-secret-file", empty}).exit_code, 2);
   EXPECT_EQ(parse({"--ice-secret", "a", "--ice-secret-file", file}).exit_code, 2);
+  // A file someone else owns is refused, even with mode 0600 (it could have been planted).
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
+    const auto planted = parse({"--ice-secret-file", file});
+    EXPECT_EQ(planted.exit_code, 2);
+    EXPECT_NE(planted.message.find("another user"), std::string::npos) << planted.message;
+  }
   EXPECT_NE(parse({"--help"}).message.find("--ice-secret-file"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
