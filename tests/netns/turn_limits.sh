@@ -110,8 +110,8 @@ timeout 20 python3 "$PROBE" events 127.0.0.1 3484 alice pw limits.test >"$WORK/e
 kill -TERM "$LOG_SERVER"
 timeout 10 tail --pid="$LOG_SERVER" -f /dev/null
 cat "$WORK/events.out"
-for line in "authentication failed user=alice" "allocation created user=alice" \
-            "peer denied user=alice" "allocation deleted user=alice" "stopped"; do
+for line in 'authentication failed user="alice"' 'allocation created user="alice"' \
+            'peer denied user="alice"' 'allocation deleted user="alice"' "stopped"; do
   check "after SIGTERM the log has: $line" grep -q "$line" "$WORK/events.log"
 done
 finish
