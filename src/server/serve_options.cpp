@@ -120,8 +120,6 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     // Browsers pick channels in RFC 8656's 0x4000-0x4FFF; accepting RFC 5766's wider range too
     // keeps older clients (coturn 4.6's turnutils_uclient) working and costs nothing.
     t.server.rfc5766_channel_numbers = true;
-    // No EVEN-PORT reservations: each would hold a relay socket outside every quota.
-    t.server.port_reservations = false;
     const std::size_t files = net::open_file_limit();
     t.total_quota = std::max<std::size_t>(16, files / 8);
     // One member of a full room (6, the web app's mesh) holds 5 connections x UDP and TCP

@@ -43,8 +43,9 @@ struct ServerOptions {
   // TurnServiceConfig::ipv6_limit_prefix.
   std::uint8_t ipv6_limit_prefix = kDefaultIpv6LimitPrefix;
   // EVEN-PORT with R (RFC 8656 §7.2, §14.6): port+1 is held for 30 s under a RESERVATION-TOKEN.
-  // A reservation holds a relay socket that no allocation quota counts, so `peerkit serve` turns
-  // it off (browsers never ask): such a request gets 508.
+  // A reservation holds a relay socket that no allocation quota counts: the service caps them at
+  // an eighth of the relay descriptors; off, such a request gets 508. (coturn's uclient asks for
+  // one per RTP/RTCP pair, so both commands keep it on.)
   bool port_reservations = true;
 
   // What goes into responses

@@ -775,7 +775,6 @@ TEST(ServeOptions, QueueByteBudgetsAndIpv6Prefix) {
   EXPECT_EQ(parsed.config.ipv6_limit_prefix, 56u);
   EXPECT_EQ(parsed.config.turn_config.ipv6_limit_prefix, 56u);  // the embedded TURN counts alike
   EXPECT_EQ(parsed.config.turn_config.relay_descriptors, parsed.config.turn_config.total_quota);
-  EXPECT_FALSE(parsed.config.turn_config.server.port_reservations);  // no quota-free sockets
   EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_id, 65536u);
   EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_sender, 131072u);
   EXPECT_EQ(parsed.config.peerjs.max_queued_bytes_per_address, 262144u);
