@@ -11,8 +11,8 @@ IpAddress ip(const char* s) {
 }
 
 TEST(ClientKey, Ipv4IsItsOwnKey) {
-  EXPECT_EQ(client_key(ip("192.0.2.7")), ip("192.0.2.7"));
-  EXPECT_NE(client_key(ip("192.0.2.7")), client_key(ip("192.0.2.8")));
+  EXPECT_EQ(client_key(ip("127.0.0.7")), ip("127.0.0.7"));
+  EXPECT_NE(client_key(ip("127.0.0.7")), client_key(ip("127.0.0.8")));
 }
 
 TEST(ClientKey, Ipv6AddressesOfOneSlash64ShareAKey) {
@@ -32,8 +32,8 @@ TEST(ClientKey, PrefixIsConfigurable) {
 }
 
 TEST(ClientKey, MappedIpv4CountsAsIpv4) {
-  EXPECT_EQ(client_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
-  EXPECT_NE(client_key(ip("::ffff:192.0.2.7")), client_key(ip("::ffff:192.0.2.8")));
+  EXPECT_EQ(client_key(ip("::ffff:127.0.0.7")), ip("127.0.0.7"));
+  EXPECT_NE(client_key(ip("::ffff:127.0.0.7")), client_key(ip("::ffff:127.0.0.8")));
 }
 
 }  // namespace

@@ -344,9 +344,9 @@ TEST_F(PeerJsQueueBytesTest, PerAddress) {
   auto o = unbounded();
   o.max_queued_bytes_per_address = 3000;
   reset(o);
-  open_from(1, "a1", "192.0.2.7");
-  open_from(2, "a2", "192.0.2.7");
-  open_from(3, "other", "198.51.100.1");
+  open_from(1, "a1", "127.0.0.7");
+  open_from(2, "a2", "127.0.0.7");
+  open_from(3, "other", "127.0.1.1");
   for (auto s : {1, 2, 3}) transport.take(s);
   offer(1, "x1");
   offer(2, "x2");
@@ -388,9 +388,9 @@ TEST_F(PeerJsQueueBytesTest, Total) {
   auto o = unbounded();
   o.max_queued_bytes_total = 3000;
   reset(o);
-  open_from(1, "a", "192.0.2.1");
-  open_from(2, "b", "192.0.2.2");
-  open_from(3, "c", "192.0.2.3");
+  open_from(1, "a", "127.0.0.1");
+  open_from(2, "b", "127.0.0.2");
+  open_from(3, "c", "127.0.0.3");
   for (auto s : {1, 2, 3}) transport.take(s);
   offer(1, "x1");
   offer(2, "x2");

@@ -48,8 +48,8 @@ TEST(DescriptorReserve, KeepsRoomForTheProcessItself) {
 
 TEST(ConnectionsPerAddress, CapsOneAddressNotAnother) {
   ConnectionsPerAddress c(2, 64);
-  const auto a = *IpAddress::parse("192.0.2.1");
-  const auto b = *IpAddress::parse("192.0.2.2");
+  const auto a = *IpAddress::parse("127.0.0.1");
+  const auto b = *IpAddress::parse("127.0.0.2");
   EXPECT_TRUE(c.add(a));
   EXPECT_TRUE(c.add(a));
   EXPECT_FALSE(c.add(a));
@@ -71,8 +71,8 @@ TEST(ConnectionsPerAddress, FourAddressesOfOneSlash64CountAsOne) {
   EXPECT_EQ(c.count(*IpAddress::parse("2001:db8:1:2::77")), 3u);
   EXPECT_TRUE(c.add(*IpAddress::parse("2001:db8:1:3::1")));
   // An IPv4 client seen through a dual-stack socket is its IPv4 address.
-  EXPECT_TRUE(c.add(*IpAddress::parse("::ffff:192.0.2.7")));
-  EXPECT_EQ(c.count(*IpAddress::parse("192.0.2.7")), 1u);
+  EXPECT_TRUE(c.add(*IpAddress::parse("::ffff:127.0.0.7")));
+  EXPECT_EQ(c.count(*IpAddress::parse("127.0.0.7")), 1u);
   // With prefix 128 every address is its own client.
   ConnectionsPerAddress single(1, 128);
   EXPECT_TRUE(single.add(*IpAddress::parse("2001:db8:1:2::1")));
@@ -81,7 +81,7 @@ TEST(ConnectionsPerAddress, FourAddressesOfOneSlash64CountAsOne) {
 
 TEST(ConnectionsPerAddress, ZeroIsUnlimited) {
   ConnectionsPerAddress c(0, 64);
-  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(c.add(*IpAddress::parse("192.0.2.1")));
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(c.add(*IpAddress::parse("127.0.0.1")));
 }
 
 }  // namespace
