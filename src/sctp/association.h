@@ -128,6 +128,7 @@ class Association {
                    std::uint32_t peer_rwnd, bool idata, bool forward_tsn, bool reconfig,
                    bool zero_checksum);
   void send_init(Timestamp now);
+  InitFields local_init_fields() const;
   // association.cpp
   void handle_chunk(Timestamp now, const ChunkView& c, bool& stop);
   void handle_data(Timestamp now, const ChunkView& c);

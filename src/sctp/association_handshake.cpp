@@ -36,14 +36,8 @@ void Association::send_now(std::uint32_t verification_tag, bool allow_zero_check
   ++stats_.packets_sent;
 }
 
-void Association::connect(Timestamp now) {
-  now_ = now;
-  if (ended_ || state_ != AssociationState::kClosed) return;
-  state_ = AssociationState::kCookieWait;
-  send_init(now);
-}
-
-void Association::send_init(Timestamp now) {
+// Our INIT and INIT ACK carry the same tag, TSN and capabilities (§5.2.1 relies on it).
+InitFields Association::local_init_fields() const {
   InitFields f;
   f.initiate_tag = local_tag_;
   f.a_rwnd = static_cast<std::uint32_t>(config_.max_receive_buffer);
@@ -52,6 +46,18 @@ void Association::send_init(Timestamp now) {
   f.initial_tsn = local_initial_tsn_;
   f.idata = config_.idata;
   f.zero_checksum_dtls = config_.zero_checksum;
+  return f;
+}
+
+void Association::connect(Timestamp now) {
+  now_ = now;
+  if (ended_ || state_ != AssociationState::kClosed) return;
+  state_ = AssociationState::kCookieWait;
+  send_init(now);
+}
+
+void Association::send_init(Timestamp now) {
+  const InitFields f = local_init_fields();
   // INIT goes with tag 0 and always a real CRC (RFC 9653 §5.2: not before both agreed).
   send_now(0, false, [&](PacketWriter& w) { w.add_init(ChunkType::kInit, f); });
   t1_ = now + rto_.rto();
@@ -79,14 +85,7 @@ void Association::handle_init(Timestamp now, const ChunkView& c) {
   cookie.zero_checksum = config_.zero_checksum && init->zero_checksum_dtls;
   cookie.created = now;
   const auto bytes = make_cookie(cookie, cookie_key_);
-  InitFields f;
-  f.initiate_tag = local_tag_;
-  f.a_rwnd = static_cast<std::uint32_t>(config_.max_receive_buffer);
-  f.outbound_streams = config_.streams;
-  f.inbound_streams = config_.streams;
-  f.initial_tsn = local_initial_tsn_;
-  f.idata = config_.idata;
-  f.zero_checksum_dtls = config_.zero_checksum;
+  const InitFields f = local_init_fields();
   send_now(init->initiate_tag, false,
            [&](PacketWriter& w) { w.add_init(ChunkType::kInitAck, f, bytes); });
 }

@@ -1,34 +1,17 @@
 #include "sdp/session_description.h"
 
-#include <charconv>
+#include "sdp/text.h"
 
 namespace peerkit::sdp {
 namespace {
+
+using text::to_number;
 
 Unexpected<ParseError> fail(std::size_t line, std::string message) {
   return Unexpected(ParseError{line, std::move(message)});
 }
 
-template <class T>
-std::optional<T> to_number(std::string_view s) {
-  T v{};
-  const auto* end = s.data() + s.size();
-  const auto r = std::from_chars(s.data(), end, v);
-  if (s.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
-  return v;
-}
 
-std::vector<std::string_view> split_spaces(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    const auto start = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
 
 bool token_char(char c) {  // RFC 8866 §9 token-char (printable US-ASCII, no separators)
   const auto u = static_cast<unsigned char>(c);
@@ -53,7 +36,7 @@ bool valid_proto(std::string_view s) {
 }
 
 Expected<MediaSection, ParseError> parse_media_line(std::size_t n, std::string_view value) {
-  const auto f = split_spaces(value);
+  const auto f = text::words(value);
   if (f.size() < 4) return fail(n, "m= needs <media> <port> <proto> <fmt>…");
   MediaSection m;
   if (!valid_token(f[0])) return fail(n, "m= media is not a token");
@@ -172,7 +155,7 @@ Expected<SessionDescription, ParseError> parse(std::string_view text) {
     // RFC 8866 §5: v= first, o= second, s= third.
     if (n == 1 && (type != 'v' || value != "0")) return fail(n, "the first line must be v=0");
     if (n == 2 && type != 'o') return fail(n, "the second line must be o=");
-    if (n == 2 && split_spaces(value).size() != 6) return fail(n, "o= needs six fields");
+    if (n == 2 && text::words(value).size() != 6) return fail(n, "o= needs six fields");
     if (n == 3 && type != 's') return fail(n, "the third line must be s=");
     if (n > 3 && (type == 'v' || type == 'o' || type == 's') && current == nullptr)
       return fail(n, "repeated v=, o= or s=");

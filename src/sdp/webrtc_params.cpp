@@ -1,31 +1,16 @@
 #include "sdp/webrtc_params.h"
 
+#include "sdp/text.h"
+
 #include <algorithm>
-#include <charconv>
 
 namespace peerkit::sdp {
 namespace {
 
-std::vector<std::string_view> words(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    const auto start = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
+using text::to_number;
+using text::words;
 
-template <class T>
-std::optional<T> to_number(std::string_view s) {
-  T v{};
-  const auto* end = s.data() + s.size();
-  const auto r = std::from_chars(s.data(), end, v);
-  if (s.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
-  return v;
-}
+
 
 std::string lower(std::string_view s) {
   std::string out(s);
