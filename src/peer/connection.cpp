@@ -93,6 +93,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   driver_ = std::make_unique<ice::AgentDriver>(*loop_, *agent_);
   driver_->on_event = [this](const ice::Event& e) { on_ice_event(e); };
   driver_->on_data = [this](const ice::Received& r) { on_ice_data(r); };
+  driver_->on_receive_batch_end = [this] { pump(); };
   LocalIdentity id;
   id.ice_ufrag = agent_->local_ufrag();
   id.ice_pwd = agent_->local_pwd();
@@ -249,8 +250,8 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
   if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
+  // The output (SACKs, replies) is produced once per read batch: on_receive_batch_end.
   transport_->handle_datagram(loop_->now(), r.payload);
-  pump();
 }
 
 void ConnectionImpl::pump() {

@@ -1,8 +1,10 @@
 #include "ice/driver/agent_driver.h"
 
+#include <algorithm>
 #include <array>
 
 #include "net/asio_address.h"
+#include "net/udp_gso.h"
 #include "turn/stream_framing.h"
 
 namespace peerkit::ice {
@@ -20,8 +22,8 @@ struct AgentDriver::Udp {
   explicit Udp(asio::io_context& io) : socket(io) {}
   udp::socket socket;
   SocketId id;
-  udp::endpoint from;
-  std::array<std::byte, 65536> buffer;
+  SocketAddress from;
+  std::array<std::byte, 65536> buffer;  // one GRO batch (at most 64 KiB) or one datagram
 };
 
 AgentDriver::AgentDriver(net::Loop& loop, Agent& agent, DriverOptions options)
@@ -45,6 +47,8 @@ std::string AgentDriver::add_host(const IpAddress& ip, std::uint16_t port) {
   if (!ec) u->socket.bind(ep, ec);
   if (ec) return "bind " + SocketAddress(ip, port).to_string() + ": " + ec.message();
   u->socket.non_blocking(true, ec);
+  // Bursts from a peer's GSO arrive joined; drain() splits them by the segment size.
+  (void)net::enable_gro(u->socket.native_handle());
   const auto local = net::from_endpoint(u->socket.local_endpoint());
   u->id = agent_.add_host_socket(local);
   udp_by_socket_[u->id] = udp_.size();
@@ -68,36 +72,60 @@ void AgentDriver::stop() {
     if (s.stream) s.stream->close();
 }
 
+// Waits for the socket to be readable, then drains it: up to kReadsPerWake reads, each of which
+// may carry several datagrams joined by GRO. Every datagram goes to the agent at once; the
+// pump (and so the data layer's reply, e.g. one SCTP SACK for the whole batch) runs once at the
+// end, so a burst costs one wake-up and one round of output instead of one per datagram.
 void AgentDriver::receive(std::size_t index) {
-  auto& u = *udp_[index];
-  u.socket.async_receive_from(
-      asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
-      [this, alive = alive_, index](const boost::system::error_code& ec, std::size_t n) {
+  udp_[index]->socket.async_wait(
+      udp::socket::wait_read, [this, alive = alive_, index](const boost::system::error_code& ec) {
         if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
-        auto& u = *udp_[index];
-        if (!ec) {
-          const auto r = agent_.handle_packet(now(), u.id, net::from_endpoint(u.from),
-                                              ByteSpan(u.buffer.data(), n));
-          if (!r.payload.empty() && on_data) on_data(r);
-          pump();
-        }
+        if (!ec) drain(index);
+        if (!*alive || stopped_) return;
         receive(index);
       });
 }
 
+void AgentDriver::drain(std::size_t index) {
+  constexpr int kReadsPerWake = 64;  // then yield to the loop's other work
+  auto& u = *udp_[index];
+  const int fd = u.socket.native_handle();
+  bool any = false;
+  for (int i = 0; i < kReadsPerWake; ++i) {
+    auto got = net::receive_segments(fd, MutableByteSpan(u.buffer.data(), u.buffer.size()), u.from);
+    if (!got) break;
+    if (got->truncated) continue;  // larger than any datagram ICE, DTLS or TURN sends
+    any = true;
+    for (std::size_t at = 0; at < got->bytes; at += got->segment) {
+      const std::size_t n = std::min(got->segment, got->bytes - at);
+      const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(u.buffer.data() + at, n));
+      if (!r.payload.empty() && on_data) on_data(r);
+      if (!*alive_ || stopped_) return;
+    }
+  }
+  if (!any) return;
+  if (on_receive_batch_end) on_receive_batch_end();
+  if (!*alive_ || stopped_) return;
+  pump();
+}
+
 void AgentDriver::pump() {
   if (stopped_) return;
-  for (const Transmit& t : agent_.transmits()) {
-    if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
-      boost::system::error_code ec;
-      // Non-blocking: a full socket buffer drops the datagram, as the network might.
-      udp_[u->second]->socket.send_to(asio::buffer(t.data.data(), t.data.size()),
-                                      net::to_endpoint<udp::endpoint>(t.to), 0, ec);
-    } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
-      // The stream copies into its bounded queue; a full queue drops the frame, as a congested
-      // path would.
-      streams_[s->second].stream->send(t.data);
+  {
+    // Consecutive datagrams to one peer leave in one GSO call; flushed while the batch (and so
+    // the bytes it points at) is alive.
+    auto batch = agent_.transmits();
+    for (const Transmit& t : batch) {
+      if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
+        // Non-blocking: a full socket buffer drops the datagram, as the network might.
+        out_.add(udp_[u->second]->socket.native_handle(), t.to, t.data);
+      } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
+        // The stream copies into its bounded queue; a full queue drops the frame, as a congested
+        // path would.
+        streams_[s->second].stream->send(t.data);
+      }
     }
+    out_.flush();
   }
   while (auto e = agent_.poll_event()) {
     if (e->kind == Event::Kind::kConnectServer)

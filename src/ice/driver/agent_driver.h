@@ -17,6 +17,7 @@
 #include "net/loop.h"
 #include "net/stream.h"
 #include "net/tls.h"
+#include "net/udp_gso.h"
 
 namespace peerkit::ice {
 
@@ -43,6 +44,9 @@ class AgentDriver {
   Timestamp now() const { return loop_.now(); }
   std::function<void(const Event&)> on_event;
   std::function<void(const Received&)> on_data;
+  // After every datagram of one read batch went to on_data, before the driver's own pump: the
+  // place to produce the data layer's output once per batch.
+  std::function<void()> on_receive_batch_end;
 
  private:
   struct Udp;
@@ -55,6 +59,7 @@ class AgentDriver {
     std::shared_ptr<net::Stream> stream;
   };
   void receive(std::size_t index);
+  void drain(std::size_t index);
   void connect_server(std::size_t server, const SocketAddress& to, bool tls);
   void start_stream(std::size_t index, boost::asio::ip::tcp::socket socket);
   void stream_closed(std::size_t index, std::string_view why);
@@ -68,6 +73,7 @@ class AgentDriver {
   std::vector<ServerStream> streams_;
   std::map<SocketId, std::size_t> udp_by_socket_;
   std::map<SocketId, std::size_t> stream_by_socket_;
+  net::GsoSender out_;
   bool stopped_ = false;
   // Shared with every pending handler: false once the driver is destroyed, because handlers
   // cancelled by the destructor still run later on the loop.
