@@ -1,7 +1,6 @@
 #include "ice/driver/agent_driver.h"
 
 #include <algorithm>
-#include <array>
 
 #include "net/asio_address.h"
 #include "net/udp_gso.h"
@@ -23,7 +22,6 @@ struct AgentDriver::Udp {
   udp::socket socket;
   SocketId id;
   SocketAddress from;
-  std::array<std::byte, 65536> buffer;  // one GRO batch (at most 64 KiB) or one datagram
 };
 
 AgentDriver::AgentDriver(net::Loop& loop, Agent& agent, DriverOptions options)
@@ -90,15 +88,19 @@ void AgentDriver::drain(std::size_t index) {
   constexpr int kReadsPerWake = 64;  // then yield to the loop's other work
   auto& u = *udp_[index];
   const int fd = u.socket.native_handle();
+  // The loop's shared buffer: every read of the batch reuses it, which is safe because each
+  // datagram is handled to the end before the next read (the agent never keeps or borrows
+  // input bytes, and on_data consumes them at once).
+  const MutableByteSpan buffer = loop_.receive_buffer();
   bool any = false;
   for (int i = 0; i < kReadsPerWake; ++i) {
-    auto got = net::receive_segments(fd, MutableByteSpan(u.buffer.data(), u.buffer.size()), u.from);
+    auto got = net::receive_segments(fd, buffer, u.from);
     if (!got) break;
     if (got->truncated) continue;  // larger than any datagram ICE, DTLS or TURN sends
     any = true;
     for (std::size_t at = 0; at < got->bytes; at += got->segment) {
       const std::size_t n = std::min(got->segment, got->bytes - at);
-      const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(u.buffer.data() + at, n));
+      const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(buffer.data() + at, n));
       if (!r.payload.empty() && on_data) on_data(r);
       if (!*alive_ || stopped_) return;
     }
