@@ -57,19 +57,17 @@ SignalingState to_public(sdp::SignalingState s) {
 
 }  // namespace
 
-ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config)
+ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
+                               Expected<DtlsCredential, std::string> credential)
     : loop_(std::move(loop)), config_(std::move(config)), timer_(*loop_, [this](Timestamp now) {
         if (transport_) transport_->handle_timeout(now);
         pump();
       }) {
-  auto cert = dtls::Certificate::generate();
-  if (cert) {
-    certificate_ = *cert;
-    auto ctx = dtls::Context::create(certificate_);
-    if (ctx) dtls_context_ = *ctx;
-    else setup_error_ = ctx.error();
+  if (credential) {
+    certificate_ = credential->certificate;
+    dtls_context_ = credential->context;
   } else {
-    setup_error_ = cert.error();
+    setup_error_ = credential.error();
   }
 }
 

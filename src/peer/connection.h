@@ -15,6 +15,7 @@
 
 #include "common/random.h"
 #include "dtls/context.h"
+#include "peer/credential_pool.h"
 #include "ice/agent.h"
 #include "ice/driver/agent_driver.h"
 #include "net/loop.h"
@@ -39,7 +40,8 @@ struct ChannelImpl {
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
-  ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config);
+  ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
+                 Expected<DtlsCredential, std::string> credential);
   ~ConnectionImpl();
   net::Loop& loop() { return *loop_; }
 

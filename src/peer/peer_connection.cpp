@@ -33,7 +33,11 @@ const char* to_string(PeerConnectionState s) {
 
 std::shared_ptr<PeerConnection> PeerConnection::create(Runtime& runtime, Configuration configuration) {
   auto loop = runtime.impl_->next_loop();
-  auto impl = run_on(*loop, [&] { return std::make_shared<ConnectionImpl>(loop, configuration); });
+  // Taken on the caller's thread: usually ready, else made here rather than on the loop.
+  auto credential = runtime.impl_->credentials().take();
+  auto impl = run_on(*loop, [&] {
+    return std::make_shared<ConnectionImpl>(loop, configuration, std::move(credential));
+  });
   return std::shared_ptr<PeerConnection>(new PeerConnection(std::move(impl)));
 }
 
