@@ -1,5 +1,7 @@
 #include "peer/connection.h"
 
+#include <algorithm>
+
 #include "net/interfaces.h"
 #include "ice/host_filter.h"
 
@@ -248,6 +250,8 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
   if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
+  ++counters_.transport.packets_received;
+  counters_.transport.bytes_received += r.payload.size();
   // The output (SACKs, replies) is produced once per read batch: on_receive_batch_end.
   transport_->handle_datagram(loop_->now(), r.payload);
 }
@@ -262,6 +266,8 @@ void ConnectionImpl::pump() {
   bool sent = false;
   for (const Transmit& t : transport_->transmits()) {
     sent = true;
+    ++counters_.transport.packets_sent;
+    counters_.transport.bytes_sent += t.data.size();
     (void)agent_->send(now, t.data);
   }
   while (auto e = transport_->poll_event()) handle_transport_event(std::move(*e));
@@ -317,6 +323,8 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     auto ch = it->second;
     ++counters_.messages_received;
     counters_.bytes_received += m->data.size();
+    ++ch->messages_received;
+    ch->bytes_received += m->data.size();
     auto msg = std::make_shared<Message>(Message{m->binary, std::move(m->data)});
     queue([ch, msg] {
       std::function<void(const Message&)> f;
@@ -438,6 +446,8 @@ Error ConnectionImpl::send(ChannelImpl& c, ByteSpan data, bool binary) {
   if (!e) {
     ++counters_.messages_sent;
     counters_.bytes_sent += data.size();
+    ++c.messages_sent;
+    c.bytes_sent += data.size();
     c.buffered = transport_->channels().buffered_amount(*c.id);
   }
   pump();
@@ -511,6 +521,33 @@ Stats ConnectionImpl::stats() const {
     }
   }
   s.dtls_state = transport_ ? std::string(dtls::to_string(transport_->dtls().state())) : "new";
+  s.transport.dtls_state = s.dtls_state;
+  if (agent_) {
+    s.transport.ice_role = agent_->role() == ice::Role::kControlling ? "controlling" : "controlled";
+    s.transport.ice_state = ice::to_string(agent_->state());
+  }
+  s.transport.dtls_role = "unknown";
+  if (transport_) {
+    const auto& dtls = transport_->dtls();
+    s.transport.dtls_role = dtls.role() == dtls::Role::kClient ? "client" : "server";
+    s.transport.dtls_cipher = dtls.cipher_name();
+    s.transport.tls_version = dtls.version_hex();
+  }
+  auto channel_stats = [&](const ChannelImpl& ch) {
+    static constexpr const char* kStates[] = {"connecting", "open", "closing", "closed"};
+    Stats::DataChannel d;
+    d.label = ch.label;
+    d.protocol = ch.protocol;
+    d.data_channel_identifier = ch.id;
+    d.state = kStates[std::clamp(ch.state.load(), 0, 3)];
+    d.messages_sent = ch.messages_sent;
+    d.bytes_sent = ch.bytes_sent;
+    d.messages_received = ch.messages_received;
+    d.bytes_received = ch.bytes_received;
+    s.data_channels.push_back(std::move(d));
+  };
+  for (const auto& ch : pending_channels_) channel_stats(*ch);
+  for (const auto& [id, ch] : channels_) channel_stats(*ch);
   return s;
 }
 

@@ -33,6 +33,8 @@ struct ChannelImpl {
   std::atomic<int> state{0};                   // 0 connecting, 1 open, 2 closing, 3 closed
   std::atomic<std::size_t> buffered{0};        // mirrored from the loop thread
   std::size_t low_threshold = 0;
+  // RTCDataChannelStats counters; the loop thread only.
+  std::uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;
   std::mutex callbacks;                        // guards the four below
   std::function<void()> on_open, on_close, on_low;
   std::function<void(const Message&)> on_message;

@@ -141,6 +141,28 @@ TEST(PeerConnection, TwoPeersOpenAChannelAndTalkBothWays) {
   EXPECT_EQ(stats.dtls_state, "connected");
   EXPECT_NE(stats.selected_candidate_pair_local.find("127.0.0.1"), std::string::npos);
   EXPECT_EQ(stats.messages_sent, 1u);
+  // RTCTransportStats and RTCDataChannelStats, as a browser's getStats() names them.
+  const auto bs = p.b->get_stats();
+  EXPECT_EQ(stats.transport.ice_role, "controlling");  // the offerer
+  EXPECT_EQ(bs.transport.ice_role, "controlled");
+  EXPECT_NE(stats.transport.dtls_role, bs.transport.dtls_role);
+  EXPECT_TRUE(stats.transport.dtls_role == "client" || stats.transport.dtls_role == "server");
+  EXPECT_EQ(stats.transport.dtls_state, "connected");
+  EXPECT_EQ(stats.transport.tls_version, "FEFD");
+  EXPECT_EQ(stats.transport.dtls_cipher.rfind("TLS_ECDHE_ECDSA_WITH_", 0), 0u) << stats.transport.dtls_cipher;
+  EXPECT_EQ(stats.transport.dtls_cipher, bs.transport.dtls_cipher);
+  EXPECT_GT(stats.transport.packets_sent, 0u);
+  EXPECT_GT(stats.transport.bytes_received, 100000u);  // b's message came through this transport
+  ASSERT_EQ(stats.data_channels.size(), 1u);
+  EXPECT_EQ(stats.data_channels[0].label, "chat");
+  EXPECT_EQ(stats.data_channels[0].state, "open");
+  EXPECT_EQ(stats.data_channels[0].data_channel_identifier, chat->id());
+  EXPECT_EQ(stats.data_channels[0].messages_sent, 1u);
+  EXPECT_EQ(stats.data_channels[0].bytes_sent, 12u);
+  EXPECT_EQ(stats.data_channels[0].messages_received, 1u);
+  EXPECT_EQ(stats.data_channels[0].bytes_received, 100000u);
+  ASSERT_EQ(bs.data_channels.size(), 1u);
+  EXPECT_EQ(bs.data_channels[0].bytes_received, 12u);
 }
 
 TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
