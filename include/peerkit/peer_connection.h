@@ -57,7 +57,12 @@ class Runtime {
 };
 
 struct IceServer {
-  std::string url;  // stun:IP:PORT, turn:IP:PORT?transport=udp|tcp, turns:IP:PORT
+  // stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT] (RFC 7064/7065).
+  // HOST is an IP literal or a name; names are resolved by PeerConnection::create on the calling
+  // thread (the system resolver), and turns: checks the server's certificate against the name.
+  // A name that does not resolve makes create_offer/set_remote_description fail
+  // ("OperationError: cannot resolve …").
+  std::string url;
   std::string username;
   std::string credential;
 };

@@ -15,44 +15,6 @@ std::string random_ice_chars(RandomSource& r, std::size_t n) {
   return s;
 }
 
-// stun:IP:PORT, turn:IP:PORT[?transport=udp|tcp], turns:IP:PORT (RFC 7064, RFC 7065).
-std::variant<ice::IceServer, std::string> parse_server(const IceServer& s) {
-  ice::IceServer out;
-  std::string_view url = s.url;
-  bool tls = false;
-  if (url.starts_with("stun:")) {
-    out.kind = ice::IceServer::Kind::kStun;
-    url.remove_prefix(5);
-  } else if (url.starts_with("turns:")) {
-    out.kind = ice::IceServer::Kind::kTurn;
-    tls = true;
-    url.remove_prefix(6);
-  } else if (url.starts_with("turn:")) {
-    out.kind = ice::IceServer::Kind::kTurn;
-    url.remove_prefix(5);
-  } else {
-    return "SyntaxError: not a stun:, turn: or turns: URL: " + s.url;
-  }
-  std::string_view query;
-  if (const auto q = url.find('?'); q != std::string_view::npos) {
-    query = url.substr(q + 1);
-    url = url.substr(0, q);
-  }
-  const auto address = SocketAddress::parse(url, tls ? 5349 : 3478);
-  if (!address) return "SyntaxError: the host must be an IP address: " + s.url;
-  out.address = *address;
-  out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kUdp;
-  if (query == "transport=tcp") out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kTcp;
-  else if (!query.empty() && query != "transport=udp") return "SyntaxError: unknown " + std::string(query);
-  if (out.kind == ice::IceServer::Kind::kTurn) {
-    if (s.username.empty() || s.credential.empty())
-      return std::string("InvalidAccessError: a TURN server needs a username and a credential");
-    out.username = s.username;
-    out.password = s.credential;
-  }
-  return out;
-}
-
 SignalingState to_public(sdp::SignalingState s) {
   return static_cast<SignalingState>(static_cast<int>(s));
 }
@@ -60,8 +22,9 @@ SignalingState to_public(sdp::SignalingState s) {
 }  // namespace
 
 ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
-                               Expected<DtlsCredential, std::string> credential)
-    : loop_(std::move(loop)), config_(std::move(config)), timer_(*loop_, [this](Timestamp now) {
+                               Expected<DtlsCredential, std::string> credential,
+                               ResolvedHosts resolved)
+    : loop_(std::move(loop)), config_(std::move(config)), resolved_(std::move(resolved)), timer_(*loop_, [this](Timestamp now) {
         if (transport_) transport_->handle_timeout(now);
         pump();
       }) {
@@ -85,7 +48,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   ac.role = role;
   ac.policy = config_.relay_only ? ice::TransportPolicy::kRelay : ice::TransportPolicy::kAll;
   for (const auto& s : config_.ice_servers) {
-    auto parsed = parse_server(s);
+    auto parsed = parse_ice_server(s, resolved_);
     if (auto* e = std::get_if<std::string>(&parsed)) return *e;
     ac.servers.push_back(std::get<ice::IceServer>(parsed));
   }

@@ -16,6 +16,7 @@
 #include "common/random.h"
 #include "dtls/context.h"
 #include "peer/credential_pool.h"
+#include "peer/ice_servers.h"
 #include "ice/agent.h"
 #include "ice/driver/agent_driver.h"
 #include "net/loop.h"
@@ -43,7 +44,7 @@ struct ChannelImpl {
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
   ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
-                 Expected<DtlsCredential, std::string> credential);
+                 Expected<DtlsCredential, std::string> credential, ResolvedHosts resolved = {});
   ~ConnectionImpl();
   net::Loop& loop() { return *loop_; }
 
@@ -88,6 +89,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
+  ResolvedHosts resolved_;  // the ICE server names, resolved when the connection was created
   CryptoRandom random_;
   std::shared_ptr<const dtls::Certificate> certificate_;
   std::shared_ptr<const dtls::Context> dtls_context_;

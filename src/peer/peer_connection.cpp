@@ -2,6 +2,7 @@
 // thread (run_on), where ConnectionImpl does the work.
 #include "peerkit/peer_connection.h"
 
+#include "net/resolve.h"
 #include "peer/connection.h"
 #include "peer/runtime.h"
 
@@ -35,8 +36,11 @@ std::shared_ptr<PeerConnection> PeerConnection::create(Runtime& runtime, Configu
   auto loop = runtime.impl_->next_loop();
   // Taken on the caller's thread: usually ready, else made here rather than on the loop.
   auto credential = runtime.impl_->credentials().take();
+  // ICE server names are resolved here, on the caller's thread: resolving blocks, loops never do.
+  auto resolved = peer::resolve_ice_server_hosts(configuration.ice_servers, net::resolve_host);
   auto impl = run_on(*loop, [&] {
-    return std::make_shared<ConnectionImpl>(loop, configuration, std::move(credential));
+    return std::make_shared<ConnectionImpl>(loop, configuration, std::move(credential),
+                                            std::move(resolved));
   });
   return std::shared_ptr<PeerConnection>(new PeerConnection(std::move(impl)));
 }

@@ -132,15 +132,16 @@ void AgentDriver::pump() {
   while (auto e = agent_.poll_event()) {
     if (e->kind == Event::Kind::kConnectServer)
       connect_server(e->server, *SocketAddress::parse(e->detail),
-                     e->transport == ServerTransport::kTls);
+                     e->transport == ServerTransport::kTls, e->host_name);
     if (on_event) on_event(*e);
   }
   timer_.rearm(agent_.next_timeout());
 }
 
-void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls) {
+void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls,
+                                 const std::string& host_name) {
   const std::size_t index = streams_.size();
-  streams_.push_back({.server = server, .address = to, .tls = tls});
+  streams_.push_back({.server = server, .address = to, .tls = tls, .host_name = host_name});
   if (tls && !tls_) {
     auto made = net::make_tls_client_context(options_.tls_ca_file);
     if (!made) {
@@ -168,9 +169,11 @@ void AgentDriver::start_stream(std::size_t index, tcp::socket socket) {
   ServerStream& s = streams_[index];
   const net::StreamOptions options{.max_queue_bytes = kMaxStreamQueue,
                                    .max_frame_bytes = kMaxStreamBuffer};
-  // TURN over TLS (RFC 8656 §3.2): the certificate must name the address we were given.
+  // TURN over TLS (RFC 8656 §3.2): the certificate must name the server as configured: its host
+  // name, or the address when it was given as one.
+  const std::string name = s.host_name.empty() ? s.address.ip().to_string() : s.host_name;
   s.stream =
-      s.tls ? net::Stream::tls_client(std::move(socket), tls_, s.address.ip().to_string(), options)
+      s.tls ? net::Stream::tls_client(std::move(socket), tls_, name, options)
             : net::Stream::plain(std::move(socket), options);
   s.stream->start({.framer = turn::next_frame,
                    .on_frame =

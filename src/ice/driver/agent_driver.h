@@ -54,13 +54,15 @@ class AgentDriver {
     std::size_t server = 0;
     SocketAddress address;
     bool tls = false;
+    std::string host_name;  // what TLS verifies; empty: the address
     bool up = false;  // the agent knows it (add_server_stream was called)
     SocketId id;
     std::shared_ptr<net::Stream> stream;
   };
   void receive(std::size_t index);
   void drain(std::size_t index);
-  void connect_server(std::size_t server, const SocketAddress& to, bool tls);
+  void connect_server(std::size_t server, const SocketAddress& to, bool tls,
+                      const std::string& host_name);
   void start_stream(std::size_t index, boost::asio::ip::tcp::socket socket);
   void stream_closed(std::size_t index, std::string_view why);
 
