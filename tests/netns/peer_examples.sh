@@ -69,7 +69,8 @@ pair() {
 # The candidates b signalled (its answer line), one address per line.
 answer_addresses() { grep -oE 'a=candidate:[^\\]*' "$WORK/$1-answer.line" | awk '{print $5}' | sort -u; }
 
-head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/in.bin"
+MIB=${PEER_EXAMPLES_MIB:-4}  # the file size; larger by hand to see throughput under loss
+head -c $((MIB * 1024 * 1024)) /dev/urandom >"$WORK/in.bin"
 SHA=$(sha256sum <"$WORK/in.bin" | cut -d' ' -f1)
 
 # (1) No loss.
@@ -81,7 +82,7 @@ check "no loss: the answerer signalled only its veth address ($(answer_addresses
 
 pair file "$BIN/file_send" --host-filter 10.77.0.1/32 "$WORK/in.bin" -- \
   "$BIN/file_recv" --host-filter 10.77.0.2/32 "$WORK/out.bin"
-check "no loss: 4 MiB file in $PAIR_MS ms, both sides exit 0 (send $A_RC, recv $B_RC)" \
+check "no loss: $MIB MiB file in $PAIR_MS ms, both sides exit 0 (send $A_RC, recv $B_RC)" \
   test "$A_RC" -eq 0 -a "$B_RC" -eq 0
 check "no loss: SHA-256 of what arrived equals the sent file's" \
   test "$(sha256sum <"$WORK/out.bin" | cut -d' ' -f1)" = "$SHA"
@@ -94,7 +95,7 @@ pair lossy "$BIN/file_send" --host-filter 10.77.0.1/32 "$WORK/in.bin" -- \
   "$BIN/file_recv" --host-filter 10.77.0.2/32 "$WORK/out.bin"
 dropped() { ns "$1" iptables -L OUTPUT -v -x -n | awk '/statistic/ {print $1}'; }
 echo "    dropped: a→b $(dropped a) packets, b→a $(dropped b) packets"
-check "5 % loss: 4 MiB file in $PAIR_MS ms, both sides exit 0 (send $A_RC, recv $B_RC)" \
+check "5 % loss: $MIB MiB file in $PAIR_MS ms, both sides exit 0 (send $A_RC, recv $B_RC)" \
   test "$A_RC" -eq 0 -a "$B_RC" -eq 0
 check "5 % loss: SHA-256 of what arrived equals the sent file's" \
   test "$(sha256sum <"$WORK/out.bin" 2>/dev/null | cut -d' ' -f1)" = "$SHA"
