@@ -1,6 +1,6 @@
 // One interop scenario: a peerkit peer (peer_stdio, over JSON lines) and another stack from
-// npm (stacks.js) connect on 127.0.0.1, each creates a channel, string and binary messages of
-// several sizes up to the negotiated max-message-size go both ways on both channels with their
+// npm (stacks.js) connect on 127.0.0.1, each creates a channel, string and binary messages of 0 B
+// (RFC 8831 PPID 56/57) and several sizes up to the negotiated max-message-size go both ways on both channels with their
 // contents checked, then each side closes one channel and both sides must see both closes.
 //
 //   node interop.js <node-datachannel|wrtc> <peerkit|other>     (the second word: who offers)
@@ -144,7 +144,7 @@ async function run() {
   console.log(`connected, channels open (first: ${first})`);
 
   const max = Math.min(maxMessageSize(offer.sdp), maxMessageSize(answer.sdp));
-  const sizes = [...new Set([1, 1200, 16384, 65536, max].filter((s) => s <= max))];
+  const sizes = [...new Set([0, 1, 1200, 16384, 65536, max].filter((s) => s <= max))];
   let exchanged = 0;
   for (const label of ['pk', 'ext']) {
     for (const binary of [false, true]) {
