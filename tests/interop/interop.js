@@ -1,7 +1,8 @@
 // One interop scenario: a peerkit peer (peer_stdio, over JSON lines) and another stack from
-// npm (stacks.js) connect on 127.0.0.1, each creates a channel, string and binary messages of 0 B
-// (RFC 8831 PPID 56/57) and several sizes up to the negotiated max-message-size go both ways on both channels with their
-// contents checked, then each side closes one channel and both sides must see both closes.
+// npm (stacks.js) connect on 127.0.0.1 and each creates a channel. String and binary messages
+// go both ways on both channels with their contents checked: empty (RFC 8831 PPID 56/57) and
+// several sizes up to the negotiated max-message-size. Then each side closes one channel and
+// both sides must see both closes.
 //
 //   node interop.js <node-datachannel|wrtc> <peerkit|other>     (the second word: who offers)
 // Needs PEER_STDIO (the binary). Run inside a loopback-only namespace (run.sh does).
