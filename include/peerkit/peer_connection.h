@@ -20,6 +20,8 @@
 //    other, so no call can deadlock, on any number of cores. (Calls that return a value —
 //    create_offer/answer, get_stats — wait in every case; make them from your own thread or
 //    from the connection's own callbacks.)
+//  - A channel created from an application thread on a running connection may open before its
+//    on_open() is set; the open event then waits for that handler and is delivered to it once.
 //  - A PeerConnection or DataChannel may be destroyed from any thread; destroying closes.
 //    Destroy every connection before its Runtime.
 #pragma once

@@ -258,7 +258,12 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     ++counters_.data_channels_opened;
     queue([ch] {
       std::function<void()> f;
-      { std::lock_guard l(ch->callbacks); f = ch->on_open; }
+      {
+        std::lock_guard l(ch->callbacks);
+        f = ch->on_open;
+        // An application thread may still be between create_data_channel() and on_open().
+        if (!f) ch->open_missed = ch->state == 1;
+      }
       if (f && ch->state == 1) f();
     });
   } else if (const auto* in = std::get_if<sctp::IncomingChannelEvent>(&ce)) {

@@ -39,6 +39,7 @@ struct ChannelImpl {
   std::mutex callbacks;                        // guards the four below
   std::function<void()> on_open, on_close, on_low;
   std::function<void(const Message&)> on_message;
+  bool open_missed = false;  // the open event found no on_open yet: the next on_open gets it
 };
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {

@@ -179,8 +179,23 @@ void DataChannel::close() {
 }
 
 void DataChannel::on_open(std::function<void()> f) {
-  std::lock_guard l(impl_->callbacks);
-  impl_->on_open = std::move(f);
+  bool missed;
+  {
+    std::lock_guard l(impl_->callbacks);
+    impl_->on_open = std::move(f);
+    missed = impl_->open_missed && impl_->on_open;
+    if (missed) impl_->open_missed = false;
+  }
+  // The channel opened before this handler was set (created from another thread on a running
+  // association): deliver the event now, on the loop, unless closed meanwhile.
+  if (auto c = impl_->connection.lock(); missed && c)
+    c->loop().post([weak = std::weak_ptr<peer::ConnectionImpl>(c), ch = impl_] {
+      auto conn = weak.lock();  // a connection destroyed meanwhile gets no callback
+      if (!conn) return;
+      std::function<void()> open;
+      { std::lock_guard l(ch->callbacks); open = ch->on_open; }
+      if (open && ch->state == 1 && !conn->closed && !conn->closed_requested) open();
+    });
 }
 void DataChannel::on_message(std::function<void(const Message&)> f) {
   std::lock_guard l(impl_->callbacks);
