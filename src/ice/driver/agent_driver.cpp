@@ -71,9 +71,12 @@ void AgentDriver::stop() {
 }
 
 // Waits for the socket to be readable, then drains it: up to kReadsPerWake reads, each of which
-// may carry several datagrams joined by GRO. Every datagram goes to the agent at once; the
-// pump (and so the data layer's reply, e.g. one SCTP SACK for the whole batch) runs once at the
-// end, so a burst costs one wake-up and one round of output instead of one per datagram.
+// may carry several datagrams joined by GRO. Every datagram goes to the agent at once; the pump
+// (and so the data layer's reply, e.g. one SCTP SACK for the batch) runs after every
+// kDatagramsPerRound datagrams and at the end. So a burst costs one wake-up and a round of
+// output per few dozen datagrams instead of one per datagram, while the sender still hears
+// back during a long burst (a GRO read can hold 64 datagrams, a window several hundred:
+// acknowledging only at the end would leave it idle while we work through the window).
 void AgentDriver::receive(std::size_t index) {
   udp_[index]->socket.async_wait(
       udp::socket::wait_read, [this, alive = alive_, index](const boost::system::error_code& ec) {
@@ -92,23 +95,28 @@ void AgentDriver::drain(std::size_t index) {
   // datagram is handled to the end before the next read (the agent never keeps or borrows
   // input bytes, and on_data consumes them at once).
   const MutableByteSpan buffer = loop_.receive_buffer();
-  bool any = false;
+  std::size_t since_round = 0;
+  auto end_round = [&] {
+    since_round = 0;
+    if (on_receive_batch_end) on_receive_batch_end();
+    if (!*alive_ || stopped_) return false;
+    pump();
+    return *alive_ && !stopped_;
+  };
   for (int i = 0; i < kReadsPerWake; ++i) {
     auto got = net::receive_segments(fd, buffer, u.from);
     if (!got) break;
     if (got->truncated) continue;  // larger than any datagram ICE, DTLS or TURN sends
-    any = true;
     for (std::size_t at = 0; at < got->bytes; at += got->segment) {
       const std::size_t n = std::min(got->segment, got->bytes - at);
       const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(buffer.data() + at, n));
       if (!r.payload.empty() && on_data) on_data(r);
       if (!*alive_ || stopped_) return;
+      ++since_round;
     }
+    if (since_round >= kDatagramsPerRound && !end_round()) return;
   }
-  if (!any) return;
-  if (on_receive_batch_end) on_receive_batch_end();
-  if (!*alive_ || stopped_) return;
-  pump();
+  if (since_round > 0) end_round();
 }
 
 void AgentDriver::pump() {

@@ -34,6 +34,8 @@ class AgentDriver {
 
   // Binds a UDP socket on `ip` (port 0 unless given) and hands it to the agent. "" or why not.
   std::string add_host(const IpAddress& ip, std::uint16_t port = 0);
+  // How many received datagrams are handled before the output they caused is sent (drain()).
+  static constexpr std::size_t kDatagramsPerRound = 16;
   // Starts receiving and gathering.
   void start();
   // After calling into the agent from outside (candidates, credentials, restart, send): sends
