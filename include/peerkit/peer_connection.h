@@ -22,6 +22,8 @@
 //    from the connection's own callbacks.)
 //  - A channel created from an application thread on a running connection may open before its
 //    on_open() is set; the open event then waits for that handler and is delivered to it once.
+//    Likewise messages that arrive before on_message() is set wait for it, in order (up to
+//    4 MiB; past that they are dropped).
 //  - A PeerConnection or DataChannel may be destroyed from any thread; destroying closes.
 //    Destroy every connection before its Runtime.
 #pragma once

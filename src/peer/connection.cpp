@@ -296,8 +296,22 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     auto msg = std::make_shared<Message>(Message{m->binary, std::move(m->data)});
     queue([ch, msg] {
       std::function<void(const Message&)> f;
-      { std::lock_guard l(ch->callbacks); f = ch->on_message; }
-      if (f && ch->state.load() <= 2) f(*msg);
+      {
+        std::lock_guard l(ch->callbacks);
+        if (ch->state.load() > 2) return;
+        // No handler yet, or earlier messages still wait for it: keep the order.
+        if (!ch->on_message || !ch->early.empty()) {
+          if (ch->early_bytes + msg->data.size() > ChannelImpl::kMaxEarlyBytes) {
+            ++ch->early_dropped;
+            return;
+          }
+          ch->early_bytes += msg->data.size();
+          ch->early.push_back(msg);
+          return;
+        }
+        f = ch->on_message;
+      }
+      f(*msg);
     });
   } else if (const auto* low = std::get_if<sctp::BufferedAmountLowEvent>(&ce)) {
     const auto it = channels_.find(low->id);
@@ -455,6 +469,8 @@ void ConnectionImpl::close() {
     std::lock_guard l(ch.callbacks);
     ch.on_open = ch.on_close = ch.on_low = nullptr;
     ch.on_message = nullptr;
+    ch.early.clear();
+    ch.early_bytes = 0;
   };
   for (auto& [id, ch] : channels_) drop(*ch);
   for (auto& ch : pending_channels_) drop(*ch);

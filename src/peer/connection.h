@@ -40,6 +40,13 @@ struct ChannelImpl {
   std::function<void()> on_open, on_close, on_low;
   std::function<void(const Message&)> on_message;
   bool open_missed = false;  // the open event found no on_open yet: the next on_open gets it
+  // Messages that arrived before on_message was set (a channel created from an application
+  // thread may open and receive before the next line of the application runs), in order, for
+  // the first on_message; at most kMaxEarlyBytes, past which they are dropped and counted.
+  static constexpr std::size_t kMaxEarlyBytes = 4 << 20;
+  std::deque<std::shared_ptr<Message>> early;
+  std::size_t early_bytes = 0;
+  std::uint64_t early_dropped = 0;
 };
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {

@@ -198,8 +198,31 @@ void DataChannel::on_open(std::function<void()> f) {
     });
 }
 void DataChannel::on_message(std::function<void(const Message&)> f) {
-  std::lock_guard l(impl_->callbacks);
-  impl_->on_message = std::move(f);
+  bool waiting;
+  {
+    std::lock_guard l(impl_->callbacks);
+    impl_->on_message = std::move(f);
+    waiting = impl_->on_message && !impl_->early.empty();
+  }
+  // Messages came before this handler (see ChannelImpl::early): hand them over on the loop, in
+  // order; any that arrive meanwhile queue behind them.
+  if (auto c = impl_->connection.lock(); waiting && c)
+    c->loop().post([c, ch = impl_] {
+      while (true) {
+        std::shared_ptr<Message> m;
+        std::function<void(const Message&)> handler;
+        {
+          std::lock_guard l(ch->callbacks);
+          if (ch->early.empty() || !ch->on_message) return;
+          m = std::move(ch->early.front());
+          ch->early.pop_front();
+          ch->early_bytes -= m->data.size();
+          handler = ch->on_message;
+        }
+        if (ch->state > 2 || c->closed || c->closed_requested) return;
+        handler(*m);
+      }
+    });
 }
 void DataChannel::on_buffered_amount_low(std::function<void()> f) {
   std::lock_guard l(impl_->callbacks);

@@ -187,6 +187,37 @@ TEST(PeerConnection, OnOpenSetAfterTheChannelOpenedStillFires) {
   EXPECT_TRUE(p.w.wait([&] { return opened.load(); }, std::chrono::seconds(5)));
 }
 
+TEST(PeerConnection, MessagesBeforeOnMessageWaitForItInOrder) {
+  TwoPeers p;
+  auto first = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("first"));
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && first->ready_state() == "open"; }))
+      << "a: " << describe(*p.a) << "\nb: " << describe(*p.b);
+  // b answers a new channel at once, before a's application has set on_message on it.
+  std::vector<std::shared_ptr<DataChannel>> b_keep;
+  p.b->on_data_channel([&](std::shared_ptr<DataChannel> ch) {
+    for (const char* text : {"one", "two", "three"}) EXPECT_FALSE(ch->send(std::string_view(text)));
+    b_keep.push_back(ch);
+  });
+  auto late = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("late"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (p.a->get_stats().messages_received < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  (void)p.a->get_stats();  // by now a's loop has run the deliveries queued before: no handler
+  std::vector<std::string> got;
+  late->on_message([&](const Message& m) {
+    std::lock_guard l(p.w.m);
+    got.emplace_back(m.text());
+    p.w.notify();
+  });
+  ASSERT_TRUE(p.w.wait([&] { return got.size() == 3; }, std::chrono::seconds(5)));
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+  ASSERT_FALSE(b_keep.empty());
+  EXPECT_FALSE(b_keep[0]->send(std::string_view("four")));  // later ones come straight through
+  ASSERT_TRUE(p.w.wait([&] { return got.size() == 4; }, std::chrono::seconds(5)));
+  EXPECT_EQ(got.back(), "four");
+}
+
 TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
   TwoPeers p;
   auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("c"));
