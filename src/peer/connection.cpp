@@ -8,13 +8,6 @@
 namespace peerkit::peer {
 namespace {
 
-std::string random_ice_chars(RandomSource& r, std::size_t n) {
-  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string s(n, 'a');
-  for (auto& c : s) c = kChars[r.uniform(64)];
-  return s;
-}
-
 SignalingState to_public(sdp::SignalingState s) {
   return static_cast<SignalingState>(static_cast<int>(s));
 }
