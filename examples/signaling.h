@@ -109,34 +109,30 @@ inline std::optional<std::string> json_field(std::string_view json, std::string_
   return std::nullopt;
 }
 
-// Collects local candidates until gathering completes (install before set_local_description).
+// Waits for ICE gathering to complete (install before set_local_description); the connection's
+// local_description() then carries every candidate, as a browser's localDescription does.
 class Gathering {
  public:
-  explicit Gathering(peerkit::PeerConnection& pc) {
-    pc.on_local_candidate([this](const peerkit::IceCandidate& c) {
-      auto l = w_.lock();
-      candidates_.push_back(c.candidate);
-    });
+  explicit Gathering(peerkit::PeerConnection& pc) : pc_(pc) {
     pc.on_gathering_complete([this] {
       auto l = w_.lock();
       complete_ = true;
       w_.notify();
     });
   }
-  // The description with every candidate inside its (only) media section, as one JSON line.
+  // The local description (of type d.type) with its candidates, as one JSON line.
   std::string wait_line(const peerkit::SessionDescription& d, std::chrono::seconds limit) {
     if (!w_.wait([this] { return complete_; }, limit)) fail("ICE gathering did not complete");
-    auto l = w_.lock();
-    if (candidates_.empty()) fail("no local candidate (check --host-filter)");
-    std::string sdp = d.sdp;
-    for (const auto& c : candidates_) sdp += "a=" + c + "\r\n";
-    sdp += "a=end-of-candidates\r\n";
-    return "{\"type\":" + json_string(d.type) + ",\"sdp\":" + json_string(sdp) + "}";
+    const auto local = pc_.local_description();
+    if (!local || local->type != d.type) fail("no local " + d.type + " was set");
+    if (local->sdp.find("\r\na=candidate:") == std::string::npos)
+      fail("no local candidate (check --host-filter)");
+    return "{\"type\":" + json_string(local->type) + ",\"sdp\":" + json_string(local->sdp) + "}";
   }
 
  private:
+  peerkit::PeerConnection& pc_;
   Waiter w_;
-  std::vector<std::string> candidates_;
   bool complete_ = false;
 };
 

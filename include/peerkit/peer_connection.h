@@ -190,6 +190,9 @@ class PeerConnection {
 
   PeerConnectionState connection_state() const;
   SignalingState signaling_state() const;
+  // As browsers show it: the description set, with the candidates gathered so far inside
+  // (a=candidate lines, a=end-of-candidates once gathering is complete), so that after
+  // on_gathering_complete it is all a non-trickle peer needs.
   std::optional<SessionDescription> local_description() const;
   Stats get_stats() const;
 

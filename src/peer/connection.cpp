@@ -173,6 +173,7 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
   switch (e.kind) {
     case ice::Event::Kind::kLocalCandidate: {
       IceCandidate c{ice::print_candidate(e.candidate), negotiation_ ? negotiation_->mid() : "0"};
+      local_candidates_.push_back(c.candidate);
       queue([this, c] {
         std::function<void(const IceCandidate&)> f;
         { std::lock_guard l(callbacks); f = on_candidate; }
@@ -181,6 +182,7 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
       break;
     }
     case ice::Event::Kind::kGatheringComplete:
+      gathering_complete_ = true;
       queue([this] {
         std::function<void()> f;
         { std::lock_guard l(callbacks); f = on_gathering_complete; }
@@ -526,6 +528,13 @@ Stats ConnectionImpl::stats() const {
   for (const auto& ch : pending_channels_) channel_stats(*ch);
   for (const auto& [id, ch] : channels_) channel_stats(*ch);
   return s;
+}
+
+std::optional<SessionDescription> ConnectionImpl::current_local_description() const {
+  if (!local_description || !negotiation_) return local_description;
+  SessionDescription d = *local_description;
+  d.sdp = with_local_candidates(d.sdp, negotiation_->mid(), local_candidates_, gathering_complete_);
+  return d;
 }
 
 }  // namespace peerkit::peer

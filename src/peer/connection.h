@@ -71,7 +71,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   std::atomic<PeerConnectionState> state{PeerConnectionState::kNew};
   std::atomic<SignalingState> signaling{SignalingState::kStable};
-  std::optional<SessionDescription> local_description;
+  std::optional<SessionDescription> local_description;  // as set; see current_local_description()
+  // localDescription as browsers show it: with the candidates gathered so far.
+  std::optional<SessionDescription> current_local_description() const;
 
   std::mutex callbacks;  // guards the callbacks below (set from any thread)
   std::function<void(const IceCandidate&)> on_candidate;
@@ -97,7 +99,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
-  ResolvedHosts resolved_;  // the ICE server names, resolved when the connection was created
+  ResolvedHosts resolved_;
+  std::vector<std::string> local_candidates_;  // "candidate:…" as signalled
+  bool gathering_complete_ = false;  // the ICE server names, resolved when the connection was created
   CryptoRandom random_;
   std::shared_ptr<const dtls::Certificate> certificate_;
   std::shared_ptr<const dtls::Context> dtls_context_;

@@ -146,4 +146,25 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
   return *params;
 }
 
+std::string with_local_candidates(std::string_view sdp, std::string_view mid,
+                                  const std::vector<std::string>& candidates, bool complete) {
+  if (candidates.empty() && !complete) return std::string(sdp);
+  const std::string mid_line = "a=mid:" + std::string(mid) + "\r\n";
+  // The section that carries the mid: from its m= line to the next m= line (or the end).
+  std::size_t at = std::string_view::npos;
+  if (const auto m = sdp.find(mid_line); m != std::string_view::npos) {
+    const auto next = sdp.find("\r\nm=", m);
+    at = next == std::string_view::npos ? sdp.size() : next + 2;
+  }
+  if (at == std::string_view::npos) return std::string(sdp);  // no such section: as it was
+  std::string lines;
+  for (const auto& c : candidates) lines += "a=" + c + "\r\n";
+  if (complete) lines += "a=end-of-candidates\r\n";
+  std::string out(sdp.substr(0, at));
+  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
+  out += lines;
+  out += sdp.substr(at);
+  return out;
+}
+
 }  // namespace peerkit::peer

@@ -45,6 +45,13 @@ struct RemoteParameters {
   std::string mid;                               // the data section's
 };
 
+// What RTCPeerConnection.localDescription shows: our description with the candidates gathered
+// so far as a=candidate lines in the media section of `mid` (the bundled data section), and
+// a=end-of-candidates once gathering is complete (RFC 8839 §5.1, RFC 8840 §8.2), so that a
+// description read after gathering is enough for a peer that does not trickle.
+std::string with_local_candidates(std::string_view sdp, std::string_view mid,
+                                  const std::vector<std::string>& candidates, bool complete);
+
 class Negotiation {
  public:
   explicit Negotiation(LocalIdentity local);

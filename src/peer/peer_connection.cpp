@@ -102,7 +102,7 @@ SignalingState PeerConnection::signaling_state() const {
   return impl_->signaling.load();
 }
 std::optional<SessionDescription> PeerConnection::local_description() const {
-  return run_on(impl_->loop(), [&] { return impl_->local_description; });
+  return run_on(impl_->loop(), [&] { return impl_->current_local_description(); });
 }
 Stats PeerConnection::get_stats() const {
   return run_on(impl_->loop(), [&] { return impl_->stats(); });

@@ -115,3 +115,34 @@ TEST(Negotiation, GlareRollsBackOurOffer) {
 
 }  // namespace
 }  // namespace peerkit::peer
+
+namespace peerkit::peer {
+namespace {
+
+TEST(LocalCandidates, GoIntoTheSectionOfTheirMidAndEndWhenGatheringIs) {
+  const std::string sdp =
+      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+      "m=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:1\r\na=sctp-port:5000\r\n"
+      "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\n";
+  const std::vector<std::string> c = {"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"};
+  const auto out = with_local_candidates(sdp, "1", c, false);
+  const auto data = out.find("a=mid:1"), cand = out.find("a=candidate:1 "), video = out.find("m=video");
+  ASSERT_NE(cand, std::string::npos);
+  EXPECT_LT(data, cand);
+  EXPECT_LT(cand, video);
+  EXPECT_EQ(out.find("end-of-candidates"), std::string::npos);
+  const auto done = with_local_candidates(sdp, "1", c, true);
+  EXPECT_LT(done.find("a=end-of-candidates\r\n"), done.find("m=video"));
+  EXPECT_GT(done.find("a=end-of-candidates\r\n"), done.find("a=candidate:1 "));
+  // The description still parses, and the last section keeps its lines.
+  EXPECT_TRUE(sdp::parse(done).has_value()) << done;
+  const auto last = with_local_candidates(sdp, "2", c, true);
+  EXPECT_TRUE(last.ends_with("a=mid:2\r\na=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\n"));
+  // Nothing gathered yet, or no such mid: unchanged.
+  EXPECT_EQ(with_local_candidates(sdp, "1", {}, false), sdp);
+  EXPECT_EQ(with_local_candidates(sdp, "9", c, true), sdp);
+}
+
+}  // namespace
+}  // namespace peerkit::peer

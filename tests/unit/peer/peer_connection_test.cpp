@@ -218,6 +218,38 @@ TEST(PeerConnection, MessagesBeforeOnMessageWaitForItInOrder) {
   EXPECT_EQ(got.back(), "four");
 }
 
+// As with browsers: once gathering is complete, localDescription carries the candidates, so two
+// peers that never trickle connect with one description each way.
+TEST(PeerConnection, WithoutTrickleTheDescriptionsAloneConnect) {
+  Runtime runtime{2};
+  auto a = PeerConnection::create(runtime, loopback());
+  auto b = PeerConnection::create(runtime, loopback());
+  Waiter w;
+  std::atomic<bool> a_done{false}, b_done{false}, open{false};
+  std::shared_ptr<DataChannel> b_channel;
+  a->on_gathering_complete([&] { a_done = true; w.notify(); });
+  b->on_gathering_complete([&] { b_done = true; w.notify(); });
+  b->on_data_channel([&](std::shared_ptr<DataChannel> ch) {
+    std::lock_guard l(w.m);
+    b_channel = ch;
+    w.notify();
+  });
+  auto chat = std::get<std::shared_ptr<DataChannel>>(a->create_data_channel("no-trickle"));
+  chat->on_open([&] { open = true; w.notify(); });
+  ASSERT_FALSE(a->set_local_description(std::get<SessionDescription>(a->create_offer())));
+  ASSERT_TRUE(w.wait([&] { return a_done.load(); }));
+  const auto offer = *a->local_description();
+  EXPECT_NE(offer.sdp.find("\r\na=candidate:"), std::string::npos) << offer.sdp;
+  EXPECT_NE(offer.sdp.find("\r\na=end-of-candidates\r\n"), std::string::npos) << offer.sdp;
+  ASSERT_FALSE(b->set_remote_description(offer));
+  ASSERT_FALSE(b->set_local_description(std::get<SessionDescription>(b->create_answer())));
+  ASSERT_TRUE(w.wait([&] { return b_done.load(); }));
+  ASSERT_FALSE(a->set_remote_description(*b->local_description()));
+  ASSERT_TRUE(w.wait([&] { return open.load() && b_channel != nullptr; }))
+      << "a: " << describe(*a) << "\nb: " << describe(*b);
+  EXPECT_EQ(b_channel->label(), "no-trickle");
+}
+
 TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
   TwoPeers p;
   auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("c"));
