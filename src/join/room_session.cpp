@@ -119,6 +119,20 @@ std::optional<std::string> parse_chat_frame(std::string_view frame) {
   return std::string(all.substr(0, std::min(end, all.size())));
 }
 
+std::optional<unsigned> mline_index(std::string_view sdp, std::string_view mid) {
+  int index = -1;
+  for (std::size_t at = 0; at < sdp.size();) {
+    auto end = sdp.find('\n', at);
+    if (end == std::string_view::npos) end = sdp.size();
+    auto line = sdp.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.starts_with("m=")) ++index;
+    if (index >= 0 && line.starts_with("a=mid:") && line.substr(6) == mid) return static_cast<unsigned>(index);
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::string RoomSession::name_of(const std::string& id) const {
   const auto it = names_.find(id);
   return it == names_.end() ? "…" : it->second;

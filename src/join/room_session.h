@@ -42,6 +42,9 @@ std::string chat_frame(std::string_view text);
 // The text of a chat frame (cut at 2000 characters, as app.js shows it), or nullopt.
 std::optional<std::string> parse_chat_frame(std::string_view frame);
 
+// The index of the m-section whose a=mid is `mid` in `sdp` (RTCIceCandidate.sdpMLineIndex).
+std::optional<unsigned> mline_index(std::string_view sdp, std::string_view mid);
+
 struct Member {
   std::string id, name;
 };

@@ -148,6 +148,14 @@ TEST(RoomSession, GarbageIsIgnored) {
   for (const auto& e : s.take_events()) EXPECT_NE(e.kind, K::kOpenPeer);
 }
 
+TEST(Signal, MLineIndexOfAMid) {
+  const char* sdp = "v=0\r\nm=audio 9 UDP 0\r\na=mid:0\r\nm=video 9 UDP 0\r\na=mid:1\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
+  EXPECT_EQ(mline_index(sdp, "2"), 2u);
+  EXPECT_EQ(mline_index(sdp, "0"), 0u);
+  EXPECT_FALSE(mline_index(sdp, "3"));
+  EXPECT_FALSE(mline_index("v=0\r\na=mid:0\r\n", "0"));  // a session-level line is no section
+}
+
 TEST(Chat, FramesAreTheAppsJson) {
   EXPECT_EQ(json::parse(chat_frame("hi \"you\"")), json::parse(R"({"text":"hi \"you\""})"));
   EXPECT_EQ(parse_chat_frame(R"({"text":"hello"})"), "hello");
