@@ -60,5 +60,10 @@ bench-signaling: build
 bench-ice: build
 	@bash bench/ice-bench.sh
 
+# T7-T9: the native peer against node-datachannel and @roamhq/wrtc (bench/peer-bench.sh).
+.PHONY: bench-peer
+bench-peer: build
+	@bash bench/peer-bench.sh
+
 clean:
 	rm -rf build build-*.log

@@ -20,6 +20,10 @@
 //    other, so no call can deadlock, on any number of cores. (Calls that return a value —
 //    create_offer/answer, get_stats — wait in every case; make them from your own thread or
 //    from the connection's own callbacks.)
+//  - A channel created from an application thread on a running connection may open before its
+//    on_open() is set; the open event then waits for that handler and is delivered to it once.
+//    Likewise messages that arrive before on_message() is set wait for it, in order (up to
+//    4 MiB; past that they are dropped).
 //  - A PeerConnection or DataChannel may be destroyed from any thread; destroying closes.
 //    Destroy every connection before its Runtime.
 #pragma once
@@ -57,7 +61,12 @@ class Runtime {
 };
 
 struct IceServer {
-  std::string url;  // stun:IP:PORT, turn:IP:PORT?transport=udp|tcp, turns:IP:PORT
+  // stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT] (RFC 7064/7065).
+  // HOST is an IP literal or a name; names are resolved by PeerConnection::create on the calling
+  // thread (the system resolver), and turns: checks the server's certificate against the name.
+  // A name that does not resolve makes create_offer/set_remote_description fail
+  // ("OperationError: cannot resolve …").
+  std::string url;
   std::string username;
   std::string credential;
 };
@@ -139,8 +148,25 @@ struct Stats {  // W3C webrtc-stats names
     std::uint64_t requests_sent = 0, responses_received = 0;
     std::optional<double> current_round_trip_time;  // seconds
   };
+  struct Transport {  // RTCTransportStats
+    std::string ice_role;     // "controlling", "controlled"
+    std::string ice_state;    // RTCIceTransportState: "new", "checking", "connected", …
+    std::string dtls_state;   // "new", "connecting", "connected", "closed", "failed"
+    std::string dtls_role;    // "client", "server", "unknown" (before the role is known)
+    std::string dtls_cipher;  // IANA name, e.g. "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+    std::string tls_version;  // "FEFD" for DTLS 1.2
+    std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;  // DTLS datagrams
+  };
+  struct DataChannel {  // RTCDataChannelStats, one per channel not yet closed
+    std::string label, protocol;
+    std::optional<std::uint16_t> data_channel_identifier;
+    std::string state;  // "connecting", "open", "closing"
+    std::uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;
+  };
   std::vector<CandidatePair> candidate_pairs;
-  std::string dtls_state;  // RTCTransportStats.dtlsState
+  Transport transport;
+  std::vector<DataChannel> data_channels;
+  std::string dtls_state;  // RTCTransportStats.dtlsState (the same as transport.dtls_state)
   std::string selected_candidate_pair_local, selected_candidate_pair_remote;
   std::uint32_t data_channels_opened = 0, data_channels_closed = 0;
   std::uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;

@@ -1,5 +1,7 @@
 #include "dtls/transport.h"
 
+#include <cstdio>
+
 #include <openssl/err.h>
 #include <openssl/srtp.h>
 
@@ -290,6 +292,20 @@ void Transport::update_timer(Timestamp now) {
   timeval tv{};
   if (DTLSv1_get_timeout(ssl_.get(), &tv) == 1)
     retransmit_at_ = now + Duration::micros(std::int64_t{tv.tv_sec} * 1'000'000 + tv.tv_usec);
+}
+
+std::string Transport::cipher_name() const {
+  if (state_ != State::kConnected) return "";
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get());
+  const char* name = c ? SSL_CIPHER_standard_name(c) : nullptr;
+  return name ? name : "";
+}
+
+std::string Transport::version_hex() const {
+  if (state_ != State::kConnected) return "";
+  char out[8];
+  std::snprintf(out, sizeof out, "%04X", static_cast<unsigned>(SSL_version(ssl_.get())) & 0xFFFFu);
+  return out;
 }
 
 }  // namespace peerkit::dtls

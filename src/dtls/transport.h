@@ -89,6 +89,12 @@ class Transport {
   // Application data, one entry per record, in order.
   TransmitBatch received() { return in_.drain(); }
   std::optional<SrtpKeying> srtp_keying() const;
+  Role role() const { return options_.role; }
+  // The negotiated suite by its IANA name ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256") and the
+  // protocol version as W3C webrtc-stats writes it (hex of the wire value: "FEFD" for DTLS 1.2);
+  // empty before the handshake.
+  std::string cipher_name() const;
+  std::string version_hex() const;
   std::uint64_t dropped_unverified() const { return dropped_unverified_; }
 
   std::int64_t initial_retransmit_us() const;

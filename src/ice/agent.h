@@ -67,6 +67,7 @@ struct Event {
   ConnectionState state = ConnectionState::kNew;
   std::size_t server = 0;                             // kConnectServer, kServerFailed
   ServerTransport transport = ServerTransport::kTcp;  // kConnectServer: TCP or TLS
+  std::string host_name;  // kConnectServer: the name TLS verifies (IceServer::host_name)
   std::string detail;
 };
 

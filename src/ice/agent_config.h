@@ -25,6 +25,9 @@ struct IceServer {
   ServerTransport transport = ServerTransport::kUdp;  // TURN only; STUN is UDP
   std::string username;                               // TURN
   std::string password;                               // TURN; never logged
+  // The name the URL gave, when it was not an IP literal: TURN over TLS checks the server's
+  // certificate against it (RFC 8656 §3.2) and sends it as SNI. Empty: the IP is the name.
+  std::string host_name;
 };
 
 struct AgentLimits {

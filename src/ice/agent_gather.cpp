@@ -82,6 +82,7 @@ void Agent::gather(Timestamp now) {
       e.server = server;
       e.transport = srv.transport;
       e.detail = srv.address.to_string();
+      e.host_name = srv.host_name;
       emit(std::move(e));
       ++streams_pending_;
       continue;

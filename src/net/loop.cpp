@@ -73,4 +73,10 @@ void CoreTimer::wait() {
   });
 }
 
+MutableByteSpan Loop::receive_buffer() {
+  constexpr std::size_t kBytes = 65536;
+  if (!receive_buffer_) receive_buffer_ = std::make_unique_for_overwrite<std::byte[]>(kBytes);
+  return {receive_buffer_.get(), kBytes};
+}
+
 }  // namespace peerkit::net

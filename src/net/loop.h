@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "common/bytes.h"
 #include "common/time.h"
 
 namespace peerkit::net {
@@ -50,6 +51,11 @@ class Loop {
 
   Timestamp now() const { return clock_.now(); }
 
+  // A 64 KiB read buffer (a whole GRO batch) shared by every driver on this loop, so that each
+  // connection's sockets need not keep their own (peer memory, T9). A read handler fills it and
+  // must be done with the bytes before it returns: handlers on one loop never interleave.
+  MutableByteSpan receive_buffer();
+
  private:
   std::string name_;
   boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
@@ -57,6 +63,7 @@ class Loop {
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   SteadyClock clock_;
+  std::unique_ptr<std::byte[]> receive_buffer_;  // made on first use
 };
 
 // One timer at a sans-IO core's next_timeout(). rearm() is cheap when the deadline did not

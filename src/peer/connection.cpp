@@ -1,5 +1,7 @@
 #include "peer/connection.h"
 
+#include <algorithm>
+
 #include "net/interfaces.h"
 #include "ice/host_filter.h"
 
@@ -13,63 +15,24 @@ std::string random_ice_chars(RandomSource& r, std::size_t n) {
   return s;
 }
 
-// stun:IP:PORT, turn:IP:PORT[?transport=udp|tcp], turns:IP:PORT (RFC 7064, RFC 7065).
-std::variant<ice::IceServer, std::string> parse_server(const IceServer& s) {
-  ice::IceServer out;
-  std::string_view url = s.url;
-  bool tls = false;
-  if (url.starts_with("stun:")) {
-    out.kind = ice::IceServer::Kind::kStun;
-    url.remove_prefix(5);
-  } else if (url.starts_with("turns:")) {
-    out.kind = ice::IceServer::Kind::kTurn;
-    tls = true;
-    url.remove_prefix(6);
-  } else if (url.starts_with("turn:")) {
-    out.kind = ice::IceServer::Kind::kTurn;
-    url.remove_prefix(5);
-  } else {
-    return "SyntaxError: not a stun:, turn: or turns: URL: " + s.url;
-  }
-  std::string_view query;
-  if (const auto q = url.find('?'); q != std::string_view::npos) {
-    query = url.substr(q + 1);
-    url = url.substr(0, q);
-  }
-  const auto address = SocketAddress::parse(url, tls ? 5349 : 3478);
-  if (!address) return "SyntaxError: the host must be an IP address: " + s.url;
-  out.address = *address;
-  out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kUdp;
-  if (query == "transport=tcp") out.transport = tls ? ice::ServerTransport::kTls : ice::ServerTransport::kTcp;
-  else if (!query.empty() && query != "transport=udp") return "SyntaxError: unknown " + std::string(query);
-  if (out.kind == ice::IceServer::Kind::kTurn) {
-    if (s.username.empty() || s.credential.empty())
-      return std::string("InvalidAccessError: a TURN server needs a username and a credential");
-    out.username = s.username;
-    out.password = s.credential;
-  }
-  return out;
-}
-
 SignalingState to_public(sdp::SignalingState s) {
   return static_cast<SignalingState>(static_cast<int>(s));
 }
 
 }  // namespace
 
-ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config)
-    : loop_(std::move(loop)), config_(std::move(config)), timer_(*loop_, [this](Timestamp now) {
+ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
+                               Expected<DtlsCredential, std::string> credential,
+                               ResolvedHosts resolved)
+    : loop_(std::move(loop)), config_(std::move(config)), resolved_(std::move(resolved)), timer_(*loop_, [this](Timestamp now) {
         if (transport_) transport_->handle_timeout(now);
         pump();
       }) {
-  auto cert = dtls::Certificate::generate();
-  if (cert) {
-    certificate_ = *cert;
-    auto ctx = dtls::Context::create(certificate_);
-    if (ctx) dtls_context_ = *ctx;
-    else setup_error_ = ctx.error();
+  if (credential) {
+    certificate_ = credential->certificate;
+    dtls_context_ = credential->context;
   } else {
-    setup_error_ = cert.error();
+    setup_error_ = credential.error();
   }
 }
 
@@ -85,7 +48,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   ac.role = role;
   ac.policy = config_.relay_only ? ice::TransportPolicy::kRelay : ice::TransportPolicy::kAll;
   for (const auto& s : config_.ice_servers) {
-    auto parsed = parse_server(s);
+    auto parsed = parse_ice_server(s, resolved_);
     if (auto* e = std::get_if<std::string>(&parsed)) return *e;
     ac.servers.push_back(std::get<ice::IceServer>(parsed));
   }
@@ -93,6 +56,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   driver_ = std::make_unique<ice::AgentDriver>(*loop_, *agent_);
   driver_->on_event = [this](const ice::Event& e) { on_ice_event(e); };
   driver_->on_data = [this](const ice::Received& r) { on_ice_data(r); };
+  driver_->on_receive_batch_end = [this] { pump(); };
   LocalIdentity id;
   id.ice_ufrag = agent_->local_ufrag();
   id.ice_pwd = agent_->local_pwd();
@@ -249,8 +213,10 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
   if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
+  ++counters_.transport.packets_received;
+  counters_.transport.bytes_received += r.payload.size();
+  // The output (SACKs, replies) is produced once per read batch: on_receive_batch_end.
   transport_->handle_datagram(loop_->now(), r.payload);
-  pump();
 }
 
 void ConnectionImpl::pump() {
@@ -263,6 +229,8 @@ void ConnectionImpl::pump() {
   bool sent = false;
   for (const Transmit& t : transport_->transmits()) {
     sent = true;
+    ++counters_.transport.packets_sent;
+    counters_.transport.bytes_sent += t.data.size();
     (void)agent_->send(now, t.data);
   }
   while (auto e = transport_->poll_event()) handle_transport_event(std::move(*e));
@@ -290,7 +258,12 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     ++counters_.data_channels_opened;
     queue([ch] {
       std::function<void()> f;
-      { std::lock_guard l(ch->callbacks); f = ch->on_open; }
+      {
+        std::lock_guard l(ch->callbacks);
+        f = ch->on_open;
+        // An application thread may still be between create_data_channel() and on_open().
+        if (!f) ch->open_missed = ch->state == 1;
+      }
       if (f && ch->state == 1) f();
     });
   } else if (const auto* in = std::get_if<sctp::IncomingChannelEvent>(&ce)) {
@@ -318,11 +291,27 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     auto ch = it->second;
     ++counters_.messages_received;
     counters_.bytes_received += m->data.size();
+    ++ch->messages_received;
+    ch->bytes_received += m->data.size();
     auto msg = std::make_shared<Message>(Message{m->binary, std::move(m->data)});
     queue([ch, msg] {
       std::function<void(const Message&)> f;
-      { std::lock_guard l(ch->callbacks); f = ch->on_message; }
-      if (f && ch->state.load() <= 2) f(*msg);
+      {
+        std::lock_guard l(ch->callbacks);
+        if (ch->state.load() > 2) return;
+        // No handler yet, or earlier messages still wait for it: keep the order.
+        if (!ch->on_message || !ch->early.empty()) {
+          if (ch->early_bytes + msg->data.size() > ChannelImpl::kMaxEarlyBytes) {
+            ++ch->early_dropped;
+            return;
+          }
+          ch->early_bytes += msg->data.size();
+          ch->early.push_back(msg);
+          return;
+        }
+        f = ch->on_message;
+      }
+      f(*msg);
     });
   } else if (const auto* low = std::get_if<sctp::BufferedAmountLowEvent>(&ce)) {
     const auto it = channels_.find(low->id);
@@ -439,6 +428,8 @@ Error ConnectionImpl::send(ChannelImpl& c, ByteSpan data, bool binary) {
   if (!e) {
     ++counters_.messages_sent;
     counters_.bytes_sent += data.size();
+    ++c.messages_sent;
+    c.bytes_sent += data.size();
     c.buffered = transport_->channels().buffered_amount(*c.id);
   }
   pump();
@@ -478,6 +469,8 @@ void ConnectionImpl::close() {
     std::lock_guard l(ch.callbacks);
     ch.on_open = ch.on_close = ch.on_low = nullptr;
     ch.on_message = nullptr;
+    ch.early.clear();
+    ch.early_bytes = 0;
   };
   for (auto& [id, ch] : channels_) drop(*ch);
   for (auto& ch : pending_channels_) drop(*ch);
@@ -512,6 +505,33 @@ Stats ConnectionImpl::stats() const {
     }
   }
   s.dtls_state = transport_ ? std::string(dtls::to_string(transport_->dtls().state())) : "new";
+  s.transport.dtls_state = s.dtls_state;
+  if (agent_) {
+    s.transport.ice_role = agent_->role() == ice::Role::kControlling ? "controlling" : "controlled";
+    s.transport.ice_state = ice::to_string(agent_->state());
+  }
+  s.transport.dtls_role = "unknown";
+  if (transport_) {
+    const auto& dtls = transport_->dtls();
+    s.transport.dtls_role = dtls.role() == dtls::Role::kClient ? "client" : "server";
+    s.transport.dtls_cipher = dtls.cipher_name();
+    s.transport.tls_version = dtls.version_hex();
+  }
+  auto channel_stats = [&](const ChannelImpl& ch) {
+    static constexpr const char* kStates[] = {"connecting", "open", "closing", "closed"};
+    Stats::DataChannel d;
+    d.label = ch.label;
+    d.protocol = ch.protocol;
+    d.data_channel_identifier = ch.id;
+    d.state = kStates[std::clamp(ch.state.load(), 0, 3)];
+    d.messages_sent = ch.messages_sent;
+    d.bytes_sent = ch.bytes_sent;
+    d.messages_received = ch.messages_received;
+    d.bytes_received = ch.bytes_received;
+    s.data_channels.push_back(std::move(d));
+  };
+  for (const auto& ch : pending_channels_) channel_stats(*ch);
+  for (const auto& [id, ch] : channels_) channel_stats(*ch);
   return s;
 }
 

@@ -15,6 +15,8 @@
 
 #include "common/random.h"
 #include "dtls/context.h"
+#include "peer/credential_pool.h"
+#include "peer/ice_servers.h"
 #include "ice/agent.h"
 #include "ice/driver/agent_driver.h"
 #include "net/loop.h"
@@ -32,14 +34,25 @@ struct ChannelImpl {
   std::atomic<int> state{0};                   // 0 connecting, 1 open, 2 closing, 3 closed
   std::atomic<std::size_t> buffered{0};        // mirrored from the loop thread
   std::size_t low_threshold = 0;
+  // RTCDataChannelStats counters; the loop thread only.
+  std::uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;
   std::mutex callbacks;                        // guards the four below
   std::function<void()> on_open, on_close, on_low;
   std::function<void(const Message&)> on_message;
+  bool open_missed = false;  // the open event found no on_open yet: the next on_open gets it
+  // Messages that arrived before on_message was set (a channel created from an application
+  // thread may open and receive before the next line of the application runs), in order, for
+  // the first on_message; at most kMaxEarlyBytes, past which they are dropped and counted.
+  static constexpr std::size_t kMaxEarlyBytes = 4 << 20;
+  std::deque<std::shared_ptr<Message>> early;
+  std::size_t early_bytes = 0;
+  std::uint64_t early_dropped = 0;
 };
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
-  ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config);
+  ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
+                 Expected<DtlsCredential, std::string> credential, ResolvedHosts resolved = {});
   ~ConnectionImpl();
   net::Loop& loop() { return *loop_; }
 
@@ -84,6 +97,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
+  ResolvedHosts resolved_;  // the ICE server names, resolved when the connection was created
   CryptoRandom random_;
   std::shared_ptr<const dtls::Certificate> certificate_;
   std::shared_ptr<const dtls::Context> dtls_context_;

@@ -2,6 +2,7 @@
 // thread (run_on), where ConnectionImpl does the work.
 #include "peerkit/peer_connection.h"
 
+#include "net/resolve.h"
 #include "peer/connection.h"
 #include "peer/runtime.h"
 
@@ -33,7 +34,14 @@ const char* to_string(PeerConnectionState s) {
 
 std::shared_ptr<PeerConnection> PeerConnection::create(Runtime& runtime, Configuration configuration) {
   auto loop = runtime.impl_->next_loop();
-  auto impl = run_on(*loop, [&] { return std::make_shared<ConnectionImpl>(loop, configuration); });
+  // Taken on the caller's thread: usually ready, else made here rather than on the loop.
+  auto credential = runtime.impl_->credentials().take();
+  // ICE server names are resolved here, on the caller's thread: resolving blocks, loops never do.
+  auto resolved = peer::resolve_ice_server_hosts(configuration.ice_servers, net::resolve_host);
+  auto impl = run_on(*loop, [&] {
+    return std::make_shared<ConnectionImpl>(loop, configuration, std::move(credential),
+                                            std::move(resolved));
+  });
   return std::shared_ptr<PeerConnection>(new PeerConnection(std::move(impl)));
 }
 
@@ -171,12 +179,50 @@ void DataChannel::close() {
 }
 
 void DataChannel::on_open(std::function<void()> f) {
-  std::lock_guard l(impl_->callbacks);
-  impl_->on_open = std::move(f);
+  bool missed;
+  {
+    std::lock_guard l(impl_->callbacks);
+    impl_->on_open = std::move(f);
+    missed = impl_->open_missed && impl_->on_open;
+    if (missed) impl_->open_missed = false;
+  }
+  // The channel opened before this handler was set (created from another thread on a running
+  // association): deliver the event now, on the loop, unless closed meanwhile.
+  if (auto c = impl_->connection.lock(); missed && c)
+    c->loop().post([weak = std::weak_ptr<peer::ConnectionImpl>(c), ch = impl_] {
+      auto conn = weak.lock();  // a connection destroyed meanwhile gets no callback
+      if (!conn) return;
+      std::function<void()> open;
+      { std::lock_guard l(ch->callbacks); open = ch->on_open; }
+      if (open && ch->state == 1 && !conn->closed && !conn->closed_requested) open();
+    });
 }
 void DataChannel::on_message(std::function<void(const Message&)> f) {
-  std::lock_guard l(impl_->callbacks);
-  impl_->on_message = std::move(f);
+  bool waiting;
+  {
+    std::lock_guard l(impl_->callbacks);
+    impl_->on_message = std::move(f);
+    waiting = impl_->on_message && !impl_->early.empty();
+  }
+  // Messages came before this handler (see ChannelImpl::early): hand them over on the loop, in
+  // order; any that arrive meanwhile queue behind them.
+  if (auto c = impl_->connection.lock(); waiting && c)
+    c->loop().post([c, ch = impl_] {
+      while (true) {
+        std::shared_ptr<Message> m;
+        std::function<void(const Message&)> handler;
+        {
+          std::lock_guard l(ch->callbacks);
+          if (ch->early.empty() || !ch->on_message) return;
+          m = std::move(ch->early.front());
+          ch->early.pop_front();
+          ch->early_bytes -= m->data.size();
+          handler = ch->on_message;
+        }
+        if (ch->state > 2 || c->closed || c->closed_requested) return;
+        handler(*m);
+      }
+    });
 }
 void DataChannel::on_buffered_amount_low(std::function<void()> f) {
   std::lock_guard l(impl_->callbacks);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/loop.h"
+#include "peer/credential_pool.h"
 
 namespace peerkit::peer {
 
@@ -21,8 +22,10 @@ class RuntimeImpl {
   // header warns about) finds a stopped loop rather than a destroyed one.
   std::shared_ptr<net::Loop> next_loop();
   std::size_t threads() const { return loops_.size(); }
+  CredentialPool& credentials() { return credentials_; }
 
  private:
+  CredentialPool credentials_;
   std::vector<std::shared_ptr<net::Loop>> loops_;
   std::atomic<std::size_t> next_{0};
 };

@@ -1,8 +1,9 @@
 #include "ice/driver/agent_driver.h"
 
-#include <array>
+#include <algorithm>
 
 #include "net/asio_address.h"
+#include "net/udp_gso.h"
 #include "turn/stream_framing.h"
 
 namespace peerkit::ice {
@@ -20,8 +21,7 @@ struct AgentDriver::Udp {
   explicit Udp(asio::io_context& io) : socket(io) {}
   udp::socket socket;
   SocketId id;
-  udp::endpoint from;
-  std::array<std::byte, 65536> buffer;
+  SocketAddress from;
 };
 
 AgentDriver::AgentDriver(net::Loop& loop, Agent& agent, DriverOptions options)
@@ -45,6 +45,8 @@ std::string AgentDriver::add_host(const IpAddress& ip, std::uint16_t port) {
   if (!ec) u->socket.bind(ep, ec);
   if (ec) return "bind " + SocketAddress(ip, port).to_string() + ": " + ec.message();
   u->socket.non_blocking(true, ec);
+  // Bursts from a peer's GSO arrive joined; drain() splits them by the segment size.
+  (void)net::enable_gro(u->socket.native_handle());
   const auto local = net::from_endpoint(u->socket.local_endpoint());
   u->id = agent_.add_host_socket(local);
   udp_by_socket_[u->id] = udp_.size();
@@ -68,49 +70,86 @@ void AgentDriver::stop() {
     if (s.stream) s.stream->close();
 }
 
+// Waits for the socket to be readable, then drains it: up to kReadsPerWake reads, each of which
+// may carry several datagrams joined by GRO. Every datagram goes to the agent at once; the pump
+// (and so the data layer's reply, e.g. one SCTP SACK for the batch) runs after every
+// kDatagramsPerRound datagrams and at the end. So a burst costs one wake-up and a round of
+// output per few dozen datagrams instead of one per datagram, while the sender still hears
+// back during a long burst (a GRO read can hold 64 datagrams, a window several hundred:
+// acknowledging only at the end would leave it idle while we work through the window).
 void AgentDriver::receive(std::size_t index) {
-  auto& u = *udp_[index];
-  u.socket.async_receive_from(
-      asio::buffer(u.buffer.data(), u.buffer.size()), u.from,
-      [this, alive = alive_, index](const boost::system::error_code& ec, std::size_t n) {
+  udp_[index]->socket.async_wait(
+      udp::socket::wait_read, [this, alive = alive_, index](const boost::system::error_code& ec) {
         if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
-        auto& u = *udp_[index];
-        if (!ec) {
-          const auto r = agent_.handle_packet(now(), u.id, net::from_endpoint(u.from),
-                                              ByteSpan(u.buffer.data(), n));
-          if (!r.payload.empty() && on_data) on_data(r);
-          pump();
-        }
+        if (!ec) drain(index);
+        if (!*alive || stopped_) return;
         receive(index);
       });
 }
 
+void AgentDriver::drain(std::size_t index) {
+  constexpr int kReadsPerWake = 64;  // then yield to the loop's other work
+  auto& u = *udp_[index];
+  const int fd = u.socket.native_handle();
+  // The loop's shared buffer: every read of the batch reuses it, which is safe because each
+  // datagram is handled to the end before the next read (the agent never keeps or borrows
+  // input bytes, and on_data consumes them at once).
+  const MutableByteSpan buffer = loop_.receive_buffer();
+  std::size_t since_round = 0;
+  auto end_round = [&] {
+    since_round = 0;
+    if (on_receive_batch_end) on_receive_batch_end();
+    if (!*alive_ || stopped_) return false;
+    pump();
+    return *alive_ && !stopped_;
+  };
+  for (int i = 0; i < kReadsPerWake; ++i) {
+    auto got = net::receive_segments(fd, buffer, u.from);
+    if (!got) break;
+    if (got->truncated) continue;  // larger than any datagram ICE, DTLS or TURN sends
+    for (std::size_t at = 0; at < got->bytes; at += got->segment) {
+      const std::size_t n = std::min(got->segment, got->bytes - at);
+      const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(buffer.data() + at, n));
+      if (!r.payload.empty() && on_data) on_data(r);
+      if (!*alive_ || stopped_) return;
+      ++since_round;
+    }
+    if (since_round >= kDatagramsPerRound && !end_round()) return;
+  }
+  if (since_round > 0) end_round();
+}
+
 void AgentDriver::pump() {
   if (stopped_) return;
-  for (const Transmit& t : agent_.transmits()) {
-    if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
-      boost::system::error_code ec;
-      // Non-blocking: a full socket buffer drops the datagram, as the network might.
-      udp_[u->second]->socket.send_to(asio::buffer(t.data.data(), t.data.size()),
-                                      net::to_endpoint<udp::endpoint>(t.to), 0, ec);
-    } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
-      // The stream copies into its bounded queue; a full queue drops the frame, as a congested
-      // path would.
-      streams_[s->second].stream->send(t.data);
+  {
+    // Consecutive datagrams to one peer leave in one GSO call; flushed while the batch (and so
+    // the bytes it points at) is alive.
+    auto batch = agent_.transmits();
+    for (const Transmit& t : batch) {
+      if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
+        // Non-blocking: a full socket buffer drops the datagram, as the network might.
+        out_.add(udp_[u->second]->socket.native_handle(), t.to, t.data);
+      } else if (auto s = stream_by_socket_.find(t.socket); s != stream_by_socket_.end()) {
+        // The stream copies into its bounded queue; a full queue drops the frame, as a congested
+        // path would.
+        streams_[s->second].stream->send(t.data);
+      }
     }
+    out_.flush();
   }
   while (auto e = agent_.poll_event()) {
     if (e->kind == Event::Kind::kConnectServer)
       connect_server(e->server, *SocketAddress::parse(e->detail),
-                     e->transport == ServerTransport::kTls);
+                     e->transport == ServerTransport::kTls, e->host_name);
     if (on_event) on_event(*e);
   }
   timer_.rearm(agent_.next_timeout());
 }
 
-void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls) {
+void AgentDriver::connect_server(std::size_t server, const SocketAddress& to, bool tls,
+                                 const std::string& host_name) {
   const std::size_t index = streams_.size();
-  streams_.push_back({.server = server, .address = to, .tls = tls});
+  streams_.push_back({.server = server, .address = to, .tls = tls, .host_name = host_name});
   if (tls && !tls_) {
     auto made = net::make_tls_client_context(options_.tls_ca_file);
     if (!made) {
@@ -138,9 +177,11 @@ void AgentDriver::start_stream(std::size_t index, tcp::socket socket) {
   ServerStream& s = streams_[index];
   const net::StreamOptions options{.max_queue_bytes = kMaxStreamQueue,
                                    .max_frame_bytes = kMaxStreamBuffer};
-  // TURN over TLS (RFC 8656 §3.2): the certificate must name the address we were given.
+  // TURN over TLS (RFC 8656 §3.2): the certificate must name the server as configured: its host
+  // name, or the address when it was given as one.
+  const std::string name = s.host_name.empty() ? s.address.ip().to_string() : s.host_name;
   s.stream =
-      s.tls ? net::Stream::tls_client(std::move(socket), tls_, s.address.ip().to_string(), options)
+      s.tls ? net::Stream::tls_client(std::move(socket), tls_, name, options)
             : net::Stream::plain(std::move(socket), options);
   s.stream->start({.framer = turn::next_frame,
                    .on_frame =

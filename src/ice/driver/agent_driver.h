@@ -17,6 +17,7 @@
 #include "net/loop.h"
 #include "net/stream.h"
 #include "net/tls.h"
+#include "net/udp_gso.h"
 
 namespace peerkit::ice {
 
@@ -33,6 +34,8 @@ class AgentDriver {
 
   // Binds a UDP socket on `ip` (port 0 unless given) and hands it to the agent. "" or why not.
   std::string add_host(const IpAddress& ip, std::uint16_t port = 0);
+  // How many received datagrams are handled before the output they caused is sent (drain()).
+  static constexpr std::size_t kDatagramsPerRound = 16;
   // Starts receiving and gathering.
   void start();
   // After calling into the agent from outside (candidates, credentials, restart, send): sends
@@ -43,6 +46,9 @@ class AgentDriver {
   Timestamp now() const { return loop_.now(); }
   std::function<void(const Event&)> on_event;
   std::function<void(const Received&)> on_data;
+  // After every datagram of one read batch went to on_data, before the driver's own pump: the
+  // place to produce the data layer's output once per batch.
+  std::function<void()> on_receive_batch_end;
 
  private:
   struct Udp;
@@ -50,12 +56,15 @@ class AgentDriver {
     std::size_t server = 0;
     SocketAddress address;
     bool tls = false;
+    std::string host_name;  // what TLS verifies; empty: the address
     bool up = false;  // the agent knows it (add_server_stream was called)
     SocketId id;
     std::shared_ptr<net::Stream> stream;
   };
   void receive(std::size_t index);
-  void connect_server(std::size_t server, const SocketAddress& to, bool tls);
+  void drain(std::size_t index);
+  void connect_server(std::size_t server, const SocketAddress& to, bool tls,
+                      const std::string& host_name);
   void start_stream(std::size_t index, boost::asio::ip::tcp::socket socket);
   void stream_closed(std::size_t index, std::string_view why);
 
@@ -68,6 +77,7 @@ class AgentDriver {
   std::vector<ServerStream> streams_;
   std::map<SocketId, std::size_t> udp_by_socket_;
   std::map<SocketId, std::size_t> stream_by_socket_;
+  net::GsoSender out_;
   bool stopped_ = false;
   // Shared with every pending handler: false once the driver is destroyed, because handlers
   // cancelled by the destructor still run later on the loop.

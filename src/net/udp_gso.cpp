@@ -1,0 +1,119 @@
+#include "net/udp_gso.h"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "net/endpoint.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+namespace peerkit::net {
+
+void GsoSender::add(int fd, const SocketAddress& to, ByteSpan payload) {
+  const bool joins = count_ > 0 && fd == fd_ && to == to_ && !closed_run_ &&
+                     payload.size() <= segment_ && count_ < kMaxSegments &&
+                     bytes_ + payload.size() <= kMaxBytes && gso_;
+  if (!joins) {
+    flush();
+    fd_ = fd;
+    if (!(to == to_) || name_len_ == 0) {
+      to_ = to;
+      name_len_ = to_sockaddr(to, name_);
+    }
+    segment_ = payload.size();
+  }
+  iov_[count_++] = {const_cast<std::byte*>(payload.data()), payload.size()};
+  bytes_ += payload.size();
+  if (payload.size() < segment_) closed_run_ = true;
+}
+
+void GsoSender::flush() {
+  if (count_ == 0) return;
+  if (count_ == 1 || !gso_) {
+    send_one_by_one();
+  } else {
+    msghdr m{};
+    m.msg_name = &name_;
+    m.msg_namelen = name_len_;
+    m.msg_iov = iov_.data();
+    m.msg_iovlen = count_;
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    const auto size = static_cast<std::uint16_t>(segment_);
+    std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    ++calls_;
+    if (::sendmsg(fd_, &m, MSG_DONTWAIT) >= 0) {
+      datagrams_ += count_;
+    } else if (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+      // No GSO on this kernel or device (EIO: no checksum offload): from now on one by one.
+      gso_ = false;
+      send_one_by_one();
+    } else {
+      dropped_ += count_;  // a full socket buffer drops the burst, as the network might
+    }
+  }
+  count_ = bytes_ = segment_ = 0;
+  closed_run_ = false;
+}
+
+void GsoSender::send_one_by_one() {
+  for (std::size_t i = 0; i < count_; ++i) {
+    ++calls_;
+    if (::sendto(fd_, iov_[i].iov_base, iov_[i].iov_len, MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(&name_), name_len_) >= 0)
+      ++datagrams_;
+    else
+      ++dropped_;
+  }
+}
+
+bool enable_gro(int fd) {
+  const int on = 1;
+  return ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+}
+
+std::optional<ReceivedSegments> receive_segments(int fd, MutableByteSpan buffer, SocketAddress& from) {
+  sockaddr_storage name{};
+  iovec iov{buffer.data(), buffer.size()};
+  msghdr m{};
+  m.msg_name = &name;
+  m.msg_namelen = sizeof name;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
+  m.msg_control = control.data();
+  m.msg_controllen = control.size();
+  const ssize_t n = ::recvmsg(fd, &m, MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  ReceivedSegments r;
+  r.bytes = static_cast<std::size_t>(n);
+  r.segment = r.bytes;
+  r.truncated = (m.msg_flags & MSG_TRUNC) != 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      if (size > 0 && static_cast<std::size_t>(size) < r.bytes) r.segment = static_cast<std::size_t>(size);
+    }
+  }
+  from = from_sockaddr(reinterpret_cast<const sockaddr*>(&name), m.msg_namelen).value_or(SocketAddress{});
+  return r;
+}
+
+}  // namespace peerkit::net
