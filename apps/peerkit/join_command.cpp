@@ -25,7 +25,6 @@
 #include "apps/peerkit/join_console.h"
 #include "apps/peerkit/ws_client.h"
 #include "commands.h"
-#include "common/address.h"
 #include "join/file_transfer.h"
 #include "join/room_session.h"
 #include "join/text.h"
@@ -45,18 +44,6 @@ std::string size_text(std::uint64_t b) {
   else if (b < (1u << 20)) std::snprintf(t, sizeof t, "%.1f KiB", b / 1024.0);
   else std::snprintf(t, sizeof t, "%.1f MiB", b / 1048576.0);
   return t;
-}
-
-// The library takes IP literals only (docs/peer.md): keep the URLs whose host is one.
-bool ip_literal_url(const std::string& url) {
-  const auto colon = url.find(':');
-  if (colon == std::string::npos) return false;
-  std::string rest = url.substr(colon + 1);
-  if (rest.starts_with("//")) rest.erase(0, 2);
-  std::string host;
-  if (!rest.empty() && rest[0] == '[') host = rest.substr(0, rest.find(']') + 1);
-  else host = rest.substr(0, rest.find_first_of(":?"));
-  return IpAddress::parse(host).has_value();
 }
 
 // The file sent with --send, hashed once.
@@ -164,11 +151,10 @@ class JoinApp {
         if (ws_) ws_->send(std::move(e.text));
         break;
       case K::kWelcome:
+        // As the app hands welcome.iceServers to RTCPeerConnection: host names are resolved by
+        // PeerConnection::create, turns: checked against the name.
         ice_.clear();
-        for (const auto& s : e.ice_servers) {
-          if (ip_literal_url(s.url)) ice_.push_back({s.url, s.username, s.credential});
-          else spdlog::debug("ICE server {} skipped: only IP literals are supported", s.url);
-        }
+        for (const auto& s : e.ice_servers) ice_.push_back({s.url, s.username, s.credential});
         break;
       case K::kJoined:
         console_.event("joined room " + o_.room + " as " + o_.name + " (" +
