@@ -17,7 +17,8 @@ std::string check_name(const std::string& what, const std::string& v) {
   if (v.empty() || v.size() > 64) return what + " must be 1-64 bytes";
   for (std::size_t i = 0; i < v.size(); ++i) {
     const auto b = static_cast<unsigned char>(v[i]);
-    if (b < 0x20 || b == 0x7F || (b == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) < 0xA0))
+    if (b < 0x20 || b == 0x7F ||
+        (b == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) < 0xA0))
       return what + " must not contain control characters";
   }
   return {};
@@ -44,10 +45,13 @@ ParsedCommand<JoinOptions> parse_join_cli(const std::vector<std::string>& args) 
   app.add_option("--name", o.name, "your display name (default: peerkit)");
   app.add_flag("--echo", o.echo, "send every chat message back to its sender");
   app.add_option("--send", o.send_file,
-                 "send FILE to every member, including those who join later (at most 512 MiB)")->type_name("FILE");
+                 "send FILE to every member, including those who join later (at most 512 MiB)")
+      ->type_name("FILE");
   app.add_option("--recv", o.recv_dir,
-                 "store files sent to you in DIR (SHA-256 checked; never overwrites: 'a (1).txt')")->type_name("DIR");
-  app.add_option("--ca", o.ca_file, "trust this CA (PEM) for a wss:// server, besides the system's")->type_name("FILE");
+                 "store files sent to you in DIR (SHA-256 checked; never overwrites: 'a (1).txt')")
+      ->type_name("DIR");
+  app.add_option("--ca", o.ca_file, "trust this CA (PEM) for a wss:// server, besides the system's")
+      ->type_name("FILE");
   app.add_option("--host-filter", o.host_filter,
                  "local addresses that become ICE host candidates, e.g. 'eth0' or "
                  "'10.0.0.0/8,!10.9.0.0/16' (default: all but loopback and link-local)");
@@ -62,14 +66,15 @@ ParsedCommand<JoinOptions> parse_join_cli(const std::vector<std::string>& args) 
   std::string error = parse_ws_url(o.server, url);
   if (error.empty()) error = check_name("--room", o.room);
   if (error.empty()) error = check_name("--name", o.name);
-  struct stat st{};
+  struct stat st {};
   if (error.empty() && !o.send_file.empty()) {
     if (::stat(o.send_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       error = "--send '" + o.send_file + "' is not a readable file";
     else if (::access(o.send_file.c_str(), R_OK) != 0)
       error = "--send '" + o.send_file + "' cannot be read";
     else if (static_cast<unsigned long long>(st.st_size) > (512ull << 20))
-      error = "--send '" + o.send_file + "' is larger than 512 MiB, which browsers in the room refuse";
+      error =
+          "--send '" + o.send_file + "' is larger than 512 MiB, which browsers in the room refuse";
   }
   if (error.empty() && !o.recv_dir.empty()) {
     if (::stat(o.recv_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

@@ -5,11 +5,11 @@
 // nothing can deadlock. Standard input is read by a small thread that posts lines; signals
 // arrive through a signalfd on the loop.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -40,9 +40,12 @@ using join::Signal;
 
 std::string size_text(std::uint64_t b) {
   char t[32];
-  if (b < 1024) std::snprintf(t, sizeof t, "%llu B", static_cast<unsigned long long>(b));
-  else if (b < (1u << 20)) std::snprintf(t, sizeof t, "%.1f KiB", b / 1024.0);
-  else std::snprintf(t, sizeof t, "%.1f MiB", b / 1048576.0);
+  if (b < 1024)
+    std::snprintf(t, sizeof t, "%llu B", static_cast<unsigned long long>(b));
+  else if (b < (1u << 20))
+    std::snprintf(t, sizeof t, "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(t, sizeof t, "%.1f MiB", b / 1048576.0);
   return t;
 }
 
@@ -76,8 +79,12 @@ struct Link {
 class JoinApp {
  public:
   JoinApp(JoinOptions o, net::Loop& loop, net::TlsContextPtr tls)
-      : o_(std::move(o)), loop_(loop), tls_(std::move(tls)), session_(o_.room, o_.name),
-        signals_(loop.context()), shutdown_timer_(loop.context()) {}
+      : o_(std::move(o)),
+        loop_(loop),
+        tls_(std::move(tls)),
+        session_(o_.room, o_.name),
+        signals_(loop.context()),
+        shutdown_timer_(loop.context()) {}
 
   std::future<int> exit_code() { return exit_.get_future(); }
 
@@ -85,7 +92,7 @@ class JoinApp {
     if (o_.send_file.empty()) return {};
     send_.fd = ::open(o_.send_file.c_str(), O_RDONLY | O_CLOEXEC);
     if (send_.fd < 0) return "cannot open --send '" + o_.send_file + "': " + std::strerror(errno);
-    struct stat st{};
+    struct stat st {};
     ::fstat(send_.fd, &st);
     send_.size = static_cast<std::uint64_t>(st.st_size);
     const auto slash = o_.send_file.find_last_of('/');
@@ -99,8 +106,8 @@ class JoinApp {
       off += static_cast<std::uint64_t>(n);
     }
     send_.sha256 = h.hex();
-    console_.event("sending " + send_.name + " (" + size_text(send_.size) + ", SHA-256 " + send_.sha256 +
-                   ") to everyone in the room");
+    console_.event("sending " + send_.name + " (" + size_text(send_.size) + ", SHA-256 " +
+                   send_.sha256 + ") to everyone in the room");
     return {};
   }
 
@@ -108,10 +115,11 @@ class JoinApp {
   void start(int signal_fd, WsUrl url) {
     signals_.assign(signal_fd);
     wait_signal();
-    ws_ = WsClient::create(loop_, url, tls_,
-                           {[this] { spdlog::debug("connected to {}", o_.server); },
-                            [this](std::string f) { on_frame(f); },
-                            [this](std::string why, bool was_open) { on_ws_closed(why, was_open); }});
+    ws_ =
+        WsClient::create(loop_, url, tls_,
+                         {[this] { spdlog::debug("connected to {}", o_.server); },
+                          [this](std::string f) { on_frame(f); },
+                          [this](std::string why, bool was_open) { on_ws_closed(why, was_open); }});
     ws_->start();
   }
 
@@ -127,12 +135,13 @@ class JoinApp {
 
  private:
   void wait_signal() {
-    signals_.async_read_some(boost::asio::buffer(&siginfo_, sizeof siginfo_), [this](boost::system::error_code ec, std::size_t) {
-      if (ec) return;
-      spdlog::info("signal {}: leaving the room", siginfo_.ssi_signo);
-      shutdown(0, "");
-      wait_signal();
-    });
+    signals_.async_read_some(boost::asio::buffer(&siginfo_, sizeof siginfo_),
+                             [this](boost::system::error_code ec, std::size_t) {
+                               if (ec) return;
+                               spdlog::info("signal {}: leaving the room", siginfo_.ssi_signo);
+                               shutdown(0, "");
+                               wait_signal();
+                             });
   }
 
   void on_frame(const std::string& frame) {
@@ -158,7 +167,8 @@ class JoinApp {
         break;
       case K::kJoined:
         console_.event("joined room " + o_.room + " as " + o_.name + " (" +
-                       std::to_string(e.members.size()) + " other" + (e.members.size() == 1 ? "" : "s") + " here)");
+                       std::to_string(e.members.size()) + " other" +
+                       (e.members.size() == 1 ? "" : "s") + " here)");
         break;
       case K::kOpenPeer:
         if (!e.offer) console_.event(e.member.name + " joined");
@@ -172,7 +182,8 @@ class JoinApp {
         on_signal(e.member.id, e.member.name, e.signal);
         break;
       case K::kFatal:
-        shutdown(1, e.code == "room-full" ? "room '" + o_.room + "' is full: " + e.text : "cannot join: " + e.text);
+        shutdown(1, e.code == "room-full" ? "room '" + o_.room + "' is full: " + e.text
+                                          : "cannot join: " + e.text);
         break;
       case K::kNotice:
         console_.error("server: " + e.text);
@@ -186,7 +197,8 @@ class JoinApp {
   template <class F>
   auto on_link(const std::string& id, std::uint64_t gen, F f) {
     return [this, id, gen, f = std::move(f)](auto&&... args) {
-      loop_.post([this, id, gen, f, tup = std::make_tuple(std::decay_t<decltype(args)>(args)...)]() mutable {
+      loop_.post([this, id, gen, f,
+                  tup = std::make_tuple(std::decay_t<decltype(args)>(args)...)]() mutable {
         auto it = links_.find(id);
         if (it == links_.end() || it->second->gen != gen) return;
         std::apply([&](auto&... a) { f(*it->second, a...); }, tup);
@@ -212,7 +224,8 @@ class JoinApp {
       Signal s{Signal::Kind::kCandidate};
       s.candidate = cand.candidate;
       s.sdp_mid = cand.sdp_mid;
-      if (auto d = k.pc->local_description()) s.sdp_mline_index = join::mline_index(d->sdp, cand.sdp_mid);
+      if (auto d = k.pc->local_description())
+        s.sdp_mline_index = join::mline_index(d->sdp, cand.sdp_mid);
       session_.send_signal(k.id, s);
       drain();
     }));
@@ -226,9 +239,11 @@ class JoinApp {
         k.connected = true;
         console_.event("connected to " + k.name);
       }
-      if (s == PeerConnectionState::kFailed) console_.error("connection to " + k.name + " failed (ICE or DTLS)");
+      if (s == PeerConnectionState::kFailed)
+        console_.error("connection to " + k.name + " failed (ICE or DTLS)");
     }));
-    pc.on_error(on_link(id, l->gen, [](Link& k, const std::string& e) { spdlog::warn("{}: {}", k.name, e); }));
+    pc.on_error(on_link(id, l->gen,
+                        [](Link& k, const std::string& e) { spdlog::warn("{}: {}", k.name, e); }));
     DataChannelInit chat_init;
     chat_init.negotiated = true;
     chat_init.id = 0;
@@ -236,12 +251,16 @@ class JoinApp {
     file_init.id = 1;
     auto chat = pc.create_data_channel("chat", chat_init);
     auto file = pc.create_data_channel("file", file_init);
-    if (auto* e = std::get_if<std::string>(&chat)) console_.error("cannot make the chat channel: " + *e);
-    if (auto* e = std::get_if<std::string>(&file)) console_.error("cannot make the file channel: " + *e);
+    if (auto* e = std::get_if<std::string>(&chat))
+      console_.error("cannot make the chat channel: " + *e);
+    if (auto* e = std::get_if<std::string>(&file))
+      console_.error("cannot make the file channel: " + *e);
     if (auto* ch = std::get_if<std::shared_ptr<DataChannel>>(&chat)) {
       l->chat = *ch;
-      l->chat->on_message(on_link(id, l->gen, [this](Link& k, const Message& m) { on_chat(k, m); }));
-      l->chat->on_close(on_link(id, l->gen, [](Link& k) { spdlog::debug("{}: chat channel closed", k.name); }));
+      l->chat->on_message(
+          on_link(id, l->gen, [this](Link& k, const Message& m) { on_chat(k, m); }));
+      l->chat->on_close(
+          on_link(id, l->gen, [](Link& k) { spdlog::debug("{}: chat channel closed", k.name); }));
     }
     if (auto* ch = std::get_if<std::shared_ptr<DataChannel>>(&file)) {
       l->file = *ch;
@@ -251,7 +270,8 @@ class JoinApp {
       l->file->on_message(on_link(id, l->gen, [this](Link& k, const Message& m) {
         on_file_events(k, m.binary ? k.incoming.on_binary(m.data) : k.incoming.on_text(m.text()));
       }));
-      l->file->on_close(on_link(id, l->gen, [this](Link& k) { on_file_events(k, k.incoming.on_closed()); }));
+      l->file->on_close(
+          on_link(id, l->gen, [this](Link& k) { on_file_events(k, k.incoming.on_closed()); }));
     }
     auto& ref = *l;
     links_[id] = std::move(l);
@@ -261,7 +281,8 @@ class JoinApp {
         console_.error("cannot make an offer for " + name + ": " + *e);
       } else {
         auto d = std::get<SessionDescription>(made);
-        if (auto e = ref.pc->set_local_description(d)) console_.error("offer for " + name + ": " + *e);
+        if (auto e = ref.pc->set_local_description(d))
+          console_.error("offer for " + name + ": " + *e);
         session_.send_signal(id, {Signal::Kind::kDescription, d.type, d.sdp});
         drain();
       }
@@ -294,13 +315,15 @@ class JoinApp {
           return;
         }
         auto d = std::get<SessionDescription>(made);
-        if (auto e = l.pc->set_local_description(d)) console_.error("answer for " + l.name + ": " + *e);
+        if (auto e = l.pc->set_local_description(d))
+          console_.error("answer for " + l.name + ": " + *e);
         session_.send_signal(id, {Signal::Kind::kDescription, d.type, d.sdp});
         drain();
       }
       l.has_remote = true;
       for (auto& c : std::exchange(l.held, {}))
-        if (auto e = l.pc->add_ice_candidate(c)) spdlog::debug("{}: candidate refused: {}", l.name, *e);
+        if (auto e = l.pc->add_ice_candidate(c))
+          spdlog::debug("{}: candidate refused: {}", l.name, *e);
       return;
     }
     IceCandidate c{s.kind == Signal::Kind::kCandidate ? s.candidate : "", s.sdp_mid};
@@ -341,7 +364,8 @@ class JoinApp {
       }
       const auto n = ::pread(send_.fd, chunk_.data(), c->length, static_cast<off_t>(c->offset));
       if (n != static_cast<ssize_t>(c->length)) {
-        console_.error("cannot read " + o_.send_file + ": " + (n < 0 ? std::strerror(errno) : "the file shrank"));
+        console_.error("cannot read " + o_.send_file + ": " +
+                       (n < 0 ? std::strerror(errno) : "the file shrank"));
         l.sending_done = true;
         return;
       }
@@ -363,7 +387,9 @@ class JoinApp {
       total += send_.size;
       ++members;
     }
-    console_.progress(send_.name + " to " + std::to_string(members) + " member" + (members == 1 ? "" : "s"), done, total);
+    console_.progress(
+        send_.name + " to " + std::to_string(members) + " member" + (members == 1 ? "" : "s"), done,
+        total);
   }
 
   // ---- files in ----
@@ -378,7 +404,8 @@ class JoinApp {
                            "); not saved: run with --recv DIR to store files");
             break;
           }
-          console_.event("receiving " + shown + " (" + size_text(e.header.size) + ") from " + l.name);
+          console_.event("receiving " + shown + " (" + size_text(e.header.size) + ") from " +
+                         l.name);
           land_start(l, shown);
           break;
         case EK::kWrite:
@@ -421,8 +448,8 @@ class JoinApp {
       const auto n = ::write(d.fd, bytes.data() + done, bytes.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        console_.error("cannot write " + d.name + " into " + o_.recv_dir + ": " + std::strerror(errno) +
-                       "; dropping it");
+        console_.error("cannot write " + d.name + " into " + o_.recv_dir + ": " +
+                       std::strerror(errno) + "; dropping it");
         d.broken = true;
         ::close(d.fd);
         ::unlink(d.temp.c_str());
@@ -442,8 +469,10 @@ class JoinApp {
     std::string final_path;
     for (unsigned n = 0; synced && n < 1000 && final_path.empty(); ++n) {
       const std::string candidate = o_.recv_dir + "/" + join::numbered_name(d.name, n);
-      if (::link(d.temp.c_str(), candidate.c_str()) == 0) final_path = candidate;
-      else if (errno != EEXIST) break;
+      if (::link(d.temp.c_str(), candidate.c_str()) == 0)
+        final_path = candidate;
+      else if (errno != EEXIST)
+        break;
     }
     ::unlink(d.temp.c_str());
     if (final_path.empty()) {

@@ -37,7 +37,8 @@ void JoinConsole::progress(const std::string& what, std::uint64_t done, std::uin
     const int step = static_cast<int>(f * 10);
     if (step == last_step_) return;
     last_step_ = step == 10 ? -1 : step;
-    std::fprintf(stderr, "* %s: %3d%% (%.1f of %.1f MiB)\n", what.c_str(), step * 10, mib(done), mib(total));
+    std::fprintf(stderr, "* %s: %3d%% (%.1f of %.1f MiB)\n", what.c_str(), step * 10, mib(done),
+                 mib(total));
     return;
   }
   const auto now = std::chrono::steady_clock::now();

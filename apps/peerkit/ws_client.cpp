@@ -30,7 +30,8 @@ std::string parse_ws_url(const std::string& text, WsUrl& out) {
     return "'" + text + "': the scheme must be ws://, wss://, http:// or https://";
   out.host = parsed->host_address();
   if (out.host.empty()) return "'" + text + "' has no host";
-  if (out.host.front() == '[' && out.host.back() == ']') out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);
   out.port = out.tls ? 443 : 80;
   if (parsed->has_port()) {
     const auto p = parsed->port_number();
@@ -60,16 +61,20 @@ class Client final : public WsClient, public std::enable_shared_from_this<Client
  public:
   template <class... A>
   Client(net::Loop& loop, WsUrl url, Handlers h, A&&... next)
-      : loop_(loop), url_(std::move(url)), h_(std::move(h)), resolver_(loop.context()),
+      : loop_(loop),
+        url_(std::move(url)),
+        h_(std::move(h)),
+        resolver_(loop.context()),
         ws_(std::forward<A>(next)...) {}
 
   void start() override {
     auto self = this->shared_from_this();
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            [self](beast::error_code ec, tcp::resolver::results_type results) {
-                              if (ec) return self->finish("cannot resolve " + self->url_.host + ": " + ec.message());
-                              self->connect(results);
-                            });
+    resolver_.async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return self->finish("cannot resolve " + self->url_.host + ": " + ec.message());
+          self->connect(results);
+        });
   }
 
   void send(std::string text) override {
@@ -93,12 +98,14 @@ class Client final : public WsClient, public std::enable_shared_from_this<Client
   void connect(const tcp::resolver::results_type& results) {
     auto self = this->shared_from_this();
     beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    beast::get_lowest_layer(ws_).async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
-      if (ec)
-        return self->finish("cannot connect to " + self->url_.host + ":" + std::to_string(self->url_.port) +
-                            ": " + (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
-      self->secure();
-    });
+    beast::get_lowest_layer(ws_).async_connect(
+        results, [self](beast::error_code ec, const tcp::endpoint&) {
+          if (ec)
+            return self->finish(
+                "cannot connect to " + self->url_.host + ":" + std::to_string(self->url_.port) +
+                ": " + (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
+          self->secure();
+        });
   }
 
   void secure() {
@@ -107,10 +114,13 @@ class Client final : public WsClient, public std::enable_shared_from_this<Client
       upgrade();
     } else {
       net::verify_server_name(ws_.next_layer(), url_.host);
-      ws_.next_layer().async_handshake(asio::ssl::stream_base::client, [self](beast::error_code ec) {
-        if (ec) return self->finish(tls_failure(ec, self->ws_.next_layer().native_handle(), self->url_.host));
-        self->upgrade();
-      });
+      ws_.next_layer().async_handshake(
+          asio::ssl::stream_base::client, [self](beast::error_code ec) {
+            if (ec)
+              return self->finish(
+                  tls_failure(ec, self->ws_.next_layer().native_handle(), self->url_.host));
+            self->upgrade();
+          });
     }
   }
 
@@ -120,16 +130,18 @@ class Client final : public WsClient, public std::enable_shared_from_this<Client
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     ws_.read_message_max(1 << 20);
     const bool default_port = url_.port == (url_.tls ? 443 : 80);
-    const std::string host = (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) +
-                             (default_port ? "" : ":" + std::to_string(url_.port));
+    const std::string host =
+        (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) +
+        (default_port ? "" : ":" + std::to_string(url_.port));
     ws_.async_handshake(response_, host, url_.target, [self](beast::error_code ec) {
       if (ec) {
         const unsigned status = self->response_.result_int();
         if (status && status != 101)
-          return self->finish("the server at " + self->url_.text + " did not accept a WebSocket at " +
-                              self->url_.target + " (HTTP " + std::to_string(status) +
-                              "); is it a peerkit serve address?");
-        return self->finish("WebSocket handshake with " + self->url_.text + " failed: " + ec.message());
+          return self->finish("the server at " + self->url_.text +
+                              " did not accept a WebSocket at " + self->url_.target + " (HTTP " +
+                              std::to_string(status) + "); is it a peerkit serve address?");
+        return self->finish("WebSocket handshake with " + self->url_.text +
+                            " failed: " + ec.message());
       }
       self->open_ = true;
       if (self->h_.on_open) self->h_.on_open();
@@ -146,13 +158,15 @@ class Client final : public WsClient, public std::enable_shared_from_this<Client
         if (self->closing_) return self->finish("closed", true);
         const auto& r = self->ws_.reason();
         if (ec == websocket::error::closed)
-          return self->finish("the server closed the connection (" + std::to_string(r.code) +
-                                  (r.reason.empty() ? "" : " " + std::string(r.reason.data(), r.reason.size())) + ")");
+          return self->finish(
+              "the server closed the connection (" + std::to_string(r.code) +
+              (r.reason.empty() ? "" : " " + std::string(r.reason.data(), r.reason.size())) + ")");
         return self->finish("connection to the server lost: " + ec.message());
       }
       std::string frame = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
-      if (self->ws_.got_text() && self->h_.on_frame && !self->done_) self->h_.on_frame(std::move(frame));
+      if (self->ws_.got_text() && self->h_.on_frame && !self->done_)
+        self->h_.on_frame(std::move(frame));
       if (!self->done_) self->read();
     });
   }
@@ -209,7 +223,8 @@ std::shared_ptr<WsClient> WsClient::create(net::Loop& loop, WsUrl url, net::TlsC
   if (url.tls)
     return std::make_shared<Client<asio::ssl::stream<beast::tcp_stream>>>(
         loop, std::move(url), std::move(handlers), loop.context(), *tls);
-  return std::make_shared<Client<beast::tcp_stream>>(loop, std::move(url), std::move(handlers), loop.context());
+  return std::make_shared<Client<beast::tcp_stream>>(loop, std::move(url), std::move(handlers),
+                                                     loop.context());
 }
 
 }  // namespace peerkit::app

@@ -70,7 +70,8 @@ std::string OutgoingFile::end_frame() const {
 
 std::optional<OutgoingFile::Chunk> OutgoingFile::next_chunk() {
   if (offset_ >= h_.size) return std::nullopt;
-  const Chunk c{offset_, static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, h_.size - offset_))};
+  const Chunk c{offset_,
+                static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, h_.size - offset_))};
   offset_ += c.length;
   return c;
 }
@@ -89,8 +90,10 @@ namespace {
 // holds exactly (Number.isSafeInteger) is one it accepts.
 std::optional<std::uint64_t> size_of(const json::value& v) {
   constexpr double kMaxSafe = 9007199254740991.0;
-  if (v.is_uint64()) return v.get_uint64() <= 9007199254740991ull ? std::optional(v.get_uint64()) : std::nullopt;
-  if (v.is_int64()) return v.get_int64() >= 0 ? std::optional<std::uint64_t>(v.get_int64()) : std::nullopt;
+  if (v.is_uint64())
+    return v.get_uint64() <= 9007199254740991ull ? std::optional(v.get_uint64()) : std::nullopt;
+  if (v.is_int64())
+    return v.get_int64() >= 0 ? std::optional<std::uint64_t>(v.get_int64()) : std::nullopt;
   if (v.is_double()) {
     const double d = v.get_double();
     if (d >= 0 && d <= kMaxSafe && d == static_cast<double>(static_cast<std::uint64_t>(d)))
@@ -130,7 +133,11 @@ std::vector<IncomingFiles::Event> IncomingFiles::on_text(std::string_view text) 
     h.mime = mime && mime->is_string() ? std::string(mime->get_string()) : "";
     h.size = *n;
     if (h.size > max_) {
-      out.push_back({Event::Kind::kRefused, h, {}, {}, {},
+      out.push_back({Event::Kind::kRefused,
+                     h,
+                     {},
+                     {},
+                     {},
                      "it is " + std::to_string(h.size) + " bytes; at most " + std::to_string(max_) +
                          " are accepted"});
       return out;

@@ -19,9 +19,9 @@
 
 namespace peerkit::join {
 
-inline constexpr std::size_t kChunkBytes = 16 * 1024;          // files.js CHUNK
-inline constexpr std::size_t kHighWater = 4 * 1024 * 1024;     // pause sending above this
-inline constexpr std::size_t kLowWater = 1024 * 1024;          // resume at bufferedamountlow
+inline constexpr std::size_t kChunkBytes = 16 * 1024;         // files.js CHUNK
+inline constexpr std::size_t kHighWater = 4 * 1024 * 1024;    // pause sending above this
+inline constexpr std::size_t kLowWater = 1024 * 1024;         // resume at bufferedamountlow
 inline constexpr std::uint64_t kMaxFileBytes = 512ull << 20;  // files.js MAX_RECEIVE_BYTES
 
 // SHA-256 over OpenSSL's EVP interface, fed piece by piece.
@@ -54,7 +54,8 @@ struct FileHeader {
 // driver reads those bytes from the file), end_frame().
 class OutgoingFile {
  public:
-  OutgoingFile(FileHeader header, std::string sha256) : h_(std::move(header)), sha_(std::move(sha256)) {}
+  OutgoingFile(FileHeader header, std::string sha256)
+      : h_(std::move(header)), sha_(std::move(sha256)) {}
   std::string start_frame() const;
   std::string end_frame() const;
   struct Chunk {

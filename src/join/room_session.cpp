@@ -89,7 +89,9 @@ bool fatal(std::string_view code, bool joined) {
 
 }  // namespace
 
-std::string signal_data(const Signal& s) { return json::serialize(signal_value(s)); }
+std::string signal_data(const Signal& s) {
+  return json::serialize(signal_value(s));
+}
 
 std::optional<Signal> parse_signal_data(std::string_view json_text) {
   const auto v = parse(json_text);
@@ -127,7 +129,8 @@ std::optional<unsigned> mline_index(std::string_view sdp, std::string_view mid) 
     auto line = sdp.substr(at, end - at);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.starts_with("m=")) ++index;
-    if (index >= 0 && line.starts_with("a=mid:") && line.substr(6) == mid) return static_cast<unsigned>(index);
+    if (index >= 0 && line.starts_with("a=mid:") && line.substr(6) == mid)
+      return static_cast<unsigned>(index);
     at = end + 1;
   }
   return std::nullopt;
@@ -167,7 +170,8 @@ void RoomSession::on_server_frame(std::string_view text) {
         if (urls && urls->is_array())
           for (const auto& u : urls->get_array())
             if (u.is_string()) all.emplace_back(u.get_string());
-        for (auto& u : all) e.ice_servers.push_back({u, str(so, "username"), str(so, "credential")});
+        for (auto& u : all)
+          e.ice_servers.push_back({u, str(so, "username"), str(so, "credential")});
       }
     }
     events_.push_back(std::move(e));

@@ -51,15 +51,15 @@ struct Member {
 
 struct RoomEvent {
   enum class Kind {
-    kSend,         // text: a frame for the server
-    kWelcome,      // ice_servers: the server's list (we join next: a kSend follows)
-    kJoined,       // members: who was there (kOpenPeer follows for each)
-    kOpenPeer,     // member, offer: make a PeerConnection to `member`; offer if `offer`
-    kMemberLeft,   // member (name '…' if unknown), reason "left" / "disconnected"
-    kSignal,       // member, signal: for that member's PeerConnection
-    kFatal,        // code, text: the room cannot be joined (room-full, bad-name, …); stop
-    kNotice,       // code, text: the server refused a message; go on
-    kLeft,         // the server confirmed our leave
+    kSend,        // text: a frame for the server
+    kWelcome,     // ice_servers: the server's list (we join next: a kSend follows)
+    kJoined,      // members: who was there (kOpenPeer follows for each)
+    kOpenPeer,    // member, offer: make a PeerConnection to `member`; offer if `offer`
+    kMemberLeft,  // member (name '…' if unknown), reason "left" / "disconnected"
+    kSignal,      // member, signal: for that member's PeerConnection
+    kFatal,       // code, text: the room cannot be joined (room-full, bad-name, …); stop
+    kNotice,      // code, text: the server refused a message; go on
+    kLeft,        // the server confirmed our leave
   } kind;
   std::string text, code, reason;
   Member member;
@@ -71,7 +71,8 @@ struct RoomEvent {
 
 class RoomSession {
  public:
-  RoomSession(std::string room, std::string name) : room_(std::move(room)), name_(std::move(name)) {}
+  RoomSession(std::string room, std::string name)
+      : room_(std::move(room)), name_(std::move(name)) {}
 
   // One text frame from the server; what it means comes out of take_events().
   void on_server_frame(std::string_view text);

@@ -60,11 +60,16 @@ int main() {
     emit({{"candidate", {{"candidate", c.candidate}, {"sdpMid", c.sdp_mid}}}});
   });
   pc->on_gathering_complete([] { emit({{"candidate", nullptr}}); });
-  pc->on_connection_state([](PeerConnectionState s) { emit({{"event", "state"}, {"state", to_string(s)}}); });
+  pc->on_connection_state([](PeerConnectionState s) {
+    emit({{"event", "state"}, {"state", to_string(s)}});
+  });
   pc->on_error([](const std::string& e) { emit({{"event", "error"}, {"error", e}}); });
   pc->on_data_channel([](std::shared_ptr<DataChannel> ch) {
-    emit({{"event", "channel"}, {"label", ch->label()}, {"id", ch->id() ? *ch->id() : -1},
-          {"ordered", ch->ordered()}, {"protocol", ch->protocol()}});
+    emit({{"event", "channel"},
+          {"label", ch->label()},
+          {"id", ch->id() ? *ch->id() : -1},
+          {"ordered", ch->ordered()},
+          {"protocol", ch->protocol()}});
     watch(ch);
   });
 
@@ -77,7 +82,8 @@ int main() {
     if (ec || !v.is_object()) continue;
     auto& o = v.as_object();
     if (auto* sdp = o.if_contains("sdp")) {
-      SessionDescription d{std::string(sdp->at("type").as_string()), std::string(sdp->at("sdp").as_string())};
+      SessionDescription d{std::string(sdp->at("type").as_string()),
+                           std::string(sdp->at("sdp").as_string())};
       if (auto e = pc->set_remote_description(d)) emit({{"event", "error"}, {"error", *e}});
       if (d.type == "offer") {
         auto answer = pc->create_answer();
@@ -96,19 +102,26 @@ int main() {
       IceCandidate c;
       if (cand->is_object()) {
         c.candidate = std::string(cand->at("candidate").as_string());
-        if (auto* mid = cand->as_object().if_contains("sdpMid"); mid && mid->is_string()) c.sdp_mid = mid->as_string();
+        if (auto* mid = cand->as_object().if_contains("sdpMid"); mid && mid->is_string())
+          c.sdp_mid = mid->as_string();
       }
-      if (!has_remote) held.push_back(c);
-      else if (auto e = pc->add_ice_candidate(c)) emit({{"event", "error"}, {"error", *e}});
+      if (!has_remote)
+        held.push_back(c);
+      else if (auto e = pc->add_ice_candidate(c))
+        emit({{"event", "error"}, {"error", *e}});
     } else if (auto* create = o.if_contains("create")) {
       const auto& co = create->as_object();
       DataChannelInit init;
       if (auto* x = co.if_contains("ordered")) init.ordered = x->as_bool();
-      if (auto* x = co.if_contains("maxRetransmits")) init.max_retransmits = static_cast<std::uint16_t>(x->to_number<int>());
-      if (auto* x = co.if_contains("maxPacketLifeTime")) init.max_packet_life_time = static_cast<std::uint16_t>(x->to_number<int>());
+      if (auto* x = co.if_contains("maxRetransmits"))
+        init.max_retransmits = static_cast<std::uint16_t>(x->to_number<int>());
+      if (auto* x = co.if_contains("maxPacketLifeTime"))
+        init.max_packet_life_time = static_cast<std::uint16_t>(x->to_number<int>());
       auto made = pc->create_data_channel(std::string(co.at("label").as_string()), init);
-      if (auto* e = std::get_if<std::string>(&made)) emit({{"event", "error"}, {"error", *e}});
-      else watch(std::get<std::shared_ptr<DataChannel>>(made));
+      if (auto* e = std::get_if<std::string>(&made))
+        emit({{"event", "error"}, {"error", *e}});
+      else
+        watch(std::get<std::shared_ptr<DataChannel>>(made));
     }
   }
   // stdin closed: the test is done with us.

@@ -61,8 +61,9 @@ TEST(SafeFileName, NumberedAlternatives) {
 TEST(OutgoingFile, FramesAndChunksAsFilesJs) {
   const auto data = pattern(kChunkBytes * 2 + 5);
   OutgoingFile f({"f1", "data.bin", "", data.size()}, sha_of(data));
-  EXPECT_EQ(json::parse(f.start_frame()),
-            json::parse(R"({"type":"file-start","id":"f1","name":"data.bin","size":32773,"mime":""})"));
+  EXPECT_EQ(
+      json::parse(f.start_frame()),
+      json::parse(R"({"type":"file-start","id":"f1","name":"data.bin","size":32773,"mime":""})"));
   std::vector<OutgoingFile::Chunk> chunks;
   while (auto c = f.next_chunk()) chunks.push_back(*c);
   ASSERT_EQ(chunks.size(), 3u);
@@ -117,7 +118,8 @@ TEST(IncomingFiles, HashMismatchFails) {
   in.on_text(R"({"type":"file-start","id":"f2","name":"b","size":3})");
   const std::string abc = "abc";
   in.on_binary(std::as_bytes(std::span(abc)));
-  ev = in.on_text(R"({"type":"file-end","id":"f2","sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"})");
+  ev = in.on_text(
+      R"({"type":"file-end","id":"f2","sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"})");
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, EK::kDone);
 }
@@ -170,7 +172,10 @@ TEST(IncomingFiles, ANewStartOrACloseFailsTheFileInProgress) {
 }
 
 TEST(Text, ControlsAndCuts) {
-  EXPECT_EQ(without_controls("a\x1b[1mb\x7f\xC2\x9B" "c\xC3\xA9\xFF", "?"), "a?[1mb??c\xC3\xA9?");
+  EXPECT_EQ(without_controls("a\x1b[1mb\x7f\xC2\x9B"
+                             "c\xC3\xA9\xFF",
+                             "?"),
+            "a?[1mb??c\xC3\xA9?");
   EXPECT_EQ(cut_utf8("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9");
 }
 

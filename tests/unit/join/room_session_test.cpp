@@ -28,7 +28,8 @@ TEST(RoomSession, WelcomeGivesIceServersAndSendsJoin) {
   EXPECT_EQ(ev[0].ice_servers[2].username, "1795393960:me1");
   EXPECT_EQ(ev[0].ice_servers[2].credential, "c2VjcmV0");
   ASSERT_EQ(ev[1].kind, K::kSend);
-  EXPECT_EQ(json::parse(ev[1].text), json::parse(R"({"type":"join","room":"standup","name":"Ann"})"));
+  EXPECT_EQ(json::parse(ev[1].text),
+            json::parse(R"({"type":"join","room":"standup","name":"Ann"})"));
   EXPECT_EQ(s.self_id(), "me1");
 }
 
@@ -65,10 +66,13 @@ TEST(RoomSession, TheLaterMemberOffersToEveryoneListed) {
 
 TEST(RoomSession, SignalsInBothShapesOfPeerJs) {
   RoomSession s("r", "Ann");
-  s.on_server_frame(R"({"type":"signal","from":"b","data":{"sdp":{"type":"offer","sdp":"v=0\r\n"}}})");
-  s.on_server_frame(R"({"type":"signal","from":"b","data":{"candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"u"}}})");
+  s.on_server_frame(
+      R"({"type":"signal","from":"b","data":{"sdp":{"type":"offer","sdp":"v=0\r\n"}}})");
+  s.on_server_frame(
+      R"({"type":"signal","from":"b","data":{"candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"u"}}})");
   s.on_server_frame(R"({"type":"signal","from":"b","data":{"candidate":null}})");
-  s.on_server_frame(R"({"type":"signal","from":"b","data":{"candidate":{"candidate":"","sdpMid":"0"}}})");
+  s.on_server_frame(
+      R"({"type":"signal","from":"b","data":{"candidate":{"candidate":"","sdpMid":"0"}}})");
   s.on_server_frame(R"({"type":"signal","from":"b","data":"nonsense"})");
   s.on_server_frame(R"({"type":"signal","data":{"candidate":null}})");  // no sender
   auto ev = s.take_events();
@@ -96,10 +100,14 @@ TEST(RoomSession, OutgoingSignalsAreWhatPeerJsReads) {
   auto ev = s.take_events();
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(json::parse(ev[0].text),
-            json::parse(R"({"type":"signal","to":"b","data":{"sdp":{"type":"answer","sdp":"v=0\r\n"}}})"));
-  EXPECT_EQ(json::parse(ev[1].text),
-            json::parse(R"({"type":"signal","to":"b","data":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}})"));
-  EXPECT_EQ(json::parse(ev[2].text), json::parse(R"({"type":"signal","to":"b","data":{"candidate":null}})"));
+            json::parse(
+                R"({"type":"signal","to":"b","data":{"sdp":{"type":"answer","sdp":"v=0\r\n"}}})"));
+  EXPECT_EQ(
+      json::parse(ev[1].text),
+      json::parse(
+          R"({"type":"signal","to":"b","data":{"candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}})"));
+  EXPECT_EQ(json::parse(ev[2].text),
+            json::parse(R"({"type":"signal","to":"b","data":{"candidate":null}})"));
   // And they parse back.
   auto back = parse_signal_data(signal_data(c));
   ASSERT_TRUE(back);
@@ -108,13 +116,15 @@ TEST(RoomSession, OutgoingSignalsAreWhatPeerJsReads) {
 
 TEST(RoomSession, RoomFullIsFatalBeforeJoiningOtherErrorsAreNotices) {
   RoomSession s("r", "Ann");
-  s.on_server_frame(R"j({"type":"error","code":"room-full","message":"room r is full (6 members)","request":"join"})j");
+  s.on_server_frame(
+      R"j({"type":"error","code":"room-full","message":"room r is full (6 members)","request":"join"})j");
   auto ev = s.take_events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, K::kFatal);
   EXPECT_EQ(ev[0].code, "room-full");
   EXPECT_EQ(ev[0].text, "room r is full (6 members)");
-  s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},"members":[]})");
+  s.on_server_frame(
+      R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},"members":[]})");
   s.take_events();
   s.on_server_frame(R"({"type":"error","code":"unknown-member","message":"no \u001b[31m member"})");
   ev = s.take_events();
@@ -127,7 +137,8 @@ TEST(RoomSession, LeaveOnlyOnceJoined) {
   RoomSession s("r", "Ann");
   s.leave();
   EXPECT_TRUE(s.take_events().empty());
-  s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},"members":[]})");
+  s.on_server_frame(
+      R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},"members":[]})");
   s.take_events();
   s.leave();
   auto ev = s.take_events();
@@ -149,7 +160,9 @@ TEST(RoomSession, GarbageIsIgnored) {
 }
 
 TEST(Signal, MLineIndexOfAMid) {
-  const char* sdp = "v=0\r\nm=audio 9 UDP 0\r\na=mid:0\r\nm=video 9 UDP 0\r\na=mid:1\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
+  const char* sdp =
+      "v=0\r\nm=audio 9 UDP 0\r\na=mid:0\r\nm=video 9 UDP 0\r\na=mid:1\r\nm=application 9 "
+      "UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
   EXPECT_EQ(mline_index(sdp, "2"), 2u);
   EXPECT_EQ(mline_index(sdp, "0"), 0u);
   EXPECT_FALSE(mline_index(sdp, "3"));
