@@ -64,9 +64,12 @@ async function scenario(browser, order) {
       `${order}: the later member offers (${order === 'browser-first' ? 'peerkit join' : 'the browser'})`, link.log);
     console.log(`# ${order}: connected, channels chat=${link.chat} file=${link.file}`);
     // The page takes join's signaling as it takes a browser's: its candidates are added, nothing refused.
-    const trouble = link.log.filter((l) => / ! /.test(l));
-    check(trouble.length === 0 && link.log.some((l) => / ← candidate host/.test(l)) && link.log.some((l) => / ← end-of-candidates/.test(l)),
-      `${order}: the page adds join's trickled candidates and refuses nothing`, trouble.length ? trouble : link.log.filter((l) => /←/.test(l)));
+    // (The end of candidates may come after the connection is up: wait for it.)
+    await page.waitForFunction((w) => [...window.peerkitApp.links.values()].some((l) => l.name === w && l.log.some((x) => / ← end-of-candidates/.test(x))), bot, { timeout: 10000 }).catch(() => {});
+    const log = (await linkTo(page, bot)).log;
+    const trouble = log.filter((l) => / ! /.test(l));
+    check(trouble.length === 0 && log.some((l) => / ← candidate host/.test(l)) && log.some((l) => / ← end-of-candidates/.test(l)),
+      `${order}: the page adds join's trickled candidates and refuses nothing`, trouble.length ? trouble : log.filter((l) => /←/.test(l)));
 
     // Chat: the browser types; join prints it and (--echo) sends it back; join's stdin reaches the page.
     await page.fill('#chat-input', `hello from ${person}`);
