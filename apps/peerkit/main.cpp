@@ -17,6 +17,8 @@ constexpr const char* kUsage =
     "--help)\n"
     "  turn      STUN/TURN server; takes coturn's options and turnserver.conf (peerkit turn "
     "--help)\n"
+    "  join      take part in a 'peerkit serve' room without a browser: chat, send and receive\n"
+    "            files (peerkit join --help)\n"
     "  version   print the version\n";
 
 }  // namespace
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   args[0] = "peerkit " + command;
   if (command == "turn") return peerkit::app::run_turn(args);
   if (command == "serve") return peerkit::app::run_serve(args);
+  if (command == "join") return peerkit::app::run_join(args);
   if (command == "run") {
     if (args.size() > 1) {
       std::fputs("peerkit run takes no options; use 'peerkit serve --help' to configure\n", stderr);

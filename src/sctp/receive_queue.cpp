@@ -221,8 +221,19 @@ void ReceiveQueue::forward(const ForwardTsnChunk& f) {
     cum_ = target;
     while (!above_.empty() && *above_.begin() <= cum_) above_.erase(above_.begin());
     advance_cumulative();
-    // DATA fragments at or below the new point belong to abandoned messages.
-    for (auto it = data_fragments_.begin(); it != data_fragments_.end() && it->first <= cum_;) {
+    // DATA fragments at or below the new point belong to abandoned messages, except a run that
+    // reaches the point without its last fragment: a sender abandons a message whole, so that
+    // one goes on above the point and is reliable (its first fragments were acked in gap blocks).
+    std::uint64_t keep_from = cum_ + 1;
+    for (auto at = data_fragments_.find(cum_);
+         at != data_fragments_.end() && !(at->second.flags & kFlagEnd);) {
+      keep_from = at->first;
+      if (at->second.flags & kFlagBeginning || at == data_fragments_.begin()) break;
+      const auto prev = std::prev(at);
+      if (prev->first + 1 != at->first || prev->second.stream != at->second.stream) break;
+      at = prev;
+    }
+    for (auto it = data_fragments_.begin(); it != data_fragments_.end() && it->first < keep_from;) {
       buffered_ -= std::min(buffered_, it->second.payload.size());
       it = data_fragments_.erase(it);
     }

@@ -6,6 +6,7 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PEERKIT="${PEERKIT:-$here/../../build/bin/peerkit}"
+export DC_PEER="${DC_PEER:-$(dirname "$PEERKIT")/dc_peer}"
 
 if [ "${PEERKIT_IN_NETNS:-}" != 1 ]; then
   [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for unshare -n"; exit 77; }
@@ -27,7 +28,7 @@ for _ in $(seq 100); do
 done
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js")
+[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js" "join.js" "datachannels.js")
 failed=0
 for t in "${tests[@]}"; do
   echo "== $t"

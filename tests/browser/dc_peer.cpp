@@ -1,0 +1,135 @@
+// A peerkit PeerConnection for the browser tests, on the public API only: it answers an offer
+// that arrives on stdin and speaks JSON lines both ways —
+//   in:  {"sdp":{type,sdp}} | {"candidate":{candidate,sdpMid}|null} | {"create":{label,ordered,
+//        maxRetransmits,maxPacketLifeTime}} (a channel of ours, announced with DCEP)
+//   out: {"sdp":…} | {"candidate":…} | {"event":"channel"|"open"|"close",label,id,ordered}
+//        | {"event":"state",state}
+// Every message on every channel is echoed back on it as it came (text as text, binary as
+// binary), except the text "close-me", which closes that channel from our side.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "peerkit/peer_connection.h"
+
+namespace json = boost::json;
+using namespace peerkit;
+
+namespace {
+
+std::mutex out_mutex;
+void emit(const json::object& o) {
+  std::lock_guard l(out_mutex);
+  std::cout << json::serialize(o) << std::endl;
+}
+
+std::mutex channels_mutex;
+std::vector<std::shared_ptr<DataChannel>> channels;  // kept alive until the end
+
+void watch(const std::shared_ptr<DataChannel>& ch) {
+  std::weak_ptr<DataChannel> weak = ch;
+  const std::string label = ch->label();
+  ch->on_open([label, weak] {
+    auto c = weak.lock();
+    emit({{"event", "open"}, {"label", label}, {"id", c && c->id() ? *c->id() : -1}});
+  });
+  ch->on_message([weak](const Message& m) {
+    auto c = weak.lock();
+    if (!c) return;
+    if (!m.binary && m.text() == "close-me") return c->close();
+    Error e = m.binary ? c->send(std::span<const std::byte>(m.data)) : c->send(m.text());
+    if (e) emit({{"event", "error"}, {"label", c->label()}, {"error", *e}});
+  });
+  ch->on_close([label] { emit({{"event", "close"}, {"label", label}}); });
+  std::lock_guard l(channels_mutex);
+  channels.push_back(ch);
+}
+
+}  // namespace
+
+int main() {
+  Runtime runtime;
+  Configuration config;
+  config.allow_loopback = true;  // run inside a namespace with loopback only
+  auto pc = PeerConnection::create(runtime, config);
+  pc->on_local_candidate([](const IceCandidate& c) {
+    if (c.candidate.empty()) return;
+    emit({{"candidate", {{"candidate", c.candidate}, {"sdpMid", c.sdp_mid}}}});
+  });
+  pc->on_gathering_complete([] { emit({{"candidate", nullptr}}); });
+  pc->on_connection_state([](PeerConnectionState s) {
+    emit({{"event", "state"}, {"state", to_string(s)}});
+  });
+  pc->on_error([](const std::string& e) { emit({{"event", "error"}, {"error", e}}); });
+  pc->on_data_channel([](std::shared_ptr<DataChannel> ch) {
+    emit({{"event", "channel"},
+          {"label", ch->label()},
+          {"id", ch->id() ? *ch->id() : -1},
+          {"ordered", ch->ordered()},
+          {"protocol", ch->protocol()}});
+    watch(ch);
+  });
+
+  bool has_remote = false;
+  std::vector<IceCandidate> held;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    json::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    auto& o = v.as_object();
+    if (auto* sdp = o.if_contains("sdp")) {
+      SessionDescription d{std::string(sdp->at("type").as_string()),
+                           std::string(sdp->at("sdp").as_string())};
+      if (auto e = pc->set_remote_description(d)) emit({{"event", "error"}, {"error", *e}});
+      if (d.type == "offer") {
+        auto answer = pc->create_answer();
+        if (auto* e = std::get_if<std::string>(&answer)) {
+          emit({{"event", "error"}, {"error", *e}});
+          continue;
+        }
+        auto a = std::get<SessionDescription>(answer);
+        if (auto e = pc->set_local_description(a)) emit({{"event", "error"}, {"error", *e}});
+        emit({{"sdp", {{"type", a.type}, {"sdp", a.sdp}}}});
+      }
+      has_remote = true;
+      for (auto& c : held) (void)pc->add_ice_candidate(c);
+      held.clear();
+    } else if (auto* cand = o.if_contains("candidate")) {
+      IceCandidate c;
+      if (cand->is_object()) {
+        c.candidate = std::string(cand->at("candidate").as_string());
+        if (auto* mid = cand->as_object().if_contains("sdpMid"); mid && mid->is_string())
+          c.sdp_mid = mid->as_string();
+      }
+      if (!has_remote)
+        held.push_back(c);
+      else if (auto e = pc->add_ice_candidate(c))
+        emit({{"event", "error"}, {"error", *e}});
+    } else if (auto* create = o.if_contains("create")) {
+      const auto& co = create->as_object();
+      DataChannelInit init;
+      if (auto* x = co.if_contains("ordered")) init.ordered = x->as_bool();
+      if (auto* x = co.if_contains("maxRetransmits"))
+        init.max_retransmits = static_cast<std::uint16_t>(x->to_number<int>());
+      if (auto* x = co.if_contains("maxPacketLifeTime"))
+        init.max_packet_life_time = static_cast<std::uint16_t>(x->to_number<int>());
+      auto made = pc->create_data_channel(std::string(co.at("label").as_string()), init);
+      if (auto* e = std::get_if<std::string>(&made))
+        emit({{"event", "error"}, {"error", *e}});
+      else
+        watch(std::get<std::shared_ptr<DataChannel>>(made));
+    }
+  }
+  // stdin closed: the test is done with us.
+  pc->close();
+  {
+    std::lock_guard l(channels_mutex);
+    channels.clear();
+  }
+  pc.reset();
+  return 0;
+}
