@@ -240,6 +240,7 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     if (s->layer == TransportStateEvent::Layer::kDtls) {
       dtls_connected_ = s->up;
       dtls_failed_ = !s->up && s->reason != "closed";
+      dtls_closed_ = !s->up && s->reason == "closed";
       update_state();
     }
     return;
@@ -338,10 +339,12 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
 }
 
 void ConnectionImpl::update_state() {
+  // W3C webrtc-pc §4.3.3 (RTCPeerConnectionState): a DTLS transport the remote end closed
+  // (close_notify) still counts as connected; what follows depends on ICE (consent).
   PeerConnectionState s = PeerConnectionState::kConnecting;
   if (ice_failed_ || dtls_failed_) s = PeerConnectionState::kFailed;
   else if (ice_disconnected_) s = PeerConnectionState::kDisconnected;
-  else if (ice_connected_ && dtls_connected_) s = PeerConnectionState::kConnected;
+  else if (ice_connected_ && (dtls_connected_ || dtls_closed_)) s = PeerConnectionState::kConnected;
   if (s == state.load() || closed) return;
   state = s;
   queue([this, s] {

@@ -114,7 +114,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   bool gathering_started_ = false;
   bool transport_started_ = false;
   bool ice_connected_ = false, ice_failed_ = false, ice_disconnected_ = false;
-  bool dtls_connected_ = false, dtls_failed_ = false;
+  bool dtls_connected_ = false, dtls_failed_ = false, dtls_closed_ = false;
   std::vector<std::shared_ptr<ChannelImpl>> pending_channels_;  // before the DTLS role is known
   std::map<std::uint16_t, std::shared_ptr<ChannelImpl>> channels_;
   std::deque<std::function<void()>> callbacks_;

@@ -277,6 +277,32 @@ TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
   EXPECT_EQ(after.load(), 0);
 }
 
+// W3C RTCPeerConnectionState: a DTLS transport closed by the remote end (close_notify) still
+// counts as connected; the connection does not go back to "connecting".
+TEST(PeerConnection, ARemoteCloseLeavesTheConnectionConnected) {
+  TwoPeers p;
+  auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("c"));
+  std::mutex m;
+  std::vector<PeerConnectionState> seen;
+  p.a->on_connection_state([&](PeerConnectionState s) {
+    std::lock_guard l(m);
+    seen.push_back(s);
+  });
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && chat->ready_state() == "open"; }))
+      << "a: " << describe(*p.a) << "\nb: " << describe(*p.b);
+  p.b->close();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (p.a->get_stats().transport.dtls_state != "closed" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  ASSERT_EQ(p.a->get_stats().transport.dtls_state, "closed");
+  (void)p.a->get_stats();  // the state change, if any, has been delivered by now
+  EXPECT_EQ(p.a->connection_state(), PeerConnectionState::kConnected);
+  std::lock_guard l(m);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), PeerConnectionState::kConnected);
+}
+
 TEST(PeerConnection, CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock) {
   TwoPeers p;
   auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("echo"));
