@@ -104,7 +104,9 @@ std::optional<ReceivedSegments> receive_segments(int fd, MutableByteSpan buffer,
   ReceivedSegments r;
   r.bytes = static_cast<std::size_t>(n);
   r.segment = r.bytes;
-  r.truncated = (m.msg_flags & MSG_TRUNC) != 0;
+  // MSG_CTRUNC: the segment size may be missing, and a GRO batch read as one datagram would be
+  // garbage to the layers above: drop it like a truncated one.
+  r.truncated = (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
     if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
       int size = 0;

@@ -71,7 +71,7 @@ bool enable_gro(int fd);
 struct ReceivedSegments {
   std::size_t bytes = 0;    // in the buffer
   std::size_t segment = 0;  // size of each segment but the last (== bytes when not coalesced)
-  bool truncated = false;   // larger than the buffer: dropped by the caller
+  bool truncated = false;   // larger than the buffer (or its control data cut): dropped by the caller
   // The i-th datagram of the buffer.
   std::size_t count() const { return segment == 0 ? 0 : (bytes + segment - 1) / segment; }
 };

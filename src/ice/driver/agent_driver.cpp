@@ -95,13 +95,16 @@ void AgentDriver::drain(std::size_t index) {
   // datagram is handled to the end before the next read (the agent never keeps or borrows
   // input bytes, and on_data consumes them at once).
   const MutableByteSpan buffer = loop_.receive_buffer();
+  // A copy: if a callback destroyed this driver, reading the member would itself be a use after
+  // free.
+  const auto alive = alive_;
   std::size_t since_round = 0;
   auto end_round = [&] {
     since_round = 0;
     if (on_receive_batch_end) on_receive_batch_end();
-    if (!*alive_ || stopped_) return false;
+    if (!*alive || stopped_) return false;
     pump();
-    return *alive_ && !stopped_;
+    return *alive && !stopped_;
   };
   for (int i = 0; i < kReadsPerWake; ++i) {
     auto got = net::receive_segments(fd, buffer, u.from);
@@ -111,7 +114,7 @@ void AgentDriver::drain(std::size_t index) {
       const std::size_t n = std::min(got->segment, got->bytes - at);
       const auto r = agent_.handle_packet(now(), u.id, u.from, ByteSpan(buffer.data() + at, n));
       if (!r.payload.empty() && on_data) on_data(r);
-      if (!*alive_ || stopped_) return;
+      if (!*alive || stopped_) return;
       ++since_round;
     }
     if (since_round >= kDatagramsPerRound && !end_round()) return;
@@ -123,7 +126,8 @@ void AgentDriver::pump() {
   if (stopped_) return;
   {
     // Consecutive datagrams to one peer leave in one GSO call; flushed while the batch (and so
-    // the bytes it points at) is alive.
+    // the bytes it points at) is alive. Nothing in this loop calls into the agent: a push while
+    // iterating could grow its arena under the iovecs the sender holds.
     auto batch = agent_.transmits();
     for (const Transmit& t : batch) {
       if (auto u = udp_by_socket_.find(t.socket); u != udp_by_socket_.end()) {
@@ -193,7 +197,10 @@ void AgentDriver::start_stream(std::size_t index, tcp::socket socket) {
                        },
                    .on_batch_end =
                        [this, alive = alive_] {
-                         if (*alive) pump();
+                         if (!*alive || stopped_) return;
+                         // As after a UDP read batch: the data layer answers once per batch.
+                         if (on_receive_batch_end) on_receive_batch_end();
+                         if (*alive && !stopped_) pump();
                        },
                    .on_ready =
                        [this, alive = alive_, index] {
