@@ -290,18 +290,22 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     ++ch->messages_received;
     ch->bytes_received += m->data.size();
     auto msg = std::make_shared<Message>(Message{m->binary, std::move(m->data)});
-    queue([ch, msg] {
+    queue([this, ch, msg] {
       std::function<void(const Message&)> f;
       {
         std::lock_guard l(ch->callbacks);
         if (ch->state.load() > 2) return;
         // No handler yet, or earlier messages still wait for it: keep the order.
         if (!ch->on_message || !ch->early.empty()) {
-          if (ch->early_bytes + msg->data.size() > ChannelImpl::kMaxEarlyBytes) {
+          const std::size_t cost = msg->data.size() + ChannelImpl::kEarlyOverhead;
+          if ((ch->message_handler_set && ch->early.empty()) ||
+              ch->early_bytes + cost > ChannelImpl::kMaxEarlyBytes ||
+              early_bytes_total + cost > kMaxEarlyBytesTotal) {
             ++ch->early_dropped;
             return;
           }
-          ch->early_bytes += msg->data.size();
+          ch->early_bytes += cost;
+          early_bytes_total += cost;
           ch->early.push_back(msg);
           return;
         }
@@ -325,13 +329,16 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     channels_.erase(it);
     ch->state = 3;
     ++counters_.data_channels_closed;
-    queue([ch] {
+    queue([this, ch] {
       std::function<void()> f;
       {
         std::lock_guard l(ch->callbacks);
         f = std::move(ch->on_close);
         ch->on_open = ch->on_close = ch->on_low = nullptr;  // closed: nothing more will come
         ch->on_message = nullptr;
+        early_bytes_total -= std::min(ch->early_bytes, early_bytes_total);
+        ch->early.clear();
+        ch->early_bytes = 0;
       }
       if (f) f();
     });
@@ -470,6 +477,7 @@ void ConnectionImpl::close() {
     ch.early.clear();
     ch.early_bytes = 0;
   };
+  early_bytes_total = 0;
   for (auto& [id, ch] : channels_) drop(*ch);
   for (auto& ch : pending_channels_) drop(*ch);
   {

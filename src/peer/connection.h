@@ -40,13 +40,18 @@ struct ChannelImpl {
   std::function<void()> on_open, on_close, on_low;
   std::function<void(const Message&)> on_message;
   bool open_missed = false;  // the open event found no on_open yet: the next on_open gets it
-  // Messages that arrived before on_message was set (a channel created from an application
+  // Messages that arrived before on_message was first set (a channel created from an application
   // thread may open and receive before the next line of the application runs), in order, for
-  // the first on_message; at most kMaxEarlyBytes, past which they are dropped and counted.
+  // that first handler. Bounded: each costs its size plus kEarlyOverhead, at most kMaxEarlyBytes
+  // per channel and ConnectionImpl::kMaxEarlyBytesTotal per connection; past that, and once a
+  // handler has been set (clearing it later does not start buffering again), they are dropped
+  // and counted.
+  static constexpr std::size_t kEarlyOverhead = 64;
   static constexpr std::size_t kMaxEarlyBytes = 4 << 20;
   std::deque<std::shared_ptr<Message>> early;
   std::size_t early_bytes = 0;
   std::uint64_t early_dropped = 0;
+  bool message_handler_set = false;
 };
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
@@ -100,6 +105,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
   ResolvedHosts resolved_;
+ public:
+  static constexpr std::size_t kMaxEarlyBytesTotal = 16 << 20;
+  std::size_t early_bytes_total = 0;  // ChannelImpl::early of all channels; the loop thread only
+ private:
   std::vector<std::string> local_candidates_;  // "candidate:…" as signalled
   bool gathering_complete_ = false;  // the ICE server names, resolved when the connection was created
   CryptoRandom random_;

@@ -2,6 +2,8 @@
 // thread (run_on), where ConnectionImpl does the work.
 #include "peerkit/peer_connection.h"
 
+#include <algorithm>
+
 #include "net/resolve.h"
 #include "peer/connection.h"
 #include "peer/runtime.h"
@@ -202,12 +204,16 @@ void DataChannel::on_message(std::function<void(const Message&)> f) {
   {
     std::lock_guard l(impl_->callbacks);
     impl_->on_message = std::move(f);
+    if (impl_->on_message) impl_->message_handler_set = true;
     waiting = impl_->on_message && !impl_->early.empty();
   }
   // Messages came before this handler (see ChannelImpl::early): hand them over on the loop, in
-  // order; any that arrive meanwhile queue behind them.
+  // order; any that arrive meanwhile queue behind them. The task holds the connection weakly:
+  // queued on a loop that stops, it must not keep the connection (and so the loop) alive.
   if (auto c = impl_->connection.lock(); waiting && c)
-    c->loop().post([c, ch = impl_] {
+    c->loop().post([weak = std::weak_ptr<peer::ConnectionImpl>(c), ch = impl_] {
+      auto c = weak.lock();
+      if (!c) return;
       while (true) {
         std::shared_ptr<Message> m;
         std::function<void(const Message&)> handler;
@@ -216,7 +222,9 @@ void DataChannel::on_message(std::function<void(const Message&)> f) {
           if (ch->early.empty() || !ch->on_message) return;
           m = std::move(ch->early.front());
           ch->early.pop_front();
-          ch->early_bytes -= m->data.size();
+          const std::size_t cost = m->data.size() + peer::ChannelImpl::kEarlyOverhead;
+          ch->early_bytes -= cost;
+          c->early_bytes_total -= std::min(cost, c->early_bytes_total);
           handler = ch->on_message;
         }
         if (ch->state > 2 || c->closed || c->closed_requested) return;

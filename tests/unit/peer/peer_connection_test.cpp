@@ -250,6 +250,38 @@ TEST(PeerConnection, WithoutTrickleTheDescriptionsAloneConnect) {
   EXPECT_EQ(b_channel->label(), "no-trickle");
 }
 
+TEST(PeerConnection, MessagesWaitingForOnMessageAreBounded) {
+  TwoPeers p;
+  auto first = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("first"));
+  ASSERT_EQ(p.negotiate(), "");
+  ASSERT_TRUE(p.w.wait([&] { return p.b_channel != nullptr && first->ready_state() == "open"; }));
+  // 6 MiB in 64 KiB messages before a's handler exists: only the first 4 MiB (with a 64-byte
+  // charge per message) wait for it, in order; the rest is dropped.
+  constexpr int kMessages = 96;
+  std::vector<std::shared_ptr<DataChannel>> b_keep;
+  p.b->on_data_channel([&](std::shared_ptr<DataChannel> ch) {
+    for (int i = 0; i < kMessages; ++i) EXPECT_FALSE(ch->send(std::vector<std::byte>(65536, std::byte(i))));
+    b_keep.push_back(ch);
+  });
+  auto late = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("late"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (p.a->get_stats().messages_received < kMessages && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  ASSERT_EQ(p.a->get_stats().messages_received, static_cast<std::uint64_t>(kMessages));
+  (void)p.a->get_stats();
+  std::vector<int> got;
+  late->on_message([&](const Message& m) {
+    std::lock_guard l(p.w.m);
+    got.push_back(static_cast<int>(m.data.at(0)));
+    p.w.notify();
+  });
+  const std::size_t fit = (4u << 20) / (65536 + 64);  // 63
+  ASSERT_TRUE(p.w.wait([&] { return got.size() == fit; }, std::chrono::seconds(5)));
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], static_cast<int>(i));
+  EXPECT_FALSE(b_keep[0]->send(std::string_view("after")));  // the handler gets new ones at once
+  ASSERT_TRUE(p.w.wait([&] { return got.size() == fit + 1; }, std::chrono::seconds(5)));
+}
+
 TEST(PeerConnection, CloseIsSeenOnBothSidesAndNoCallbackFollowsClose) {
   TwoPeers p;
   auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("c"));
