@@ -72,11 +72,10 @@ void AgentDriver::stop() {
 
 // Waits for the socket to be readable, then drains it: up to kReadsPerWake reads, each of which
 // may carry several datagrams joined by GRO. Every datagram goes to the agent at once; the pump
-// (and so the data layer's reply, e.g. one SCTP SACK for the batch) runs after every
-// kDatagramsPerRound datagrams and at the end. So a burst costs one wake-up and a round of
-// output per few dozen datagrams instead of one per datagram, while the sender still hears
-// back during a long burst (a GRO read can hold 64 datagrams, a window several hundred:
-// acknowledging only at the end would leave it idle while we work through the window).
+// (and so the data layer's reply, e.g. an SCTP SACK) runs after every kDatagramsPerRound
+// datagrams and at the end. A burst costs one wake-up and a few reads instead of a system call
+// per datagram, and what the pump sends leaves in GSO batches; the peer still hears back as
+// often as the protocols expect (see kDatagramsPerRound).
 void AgentDriver::receive(std::size_t index) {
   udp_[index]->socket.async_wait(
       udp::socket::wait_read, [this, alive = alive_, index](const boost::system::error_code& ec) {

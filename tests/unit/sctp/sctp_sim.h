@@ -43,6 +43,9 @@ struct Sim {
   std::vector<AssociationEvent> events_a, events_b;
   std::uint64_t packets = 0;
   std::function<void(bool to_b, std::vector<std::byte>&)> tamper;
+  // Datagrams handled before the output is drained; 0: all that are due at one instant (one
+  // input batch). peerkit's ICE driver drains after every kDatagramsPerRound.
+  std::size_t batch = 0;
 
   explicit Sim(AssociationConfig ca = {}, AssociationConfig cb = {}, LinkProfile p = {})
       : a(ca, random_a), b(cb, random_b), profile(p) {}
@@ -87,11 +90,17 @@ struct Sim {
         if (t && (!next || *t < *next)) next = t;
       if (!next || *next > end) return false;
       if (*next > clock.now()) clock.set(*next);
+      std::size_t handled = 0;
       while (!in_flight.empty() && in_flight.begin()->first <= clock.now()) {
         auto node = in_flight.extract(in_flight.begin());
         auto& [to_b, bytes] = node.mapped();
         (to_b ? b : a).handle_packet(clock.now(), bytes);
-        // One input batch per delivery instant: drained once all packets due now are in.
+        // One input batch per delivery instant (or per `batch` datagrams): drained once all
+        // packets due now are in.
+        if (batch && ++handled % batch == 0) {
+          send_out(a, true);
+          send_out(b, false);
+        }
       }
       for (Association* x : {&a, &b})
         if (const auto t = x->next_timeout(); t && *t <= clock.now()) x->handle_timeout(clock.now());
