@@ -75,13 +75,19 @@ int main(int argc, char** argv) {
     }
     if (at < file.size() && !w.wait([&] { return low || closed || ch->buffered_amount() < kHigh / 4; }, 60s))
       examples::fail("no progress for 60 s");
-    if (closed) examples::fail("the channel closed during the transfer");
+    if (w.wait([&] { return closed; }, 0s)) examples::fail("the channel closed during the transfer");
   }
-  if (!w.wait([&] { return reply.has_value() || closed; }, 120s) || !reply) examples::fail("no reply from the receiver");
+  const bool answered = w.wait([&] { return reply.has_value() || closed; }, 120s);
+  std::optional<std::string> got;
+  {
+    auto l = w.lock();  // the callbacks write these on the connection's thread
+    got = reply;
+  }
+  if (!answered || !got) examples::fail("no reply from the receiver");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const bool ok = *reply == "done " + sha;
+  const bool ok = *got == "done " + sha;
   std::fprintf(stderr, "file_send: %zu bytes in %.2f s (%.1f MB/s), receiver says: %s -> %s\n", file.size(), seconds,
-               file.size() / seconds / 1e6, reply->c_str(), ok ? "SHA-256 matches" : "SHA-256 MISMATCH");
+               file.size() / seconds / 1e6, got->c_str(), ok ? "SHA-256 matches" : "SHA-256 MISMATCH");
   ch->close();
   w.wait([&] { return closed; }, 5s);  // the receiver sees the close (stream reset) too
   pc->close();

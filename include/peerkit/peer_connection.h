@@ -63,7 +63,9 @@ class Runtime {
 struct IceServer {
   // stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT] (RFC 7064/7065).
   // HOST is an IP literal or a name; names are resolved by PeerConnection::create on the calling
-  // thread (the system resolver), and turns: checks the server's certificate against the name.
+  // thread (the system resolver; it blocks, so from inside a callback — a loop thread — it
+  // holds up that loop's connections: create connections that name hosts from your own
+  // thread), and turns: checks the server's certificate against the name.
   // A name that does not resolve makes create_offer/set_remote_description fail
   // ("OperationError: cannot resolve …").
   std::string url;

@@ -20,13 +20,17 @@ bool valid_host_name(std::string_view host) {
   });
 }
 
-bool under_invalid(std::string_view host) {
+// `host` is `domain` or a name under it, in any case, with or without the final dot.
+bool under_domain(std::string_view host, std::string_view domain) {
   std::string lower(host);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (lower.ends_with('.')) lower.pop_back();
-  return lower == "invalid" || lower.ends_with(".invalid");
+  return lower == domain || (lower.size() > domain.size() && lower.ends_with(domain) &&
+                             lower[lower.size() - domain.size() - 1] == '.');
 }
+
+bool under_invalid(std::string_view host) { return under_domain(host, "invalid"); }
 
 }  // namespace
 
@@ -35,6 +39,9 @@ Expected<IpAddress, std::string> resolve_host(std::string_view host) {
   const std::string name(host);
   if (!valid_host_name(host)) return Unexpected("not a host name: \"" + name + "\"");
   if (under_invalid(host)) return Unexpected(name + ": no such host (the .invalid domain, RFC 6761)");
+  // RFC 6761 §6.3: "localhost" and names under it are the loopback address, answered here
+  // rather than asked of a resolver (which might send the question to the network).
+  if (under_domain(host, "localhost")) return *IpAddress::parse("127.0.0.1");
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;

@@ -11,8 +11,9 @@
 
 namespace peerkit::net {
 
-// The first address the resolver returns for `host` (an IP literal comes back as it is). Names
-// under the special-use domain "invalid" fail without a query (RFC 6761 §6.4), as does a
+// The first address the resolver returns for `host` (an IP literal comes back as it is).
+// "localhost" and names under it are 127.0.0.1 without a query (RFC 6761 §6.3). Names under
+// the special-use domain "invalid" fail without a query (RFC 6761 §6.4), as does a
 // name that is not a syntactically valid host name (RFC 1123 §2.1: letters, digits, '-', '.',
 // at most 253 characters).
 Expected<IpAddress, std::string> resolve_host(std::string_view host);

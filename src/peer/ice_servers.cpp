@@ -61,6 +61,9 @@ bool is_ip_authority(std::string_view authority) {
 std::string_view ice_server_host(std::string_view url) {
   const auto u = split(url);
   if (!u || u->authority.empty() || is_ip_authority(u->authority)) return {};
+  // A URL that parse_ice_server will refuse anyway is not worth a query.
+  if (!port_of(u->authority, 1) || (!u->query.empty() && u->query != "transport=udp" && u->query != "transport=tcp"))
+    return {};
   return name_of(u->authority);
 }
 

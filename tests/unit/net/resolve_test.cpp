@@ -1,6 +1,6 @@
 // net/resolve: the system resolver for ICE server names. Only names that never leave the
-// machine: IP literals, "localhost" (/etc/hosts; RFC 6761 §6.3), and refusals made before any
-// query (".invalid", RFC 6761 §6.4; malformed names).
+// machine: IP literals, "localhost" (answered without a query, RFC 6761 §6.3), and refusals
+// made before any query (".invalid", RFC 6761 §6.4; malformed names).
 #include "net/resolve.h"
 
 #include <gtest/gtest.h>
@@ -13,10 +13,12 @@ TEST(ResolveHost, IpLiteralsComeBackAsTheyAre) {
   EXPECT_EQ(resolve_host("::1")->to_string(), "::1");
 }
 
-TEST(ResolveHost, LocalhostIsALoopbackAddress) {
-  auto a = resolve_host("localhost");
-  ASSERT_TRUE(a) << a.error();
-  EXPECT_TRUE(a->is_loopback()) << a->to_string();
+TEST(ResolveHost, LocalhostIsTheLoopbackAddressWithoutAQuery) {
+  for (const char* name : {"localhost", "LOCALHOST.", "turn.localhost"}) {
+    auto a = resolve_host(name);
+    ASSERT_TRUE(a) << name << ": " << a.error();
+    EXPECT_EQ(a->to_string(), "127.0.0.1") << name;
+  }
 }
 
 TEST(ResolveHost, InvalidAndMalformedNamesFailWithoutAQuery) {

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <vector>
 
 #include "net/endpoint.h"
@@ -35,13 +36,20 @@ std::vector<std::byte> datagram(std::size_t size, int tag) {
   return std::vector<std::byte>(size, static_cast<std::byte>(tag));
 }
 
-// Every datagram waiting on `fd` (the sends are done, loopback delivers before sendmsg returns),
-// split by the reported segment size; `joined` counts reads that carried more than one.
-std::vector<std::vector<std::byte>> read_all(int fd, int* joined = nullptr) {
+// The datagrams arriving on `fd` until `expected` are in (or 5 s pass), split by the reported
+// segment size; `joined` counts reads that carried more than one.
+std::vector<std::vector<std::byte>> read_all(int fd, std::size_t expected, int* joined = nullptr) {
   std::vector<std::vector<std::byte>> out;
   std::vector<std::byte> buffer(65536);
   SocketAddress from;
-  while (auto got = receive_segments(fd, buffer, from)) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    auto got = receive_segments(fd, buffer, from);
+    if (!got) {
+      pollfd p{fd, POLLIN, 0};
+      (void)::poll(&p, 1, 100);
+      continue;
+    }
     if (joined && got->count() > 1) ++*joined;
     for (std::size_t at = 0; at < got->bytes; at += got->segment)
       out.emplace_back(buffer.begin() + static_cast<std::ptrdiff_t>(at),
@@ -60,7 +68,7 @@ TEST(GsoSender, ARunOfEqualDatagramsLeavesInOneCallAndArrivesAsTheSameDatagrams)
   out.flush();
   EXPECT_EQ(out.calls(), 1u);
   EXPECT_EQ(out.datagrams(), sent.size());
-  EXPECT_EQ(read_all(to.fd), sent);
+  EXPECT_EQ(read_all(to.fd, sent.size()), sent);
 }
 
 TEST(GsoSender, AGroSocketReceivesTheRunJoinedWithItsSegmentSize) {
@@ -72,7 +80,7 @@ TEST(GsoSender, AGroSocketReceivesTheRunJoinedWithItsSegmentSize) {
   for (const auto& d : sent) out.add(from.fd, to.address, d);
   out.flush();
   int joined = 0;
-  EXPECT_EQ(read_all(to.fd, &joined), sent);
+  EXPECT_EQ(read_all(to.fd, sent.size(), &joined), sent);
   EXPECT_EQ(joined, 1);
 }
 
@@ -88,8 +96,8 @@ TEST(GsoSender, RunsBreakAtANewDestinationALargerDatagramAfterAShortOneAndTheSeg
   for (const auto& d : to_b) out.add(from.fd, b.address, d);
   out.flush();
   EXPECT_EQ(out.calls(), 3u);  // [1000 ×3, 10] [1000] to a, [500 ×2] to b
-  EXPECT_EQ(read_all(a.fd), to_a);
-  EXPECT_EQ(read_all(b.fd), to_b);
+  EXPECT_EQ(read_all(a.fd, to_a.size()), to_a);
+  EXPECT_EQ(read_all(b.fd, to_b.size()), to_b);
 
   GsoSender many;
   std::vector<std::vector<std::byte>> burst;
@@ -97,7 +105,7 @@ TEST(GsoSender, RunsBreakAtANewDestinationALargerDatagramAfterAShortOneAndTheSeg
   for (const auto& d : burst) many.add(from.fd, a.address, d);
   many.flush();
   EXPECT_EQ(many.calls(), 2u);  // 64 + 36 segments
-  EXPECT_EQ(read_all(a.fd), burst);
+  EXPECT_EQ(read_all(a.fd, burst.size()), burst);
 }
 
 TEST(GsoSender, WithoutGsoTheSameDatagramsGoOneByOne) {
@@ -109,7 +117,7 @@ TEST(GsoSender, WithoutGsoTheSameDatagramsGoOneByOne) {
   for (const auto& d : sent) out.add(from.fd, to.address, d);
   out.flush();
   EXPECT_EQ(out.calls(), 5u);
-  EXPECT_EQ(read_all(to.fd), sent);
+  EXPECT_EQ(read_all(to.fd, sent.size()), sent);
 }
 
 TEST(ReceiveSegments, NothingWaitingIsNullopt) {

@@ -18,12 +18,13 @@ TEST(IceServers, OnlyHostNamesAreResolvedAndEachOnce) {
   const std::vector<IceServer> servers = {
       {"stun:127.0.0.1:3478"}, {"stun:[::1]:3478"},
       {"turn:turn.example.org:3479?transport=tcp", "u", "p"}, {"turns:turn.example.org", "u", "p"},
-      {"stun:nowhere.example.org"}};
+      {"stun:nowhere.example.org"}, {"stun:bad-port.example.org:99999"},
+      {"turn:bad-query.example.org?transport=sctp", "u", "p"}};
   const auto resolved = resolve_ice_server_hosts(servers, [&](std::string_view h) {
     ++calls;
     return fake_resolver(h);
   });
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(calls, 2);  // and none for URLs that will be refused as malformed
   ASSERT_EQ(resolved.size(), 2u);
   EXPECT_TRUE(resolved.at("turn.example.org"));
   EXPECT_FALSE(resolved.at("nowhere.example.org"));
