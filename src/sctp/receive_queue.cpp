@@ -80,6 +80,10 @@ bool ReceiveQueue::add_in_order(const DataChunk& d, std::uint64_t tsn) {
     a.mid = d.mid;
     a.next_fsn = 1;
     a.ppid = d.ppid;
+    // A fragmented message is at least two chunks and often 64 KiB (what browsers send): room
+    // for that up front spares the vector's doubling copies (six for 64 KiB in 1 200-byte
+    // packets). Bounded by the receive window, as the fragments are.
+    a.payload.reserve(std::max<std::size_t>(kAssemblyReserve, d.payload.size()));
     a.payload.assign(d.payload.begin(), d.payload.end());
     a.last_tsn = tsn;
     return true;

@@ -26,6 +26,7 @@ struct ReceivedMessage {
 
 class ReceiveQueue {
  public:
+  static constexpr std::size_t kAssemblyReserve = 64 * 1024;  // see add_in_order
   ReceiveQueue(std::uint32_t peer_initial_tsn, std::size_t max_buffer);
 
   enum class Result { kNew, kDuplicate, kDropped };
