@@ -25,12 +25,14 @@ TEST(CredentialPool, EveryTakeIsANewCertificateWithItsOwnContext) {
   CredentialPool pool(2);
   std::set<std::vector<std::uint8_t>> fingerprints;
   std::set<const dtls::Context*> contexts;
+  std::vector<DtlsCredential> held;  // alive, so that no address is reused by a later context
   for (int i = 0; i < 6; ++i) {
     auto c = pool.take();
     ASSERT_TRUE(c) << c.error();
     ASSERT_TRUE(c->certificate && c->context);
     fingerprints.insert(c->certificate->fingerprint().digest);
     contexts.insert(c->context.get());
+    held.push_back(std::move(*c));
   }
   EXPECT_EQ(fingerprints.size(), 6u);
   EXPECT_EQ(contexts.size(), 6u);
