@@ -297,16 +297,7 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
         if (ch->state.load() > 2) return;
         // No handler yet, or earlier messages still wait for it: keep the order.
         if (!ch->on_message || !ch->early.empty()) {
-          const std::size_t cost = msg->data.size() + ChannelImpl::kEarlyOverhead;
-          if ((ch->message_handler_set && ch->early.empty()) ||
-              ch->early_bytes + cost > ChannelImpl::kMaxEarlyBytes ||
-              early_bytes_total + cost > kMaxEarlyBytesTotal) {
-            ++ch->early_dropped;
-            return;
-          }
-          ch->early_bytes += cost;
-          early_bytes_total += cost;
-          ch->early.push_back(msg);
+          (void)hold_early(*ch, msg);
           return;
         }
         f = ch->on_message;
@@ -336,9 +327,7 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
         f = std::move(ch->on_close);
         ch->on_open = ch->on_close = ch->on_low = nullptr;  // closed: nothing more will come
         ch->on_message = nullptr;
-        early_bytes_total -= std::min(ch->early_bytes, early_bytes_total);
-        ch->early.clear();
-        ch->early_bytes = 0;
+        drop_early(*ch);
       }
       if (f) f();
     });
@@ -469,15 +458,13 @@ void ConnectionImpl::close() {
   timer_.cancel();
   // No callback runs after close: dropping them also breaks the cycles an application makes by
   // capturing a channel in its own callback.
-  auto drop = [](ChannelImpl& ch) {
+  auto drop = [this](ChannelImpl& ch) {
     ch.state = 3;
     std::lock_guard l(ch.callbacks);
     ch.on_open = ch.on_close = ch.on_low = nullptr;
     ch.on_message = nullptr;
-    ch.early.clear();
-    ch.early_bytes = 0;
+    drop_early(ch);
   };
-  early_bytes_total = 0;
   for (auto& [id, ch] : channels_) drop(*ch);
   for (auto& ch : pending_channels_) drop(*ch);
   {
@@ -546,6 +533,51 @@ std::optional<SessionDescription> ConnectionImpl::current_local_description() co
   SessionDescription d = *local_description;
   d.sdp = with_local_candidates(d.sdp, negotiation_->mid(), local_candidates_, gathering_complete_);
   return d;
+}
+
+bool ConnectionImpl::hold_early(ChannelImpl& ch, std::shared_ptr<Message> m) {
+  const std::size_t cost = m->data.size() + ChannelImpl::kEarlyOverhead;
+  if ((ch.message_handler_set && ch.early.empty()) || ch.early_bytes + cost > ChannelImpl::kMaxEarlyBytes ||
+      early_bytes_total_ + cost > kMaxEarlyBytesTotal) {
+    ++ch.early_dropped;
+    return false;
+  }
+  ch.early_bytes += cost;
+  early_bytes_total_ += cost;
+  ch.early.push_back(std::move(m));
+  return true;
+}
+
+std::shared_ptr<Message> ConnectionImpl::take_early(ChannelImpl& ch) {
+  if (ch.early.empty()) return nullptr;
+  auto m = std::move(ch.early.front());
+  ch.early.pop_front();
+  const std::size_t cost = m->data.size() + ChannelImpl::kEarlyOverhead;
+  ch.early_bytes -= cost;
+  early_bytes_total_ -= cost;
+  return m;
+}
+
+void ConnectionImpl::drop_early(ChannelImpl& ch) {
+  early_bytes_total_ -= ch.early_bytes;
+  ch.early.clear();
+  ch.early_bytes = 0;
+}
+
+void ConnectionImpl::deliver_early(ChannelImpl& ch) {
+  while (true) {
+    std::shared_ptr<Message> m;
+    std::function<void(const Message&)> handler;
+    {
+      std::lock_guard l(ch.callbacks);
+      if (!ch.on_message) return;
+      m = take_early(ch);
+      if (!m) return;
+      handler = ch.on_message;
+    }
+    if (ch.state > 2 || closed || closed_requested) return;
+    handler(*m);
+  }
 }
 
 }  // namespace peerkit::peer

@@ -89,8 +89,16 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void report_error(std::string error);
   std::atomic<bool> closed{false};
   std::atomic<bool> closed_requested{false};  // set by close() at once, even when it is queued
+  // On the loop: hands the messages that waited for on_message (ChannelImpl::early) to it, in
+  // order, unless the channel or the connection closed meanwhile.
+  void deliver_early(ChannelImpl& ch);
 
  private:
+  // ChannelImpl::early bookkeeping; each with ch.callbacks held. hold_early is false (and the
+  // message dropped and counted) past a bound or once a handler was set.
+  bool hold_early(ChannelImpl& ch, std::shared_ptr<Message> m);
+  std::shared_ptr<Message> take_early(ChannelImpl& ch);
+  void drop_early(ChannelImpl& ch);
   Error ensure_agent(ice::Role role);
   void make_transport();
   void on_ice_event(const ice::Event& e);
@@ -104,13 +112,12 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
-  ResolvedHosts resolved_;
- public:
-  static constexpr std::size_t kMaxEarlyBytesTotal = 16 << 20;
-  std::size_t early_bytes_total = 0;  // ChannelImpl::early of all channels; the loop thread only
- private:
+  ResolvedHosts resolved_;  // the ICE server names, resolved when the connection was created
   std::vector<std::string> local_candidates_;  // "candidate:…" as signalled
-  bool gathering_complete_ = false;  // the ICE server names, resolved when the connection was created
+  bool gathering_complete_ = false;
+  // ChannelImpl::early of every channel together (the loop thread only), at most this much.
+  static constexpr std::size_t kMaxEarlyBytesTotal = 16 << 20;
+  std::size_t early_bytes_total_ = 0;
   CryptoRandom random_;
   std::shared_ptr<const dtls::Certificate> certificate_;
   std::shared_ptr<const dtls::Context> dtls_context_;

@@ -2,8 +2,6 @@
 // thread (run_on), where ConnectionImpl does the work.
 #include "peerkit/peer_connection.h"
 
-#include <algorithm>
-
 #include "net/resolve.h"
 #include "peer/connection.h"
 #include "peer/runtime.h"
@@ -212,24 +210,7 @@ void DataChannel::on_message(std::function<void(const Message&)> f) {
   // queued on a loop that stops, it must not keep the connection (and so the loop) alive.
   if (auto c = impl_->connection.lock(); waiting && c)
     c->loop().post([weak = std::weak_ptr<peer::ConnectionImpl>(c), ch = impl_] {
-      auto c = weak.lock();
-      if (!c) return;
-      while (true) {
-        std::shared_ptr<Message> m;
-        std::function<void(const Message&)> handler;
-        {
-          std::lock_guard l(ch->callbacks);
-          if (ch->early.empty() || !ch->on_message) return;
-          m = std::move(ch->early.front());
-          ch->early.pop_front();
-          const std::size_t cost = m->data.size() + peer::ChannelImpl::kEarlyOverhead;
-          ch->early_bytes -= cost;
-          c->early_bytes_total -= std::min(cost, c->early_bytes_total);
-          handler = ch->on_message;
-        }
-        if (ch->state > 2 || c->closed || c->closed_requested) return;
-        handler(*m);
-      }
+      if (auto c = weak.lock()) c->deliver_early(*ch);
     });
 }
 void DataChannel::on_buffered_amount_low(std::function<void()> f) {
