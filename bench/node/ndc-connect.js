@@ -3,6 +3,7 @@
 // candidates on 127.0.0.1 only, descriptions and candidates handed over the moment they appear.
 // Measures creation → both ICE states "connected"; prints p50/p99 in µs.
 const ndc = require('node-datachannel');
+const wire = require('./ndc-wire');
 ndc.initLogger('Error', () => {});
 const runs = Number(process.argv[2] || 200);
 const cfg = { iceServers: [], bindAddress: '127.0.0.1' };
@@ -23,17 +24,6 @@ function once() {
     };
     a.onIceStateChange(done);
     b.onIceStateChange(done);
-    // libdatachannel refuses candidates before the remote description: hold them until then.
-    const wire = (from, to) => {
-      let described = false;
-      const held = [];
-      from.onLocalDescription((sdp, type) => {
-        to.setRemoteDescription(sdp, type);
-        described = true;
-        for (const [c, mid] of held.splice(0)) to.addRemoteCandidate(c, mid);
-      });
-      from.onLocalCandidate((c, mid) => (described ? to.addRemoteCandidate(c, mid) : held.push([c, mid])));
-    };
     wire(a, b);
     wire(b, a);
     const dc = a.createDataChannel('bench');  // creating a channel starts negotiation

@@ -10,6 +10,7 @@
 'use strict';
 const [stack, mode, arg] = process.argv.slice(2);
 const MESSAGE = 64 * 1024, HIGH = 4 << 20, LOW = 1 << 20;
+const wire = require('./ndc-wire');
 // libdatachannel's set-ups stall on its 1 s retransmissions, more so ten at a time (memory).
 const OPEN_LIMIT_MS = mode === 'memory' ? 30000 : 10000;
 
@@ -22,16 +23,6 @@ function ndcPair(onMessage) {
   return new Promise((resolve, reject) => {
     const a = new ndc.PeerConnection('a', cfg), b = new ndc.PeerConnection('b', cfg);
     const timer = setTimeout(() => reject(new Error(`node-datachannel: not open after ${OPEN_LIMIT_MS} ms`)), OPEN_LIMIT_MS);
-    const wire = (from, to) => {
-      let described = false;
-      const held = [];
-      from.onLocalDescription((sdp, type) => {
-        to.setRemoteDescription(sdp, type);
-        described = true;
-        for (const [c, mid] of held.splice(0)) to.addRemoteCandidate(c, mid);
-      });
-      from.onLocalCandidate((c, mid) => (described ? to.addRemoteCandidate(c, mid) : held.push([c, mid])));
-    };
     wire(a, b);
     wire(b, a);
     let opened = false, remote = null;
