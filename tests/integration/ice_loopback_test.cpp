@@ -5,6 +5,7 @@
 
 #include "common/random.h"
 #include "ice/driver/agent_driver.h"
+#include "support/loopback_turn.h"
 #include "support/turn_test_client.h"
 #include "turn/service/turn_service.h"
 
@@ -70,20 +71,10 @@ class IceLoopback : public ::testing::Test {
            b->received[0] == "\x17ping" && a->received[0] == "\x17pong";
   }
   void start_turn() {
-    turn::TurnServiceConfig c;
-    c.listening_ips = {*IpAddress::parse("127.0.0.1")};
-    c.listening_port = testing::free_udp_tcp_port();
-    c.min_port = 46000;
-    c.max_port = 46999;
-    c.workers = 1;
-    c.realm = "ice.test";
-    c.users = {*turn::parse_static_user("peer:peer-pw")};
-    c.policy.allow_loopback = true;
-    c.log.level = "off";
-    turn::finalize_config(c);
-    turn = std::make_unique<turn::TurnService>(c);
-    ASSERT_EQ(turn->start(), "");
-    turn_address = SocketAddress(*IpAddress::parse("127.0.0.1"), c.listening_port);
+    auto t = testing::start_loopback_turn(46000, 46999, "ice.test");
+    ASSERT_EQ(t.error, "");
+    turn = std::move(t.service);
+    turn_address = t.address;
   }
   void TearDown() override {
     a.reset();

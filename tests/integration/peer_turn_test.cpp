@@ -8,8 +8,7 @@
 #include <mutex>
 
 #include "peerkit/peer_connection.h"
-#include "turn/service/turn_service.h"
-#include "support/turn_test_client.h"
+#include "support/loopback_turn.h"
 
 namespace peerkit {
 namespace {
@@ -17,20 +16,10 @@ namespace {
 class PeerOverTurn : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    turn::TurnServiceConfig c;
-    c.listening_ips = {*IpAddress::parse("127.0.0.1")};
-    c.listening_port = testing::free_udp_tcp_port();
-    c.min_port = 47000;
-    c.max_port = 47999;
-    c.workers = 1;
-    c.realm = "peer.test";
-    c.users = {*turn::parse_static_user("peer:peer-pw")};
-    c.policy.allow_loopback = true;  // relayed to relays on 127.0.0.1
-    c.log.level = "off";
-    turn::finalize_config(c);
-    turn_ = std::make_unique<turn::TurnService>(c);
-    ASSERT_EQ(turn_->start(), "");
-    port_ = c.listening_port;
+    auto t = testing::start_loopback_turn(47000, 47999, "peer.test");
+    ASSERT_EQ(t.error, "");
+    turn_ = std::move(t.service);
+    port_ = t.address.port();
   }
   void TearDown() override {
     if (turn_) turn_->stop();
