@@ -74,6 +74,14 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
         spdlog::error("TLS reload failed: {}", e);
       else if (tls)
         spdlog::info("TLS certificate reloaded");
+      // The TURN REST secrets too, when they come from a file: rotation without a restart.
+      if (!config.ice_secret_file.empty()) {
+        if (auto n = service.reload_secrets(); n)
+          spdlog::info("TURN secrets re-read from --ice-secret-file: {} accepted, the first signs",
+                       *n);
+        else
+          spdlog::error("TURN secrets not reloaded, the old ones stay: {}", n.error());
+      }
       continue;
     }
     spdlog::info("signal {}: shutting down", sig);

@@ -46,6 +46,7 @@ struct ServeConfig {
   bool turn = true;  // the embedded STUN/TURN server
   turn::TurnServiceConfig turn_config;
   IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
+  std::string ice_secret_file;  // --ice-secret-file, re-read on SIGHUP (ServeNode::reload_secrets)
 
   log::Options log;
 };

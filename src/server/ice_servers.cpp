@@ -39,19 +39,38 @@ std::string mode_text(mode_t mode) {
   return text;
 }
 
-}  // namespace
+// The secrets of a file's text, or why there are none to use.
+Expected<std::vector<std::string>, std::string> parse_secrets(std::string_view text,
+                                                              const std::string& name) {
+  using Error = Unexpected<std::string>;
+  std::vector<std::string> secrets;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    if (secrets.size() == kMaxSecrets)
+      return Error(name + " holds more than " + std::to_string(kMaxSecrets) + " secrets");
+    secrets.emplace_back(line);
+  }
+  if (secrets.empty()) return Error(name + " is empty");
+  return secrets;
+}
 
-Expected<std::string, std::string> load_or_create_secret_file(const std::string& path,
-                                                             const std::string& fresh) {
+// Opens the file, or creates it holding `fresh` when it is absent and `fresh` is given.
+Expected<std::vector<std::string>, std::string> open_secret_file(const std::string& path,
+                                                                 const std::string* fresh) {
   using Error = Unexpected<std::string>;
   const std::string name = "--ice-secret-file '" + path + "'";
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
+    if (fd < 0 && errno == ENOENT && fresh) {
       fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd < 0 && errno == EEXIST) continue;  // another process made it first: read it
       if (fd < 0) return Error("cannot create " + name + ": " + std::strerror(errno));
-      const std::string text = fresh + "\n";
+      const std::string text = *fresh + "\n";
       const bool written = ::write(fd, text.data(), text.size()) ==
                                static_cast<ssize_t>(text.size()) &&
                            ::fsync(fd) == 0;
@@ -61,7 +80,7 @@ Expected<std::string, std::string> load_or_create_secret_file(const std::string&
         ::unlink(path.c_str());
         return Error("cannot write " + name + ": " + std::strerror(err));
       }
-      return fresh;
+      return std::vector<std::string>{*fresh};
     }
     if (fd < 0) return Error("cannot open " + name + ": " + std::strerror(errno));
     struct stat st {};
@@ -86,11 +105,20 @@ Expected<std::string, std::string> load_or_create_secret_file(const std::string&
     if (n < 0) return Error("cannot read " + name + ": " + std::strerror(errno));
     if (n > 4096) return Error(name + " is longer than 4096 bytes");
     text.resize(static_cast<std::size_t>(n));
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return Error(name + " is empty");
-    return text.substr(first, text.find_last_not_of(" \t\r\n") + 1 - first);
+    return parse_secrets(text, name);
   }
   return Error("cannot open " + name + ": it keeps appearing and disappearing");
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>, std::string> load_or_create_secret_file(
+    const std::string& path, const std::string& fresh) {
+  return open_secret_file(path, &fresh);
+}
+
+Expected<std::vector<std::string>, std::string> read_secret_file(const std::string& path) {
+  return open_secret_file(path, nullptr);
 }
 
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,

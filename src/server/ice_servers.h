@@ -22,12 +22,18 @@ struct IceServersConfig {
   Duration ttl = Duration::seconds(43200);  // credentials must outlive the calls they start
 };
 
-// The REST secret kept in the file at `path` (--ice-secret-file), so that credentials handed
-// out before a restart still work after it: read when the file exists (a regular file that
-// only its owner may read or write, mode 0600 or stricter; surrounding white space ignored),
-// else created with mode 0600 holding `fresh`. The error never contains the secret.
-Expected<std::string, std::string> load_or_create_secret_file(const std::string& path,
-                                                             const std::string& fresh);
+// The REST secrets kept in the file at `path` (--ice-secret-file), so that credentials handed
+// out before a restart still work after it, and so that several nodes share them: one secret a
+// line (blank lines and lines starting with '#' ignored, white space around each trimmed), at
+// most kMaxSecrets. The first signs new credentials; every one is accepted, which is how a
+// secret is rotated without downtime (docs/signaling.md, "Rotating the TURN secret"). Read when
+// the file exists (a regular file of ours that only its owner may read or write, mode 0600 or
+// stricter), else created with mode 0600 holding `fresh`. Errors never contain a secret.
+inline constexpr std::size_t kMaxSecrets = 8;
+Expected<std::vector<std::string>, std::string> load_or_create_secret_file(
+    const std::string& path, const std::string& fresh);
+// The same checks for a reload (SIGHUP): the file must exist.
+Expected<std::vector<std::string>, std::string> read_secret_file(const std::string& path);
 
 // `host` replaces "{host}" in URLs (the host the browser reached the server on).
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,

@@ -64,6 +64,26 @@ std::string ServeNode::reload_tls() {
   return tls_->reload();
 }
 
+Expected<std::size_t, std::string> ServeNode::reload_secrets() {
+  using Error = Unexpected<std::string>;
+  if (config_.ice_secret_file.empty()) return Error("no --ice-secret-file to re-read");
+  auto secrets = read_secret_file(config_.ice_secret_file);
+  if (!secrets) return Error(secrets.error());
+  const std::size_t count = secrets->size();
+  // Workers first: by the time the first credential signed with a new secret leaves this node,
+  // its own TURN server accepts it (other nodes take it on their own SIGHUP; docs/signaling.md).
+  if (turn_) turn_->set_secrets(*secrets);
+  auto applied = std::make_shared<std::promise<void>>();
+  auto done = applied->get_future();
+  loop_.post([this, applied, signing = secrets->front()]() mutable {
+    config_.ice.turn_secret = std::move(signing);
+    applied->set_value();
+  });
+  if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    return Error("the serve loop did not take the new secrets within 5 s");
+  return count;
+}
+
 std::string ServeNode::start() {
   if (!config_.cert_file.empty()) {
     tls_ = std::make_unique<net::ReloadableServerContext>(

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/expected.h"
 #include "common/random.h"
 #include "net/loop.h"
 #include "net/tls.h"
@@ -33,6 +34,10 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   // Closes every WebSocket with 1001, waits up to the grace period, stops everything.
   void stop();
   std::string reload_tls();
+  // Re-reads --ice-secret-file (SIGHUP): its first secret signs the credentials handed out from
+  // now on, and the embedded TURN server accepts every one listed. From any thread but the
+  // loop's; returns once the loop uses them. The number of secrets, or an error (the old stay).
+  Expected<std::size_t, std::string> reload_secrets();
   std::uint16_t port() const { return port_; }
   const ServeConfig& config() const { return config_; }
   std::string metrics_text() const;  // on the loop thread only

@@ -50,17 +50,20 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
       return out;
     }
 
+  std::vector<std::string> accepted_secrets;  // the file's lines: the first signs, all accepted
   if (!options.ice_secret_file.empty()) {
     if (!c.ice.turn_secret.empty()) {
       out.error = "give --ice-secret or --ice-secret-file, not both";
       return out;
     }
-    auto secret = load_or_create_secret_file(options.ice_secret_file, random_secret);
-    if (!secret) {
-      out.error = secret.error();
+    auto secrets = load_or_create_secret_file(options.ice_secret_file, random_secret);
+    if (!secrets) {
+      out.error = secrets.error();
       return out;
     }
-    c.ice.turn_secret = std::move(*secret);
+    c.ice.turn_secret = secrets->front();
+    c.ice_secret_file = options.ice_secret_file;
+    accepted_secrets = std::move(*secrets);
   }
 
   for (const auto& url : options.ice_urls) {
@@ -111,6 +114,7 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     // A pinned secret (--ice-secret, --ice-secret-file) keeps credentials valid across restarts.
     const std::string secret = c.ice.turn_secret.empty() ? random_secret : c.ice.turn_secret;
     t.secrets = {secret};
+    if (!accepted_secrets.empty()) t.secrets = accepted_secrets;  // front() == secret
     t.log = c.log;
     // Relaying to loopback is allowed only when the server itself is reachable from this
     // machine alone; otherwise the hardened default policy applies (docs/turn.md).

@@ -34,6 +34,9 @@ class CredentialStore {
                   std::vector<std::string> secrets, char rest_separator = ':');
 
   const std::string& realm() const { return realm_; }
+  // Replaces the REST secrets (a rotation): requests are checked against the new set from now
+  // on, so a credential signed with a secret no longer listed stops working at its next request.
+  void set_secrets(std::vector<std::string> secrets) { secrets_ = std::move(secrets); }
   bool empty() const { return users_.empty() && secrets_.empty(); }
 
   // Candidate keys for this username at this wall-clock time; several when several REST

@@ -84,6 +84,10 @@ class Server {
 
   // Swap the relay policy (configuration reload); permissions are checked again on next use.
   void set_policy(PeerPolicy policy);
+  // Swap the TURN REST secrets (rotation without a restart; CredentialStore::set_secrets).
+  void set_secrets(std::vector<std::string> secrets) {
+    credentials_.set_secrets(std::move(secrets));
+  }
 
   bool poll_event(ServerEvent& event);
   const Counters& counters() const { return counters_; }

@@ -20,6 +20,7 @@
 #include "apps/peerkit/cli.h"
 #include "server/serve_node.h"
 #include "support/turn_test_client.h"
+#include "turn/credentials.h"
 #include "ws_client.h"
 
 namespace peerkit {
@@ -523,6 +524,94 @@ TEST_F(ServeTest, PinnedSecretFileKeepsCredentialsAcrossARestart) {
     service->stop();
     service.reset();
   }
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 12 (TURN across nodes): the secret file is re-read without a restart. Rotation in the
+// order docs/signaling.md gives: add the new secret second (both accepted), move it first (it
+// signs), drop the old one (its credentials stop working) — and no step needs a restart.
+TEST_F(ServeTest, SecretFileRotatesWithoutARestart) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-serve-rotate-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "secret").string();
+  const auto write_secrets = [&](const std::string& text) {
+    std::ofstream(file, std::ios::trunc) << text;
+    std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+  };
+  write_secrets("old-secret-0123456789\n");
+  const std::uint16_t turn_port = testing::free_udp_tcp_port();
+  ASSERT_NE(turn_port, 0);
+  auto parsed = app::parse_serve_cli(
+      {"peerkit serve", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
+      "unused-fresh-secret");
+  ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
+  auto c = parsed.config;
+  c.turn_config.log.level = "off";
+  turn::finalize_config(c.turn_config);
+  start(c);
+  const SocketAddress turn_server(*IpAddress::parse("127.0.0.1"), turn_port);
+  struct Credential {
+    std::string username, password;
+  };
+  const auto handed_out = [&] {
+    auto reply = json::parse(http_request(port, http::verb::get, "/api/ice-servers?id=m1").body());
+    const auto& entry = reply.at("iceServers").as_array().at(1).as_object();
+    return Credential{std::string(entry.at("username").as_string()),
+                      std::string(entry.at("credential").as_string())};
+  };
+  // The TURN workers take new secrets on their own loops: wait for the expected answer.
+  const auto allocate_eventually = [&](const Credential& cred, int expected) {
+    int code = -1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    do {
+      testing::TurnTestClient client(turn_server, cred.username, cred.password);
+      code = client.allocate();
+    } while (code != expected && std::chrono::steady_clock::now() < deadline);
+    return code;
+  };
+  const Credential old_cred = handed_out();
+  EXPECT_EQ(old_cred.password, turn::CredentialStore::rest_password("old-secret-0123456789",
+                                                                    old_cred.username));
+  EXPECT_EQ(allocate_eventually(old_cred, 0), 0);
+
+  write_secrets("old-secret-0123456789\n# the next one signs from step 2 on\nnew-secret-9876543210\n");
+  auto n = service->reload_secrets();
+  ASSERT_TRUE(n) << n.error();
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(handed_out().password, old_cred.password) << "the first line still signs";
+
+  write_secrets("new-secret-9876543210\nold-secret-0123456789\n");
+  ASSERT_TRUE(service->reload_secrets());
+  const Credential new_cred = handed_out();
+  EXPECT_EQ(new_cred.password, turn::CredentialStore::rest_password("new-secret-9876543210",
+                                                                    new_cred.username));
+  EXPECT_EQ(allocate_eventually(new_cred, 0), 0);
+  EXPECT_EQ(allocate_eventually(old_cred, 0), 0) << "both accepted while both are listed";
+
+  write_secrets("new-secret-9876543210\n");
+  ASSERT_TRUE(service->reload_secrets());
+  EXPECT_EQ(allocate_eventually(old_cred, 401), 401) << "a dropped secret's credentials stop";
+  EXPECT_EQ(allocate_eventually(new_cred, 0), 0);
+
+  // A bad file keeps the secrets in use, and the error does not show them.
+  write_secrets("\n# nothing\n");
+  auto bad = service->reload_secrets();
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("is empty"), std::string::npos) << bad.error();
+  EXPECT_EQ(handed_out().password,
+            turn::CredentialStore::rest_password("new-secret-9876543210", handed_out().username));
+  std::filesystem::permissions(file, std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  write_secrets("new-secret-9876543210\n");
+  std::filesystem::permissions(file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  bad = service->reload_secrets();
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().find("new-secret"), std::string::npos) << bad.error();
+  EXPECT_EQ(allocate_eventually(new_cred, 0), 0);
   std::filesystem::remove_all(dir);
 }
 

@@ -78,6 +78,10 @@ std::string TurnService::reload_tls() {
   return shared_->tls->reload();
 }
 
+void TurnService::set_secrets(const std::vector<std::string>& secrets) {
+  for (auto& worker : workers_) worker->set_secrets(secrets);
+}
+
 std::string TurnService::start() {
   quotas_ = std::make_unique<SharedQuotas>(config_.user_quota, config_.address_quota,
                                            config_.total_quota);

@@ -26,6 +26,10 @@ class TurnService {
   void stop();
   // Re-reads the certificate and key; an error text if they cannot be loaded (the old ones stay).
   std::string reload_tls();
+  // Rotates the TURN REST secrets in every worker without a restart (from any thread; each
+  // worker takes them on its own loop). Existing allocations live on while their credentials
+  // verify against the new set.
+  void set_secrets(const std::vector<std::string>& secrets);
   // Every worker's counters, summed; callable from any thread.
   void collect_metrics(net::MetricFamilies& out) const;
   std::string metrics_text() const;

@@ -78,6 +78,12 @@ Worker::Worker(unsigned index, WorkerShared& shared)
       random_, SharedState{shared.unauth, shared.relay_addresses});
 }
 
+void Worker::set_secrets(std::vector<std::string> secrets) {
+  loop_.post([this, secrets = std::move(secrets)]() mutable {
+    server_->set_secrets(std::move(secrets));
+  });
+}
+
 Worker::~Worker() {
   stop();
   server_.reset();  // releases relays through this allocator while it still exists

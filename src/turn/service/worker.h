@@ -57,6 +57,9 @@ class Worker : private RelayAllocator {
   void start();
   // From another thread: closes every socket, writes the last log lines, ends the thread.
   void stop();
+  // From any thread: the worker's core checks REST credentials against `secrets` from its next
+  // loop round on.
+  void set_secrets(std::vector<std::string> secrets);
   const WorkerMetrics& metrics() const { return metrics_; }
 
  private:

@@ -116,5 +116,36 @@ TEST(ServeCli, IceSecretFileIsCreatedPrivateAndReused) {
   std::filesystem::remove_all(dir);
 }
 
+// Several secrets, one a line: the first signs, all are accepted (rotation; several nodes).
+TEST(ServeCli, IceSecretFileListsSecretsForRotation) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-secrets-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "turn-secrets").string();
+  const auto write = [&](const std::string& text) {
+    std::ofstream(file, std::ios::trunc) << text;
+    std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+  };
+  write("# signs\n  current-secret \r\n\n# still accepted\nprevious-secret\n");
+  auto r = parse({"--ice-secret-file", file});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.ice.turn_secret, "current-secret");
+  EXPECT_EQ(r.config.turn_config.secrets,
+            (std::vector<std::string>{"current-secret", "previous-secret"}));
+  EXPECT_EQ(r.config.ice_secret_file, file);
+  std::string nine;
+  for (int i = 0; i < 9; ++i) nine += "secret-" + std::to_string(i) + "\n";
+  write(nine);
+  auto many = parse({"--ice-secret-file", file});
+  EXPECT_EQ(many.exit_code, 2);
+  EXPECT_NE(many.message.find("more than 8 secrets"), std::string::npos) << many.message;
+  EXPECT_EQ(many.message.find("secret-0"), std::string::npos) << many.message;
+  write("# only comments\n\n");
+  EXPECT_EQ(parse({"--ice-secret-file", file}).exit_code, 2);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace peerkit::app
