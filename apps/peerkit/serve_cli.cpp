@@ -138,6 +138,21 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
       ->group(ice)
       ->check(CLI::Range(60, 7 * 86400));
 
+  auto* cluster = "Cluster (docs/cluster.md)";
+  app.add_option("--cluster", o.cluster_url,
+                 "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]: act as one server with every node "
+                 "on this Redis (PeerJS ids, relays, rooms)")
+      ->group(cluster);
+  app.add_option("--node-id", c.cluster.node_id,
+                 "this node's name in the cluster (default: random per start)")
+      ->group(cluster);
+  app.add_option("--advertise", c.cluster.advertise,
+                 "this node's URL as clients reach it (shown to the other nodes)")
+      ->group(cluster);
+  app.add_option("--cluster-password-file", o.cluster_password_file,
+                 "file (mode 0600) holding the Redis password, kept out of ps")
+      ->group(cluster);
+
   app.add_option("--log-level", c.log.level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-file", c.log.file, "append logs to this file (default: standard error)");

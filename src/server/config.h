@@ -9,6 +9,7 @@
 
 #include "common/address.h"
 #include "log/log.h"
+#include "server/cluster_options.h"
 #include "server/ice_servers.h"
 #include "signaling/peerjs_options.h"
 #include "signaling/rooms_server.h"
@@ -46,7 +47,8 @@ struct ServeConfig {
   bool turn = true;  // the embedded STUN/TURN server
   turn::TurnServiceConfig turn_config;
   IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
-  std::string ice_secret_file;  // --ice-secret-file, re-read on SIGHUP (ServeNode::reload_secrets)
+  std::string ice_secret_file;
+  ClusterConfig cluster;  // --cluster: several nodes act as one server (docs/cluster.md)  // --ice-secret-file, re-read on SIGHUP (ServeNode::reload_secrets)
 
   log::Options log;
 };

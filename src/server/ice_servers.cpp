@@ -61,9 +61,10 @@ Expected<std::vector<std::string>, std::string> parse_secrets(std::string_view t
 
 // Opens the file, or creates it holding `fresh` when it is absent and `fresh` is given.
 Expected<std::vector<std::string>, std::string> open_secret_file(const std::string& path,
-                                                                 const std::string* fresh) {
+                                                                 const std::string* fresh,
+                                                                 std::string_view option) {
   using Error = Unexpected<std::string>;
-  const std::string name = "--ice-secret-file '" + path + "'";
+  const std::string name = std::string(option) + " '" + path + "'";
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && fresh) {
@@ -114,11 +115,12 @@ Expected<std::vector<std::string>, std::string> open_secret_file(const std::stri
 
 Expected<std::vector<std::string>, std::string> load_or_create_secret_file(
     const std::string& path, const std::string& fresh) {
-  return open_secret_file(path, &fresh);
+  return open_secret_file(path, &fresh, "--ice-secret-file");
 }
 
-Expected<std::vector<std::string>, std::string> read_secret_file(const std::string& path) {
-  return open_secret_file(path, nullptr);
+Expected<std::vector<std::string>, std::string> read_secret_file(const std::string& path,
+                                                                 std::string_view option) {
+  return open_secret_file(path, nullptr, option);
 }
 
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,

@@ -33,7 +33,9 @@ inline constexpr std::size_t kMaxSecrets = 8;
 Expected<std::vector<std::string>, std::string> load_or_create_secret_file(
     const std::string& path, const std::string& fresh);
 // The same checks for a reload (SIGHUP): the file must exist.
-Expected<std::vector<std::string>, std::string> read_secret_file(const std::string& path);
+// `option` names the file in errors (--cluster-password-file reads its password this way too).
+Expected<std::vector<std::string>, std::string> read_secret_file(
+    const std::string& path, std::string_view option = "--ice-secret-file");
 
 // `host` replaces "{host}" in URLs (the host the browser reached the server on).
 std::string ice_servers_json(const IceServersConfig& config, std::string_view host,

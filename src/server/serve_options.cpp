@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <cstdio>
+
+#include "common/random.h"
 #include "net/socket_setup.h"
 #include "server/http_router.h"
 
@@ -79,6 +82,50 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
       out.error = "--ice-url must start with stun:, stuns:, turn: or turns:, got '" + url + "'";
       return out;
     }
+  }
+
+  if (!options.cluster_url.empty()) {
+    auto redis = parse_redis_url(options.cluster_url);
+    if (!redis) {
+      out.error = redis.error();
+      return out;
+    }
+    c.cluster.enabled = true;
+    c.cluster.redis = std::move(*redis);
+    if (!options.cluster_password_file.empty()) {
+      if (!c.cluster.redis.password.empty()) {
+        out.error = "give the Redis password in --cluster or --cluster-password-file, not both";
+        return out;
+      }
+      auto lines = read_secret_file(options.cluster_password_file, "--cluster-password-file");
+      if (!lines) {
+        out.error = lines.error();
+        return out;
+      }
+      c.cluster.redis.password = lines->front();
+    } else if (!c.cluster.redis.password.empty()) {
+      out.warnings.push_back(
+          "the Redis password in --cluster is visible to ps; --cluster-password-file is not");
+    }
+    if (c.cluster.node_id.empty()) {
+      CryptoRandom random;
+      char hex[9];
+      std::snprintf(hex, sizeof hex, "%08x", random.next_u32());
+      c.cluster.node_id = std::string("node-") + hex;
+    } else if (!valid_node_id(c.cluster.node_id)) {
+      out.error = "--node-id must be 1-64 of A-Z a-z 0-9 . _ -, got '" + c.cluster.node_id + "'";
+      return out;
+    }
+    if (!c.cluster.advertise.empty() && !c.cluster.advertise.starts_with("http://") &&
+        !c.cluster.advertise.starts_with("https://")) {
+      out.error = "--advertise must be this node's http:// or https:// URL, got '" +
+                  c.cluster.advertise + "'";
+      return out;
+    }
+  } else if (!c.cluster.node_id.empty() || !c.cluster.advertise.empty() ||
+             !options.cluster_password_file.empty()) {
+    out.error = "--node-id, --advertise and --cluster-password-file need --cluster redis://…";
+    return out;
   }
 
   c.turn = !options.no_turn;

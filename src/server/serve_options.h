@@ -28,6 +28,8 @@ struct ServeOptions {
   std::int64_t ttl = 43200;
   std::vector<std::string> ice_urls;
   std::string ice_secret_file;  // --ice-secret-file: the REST secret kept across restarts
+  std::string cluster_url;            // --cluster redis://…
+  std::string cluster_password_file;  // --cluster-password-file
 };
 
 struct ServeSettings {

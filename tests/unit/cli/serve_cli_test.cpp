@@ -147,5 +147,89 @@ TEST(ServeCli, IceSecretFileListsSecretsForRotation) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 12: --cluster and its companions, checked before anything connects.
+TEST(ServeCli, ClusterUrlIsParsedAndItsPasswordNeverShown) {
+  auto r = parse({"--cluster", "redis://10.1.2.3:6380/2", "--node-id", "east-1", "--advertise",
+                  "https://east.example:9000"});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_TRUE(r.config.cluster.enabled);
+  EXPECT_EQ(r.config.cluster.redis.host, "10.1.2.3");
+  EXPECT_EQ(r.config.cluster.redis.port, 6380);
+  EXPECT_EQ(r.config.cluster.redis.db, 2u);
+  EXPECT_EQ(r.config.cluster.node_id, "east-1");
+  EXPECT_EQ(r.config.cluster.advertise, "https://east.example:9000");
+  EXPECT_FALSE(parse({}).config.cluster.enabled);
+
+  auto defaults = parse({"--cluster", "redis://redis.internal"});
+  ASSERT_EQ(defaults.action, Parsed::Action::kRun) << defaults.message;
+  EXPECT_EQ(defaults.config.cluster.redis.port, 6379);
+  EXPECT_EQ(defaults.config.cluster.redis.db, 0u);
+  EXPECT_TRUE(defaults.config.cluster.node_id.starts_with("node-"))
+      << defaults.config.cluster.node_id;
+  EXPECT_NE(defaults.config.cluster.node_id, parse({"--cluster", "redis://r"}).config.cluster.node_id);
+
+  auto v6 = parse({"--cluster", "redis://[::1]:7000"});
+  ASSERT_EQ(v6.action, Parsed::Action::kRun) << v6.message;
+  EXPECT_EQ(v6.config.cluster.redis.host, "::1");
+
+  auto with_password = parse({"--cluster", "redis://:s3cr%40t@127.0.0.1:6379"});
+  ASSERT_EQ(with_password.action, Parsed::Action::kRun) << with_password.message;
+  EXPECT_EQ(with_password.config.cluster.redis.password, "s3cr@t");
+  EXPECT_EQ(with_password.config.cluster.redis.log_text(), "redis://:***@127.0.0.1:6379/0");
+  ASSERT_EQ(with_password.warnings.size(), 1u);
+  EXPECT_NE(with_password.warnings[0].find("--cluster-password-file"), std::string::npos);
+  auto acl = parse({"--cluster", "redis://app:pw@127.0.0.1"});
+  EXPECT_EQ(acl.config.cluster.redis.username, "app");
+  EXPECT_EQ(acl.config.cluster.redis.password, "pw");
+
+  for (const std::vector<std::string> bad :
+       {std::vector<std::string>{"--cluster", "http://127.0.0.1:6379"},
+        {"--cluster", "redis://:hunter22@127.0.0.1:6379/x"},
+        {"--cluster", "rediss://:hunter22@127.0.0.1:6379"},
+        {"--cluster", "redis://127.0.0.1:0"},
+        {"--cluster", "redis://127.0.0.1?db=1"},
+        {"--cluster", "not a url :hunter22@"},
+        {"--cluster", "redis://r", "--node-id", "has space"},
+        {"--cluster", "redis://r", "--node-id", std::string(65, 'n')},
+        {"--cluster", "redis://r", "--advertise", "east.example"},
+        {"--node-id", "east-1"},
+        {"--advertise", "https://east.example"}}) {
+    auto refused = parse(bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad[1];
+    EXPECT_EQ(refused.message.find("hunter22"), std::string::npos) << refused.message;
+  }
+  EXPECT_NE(parse({"--cluster", "rediss://r"}).message.find("TLS"), std::string::npos);
+  const auto help = parse({"--help"}).message;
+  for (const char* option : {"--cluster", "--node-id", "--advertise", "--cluster-password-file"})
+    EXPECT_NE(help.find(option), std::string::npos) << option;
+}
+
+TEST(ServeCli, ClusterPasswordFileIsPrivate) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("peerkit-redis-pass-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "redis-password").string();
+  std::ofstream(file) << "from-the-file\n";
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read);
+  auto r = parse({"--cluster", "redis://127.0.0.1", "--cluster-password-file", file});
+  ASSERT_EQ(r.action, Parsed::Action::kRun) << r.message;
+  EXPECT_EQ(r.config.cluster.redis.password, "from-the-file");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(parse({"--cluster", "redis://:x@127.0.0.1", "--cluster-password-file", file}).exit_code,
+            2);
+  std::filesystem::permissions(file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  auto shared = parse({"--cluster", "redis://127.0.0.1", "--cluster-password-file", file});
+  EXPECT_EQ(shared.exit_code, 2);
+  EXPECT_NE(shared.message.find("--cluster-password-file"), std::string::npos) << shared.message;
+  EXPECT_EQ(shared.message.find("from-the-file"), std::string::npos) << shared.message;
+  EXPECT_EQ(parse({"--cluster", "redis://127.0.0.1", "--cluster-password-file",
+                   (dir / "absent").string()})
+                .exit_code,
+            2);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace peerkit::app
