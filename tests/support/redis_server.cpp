@@ -111,16 +111,48 @@ void RedisServer::wait_until_ready() {
                            " did not answer PING within the deadline:\n" + log());
 }
 
-bool RedisServer::ping() const {
+namespace {
+
+// A synchronous connection, authenticated when needed; null when the server does not answer.
+redisContext* connect_sync(const std::string& host, std::uint16_t port, const std::string& password) {
   timeval tv{0, 200'000};
-  redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
-  if (c == nullptr) return false;
+  redisContext* c = redisConnectWithTimeout(host.c_str(), port, tv);
+  if (c == nullptr) return nullptr;
   bool ok = c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK;
-  if (ok && !config_.password.empty()) {
-    auto* r = static_cast<redisReply*>(redisCommand(c, "AUTH %s", config_.password.c_str()));
+  if (ok && !password.empty()) {
+    auto* r = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password.c_str()));
     ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r != nullptr) freeReplyObject(r);
   }
+  if (!ok) {
+    redisFree(c);
+    return nullptr;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string RedisServer::info(const std::string& section, const std::string& field) const {
+  redisContext* c = connect_sync(host_, port_, config_.password);
+  if (c == nullptr) return {};
+  std::string text;
+  auto* r = static_cast<redisReply*>(redisCommand(c, "INFO %s", section.c_str()));
+  if (r != nullptr && r->type == REDIS_REPLY_STRING) text.assign(r->str, r->len);
+  if (r != nullptr) freeReplyObject(r);
+  redisFree(c);
+  const std::string key = "\n" + field + ":";
+  const auto at = ("\n" + text).find(key);
+  if (at == std::string::npos) return {};
+  const auto start = at + key.size() - 1;  // in `text`, which lacks the leading newline
+  const auto end = text.find_first_of("\r\n", start);
+  return text.substr(start, end - start);
+}
+
+bool RedisServer::ping() const {
+  redisContext* c = connect_sync(host_, port_, config_.password);
+  if (c == nullptr) return false;
+  bool ok = true;
   if (ok) {
     auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
     ok = r != nullptr && r->type == REDIS_REPLY_STATUS && std::string(r->str, r->len) == "PONG";

@@ -43,7 +43,10 @@ class RedisServer {
 
   // One synchronous PING (AUTH first when a password is set) with a short timeout.
   bool ping() const;
-  std::string log() const;  // the server's log file, for failure messages
+  std::string log() const;
+  // One field of INFO <section> over a synchronous connection ("" when absent), e.g.
+  // info("commandstats", "cmdstat_get") -> "calls=1,usec=...".
+  std::string info(const std::string& section, const std::string& field) const;  // the server's log file, for failure messages
 
  private:
   void spawn();
