@@ -240,10 +240,15 @@ void Connection::handle_reply(int tag, const redisReply& reply) {
   if (state_ != State::handshaking) return;
   if (reply.type == REDIS_REPLY_ERROR) {
     std::string msg(reply.str, reply.len);
-    const bool auth = tag == kAuthTag || starts_with(msg, "NOAUTH") || starts_with(msg, "WRONGPASS");
+    // Redis 6/7: "WRONGPASS ...", "NOAUTH ..." (a password is needed), "ERR AUTH <password>
+    // called without any password configured ..."; older: "ERR invalid password".
+    const bool auth = starts_with(msg, "NOAUTH") || starts_with(msg, "WRONGPASS") ||
+                      (tag == kAuthTag && starts_with(msg, "ERR"));
+    // Wrong credentials or a bad db index do not fix themselves: stop retrying. Anything else
+    // ("LOADING ...", "ERR max number of clients reached") may pass: retry.
+    const bool final = auth || (tag == kSelectTag && starts_with(msg, "ERR"));
     release_current();  // deferred: we are inside hiredis
-    // Wrong credentials or a bad db index do not fix themselves: stop retrying.
-    fail(auth ? Error::auth_failed : Error::handshake_failed, msg, false);
+    fail(auth ? Error::auth_failed : Error::handshake_failed, msg, !final);
     return;
   }
   if (--handshake_left_ == 0) {

@@ -1,6 +1,7 @@
 // redis::Client against a real redis-server (tests/support/redis_server.h).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,13 @@ namespace {
 using testing::call;
 using testing::options_for;
 using testing::run_until;
+
+// hiredis writes with write(2): a process using redis::Client ignores SIGPIPE, as peerkit serve
+// does (apps/peerkit/serve_command.cpp); so do these tests.
+const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 
 struct Connected {
   net::Loop loop{"redis-test"};
@@ -187,6 +195,30 @@ TEST(RedisClient, SelectsTheConfiguredDb) {
   EXPECT_EQ(in3->reply().str, "db3");
 }
 
+TEST(RedisClient, BadDbIndexIsAFinalHandshakeError) {
+  test::RedisServer server;
+  Connected c;
+  auto o = options_for(server);
+  o.db = 100000;  // redis-server has 16 databases
+  c.connect(o);
+  ASSERT_TRUE(run_until(c.loop, [&] { return !c.events.empty(); }));
+  EXPECT_EQ(c.events[0].reason, Error::handshake_failed);
+  EXPECT_FALSE(c.events[0].retrying);
+  EXPECT_NE(c.events[0].detail.find("DB index"), std::string::npos) << c.events[0].detail;
+  EXPECT_TRUE(c.client->failed());
+}
+
+TEST(RedisClient, PasswordForAServerWithoutOneIsAnAuthError) {
+  test::RedisServer server;  // no requirepass
+  Connected c;
+  auto o = options_for(server);
+  o.password = "unexpected";
+  c.connect(o);
+  ASSERT_TRUE(run_until(c.loop, [&] { return !c.events.empty(); }));
+  EXPECT_EQ(c.events[0].reason, Error::auth_failed) << c.events[0].detail;
+  EXPECT_FALSE(c.events[0].retrying);
+}
+
 TEST(RedisClient, PasswordRightWrongAndMissing) {
   test::RedisServer server(test::RedisServer::Config{.password = "s3cret"});
   {
@@ -289,6 +321,25 @@ TEST(RedisClient, CommandsInFlightWhenRedisDiesGetConnectionLost) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), Error::connection_lost);
   }
+}
+
+TEST(RedisClient, CommandRacingTheServersDeathFailsWithConnectionLost) {
+  test::RedisServer server;
+  Connected c;
+  c.connect(options_for(server));
+  ASSERT_TRUE(c.wait_connected());
+  server.kill();
+  // The loop has not seen the reset yet: the client still believes it is connected, writes, and
+  // must turn EPIPE/ECONNRESET into connection_lost (not a crash).
+  ASSERT_TRUE(c.client->connected());
+  std::vector<Result> results;
+  for (int i = 0; i < 3; ++i) c.client->command({"PING"}, [&](Result r) { results.push_back(r); });
+  ASSERT_TRUE(run_until(c.loop, [&] { return results.size() == 3; }));
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error(), Error::connection_lost);
+  }
+  EXPECT_FALSE(c.client->connected());
 }
 
 TEST(RedisClient, PendingCommandsAreBounded) {
