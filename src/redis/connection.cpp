@@ -224,7 +224,13 @@ void Connection::handle_connect(bool ok, const char* errstr) {
 void Connection::send_handshake() {
   // Sent before anything else on every connection: the pipeline keeps this order.
   handshake_left_ = 0;
-  if (!options_.password.empty() && send({"AUTH", options_.password}, kAuthTag)) ++handshake_left_;
+  // AUTH user pass for a Redis 6+ ACL user; AUTH pass for the default user (requirepass).
+  if (!options_.password.empty() &&
+      send(options_.username.empty()
+               ? std::vector<std::string>{"AUTH", options_.password}
+               : std::vector<std::string>{"AUTH", options_.username, options_.password},
+           kAuthTag))
+    ++handshake_left_;
   if (options_.db != 0 && send({"SELECT", std::to_string(options_.db)}, kSelectTag)) {
     ++handshake_left_;
   }

@@ -15,6 +15,7 @@ struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
   int db = 0;            // SELECT db on every (re)connect when not 0
+  std::string username;  // Redis 6+ ACL user: AUTH username password; empty: the default user
   std::string password;  // AUTH password on every (re)connect when not empty
   // From connect() until AUTH/SELECT/PING are answered.
   Duration connect_timeout = Duration::seconds(2);

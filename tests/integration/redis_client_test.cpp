@@ -255,6 +255,36 @@ TEST(RedisClient, PasswordRightWrongAndMissing) {
   }
 }
 
+// Redis 6+ ACL users: AUTH username password (redis://user:password@host in --cluster).
+TEST(RedisClient, AclUserAuthenticatesWithItsName) {
+  test::RedisServer server(test::RedisServer::Config{.password = "admin-pass"});
+  {
+    Connected admin;
+    auto o = options_for(server);
+    o.password = "admin-pass";
+    admin.connect(o);
+    ASSERT_TRUE(admin.wait_connected());
+    auto made = call(admin.loop, *admin.client,
+                     {"ACL", "SETUSER", "peerkit", "on", ">node-pass", "~*", "&*", "+@all"});
+    ASSERT_TRUE(made && made->ok());
+    ASSERT_EQ(made->reply().str, "OK");
+  }
+  Connected user;
+  auto o = options_for(server);
+  o.username = "peerkit";
+  o.password = "node-pass";
+  user.connect(o);
+  ASSERT_TRUE(user.wait_connected());
+  auto who = call(user.loop, *user.client, {"ACL", "WHOAMI"});
+  ASSERT_TRUE(who && who->ok());
+  EXPECT_EQ(who->reply().str, "peerkit");
+  Connected wrong;
+  o.password = "admin-pass";  // the default user's password is not this user's
+  wrong.connect(o);
+  ASSERT_TRUE(run_until(wrong.loop, [&] { return !wrong.events.empty(); }));
+  EXPECT_EQ(wrong.events.front().reason, Error::auth_failed);
+}
+
 TEST(RedisClient, NothingListeningRetriesWithConnectFailed) {
   test::RedisServer server;
   auto o = options_for(server);
