@@ -33,8 +33,10 @@ Expected<ExtensionList, Error> parse_extensions(std::uint16_t profile, ByteSpan 
     std::size_t len;
     if (one_byte) {
       id = b >> 4;
-      // §4.2: id 15 is reserved; processing of the block stops there.
+      // §4.2: id 15 is reserved; processing of the block stops there. Id 0 is only padding
+      // (a whole 0x00 byte); id 0 with a length is malformed.
       if (id == 15) break;
+      if (id == 0) return Unexpected(Error::kBadExtension);
       len = (b & 0x0f) + 1u;
       i += 1;
     } else {

@@ -18,7 +18,8 @@ Expected<Vp8Descriptor, Error> parse_with_offsets(ByteSpan p, Offsets* off) {
   d.non_reference = b0 & 0x20;
   d.start_of_partition = b0 & 0x10;
   d.partition_id = b0 & 0x07;
-  if (b0 & 0x80) {
+  d.extended = b0 & 0x80;
+  if (d.extended) {
     const std::uint8_t x = r.u8();
     d.has_picture_id = x & 0x80;
     d.has_tl0picidx = x & 0x40;
@@ -67,7 +68,7 @@ Expected<std::size_t, Error> write_vp8_descriptor(const Vp8Descriptor& d, Mutabl
   if (d.partition_id > 7 || d.tid > 3 || d.keyidx > 31) return Unexpected(Error::kBadValue);
   if (d.picture_id > (d.picture_id_15bit ? 0x7fff : 0x7f)) return Unexpected(Error::kBadValue);
   ByteWriter w(out);
-  const bool x = d.has_picture_id || d.has_tl0picidx || d.has_tid || d.has_keyidx;
+  const bool x = d.extended || d.has_picture_id || d.has_tl0picidx || d.has_tid || d.has_keyidx;
   w.u8(static_cast<std::uint8_t>((x ? 0x80 : 0) | (d.non_reference ? 0x20 : 0) |
                                  (d.start_of_partition ? 0x10 : 0) | d.partition_id));
   if (x) {

@@ -22,6 +22,7 @@
 namespace peerkit::rtp {
 
 struct Vp8Descriptor {
+  bool extended = false;            // X; written anyway when any of I/L/T/K is set
   bool non_reference = false;       // N
   bool start_of_partition = false;  // S
   std::uint8_t partition_id = 0;    // PID, 0–7

@@ -45,6 +45,7 @@ TEST(Extensions, OtherProfilesYieldNothing) {
 
 TEST(Extensions, MalformedElements) {
   EXPECT_EQ(parse_extensions(kOneByteProfile, hex("12 aa bb")).error(), Error::kBadExtension);
+  EXPECT_EQ(parse_extensions(kOneByteProfile, hex("01 aa bb")).error(), Error::kBadExtension);
   EXPECT_EQ(parse_extensions(kTwoByteProfile, hex("05")).error(), Error::kBadExtension);
   EXPECT_EQ(parse_extensions(kTwoByteProfile, hex("05 03 aa bb")).error(), Error::kBadExtension);
   std::vector<std::byte> many(kMaxExtensions + 1, std::byte{0x10});  // 33 × (id 1, 1 byte)

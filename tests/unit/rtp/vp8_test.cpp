@@ -65,6 +65,19 @@ TEST(Vp8, ShortForms) {
   EXPECT_EQ(bytes_of(std::span(out).first(*n)), hex("80 10 1f"));
 }
 
+TEST(Vp8, ExtendedByteWithNoFlagsIsKept) {
+  // X set but I/L/T/K clear (found by fuzz_rtp): the X byte is still there on the wire.
+  const auto p = hex("80 00 50");
+  auto d = parse_vp8(p);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->extended);
+  EXPECT_EQ(d->size, 2u);
+  std::array<std::byte, 4> out{};
+  auto n = write_vp8_descriptor(*d, out);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(bytes_of(std::span(out).first(*n)), hex("80 00"));
+}
+
 TEST(Vp8, KeyframeNeedsStartOfPartitionZeroAndPClear) {
   EXPECT_TRUE(vp8_is_keyframe(hex("10 50")));
   EXPECT_FALSE(vp8_is_keyframe(hex("10 51")));  // P = 1: interframe
