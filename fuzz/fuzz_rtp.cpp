@@ -78,8 +78,8 @@ void fuzz_rtp(ByteSpan in) {
   std::vector<std::byte> rtx(in.size() + 2), back(in.size() + 2);
   auto wrapped = wrap_rtx(in, {0x1234, 97, 9}, rtx);
   check(wrapped.has_value() && *wrapped == rtx_size(in));
-  auto unwrapped = unwrap_rtx(ByteSpan(rtx).first(*wrapped), {v->header.ssrc,
-                              v->header.payload_type}, back);
+  auto unwrapped =
+      unwrap_rtx(ByteSpan(rtx).first(*wrapped), {v->header.ssrc, v->header.payload_type}, back);
   check(unwrapped.has_value());
   auto u = parse_packet(ByteSpan(back).first(*unwrapped));
   check(u.has_value() && same_header(u->header, v->header));

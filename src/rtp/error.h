@@ -19,14 +19,22 @@ enum class Error {
 
 constexpr std::string_view to_string(Error e) {
   switch (e) {
-    case Error::kTooShort: return "too short";
-    case Error::kBadVersion: return "bad version";
-    case Error::kBadPadding: return "bad padding";
-    case Error::kBadExtension: return "bad header extension";
-    case Error::kBadLength: return "bad length";
-    case Error::kBadValue: return "bad value";
-    case Error::kTooMany: return "too many items";
-    case Error::kBufferTooSmall: return "output buffer too small";
+    case Error::kTooShort:
+      return "too short";
+    case Error::kBadVersion:
+      return "bad version";
+    case Error::kBadPadding:
+      return "bad padding";
+    case Error::kBadExtension:
+      return "bad header extension";
+    case Error::kBadLength:
+      return "bad length";
+    case Error::kBadValue:
+      return "bad value";
+    case Error::kTooMany:
+      return "too many items";
+    case Error::kBufferTooSmall:
+      return "output buffer too small";
   }
   return "unknown";
 }

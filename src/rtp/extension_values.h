@@ -34,8 +34,8 @@ Expected<std::uint16_t, Error> parse_transport_cc(ByteSpan data);
 std::array<std::byte, 2> transport_cc_bytes(std::uint16_t seq);
 
 struct AudioLevel {
-  bool voice = false;       // V: the encoder thinks this packet holds speech
-  std::uint8_t level = 127; // 0 (loudest) – 127 (silence), −dBov
+  bool voice = false;        // V: the encoder thinks this packet holds speech
+  std::uint8_t level = 127;  // 0 (loudest) – 127 (silence), −dBov
   bool operator==(const AudioLevel&) const = default;
 };
 Expected<AudioLevel, Error> parse_audio_level(ByteSpan data);

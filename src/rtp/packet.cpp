@@ -105,9 +105,15 @@ bool set_marker(MutableByteSpan p, bool m) {
   p[1] = m ? (p[1] | std::byte{0x80}) : (p[1] & std::byte{0x7f});
   return true;
 }
-bool set_sequence(MutableByteSpan p, std::uint16_t seq) { return put(p, 2, seq, 2); }
-bool set_timestamp(MutableByteSpan p, std::uint32_t ts) { return put(p, 4, ts, 4); }
-bool set_ssrc(MutableByteSpan p, std::uint32_t ssrc) { return put(p, 8, ssrc, 4); }
+bool set_sequence(MutableByteSpan p, std::uint16_t seq) {
+  return put(p, 2, seq, 2);
+}
+bool set_timestamp(MutableByteSpan p, std::uint32_t ts) {
+  return put(p, 4, ts, 4);
+}
+bool set_ssrc(MutableByteSpan p, std::uint32_t ssrc) {
+  return put(p, 8, ssrc, 4);
+}
 
 bool rewrite_in_place(MutableByteSpan p, const Rewrite& r) {
   if (p.size() < kFixedHeaderSize) return false;

@@ -40,12 +40,12 @@ struct Header {
 
 struct PacketView {
   Header header;
-  ExtensionList extensions;        // empty when X is clear or the profile is not RFC 8285
+  ExtensionList extensions;  // empty when X is clear or the profile is not RFC 8285
   std::uint16_t extension_profile = 0;
   bool has_extension_block = false;
-  std::size_t header_size = 0;     // fixed + CSRCs + extension block: where the payload starts
-  ByteSpan payload;                // without padding
-  std::uint8_t padding = 0;        // padding bytes at the end, including the count byte
+  std::size_t header_size = 0;  // fixed + CSRCs + extension block: where the payload starts
+  ByteSpan payload;             // without padding
+  std::uint8_t padding = 0;     // padding bytes at the end, including the count byte
 };
 
 // Views `packet` (no copy). Errors: kTooShort, kBadVersion, kBadExtension, kBadPadding, kTooMany.
@@ -60,7 +60,7 @@ struct PacketBuild {
   Header header;
   std::span<const Extension> extensions;  // one- or two-byte form chosen by extensions_size()
   ByteSpan payload;
-  std::uint8_t padding = 0;               // total padding bytes to append (0 or 1–255)
+  std::uint8_t padding = 0;  // total padding bytes to append (0 or 1–255)
 };
 
 std::size_t packet_size(const PacketBuild& p);  // 0 if the extensions cannot be encoded

@@ -150,10 +150,18 @@ Expected<std::vector<RtcpPacket>, Error> parse_compound(ByteSpan datagram) {
   for (const auto& c : *parts) {
     std::optional<Error> e;
     switch (c.type) {
-      case rtcp_type::kSr: e = add(parse_sender_report(c)); break;
-      case rtcp_type::kRr: e = add(parse_receiver_report(c)); break;
-      case rtcp_type::kSdes: e = add(parse_sdes(c)); break;
-      case rtcp_type::kBye: e = add(parse_bye(c)); break;
+      case rtcp_type::kSr:
+        e = add(parse_sender_report(c));
+        break;
+      case rtcp_type::kRr:
+        e = add(parse_receiver_report(c));
+        break;
+      case rtcp_type::kSdes:
+        e = add(parse_sdes(c));
+        break;
+      case rtcp_type::kBye:
+        e = add(parse_bye(c));
+        break;
       case rtcp_type::kRtpfb:
         if (c.count == fb_fmt::kNack) e = add(parse_nack(c));
         if (c.count == fb_fmt::kTransportCc) e = add(parse_transport_feedback(c));
@@ -163,7 +171,8 @@ Expected<std::vector<RtcpPacket>, Error> parse_compound(ByteSpan datagram) {
         if (c.count == fb_fmt::kFir) e = add(parse_fir(c));
         if (c.count == fb_fmt::kApp && is_remb(c)) e = add(parse_remb(c));
         break;
-      default: break;  // APP, XR and anything newer: skipped
+      default:
+        break;  // APP, XR and anything newer: skipped
     }
     if (e) return Unexpected(*e);
   }
@@ -227,10 +236,18 @@ Expected<bool, Error> write_one(const Bye& b, ByteWriter& w) {
   return finish(w, start);
 }
 
-Expected<bool, Error> write_one(const GenericNack& n, ByteWriter& w) { return write_nack(n, w); }
-Expected<bool, Error> write_one(const Pli& p, ByteWriter& w) { return write_pli(p, w); }
-Expected<bool, Error> write_one(const Fir& f, ByteWriter& w) { return write_fir(f, w); }
-Expected<bool, Error> write_one(const Remb& m, ByteWriter& w) { return write_remb(m, w); }
+Expected<bool, Error> write_one(const GenericNack& n, ByteWriter& w) {
+  return write_nack(n, w);
+}
+Expected<bool, Error> write_one(const Pli& p, ByteWriter& w) {
+  return write_pli(p, w);
+}
+Expected<bool, Error> write_one(const Fir& f, ByteWriter& w) {
+  return write_fir(f, w);
+}
+Expected<bool, Error> write_one(const Remb& m, ByteWriter& w) {
+  return write_remb(m, w);
+}
 Expected<bool, Error> write_one(const TransportFeedback& f, ByteWriter& w) {
   return write_transport_feedback(f, w);
 }

@@ -28,11 +28,11 @@ constexpr std::size_t kMaxCompoundPackets = 64;
 
 struct ReportBlock {  // §6.4.1
   std::uint32_t ssrc = 0;
-  std::uint8_t fraction_lost = 0;       // 8-bit fixed point, lost / expected × 256
-  std::int32_t cumulative_lost = 0;     // signed 24 bits
-  std::uint32_t highest_sequence = 0;   // extended highest sequence number received
+  std::uint8_t fraction_lost = 0;      // 8-bit fixed point, lost / expected × 256
+  std::int32_t cumulative_lost = 0;    // signed 24 bits
+  std::uint32_t highest_sequence = 0;  // extended highest sequence number received
   std::uint32_t jitter = 0;
-  std::uint32_t last_sr = 0;            // LSR: middle 32 bits of the last SR's NTP time
+  std::uint32_t last_sr = 0;              // LSR: middle 32 bits of the last SR's NTP time
   std::uint32_t delay_since_last_sr = 0;  // DLSR, 1/65536 s
   bool operator==(const ReportBlock&) const = default;
 };

@@ -32,9 +32,8 @@ std::vector<NackItem> nack_items(std::span<const std::uint16_t> lost) {
   // together; numbers more than half the space away are simply ordered after.
   std::vector<std::uint16_t> s(lost.begin(), lost.end());
   if (s.empty()) return {};
-  const std::uint16_t base = *std::min_element(s.begin(), s.end(), [](auto a, auto b) {
-    return seq_newer(b, a);
-  });
+  const std::uint16_t base =
+      *std::min_element(s.begin(), s.end(), [](auto a, auto b) { return seq_newer(b, a); });
   std::sort(s.begin(), s.end(), [base](auto a, auto b) {
     return static_cast<std::uint16_t>(a - base) < static_cast<std::uint16_t>(b - base);
   });

@@ -21,11 +21,11 @@
 namespace peerkit::rtp {
 
 namespace fb_fmt {
-constexpr std::uint8_t kNack = 1;       // RTPFB
+constexpr std::uint8_t kNack = 1;          // RTPFB
 constexpr std::uint8_t kTransportCc = 15;  // RTPFB
-constexpr std::uint8_t kPli = 1;        // PSFB
-constexpr std::uint8_t kFir = 4;        // PSFB
-constexpr std::uint8_t kApp = 15;       // PSFB (REMB)
+constexpr std::uint8_t kPli = 1;           // PSFB
+constexpr std::uint8_t kFir = 4;           // PSFB
+constexpr std::uint8_t kApp = 15;          // PSFB (REMB)
 }  // namespace fb_fmt
 
 struct NackItem {
@@ -66,7 +66,7 @@ struct Fir {
 
 struct Remb {
   std::uint32_t sender_ssrc = 0;
-  std::uint64_t bitrate_bps = 0;  // mantissa × 2^exp; encodings above 2^64 are rejected
+  std::uint64_t bitrate_bps = 0;     // mantissa × 2^exp; encodings above 2^64 are rejected
   std::vector<std::uint32_t> ssrcs;  // ≤ 255
   bool operator==(const Remb&) const = default;
 };

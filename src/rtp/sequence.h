@@ -18,8 +18,12 @@ constexpr bool serial_newer(T a, T b) {
   return a != b && T(a - b) < kHalf;
 }
 
-constexpr bool seq_newer(std::uint16_t a, std::uint16_t b) { return serial_newer(a, b); }
-constexpr bool ts_newer(std::uint32_t a, std::uint32_t b) { return serial_newer(a, b); }
+constexpr bool seq_newer(std::uint16_t a, std::uint16_t b) {
+  return serial_newer(a, b);
+}
+constexpr bool ts_newer(std::uint32_t a, std::uint32_t b) {
+  return serial_newer(a, b);
+}
 
 // Signed shortest distance from b to a (a - b), e.g. seq_delta(2, 65534) == 4.
 constexpr std::int32_t seq_delta(std::uint16_t a, std::uint16_t b) {

@@ -50,18 +50,20 @@ Expected<TransportFeedback, Error> parse_transport_feedback(const RtcpCommon& c)
 namespace {
 bool delta_fits(const TwccPacket& p) {
   switch (p.status) {
-    case TwccStatus::kNotReceived: return p.delta == 0;
-    case TwccStatus::kSmallDelta: return p.delta >= 0 && p.delta <= 255;
-    case TwccStatus::kLargeDelta: return p.delta >= -32768 && p.delta <= 32767;
+    case TwccStatus::kNotReceived:
+      return p.delta == 0;
+    case TwccStatus::kSmallDelta:
+      return p.delta >= 0 && p.delta <= 255;
+    case TwccStatus::kLargeDelta:
+      return p.delta >= -32768 && p.delta <= 32767;
   }
   return false;
 }
 
 // Chooses the next chunk greedily: a run when at least 14 equal statuses follow (a 1-bit vector
-// holds no more) or all the rest are equal, else a 1-bit vector if the next 14 are all "not received"/"small", else a
-// 2-bit vector. Returns the chunk and how many packets it covers.
-std::pair<std::uint16_t, std::size_t> next_chunk(const std::vector<TwccPacket>& p,
-                                                 std::size_t at) {
+// holds no more) or all the rest are equal, else a 1-bit vector if the next 14 are all "not
+// received"/"small", else a 2-bit vector. Returns the chunk and how many packets it covers.
+std::pair<std::uint16_t, std::size_t> next_chunk(const std::vector<TwccPacket>& p, std::size_t at) {
   const std::size_t left = p.size() - at;
   std::size_t run = 1;
   while (run < left && run < 0x1fff && p[at + run].status == p[at].status) ++run;

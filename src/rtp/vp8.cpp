@@ -95,7 +95,8 @@ bool vp8_set_picture_id(MutableByteSpan payload, std::uint16_t picture_id) {
   auto d = parse_with_offsets(payload, &off);
   if (!d || !d->has_picture_id) return false;
   if (d->picture_id_15bit) {
-    payload[off.picture_id] = std::byte(static_cast<std::uint8_t>(0x80 | ((picture_id >> 8) & 0x7f)));
+    payload[off.picture_id] =
+        std::byte(static_cast<std::uint8_t>(0x80 | ((picture_id >> 8) & 0x7f)));
     payload[off.picture_id + 1] = std::byte(static_cast<std::uint8_t>(picture_id & 0xff));
   } else {
     payload[off.picture_id] = std::byte(static_cast<std::uint8_t>(picture_id & 0x7f));

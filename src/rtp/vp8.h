@@ -29,14 +29,14 @@ struct Vp8Descriptor {
   bool has_picture_id = false;      // I
   bool picture_id_15bit = false;    // M
   std::uint16_t picture_id = 0;
-  bool has_tl0picidx = false;       // L
+  bool has_tl0picidx = false;  // L
   std::uint8_t tl0picidx = 0;
-  bool has_tid = false;             // T
-  std::uint8_t tid = 0;             // 0–3
-  bool layer_sync = false;          // Y
-  bool has_keyidx = false;          // K
-  std::uint8_t keyidx = 0;          // 0–31
-  std::size_t size = 0;             // descriptor bytes; the VP8 payload starts here
+  bool has_tid = false;     // T
+  std::uint8_t tid = 0;     // 0–3
+  bool layer_sync = false;  // Y
+  bool has_keyidx = false;  // K
+  std::uint8_t keyidx = 0;  // 0–31
+  std::size_t size = 0;     // descriptor bytes; the VP8 payload starts here
   bool operator==(const Vp8Descriptor&) const = default;
 };
 

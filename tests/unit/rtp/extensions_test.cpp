@@ -131,9 +131,9 @@ TEST(ExtensionMap, MapsBothWaysAndRefusesClashes) {
   EXPECT_EQ(m.id_of(ExtensionKind::kTransportWideCc), 3);
   EXPECT_FALSE(m.id_of(ExtensionKind::kRid).has_value());
   EXPECT_FALSE(m.id_of(ExtensionKind::kUnknown).has_value());
-  EXPECT_EQ(m.add(1, uri::kRid).error(), Error::kTooMany);        // id reused for another
-  EXPECT_EQ(m.add(12, uri::kRid).error(), Error::kTooMany);       // unknown's id is taken too
-  EXPECT_EQ(m.add(5, uri::kMid).error(), Error::kTooMany);        // mid under a second id
+  EXPECT_EQ(m.add(1, uri::kRid).error(), Error::kTooMany);   // id reused for another
+  EXPECT_EQ(m.add(12, uri::kRid).error(), Error::kTooMany);  // unknown's id is taken too
+  EXPECT_EQ(m.add(5, uri::kMid).error(), Error::kTooMany);   // mid under a second id
   EXPECT_EQ(m.add(0, uri::kRid).error(), Error::kBadValue);
   EXPECT_EQ(m.add(256, uri::kRid).error(), Error::kBadValue);
   EXPECT_TRUE(m.add(255, uri::kRid));

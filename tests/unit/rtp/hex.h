@@ -13,10 +13,14 @@ inline std::vector<std::byte> hex(std::string_view s) {
   int nibble = -1;
   for (char c : s) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else continue;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;
     if (nibble < 0) {
       nibble = v;
     } else {
@@ -27,6 +31,8 @@ inline std::vector<std::byte> hex(std::string_view s) {
   return out;
 }
 
-inline std::vector<std::byte> bytes_of(std::span<const std::byte> s) { return {s.begin(), s.end()}; }
+inline std::vector<std::byte> bytes_of(std::span<const std::byte> s) {
+  return {s.begin(), s.end()};
+}
 
 }  // namespace peerkit::rtp::test

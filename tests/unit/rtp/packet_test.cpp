@@ -41,15 +41,16 @@ TEST(RtpPacket, BuildsTheSameBytes) {
   auto n = build_packet(b, out);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, packet_size(b));
-  EXPECT_EQ(bytes_of(std::span(out).first(*n)), hex("80 60 12 34 00 00 03 e8 de ad be ef 01 02 03"));
+  EXPECT_EQ(bytes_of(std::span(out).first(*n)),
+            hex("80 60 12 34 00 00 03 e8 de ad be ef 01 02 03"));
 }
 
 TEST(RtpPacket, MarkerCsrcsExtensionAndPaddingRoundTrip) {
   // V=2 P=1 X=1 CC=2, M=1 PT=111; one-byte extensions id 1 (1 byte) and id 2 (2 bytes) padded
   // to two words; payload aa bb; 3 bytes of padding.
-  const auto p = hex(
-      "b2 ef 00 07  00 00 00 2a  11 22 33 44  00 00 00 01  00 00 00 02"
-      "be de 00 02  10 aa 21 bb  cc 00 00 00  aa bb 00 00  03");
+  const auto p =
+      hex("b2 ef 00 07  00 00 00 2a  11 22 33 44  00 00 00 01  00 00 00 02"
+          "be de 00 02  10 aa 21 bb  cc 00 00 00  aa bb 00 00  03");
   auto v = parse_packet(p);
   ASSERT_TRUE(v) << to_string(v.error());
   EXPECT_TRUE(v->header.marker);

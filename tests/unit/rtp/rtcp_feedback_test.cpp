@@ -70,7 +70,8 @@ TEST(RtcpFeedback, PliAndFir) {
 
 TEST(RtcpFeedback, Remb) {
   // 1 000 000 bps = 250 000 × 2^2: exp 2, mantissa 0x3d090; one SSRC 0x0a.
-  const auto d = hex("8f ce 00 05  00 00 00 01  00 00 00 00  52 45 4d 42  01 0b d0 90  00 00 00 0a");
+  const auto d =
+      hex("8f ce 00 05  00 00 00 01  00 00 00 00  52 45 4d 42  01 0b d0 90  00 00 00 0a");
   const auto r = parse_one<Remb>(d);
   EXPECT_EQ(r.sender_ssrc, 1u);
   EXPECT_EQ(r.bitrate_bps, 1'000'000u);
@@ -85,10 +86,10 @@ TEST(RtcpFeedback, Remb) {
 
 TEST(RtcpFeedback, UnknownFormatsAreSkipped) {
   // RTPFB FMT 3 (TMMBR), PSFB FMT 2 (SLI), PSFB FMT 15 that is not REMB.
-  const auto d = hex(
-      "83 cd 00 02 00 00 00 01 00 00 00 02"
-      "82 ce 00 02 00 00 00 01 00 00 00 02"
-      "8f ce 00 03 00 00 00 01 00 00 00 00 41 42 43 44");
+  const auto d =
+      hex("83 cd 00 02 00 00 00 01 00 00 00 02"
+          "82 ce 00 02 00 00 00 01 00 00 00 02"
+          "8f ce 00 03 00 00 00 01 00 00 00 00 41 42 43 44");
   auto ps = parse_compound(d);
   ASSERT_TRUE(ps) << to_string(ps.error());
   EXPECT_TRUE(ps->empty());
@@ -99,9 +100,9 @@ TEST(RtcpFeedback, MalformedFeedback) {
     auto ps = parse_compound(hex(h));
     return ps ? std::optional<Error>{} : std::optional<Error>{ps.error()};
   };
-  EXPECT_EQ(err("81 cd 00 01 00 00 00 01"), Error::kTooShort);                     // NACK, no media
+  EXPECT_EQ(err("81 cd 00 01 00 00 00 01"), Error::kTooShort);  // NACK, no media
   EXPECT_EQ(err("81 cd 00 03 00 00 00 01 00 00 00 02 00 64 00 05"), std::nullopt);
-  EXPECT_EQ(err("81 ce 00 01 00 00 00 01"), Error::kTooShort);                     // PLI
+  EXPECT_EQ(err("81 ce 00 01 00 00 00 01"), Error::kTooShort);                           // PLI
   EXPECT_EQ(err("84 ce 00 03 00 00 00 01 00 00 00 00 00 00 00 09"), Error::kBadLength);  // FIR/2
   EXPECT_EQ(err("8f ce 00 04 00 00 00 01 00 00 00 00 52 45 4d 42 02 0b d0 90"),
             Error::kBadLength);  // REMB: 2 SSRCs announced, none present

@@ -123,17 +123,17 @@ TEST(Rtcp, MalformedCompounds) {
   EXPECT_EQ(err(""), Error::kTooShort);
   EXPECT_EQ(err("80 c8 00"), Error::kTooShort);
   EXPECT_EQ(err("40 c8 00 00"), Error::kBadVersion);
-  EXPECT_EQ(err("80 c8 00 07 00 00 00 01"), Error::kBadLength);      // length past the end
-  EXPECT_EQ(err(std::string(kBye) + "81 cb"), Error::kTooShort);      // trailing partial header
-  EXPECT_EQ(err("80 c8 00 01 00 00 00 01"), Error::kTooShort);        // SR without sender info
-  EXPECT_EQ(err("81 c9 00 01 00 00 00 11"), Error::kBadLength);       // RC 1, no block
-  EXPECT_EQ(err("80 c9 00 00"), Error::kTooShort);                    // RR without SSRC
+  EXPECT_EQ(err("80 c8 00 07 00 00 00 01"), Error::kBadLength);   // length past the end
+  EXPECT_EQ(err(std::string(kBye) + "81 cb"), Error::kTooShort);  // trailing partial header
+  EXPECT_EQ(err("80 c8 00 01 00 00 00 01"), Error::kTooShort);    // SR without sender info
+  EXPECT_EQ(err("81 c9 00 01 00 00 00 11"), Error::kBadLength);   // RC 1, no block
+  EXPECT_EQ(err("80 c9 00 00"), Error::kTooShort);                // RR without SSRC
   EXPECT_EQ(err("81 ca 00 02 00 00 00 01 01 05 61 62"), Error::kBadLength);  // item overruns
   EXPECT_EQ(err("81 ca 00 02 00 00 00 01 01 02 61 62"), Error::kBadLength);  // no terminator
-  EXPECT_EQ(err("82 cb 00 01 00 00 00 01"), Error::kBadLength);       // SC 2, one SSRC
+  EXPECT_EQ(err("82 cb 00 01 00 00 00 01"), Error::kBadLength);              // SC 2, one SSRC
   EXPECT_EQ(err("81 cb 00 02 00 00 00 01 05 62 79 65"), Error::kBadLength);  // reason overruns
-  EXPECT_EQ(err("a0 c9 00 01 00 00 00 00"), Error::kBadPadding);      // pad count 0
-  EXPECT_EQ(err("a0 c9 00 01 00 00 00 09"), Error::kBadPadding);      // pad > body
+  EXPECT_EQ(err("a0 c9 00 01 00 00 00 00"), Error::kBadPadding);             // pad count 0
+  EXPECT_EQ(err("a0 c9 00 01 00 00 00 09"), Error::kBadPadding);             // pad > body
   // Every truncation of a valid SR is an error, never a crash or a partial success.
   const auto sr = hex(kSr);
   for (std::size_t n = 0; n < sr.size(); ++n)
@@ -163,8 +163,8 @@ TEST(Rtcp, BuildersRejectOverlongFields) {
 TEST(Rtcp, ReportBlocksRoundTripAtTheirLimits) {
   ReceiverReport rr{0xffffffff, {}};
   for (int i = 0; i < 31; ++i)
-    rr.reports.push_back({static_cast<std::uint32_t>(i), 255, i % 2 ? -8388608 : 8388607,
-                          0xffffffff, 7, 8, 9});
+    rr.reports.push_back(
+        {static_cast<std::uint32_t>(i), 255, i % 2 ? -8388608 : 8388607, 0xffffffff, 7, 8, 9});
   const auto bytes = build({rr});
   EXPECT_EQ(bytes.size(), 8u + 31 * 24);
   auto ps = parse_compound(bytes);

@@ -15,7 +15,8 @@ using test::hex;
 
 // PT 96, seq 0x1234, ts 1000, SSRC 0xdeadbeef, a one-byte extension (id 1), payload 01 02 03,
 // and 2 bytes of padding.
-const char* kOriginal = "b0 e0 12 34 00 00 03 e8 de ad be ef be de 00 01 10 aa 00 00 01 02 03 00 02";
+const char* kOriginal =
+    "b0 e0 12 34 00 00 03 e8 de ad be ef be de 00 01 10 aa 00 00 01 02 03 00 02";
 
 TEST(Rtx, WrapPrefixesTheOriginalSequenceNumber) {
   const auto orig = hex(kOriginal);
@@ -49,8 +50,9 @@ TEST(Rtx, UnwrapRestoresTheOriginal) {
 TEST(Rtx, MalformedAndBounds) {
   std::array<std::byte, 64> buf{};
   // No OSN (a padding-only probe) and a one-byte payload.
-  EXPECT_EQ(unwrap_rtx(hex("a0 61 00 01 00 00 00 01 00 00 00 02 00 00 00 04"), {1, 96}, buf).error(),
-            Error::kTooShort);
+  EXPECT_EQ(
+      unwrap_rtx(hex("a0 61 00 01 00 00 00 01 00 00 00 02 00 00 00 04"), {1, 96}, buf).error(),
+      Error::kTooShort);
   EXPECT_EQ(unwrap_rtx(hex("80 61 00 01 00 00 00 01 00 00 00 02 05"), {1, 96}, buf).error(),
             Error::kTooShort);
   EXPECT_EQ(wrap_rtx(hex("80 60 00"), {1, 97, 0}, buf).error(), Error::kTooShort);

@@ -44,9 +44,10 @@ TEST(Twcc, ParsesATwoBitVector) {
   EXPECT_EQ(f->base_sequence, 10);
   EXPECT_EQ(f->reference_time, 0x10);
   EXPECT_EQ(f->feedback_count, 3);
-  EXPECT_EQ(f->packets, (std::vector<TwccPacket>{
-                            {S::kSmallDelta, 4}, {S::kSmallDelta, 255}, {S::kNotReceived, 0},
-                            {S::kLargeDelta, -4}}));
+  EXPECT_EQ(
+      f->packets,
+      (std::vector<TwccPacket>{
+          {S::kSmallDelta, 4}, {S::kSmallDelta, 255}, {S::kNotReceived, 0}, {S::kLargeDelta, -4}}));
   EXPECT_EQ(build(*f), hex(kMixed));
 }
 
@@ -67,8 +68,9 @@ TEST(Twcc, ParsesARunLengthChunk) {
 
 TEST(Twcc, ParsesAOneBitVectorAndIgnoresSymbolsPastTheCount) {
   // 1 0 | 1 1 0 0 0 0 0 0 0 0 0 0 0 1 = b0 01, but only 13 packets: the 14th symbol is ignored.
-  const auto d = hex("8f cd 00 06 00 00 00 01 00 00 00 02 00 00 00 0d 00 00 00 00 b0 01 05 06"
-                     "00 00 00 00");
+  const auto d =
+      hex("8f cd 00 06 00 00 00 01 00 00 00 02 00 00 00 0d 00 00 00 00 b0 01 05 06"
+          "00 00 00 00");
   auto f = parse(d);
   ASSERT_TRUE(f) << to_string(f.error());
   ASSERT_EQ(f->packets.size(), 13u);
@@ -83,10 +85,14 @@ TEST(Twcc, BuilderRoundTripsLongMixedFeedback) {
   for (int i = 0; i < 3000; ++i) {
     x = x * 1103515245u + 12345u;
     const unsigned r = (x >> 16) % 10;
-    if (i >= 1000 && i < 1100) f.packets.push_back({S::kNotReceived, 0});  // a long gap: a run
-    else if (r < 2) f.packets.push_back({S::kNotReceived, 0});
-    else if (r < 8) f.packets.push_back({S::kSmallDelta, static_cast<std::int32_t>(x % 256)});
-    else f.packets.push_back({S::kLargeDelta, static_cast<std::int32_t>(x % 65536) - 32768});
+    if (i >= 1000 && i < 1100)
+      f.packets.push_back({S::kNotReceived, 0});  // a long gap: a run
+    else if (r < 2)
+      f.packets.push_back({S::kNotReceived, 0});
+    else if (r < 8)
+      f.packets.push_back({S::kSmallDelta, static_cast<std::int32_t>(x % 256)});
+    else
+      f.packets.push_back({S::kLargeDelta, static_cast<std::int32_t>(x % 65536) - 32768});
   }
   const auto bytes = build(f);
   EXPECT_EQ(bytes.size() % 4, 0u);
@@ -112,13 +118,13 @@ TEST(Twcc, MalformedFeedback) {
     return f ? std::optional<Error>{} : std::optional<Error>{f.error()};
   };
   const std::string head = "8f cd 00 05 00 00 00 01 00 00 00 02 00 00 00 01 00 00 00 00 ";
-  EXPECT_EQ(err(head + "60 01 00 00"), Error::kBadValue);   // run of reserved status 3
-  EXPECT_EQ(err(head + "20 00 00 00"), Error::kBadValue);   // run length 0
-  EXPECT_EQ(err(head + "f0 00 00 00"), Error::kBadValue);   // 2-bit vector with a symbol 3
+  EXPECT_EQ(err(head + "60 01 00 00"), Error::kBadValue);  // run of reserved status 3
+  EXPECT_EQ(err(head + "20 00 00 00"), Error::kBadValue);  // run length 0
+  EXPECT_EQ(err(head + "f0 00 00 00"), Error::kBadValue);  // 2-bit vector with a symbol 3
   EXPECT_EQ(err("8f cd 00 04 00 00 00 01 00 00 00 02 00 00 00 01 00 00 00 00"),
-            Error::kTooShort);                                // count 1, no chunk
+            Error::kTooShort);  // count 1, no chunk
   EXPECT_EQ(err("8f cd 00 05 00 00 00 01 00 00 00 02 00 00 00 03 00 00 00 00 40 03 01 02"),
-            Error::kTooShort);                                // 3 large deltas, 2 bytes present
+            Error::kTooShort);  // 3 large deltas, 2 bytes present
   EXPECT_EQ(err("8f cd 00 03 00 00 00 01 00 00 00 02 00 00 00 01"), Error::kTooShort);
 }
 
