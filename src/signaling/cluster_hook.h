@@ -1,0 +1,26 @@
+// The optional hook through which a cluster layer (src/cluster) extends the PeerJS core across
+// nodes. With no hook set (the default) the core behaves exactly as a single node. The hook is
+// called from inside the core and must not call back into it synchronously: whatever it does
+// with the cluster completes later and comes back through PeerJsServer::deliver_local().
+#pragma once
+
+#include <string_view>
+
+namespace peerkit::signaling {
+
+class PeerJsClusterHook {
+ public:
+  virtual ~PeerJsClusterHook() = default;
+  // A relayed frame for `dst`, which is not a client of this node. True: the hook takes it (it
+  // routes it to the node holding `dst`, or queues it cluster-wide, and answers the sender with
+  // EXPIRE itself if that fails); false: the core handles it as a single node would (queue it
+  // locally, or drop a LEAVE/EXPIRE). `text` is only valid during the call.
+  virtual bool route(std::string_view type, std::string_view src, std::string_view dst,
+                     std::string_view text) = 0;
+  // `id` became a client of this node (a new registration, not a takeover).
+  virtual void registered(std::string_view id, std::string_view token) = 0;
+  // `id` is no longer a client of this node (closed, LEAVE without dst, reaped, failed send).
+  virtual void unregistered(std::string_view id) = 0;
+};
+
+}  // namespace peerkit::signaling
