@@ -24,3 +24,37 @@ class PeerJsClusterHook {
 };
 
 }  // namespace peerkit::signaling
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "signaling/transport.h"
+
+namespace peerkit::signaling {
+
+// What a join learned from the cluster: whether the room is full cluster-wide, and the members
+// on other nodes ({id, name}).
+struct ClusterJoin {
+  bool full = false;
+  std::vector<std::pair<std::string, std::string>> remote_members;
+};
+
+// The optional hook through which a cluster layer extends the rooms core across nodes; the same
+// rules as PeerJsClusterHook (no synchronous calls back into the core).
+class RoomsClusterHook {
+ public:
+  virtual ~RoomsClusterHook() = default;
+  // A join that passed the local checks. True: the hook completes it later with
+  // RoomsServer::complete_join(); false: the core joins locally as a single node would.
+  virtual bool join(SessionId session, std::string_view member_id, std::string_view room,
+                    std::string_view name) = 0;
+  // A local member left `room` (reason "left" or "disconnected").
+  virtual void left(std::string_view member_id, std::string_view room, std::string_view reason) = 0;
+  // A signal for `to`, not a local member of `room`. True: the hook carries `data` (serialized
+  // JSON) to it; false: the sender gets unknown-member.
+  virtual bool signal(std::string_view from, std::string_view room, std::string_view to,
+                      std::string_view data) = 0;
+};
+
+}  // namespace peerkit::signaling
