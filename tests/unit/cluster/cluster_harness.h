@@ -8,6 +8,7 @@
 
 #include "cluster/node.h"
 #include "cluster/peerjs_cluster.h"
+#include "cluster/rooms_cluster.h"
 #include "support/fake_redis.h"
 #include "support/recording_transport.h"
 
@@ -24,25 +25,31 @@ inline ClusterOptions node_options(std::string id) {
 }
 
 struct TestNode {
-  TestNode(testing::FakeRedis& redis, std::string id, signaling::PeerJsOptions peerjs)
+  TestNode(testing::FakeRedis& redis, std::string id, signaling::PeerJsOptions peerjs,
+           signaling::RoomsOptions rooms_options)
       : client(redis.client()),
         server(peerjs, transport),
+        rooms(rooms_options, transport),
         node(node_options(id), *client),
-        cluster(node, server, transport) {}
+        cluster(node, server, transport),
+        rooms_cluster(node, rooms) {}
   testing::RecordingTransport transport;
   std::unique_ptr<testing::FakeRedisClient> client;
   signaling::PeerJsServer server;
+  signaling::RoomsServer rooms;  // its sessions are numbered from 100 in the tests
   Node node;
   PeerJsCluster cluster;
+  RoomsCluster rooms_cluster;
   bool running = true;  // a "killed" node is no longer ticked and is cut off from Redis
 };
 
 class Harness {
  public:
-  explicit Harness(std::size_t nodes, signaling::PeerJsOptions peerjs = {}) {
+  explicit Harness(std::size_t nodes, signaling::PeerJsOptions peerjs = {},
+                   signaling::RoomsOptions rooms = {}) {
     peerjs.alive_timeout = Duration::seconds(3600);  // clients' own heartbeats are not under test
     for (std::size_t i = 0; i < nodes; ++i) {
-      auto n = std::make_unique<TestNode>(redis, std::string(1, char('a' + i)), peerjs);
+      auto n = std::make_unique<TestNode>(redis, std::string(1, char('a' + i)), peerjs, rooms);
       n->node.start(clock.now());
       nodes_.push_back(std::move(n));
     }
@@ -61,6 +68,7 @@ class Harness {
         if (n->running) {
           n->node.on_timer(clock.now());
           n->cluster.on_timer(clock.now());
+          n->rooms_cluster.on_timer(clock.now());
         }
       pump();
     }
@@ -78,6 +86,23 @@ class Harness {
   std::vector<std::string> take(std::size_t node, std::uint64_t session) {
     return nodes_[node]->transport.take(session);
   }
+  // A rooms connection `session` on `node` with member id "<node letter>-<session>", joined to
+  // `room` as `name`; its welcome is taken.
+  void join(std::size_t node, std::uint64_t session, std::string room, std::string name) {
+    auto& n = *nodes_[node];
+    n.rooms.on_open(signaling::SessionId(session), member(node, session), "[]", clock.now());
+    n.transport.take(session);
+    rooms_send(node, session,
+               R"({"type":"join","room":")" + room + R"(","name":")" + name + R"("})");
+  }
+  void rooms_send(std::size_t node, std::uint64_t session, std::string_view text) {
+    nodes_[node]->rooms.on_message(signaling::SessionId(session), text, clock.now());
+    pump();
+  }
+  static std::string member(std::size_t node, std::uint64_t session) {
+    return std::string(1, char('a' + node)) + "-" + std::to_string(session);
+  }
+
   // SIGKILL: no more heartbeats or frames from that node.
   void kill(std::size_t node) {
     nodes_[node]->running = false;
