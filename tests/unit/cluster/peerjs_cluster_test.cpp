@@ -91,6 +91,36 @@ TEST(PeerJsCluster, OfflineQueueInRedisIsDeliveredWhereverTheIdRegisters) {
   EXPECT_TRUE(h.take(0, 1).empty());
 }
 
+TEST(PeerJsCluster, FrameReachingANodeTheIdJustLeftIsQueuedForItsReturn) {
+  Harness h(2);
+  ASSERT_TRUE(h.open(0, 1, "alice"));
+  ASSERT_TRUE(h.open(1, 2, "bob"));
+  h.take(0, 1);
+  h[1].server.drop_local("bob", "test");  // gone from b, its claim not yet given back
+  h.send(0, 1, offer("bob"));
+  EXPECT_EQ(h.redis.list_length("peerkit:peerjs:queue:bob"), 1u);
+  // bob comes back on node a with its token: a takeover of the stale claim, then the queue.
+  ASSERT_TRUE(h.open(0, 3, "bob"));
+  EXPECT_EQ(h.take(0, 3), (V{std::string(kOpen), relayed("alice", "bob")}));
+  EXPECT_EQ(h.redis.string_value("peerkit:peerjs:id:bob"), "a\ntok");
+}
+
+TEST(PeerJsCluster, FrameTooBigForANodeChannelStaysOnTheLocalPath) {
+  Harness h(2);
+  ASSERT_TRUE(h.open(0, 1, "alice"));
+  ASSERT_TRUE(h.open(1, 2, "bob"));
+  h.take(0, 1);
+  h.take(1, 2);
+  const std::string big =
+      R"({"type":"OFFER","dst":"bob","payload":")" + std::string(300 * 1024, 'x') + R"("})";
+  const auto to_b = h.redis.published_on("peerkit:node:b:inbox");
+  h.send(0, 1, big);
+  EXPECT_EQ(h.redis.published_on("peerkit:node:b:inbox"), to_b);
+  EXPECT_TRUE(h.take(1, 2).empty());
+  // The local path's byte budget (256 KiB per destination) refuses it: EXPIRE at once.
+  EXPECT_EQ(h.take(0, 1), V{expire("bob", "alice")});
+}
+
 TEST(PeerJsCluster, UnknownIdExpiresAfterTheTimeoutAsOnOneNode) {
   Harness h(2);
   ASSERT_TRUE(h.open(0, 1, "alice"));
