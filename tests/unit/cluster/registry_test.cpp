@@ -89,5 +89,24 @@ TEST(ClusterRegistry, SendToIsBoundedAndGoesToOneChannel) {
   EXPECT_EQ(h[0].node.stats().send_failures, 2u);
 }
 
+TEST(ClusterRegistry, ChannelBacklogIsBounded) {
+  ManualClock clock;
+  testing::FakeRedis redis(clock);
+  auto client = redis.client();
+  ClusterOptions o = node_options("a");
+  o.max_in_flight = 2;
+  Node node(o, *client);
+  node.start(clock.now());
+  redis.run();
+  int delivered = 0;
+  auto count = [&](bool ok) { delivered += ok ? 1 : 0; };
+  EXPECT_TRUE(node.send_to("a", {{"k", "x"}}, count));
+  EXPECT_TRUE(node.send_to("a", {{"k", "x"}}, count));
+  EXPECT_FALSE(node.send_to("a", {{"k", "x"}}, count));  // two awaiting their reply
+  redis.run();
+  EXPECT_EQ(delivered, 2);                              // node a listens on its own channel
+  EXPECT_TRUE(node.send_to("a", {{"k", "x"}}, count));  // room again once they completed
+}
+
 }  // namespace
 }  // namespace peerkit::cluster::test

@@ -125,5 +125,26 @@ TEST(RoomsCluster, RedisDownKeepsLocalRoomsAndResyncsAfter) {
   EXPECT_EQ(h.take(1, 201), V{R"({"type":"signal","from":"a-102","data":4})"});
 }
 
+TEST(RoomsCluster, NodeCutOffLongerThanItsTtlIsLeftThenRejoinsItsRooms) {
+  Harness h(2);
+  h.join(0, 101, "r", "Al");
+  h.join(1, 201, "r", "Bo");
+  h.take(0, 101);
+  h.take(1, 201);
+  h[1].client->set_cut(true);  // b keeps running and serving its clients, without Redis
+  h.pump();
+  h.advance(Duration::seconds(8));
+  EXPECT_EQ(h.take(0, 101), V{R"({"type":"member-left","id":"b-201","reason":"disconnected"})"});
+  EXPECT_TRUE(h.take(1, 201).empty());  // b announces nothing because of its outage
+  h[1].client->set_cut(false);
+  h.pump();
+  h.advance(Duration::seconds(3));
+  // b registers again, puts its member back and tells the room; a lists it again.
+  EXPECT_EQ(h.take(0, 101), V{R"({"type":"member-joined","member":{"id":"b-201","name":"Bo"}})"});
+  EXPECT_EQ(h[0].node.peers(), std::set<std::string>{"b"});
+  h.rooms_send(0, 101, R"({"type":"signal","to":"b-201","data":5})");
+  EXPECT_EQ(h.take(1, 201), V{R"({"type":"signal","from":"a-101","data":5})"});
+}
+
 }  // namespace
 }  // namespace peerkit::cluster::test
