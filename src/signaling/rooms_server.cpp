@@ -120,6 +120,16 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
     join(session, member, std::string_view(room->data(), room->size()),
          std::string_view(name->data(), name->size()), kind);
   } else if (kind == "leave") {
+    if (member.room.empty() && !member.joining.empty()) {
+      // Cluster mode: a join still waiting for the cluster is cancelled; complete_join() then
+      // refuses it and the hook gives the place back.
+      std::string reply = R"({"type":"left","room":)";
+      append_json_string(reply, member.joining);
+      reply += '}';
+      member.joining.clear();
+      transport_.send(session, std::move(reply));
+      return;
+    }
     if (member.room.empty()) {
       error(session, "not-in-room", "leave before join", kind);
       return;

@@ -146,5 +146,23 @@ TEST(RoomsCluster, NodeCutOffLongerThanItsTtlIsLeftThenRejoinsItsRooms) {
   EXPECT_EQ(h.take(1, 201), V{R"({"type":"signal","from":"a-101","data":5})"});
 }
 
+TEST(RoomsCluster, LeaveBeforeTheClusterAnsweredCancelsTheJoin) {
+  Harness h(2);
+  h.join(1, 201, "r", "Bo");
+  h.take(1, 201);
+  auto& a = h[0];
+  a.rooms.on_open(signaling::SessionId(101), "a-101", "[]", h.clock.now());
+  a.transport.take(101);
+  // Both frames before any Redis reply.
+  a.rooms.on_message(signaling::SessionId(101), R"({"type":"join","room":"r","name":"Al"})",
+                     h.clock.now());
+  a.rooms.on_message(signaling::SessionId(101), R"({"type":"leave"})", h.clock.now());
+  h.pump();
+  EXPECT_EQ(h.take(0, 101), V{R"({"type":"left","room":"r"})"});
+  EXPECT_EQ(a.rooms.members(), 0u);
+  EXPECT_EQ(h.redis.hash_length("peerkit:room:r"), 1u);  // the place was given back
+  EXPECT_TRUE(h.take(1, 201).empty());                   // b never heard of it
+}
+
 }  // namespace
 }  // namespace peerkit::cluster::test
