@@ -77,6 +77,7 @@ bool PeerJsServer::on_open(SessionId session, const PeerJsConnectRequest& reques
   sessions_.insert_or_assign(session, fresh);
   ++stats_.opened;
   transport_.send(session, peerjs_text::kOpen);
+  if (hook_) hook_->registered(request.id, request.token);
   deliver_queue(request.id, session);
   return true;
 }
@@ -120,8 +121,10 @@ void PeerJsServer::on_close(SessionId session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;
   // Only the client's current socket unregisters it (spec §2.7); a replaced one does not.
-  if (auto c = clients_.find(it->second.id); c != clients_.end() && c->second.session == session)
+  if (auto c = clients_.find(it->second.id); c != clients_.end() && c->second.session == session) {
+    tell_unregistered(c->first);
     clients_.erase(c);
+  }
   sessions_.erase(it);
 }
 
@@ -231,11 +234,17 @@ void PeerJsServer::transmit(std::string_view type, std::string_view src,
       // The destination's socket is gone or hopelessly behind: forget it and tell the sender,
       // as PeerServer does when a send throws (spec §2.4).
       const std::string gone(*dst), sender(src);
+      tell_unregistered(c->first);
       clients_.erase(c);
       if (auto s = sessions_.find(target); s != sessions_.end()) s->second.gate.closing = true;
       transmit("LEAVE", gone, sender, "");
       return;
     }
+  }
+  // Cluster mode: a destination that is not here may be on another node.
+  if (hook_ && dst && !dst->empty() && hook_->route(type, src, *dst, text)) {
+    count_relayed(type);
+    return;
   }
   const bool leave_or_expire = type == "LEAVE" || type == "EXPIRE";
   if (dst && !dst->empty() && !leave_or_expire) {
@@ -249,7 +258,10 @@ void PeerJsServer::transmit(std::string_view type, std::string_view src,
   } else if (type == "LEAVE" && !dst) {
     // A LEAVE without dst unregisters the sender. Its socket stays open (as in PeerServer) but
     // speaks for no one from now on: on_message ignores a socket that is not its id's current one.
-    if (auto c = clients_.find(src); c != clients_.end()) clients_.erase(c);
+    if (auto c = clients_.find(src); c != clients_.end()) {
+      tell_unregistered(c->first);
+      clients_.erase(c);
+    }
   }
 }
 
@@ -299,6 +311,7 @@ void PeerJsServer::on_timer(Timestamp now) {
       s->second.gate.closing = true;
       transport_.close(c->second.session, kCloseNormal, "alive timeout: no HEARTBEAT received");
     }
+    tell_unregistered(c->first);
     clients_.erase(c);
     drop_queue(id);
     ++stats_.reaped;
@@ -317,6 +330,34 @@ void PeerJsServer::on_timer(Timestamp now) {
       transmit("EXPIRE", dst, src, "");
     }
   }
+}
+
+bool PeerJsServer::deliver_local(std::string_view id, std::string_view text) {
+  auto c = clients_.find(id);
+  if (c == clients_.end()) return false;
+  const SessionId target = c->second.session;
+  if (transport_.send(target, text)) return true;
+  // As a failed local relay: the socket is gone or hopelessly behind, the id is forgotten.
+  tell_unregistered(c->first);
+  clients_.erase(c);
+  if (auto s = sessions_.find(target); s != sessions_.end()) s->second.gate.closing = true;
+  return false;
+}
+
+std::optional<std::string> PeerJsServer::local_token(std::string_view id) const {
+  auto c = clients_.find(id);
+  if (c == clients_.end()) return std::nullopt;
+  return c->second.token;
+}
+
+void PeerJsServer::drop_local(std::string_view id, std::string_view reason) {
+  auto c = clients_.find(id);
+  if (c == clients_.end()) return;
+  if (auto s = sessions_.find(c->second.session); s != sessions_.end() && !s->second.gate.closing) {
+    s->second.gate.closing = true;
+    transport_.close(c->second.session, kCloseNormal, reason);
+  }
+  clients_.erase(c);
 }
 
 std::string PeerJsServer::generate_id(RandomSource& random) const {

@@ -14,6 +14,7 @@
 #include "common/address.h"
 #include "common/random.h"
 #include "common/time.h"
+#include "signaling/cluster_hook.h"
 #include "signaling/json_frame.h"
 #include "signaling/peerjs_frame.h"
 #include "signaling/peerjs_options.h"
@@ -58,6 +59,17 @@ class PeerJsServer {
   // system after large frees.
   std::uint64_t released_bytes() const { return released_bytes_; }
 
+  // Cluster mode (src/cluster): null (the default) is a single node. The hook must outlive the
+  // core or be reset first.
+  void set_cluster_hook(PeerJsClusterHook* hook) { hook_ = hook; }
+  // A frame the cluster brought for local client `id`: sent to its current socket. False when
+  // `id` is not a client here (or its send failed, which unregisters it as a local relay does).
+  bool deliver_local(std::string_view id, std::string_view text);
+  // The token `id` registered with here, or nullopt when it is not a local client.
+  std::optional<std::string> local_token(std::string_view id) const;
+  // Closes `id`'s socket and forgets it without telling the hook (its id now lives elsewhere).
+  void drop_local(std::string_view id, std::string_view reason);
+
  private:
   struct Client {
     std::string token;
@@ -98,8 +110,14 @@ class PeerJsServer {
   void drop_queue(const std::string& dst);
   void count_relayed(std::string_view type);
 
+  // Tells the hook (if any) that `id` is leaving this node's clients.
+  void tell_unregistered(std::string_view id) {
+    if (hook_) hook_->unregistered(id);
+  }
+
   PeerJsOptions options_;
   Transport& transport_;
+  PeerJsClusterHook* hook_ = nullptr;
   PeerJsStats stats_;
   Timestamp now_;
   // Looked up by the views the frame reader hands over, without a std::string per message.

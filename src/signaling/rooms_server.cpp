@@ -120,6 +120,16 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
     join(session, member, std::string_view(room->data(), room->size()),
          std::string_view(name->data(), name->size()), kind);
   } else if (kind == "leave") {
+    if (member.room.empty() && !member.joining.empty()) {
+      // Cluster mode: a join still waiting for the cluster is cancelled; complete_join() then
+      // refuses it and the hook gives the place back.
+      std::string reply = R"({"type":"left","room":)";
+      append_json_string(reply, member.joining);
+      reply += '}';
+      member.joining.clear();
+      transport_.send(session, std::move(reply));
+      return;
+    }
     if (member.room.empty()) {
       error(session, "not-in-room", "leave before join", kind);
       return;
@@ -142,6 +152,15 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
       return;
     }
     auto target = by_member_id_.find(std::string(to->data(), to->size()));
+    if (hook_ && target == by_member_id_.end()) {
+      std::string serialized;
+      append_json(serialized, *data);
+      if (hook_->signal(member.id, member.room, std::string_view(to->data(), to->size()),
+                        serialized)) {
+        ++stats_.signals_relayed;
+        return;
+      }
+    }
     if (target == by_member_id_.end() || target->second == session ||
         sessions_.at(target->second).room != member.room) {
       error(session, "unknown-member",
@@ -165,8 +184,11 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
 
 void RoomsServer::join(SessionId session, Member& member, std::string_view room,
                        std::string_view name, std::string_view request) {
-  if (!member.room.empty()) {
-    error(session, "already-in-room", "already in room " + member.room + "; leave first", request);
+  if (!member.room.empty() || !member.joining.empty()) {
+    error(
+        session, "already-in-room",
+        "already in room " + (member.room.empty() ? member.joining : member.room) + "; leave first",
+        request);
     return;
   }
   if (!valid_name(room, options_.max_room_name_bytes)) {
@@ -184,6 +206,13 @@ void RoomsServer::join(SessionId session, Member& member, std::string_view room,
     return;
   }
   auto it = rooms_.find(std::string(room));
+  // Cluster mode: room-full is decided cluster-wide by the hook, which completes the join.
+  if (hook_ && (it != rooms_.end() || rooms_.size() < options_.max_rooms) &&
+      hook_->join(session, member.id, room, name)) {
+    member.joining = std::string(room);
+    member.name = std::string(name);
+    return;
+  }
   if (it == rooms_.end()) {
     if (rooms_.size() >= options_.max_rooms) {
       error(session, "too-many-rooms", "the server holds its maximum number of rooms", request);
@@ -197,8 +226,36 @@ void RoomsServer::join(SessionId session, Member& member, std::string_view room,
           request);
     return;
   }
-  member.room = std::string(room);
   member.name = std::string(name);
+  finish_join(session, member, std::string(room), nullptr);
+}
+
+bool RoomsServer::complete_join(SessionId session, const ClusterJoin& result) {
+  auto s = sessions_.find(session);
+  if (s == sessions_.end() || s->second.joining.empty()) return false;
+  Member& member = s->second;
+  const std::string room = std::move(member.joining);
+  member.joining.clear();
+  auto it = rooms_.find(room);
+  const std::size_t local = it == rooms_.end() ? 0 : it->second.size();
+  if (result.full || local + result.remote_members.size() >= options_.room_capacity) {
+    error(session, "room-full",
+          "room " + room + " is full (" + std::to_string(options_.room_capacity) + " members)",
+          "join");
+    return false;
+  }
+  if (it == rooms_.end() && rooms_.size() >= options_.max_rooms) {
+    error(session, "too-many-rooms", "the server holds its maximum number of rooms", "join");
+    return false;
+  }
+  finish_join(session, member, room, &result);
+  return true;
+}
+
+void RoomsServer::finish_join(SessionId session, Member& member, const std::string& room,
+                              const ClusterJoin* remote) {
+  auto it = rooms_.try_emplace(room).first;
+  member.room = room;
   ++stats_.joins;
 
   std::string self = R"({"id":)";
@@ -221,6 +278,17 @@ void RoomsServer::join(SessionId session, Member& member, std::string_view room,
     append_json_string(joined, m.name);
     joined += '}';
   }
+  // Cluster mode: then the members on other nodes (they were told by the hook).
+  if (remote)
+    for (const auto& [id, name] : remote->remote_members) {
+      joined += first ? "" : ",";
+      first = false;
+      joined += R"({"id":)";
+      append_json_string(joined, id);
+      joined += R"(,"name":)";
+      append_json_string(joined, name);
+      joined += '}';
+    }
   joined += "]}";
   broadcast(member.room, session, R"({"type":"member-joined","member":)" + self + "}");
   it->second.push_back(session);
@@ -242,6 +310,39 @@ void RoomsServer::leave(SessionId session, Member& member, std::string_view reas
   const std::string room = std::move(member.room);
   member.room.clear();
   broadcast(room, session, text);
+  if (hook_) hook_->left(member.id, room, reason);
+}
+
+void RoomsServer::remote_joined(std::string_view room, std::string_view member_id,
+                                std::string_view name) {
+  std::string text = R"({"type":"member-joined","member":{"id":)";
+  append_json_string(text, member_id);
+  text += R"(,"name":)";
+  append_json_string(text, name);
+  text += "}}";
+  broadcast(std::string(room), SessionId(), text);
+}
+
+void RoomsServer::remote_left(std::string_view room, std::string_view member_id,
+                              std::string_view reason) {
+  std::string text = R"({"type":"member-left","id":)";
+  append_json_string(text, member_id);
+  text += R"(,"reason":)";
+  append_json_string(text, reason);
+  text += '}';
+  broadcast(std::string(room), SessionId(), text);
+}
+
+bool RoomsServer::deliver_signal(std::string_view room, std::string_view to, std::string_view from,
+                                 std::string_view data) {
+  auto target = by_member_id_.find(std::string(to));
+  if (target == by_member_id_.end() || sessions_.at(target->second).room != room) return false;
+  std::string out = R"({"type":"signal","from":)";
+  append_json_string(out, from);
+  out += R"(,"data":)";
+  out += data;
+  out += '}';
+  return transport_.send(target->second, std::move(out));
 }
 
 void RoomsServer::broadcast(const std::string& room, SessionId except, const std::string& text) {

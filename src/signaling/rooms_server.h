@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/time.h"
+#include "signaling/cluster_hook.h"
 #include "signaling/rate_limiter.h"
 #include "signaling/stats.h"
 #include "signaling/transport.h"
@@ -44,12 +45,25 @@ class RoomsServer {
   std::size_t members() const;  // connections that are in a room
   std::size_t connections() const { return sessions_.size(); }
 
+  // Cluster mode (src/cluster): null (the default) is a single node.
+  void set_cluster_hook(RoomsClusterHook* hook) { hook_ = hook; }
+  // Completes a join the hook took. False when the session is gone or no longer joining, or the
+  // room is full (then it was told room-full); the hook then gives the place back.
+  bool complete_join(SessionId session, const ClusterJoin& result);
+  // Events from members on other nodes, told to this node's members of `room`.
+  void remote_joined(std::string_view room, std::string_view member_id, std::string_view name);
+  void remote_left(std::string_view room, std::string_view member_id, std::string_view reason);
+  // A signal from a member on another node to local member `to` of `room`; false if not here.
+  bool deliver_signal(std::string_view room, std::string_view to, std::string_view from,
+                      std::string_view data);
+
  private:
   struct Member {
     std::string id;
     std::string name;
     std::string room;  // empty: in no room
     FrameGate gate;
+    std::string joining = {};  // cluster mode: the room of a join the hook is completing
   };
 
   void error(SessionId session, std::string_view code, std::string_view message,
@@ -57,10 +71,15 @@ class RoomsServer {
   void join(SessionId session, Member& member, std::string_view room, std::string_view name,
             std::string_view request);
   void leave(SessionId session, Member& member, std::string_view reason);
+  // The join after every check: into the room's member list, joined to it, member-joined to
+  // the others (local ones, and remote ones listed in `remote`).
+  void finish_join(SessionId session, Member& member, const std::string& room,
+                   const ClusterJoin* remote);
   void broadcast(const std::string& room, SessionId except, const std::string& text);
 
   RoomsOptions options_;
   Transport& transport_;
+  RoomsClusterHook* hook_ = nullptr;
   RoomsStats stats_;
   std::unordered_map<SessionId, Member> sessions_;
   std::unordered_map<std::string, SessionId> by_member_id_;
