@@ -1,12 +1,15 @@
 // The SDP parser and the answer builder (src/sdp/): never crash, stay within their bounds, and
 // whatever parses prints to text that parses to the same description (print ∘ parse is a fixed
-// point). Every accepted description is also read as WebRTC parameters and answered.
+// point). Every accepted description is also read as WebRTC parameters and media sections, and
+// answered both as a data-channel peer and as an SFU.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "sdp/answer.h"
+#include "sdp/media.h"
+#include "sdp/media_answer.h"
 #include "sdp/session_description.h"
 #include "sdp/webrtc_params.h"
 
@@ -22,6 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)ice_parameters(*first, m);
     (void)dtls_parameters(*first, m);
     (void)data_channel_parameters(m);
+    if (is_rtp_media(m)) (void)parse_media(m);
+  }
+  const auto media = parse_media_sections(*first);
+  if (media) {
+    ExtensionIds ids;
+    (void)ids.adopt_all(*media);
+    (void)ids.id_for("urn:fuzz");
   }
   (void)bundle_groups(*first);
   LocalParameters local;
@@ -37,6 +47,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& m : reparsed->media)
       if (!m.rejected() && data_channel_parameters(m)) accepted = true;
     if (!accepted) std::abort();
+  }
+  if (auto sfu = build_sfu_answer(*first, local)) {
+    // The SFU's answer parses, its media sections read back, and each accepted one is recvonly
+    // or inactive with the codec it chose.
+    auto reparsed = parse(sfu->description.to_string());
+    if (!reparsed || !media) std::abort();
+    auto sections = parse_media_sections(*reparsed);
+    if (!sections) std::abort();
+    for (const auto& accepted : sfu->media) {
+      bool found = false;
+      for (const auto& s : *sections)
+        if (s.mid == accepted.mid && !s.disabled && s.codec(accepted.codec.pt) != nullptr &&
+            (s.direction == Direction::kRecvonly || s.direction == Direction::kInactive))
+          found = true;
+      if (!found) std::abort();
+    }
   }
   return 0;
 }

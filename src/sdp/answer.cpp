@@ -3,7 +3,7 @@
 #include <algorithm>
 
 namespace peerkit::sdp {
-namespace {
+namespace detail {
 
 LineList session_lines(const LocalParameters& local) {
   LineList s;
@@ -36,7 +36,32 @@ MediaSection rejected(const MediaSection& offered) {
   return m;
 }
 
-}  // namespace
+MediaSection accepted_data_section(const MediaSection& m, const DataChannelParameters& params,
+                                   const LocalParameters& local, Setup setup) {
+  MediaSection ours;
+  ours.media = m.media;
+  ours.port = 9;
+  ours.proto = m.proto;
+  ours.formats = m.formats;
+  add_transport(ours.body, local, setup);
+  if (m.mid()) ours.body.add(attribute("mid", *m.mid()));
+  if (params.form == DataChannelForm::kCurrent) {
+    ours.body.add(attribute("sctp-port", std::to_string(local.sctp_port)));
+  } else {
+    // Legacy form: the SCTP port is the format, described by a=sctpmap.
+    ours.formats = {std::to_string(local.sctp_port)};
+    ours.body.add(
+        attribute("sctpmap", std::to_string(local.sctp_port) + " webrtc-datachannel 1024"));
+  }
+  ours.body.add(attribute("max-message-size", std::to_string(local.max_message_size)));
+  return ours;
+}
+
+}  // namespace detail
+
+using detail::add_transport;
+using detail::rejected;
+using detail::session_lines;
 
 SessionDescription build_data_offer(const LocalParameters& local) {
   SessionDescription d;
@@ -86,23 +111,7 @@ Expected<Answer, std::string> build_answer(const SessionDescription& offer,
       a.local_setup = *setup;
       a.data_mid = std::string(m.mid().value_or(""));
 
-      MediaSection ours;
-      ours.media = m.media;
-      ours.port = 9;
-      ours.proto = m.proto;
-      ours.formats = m.formats;
-      add_transport(ours.body, local, a.local_setup);
-      if (m.mid()) ours.body.add(attribute("mid", *m.mid()));
-      if (params->form == DataChannelForm::kCurrent) {
-        ours.body.add(attribute("sctp-port", std::to_string(local.sctp_port)));
-      } else {
-        // Legacy form: the SCTP port is the format, described by a=sctpmap.
-        ours.formats = {std::to_string(local.sctp_port)};
-        ours.body.add(
-            attribute("sctpmap", std::to_string(local.sctp_port) + " webrtc-datachannel 1024"));
-      }
-      ours.body.add(attribute("max-message-size", std::to_string(local.max_message_size)));
-      a.description.media.push_back(std::move(ours));
+      a.description.media.push_back(detail::accepted_data_section(m, *params, local, a.local_setup));
     } else {
       a.description.media.push_back(rejected(m));
     }

@@ -48,4 +48,13 @@ struct Answer {
 Expected<Answer, std::string> build_answer(const SessionDescription& offer,
                                            const LocalParameters& local);
 
+// The pieces build_answer() is made of, shared with build_sfu_answer() (media_answer.h).
+namespace detail {
+LineList session_lines(const LocalParameters& local);  // v=, o=, s=, t=
+void add_transport(LineList& body, const LocalParameters& local, Setup setup);  // c=, ICE, DTLS
+MediaSection rejected(const MediaSection& offered);  // port 0, keeps the mid
+MediaSection accepted_data_section(const MediaSection& m, const DataChannelParameters& params,
+                                   const LocalParameters& local, Setup setup);
+}  // namespace detail
+
 }  // namespace peerkit::sdp
