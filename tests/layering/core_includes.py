@@ -14,7 +14,8 @@ import re
 import sys
 
 # Today's cores and the ones the architecture plans; folders that do not exist yet are skipped.
-CORES = ["common", "stun", "turn", "ice", "signaling", "sdp", "dtls", "sctp", "join", "rtp", "srtp"]
+CORES = ["common", "stun", "turn", "ice", "signaling", "sdp", "dtls", "sctp", "join", "rtp", "srtp",
+         "cluster", "sfu"]
 DRIVER_FOLDERS = {"service", "driver"}
 SOURCE_SUFFIXES = {".h", ".hpp", ".ipp", ".cpp", ".cc"}
 
