@@ -28,10 +28,6 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
     return 2;
   }
   for (const auto& w : warnings) spdlog::warn("{}", w);
-  if (config.cluster.enabled) {  // TEMPORARY until the cluster driver lands (issue 12)
-    std::fprintf(stderr, "peerkit: --cluster is parsed but cluster mode is not available yet\n");
-    return 2;
-  }
   if (config.turn)
     for (const auto& w : turn::finalize_config(config.turn_config)) spdlog::warn("turn: {}", w);
   // Signals are taken by sigwait below; block them before any thread starts.

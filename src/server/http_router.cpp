@@ -238,7 +238,7 @@ Response HttpRouter::handle(const Request& request) const {
             reply(request, http::status::unauthorized, "text/plain; charset=utf-8", "Unauthorized");
       } else {
         std::string body = "[";
-        for (const auto& id : peerjs_.peer_ids()) {
+        for (const auto& id : cluster_peers_ ? cluster_peers_() : peerjs_.peer_ids()) {
           if (body.size() > 1) body += ',';
           signaling::append_json_string(body, id);
         }
@@ -276,7 +276,9 @@ Response HttpRouter::handle(const Request& request) const {
     return response;
   }
   if (!is_get) return not_allowed(kAllowGet);
-  if (path == "/healthz") return reply(request, http::status::ok, "text/plain", "ok\n");
+  if (path == "/healthz")
+    return reply(request, http::status::ok, "text/plain",
+                 cluster_health_ ? "ok\n" + cluster_health_() : "ok\n");
   if (path == "/metrics")
     return reply(request, http::status::ok, net::kMetricsContentType, metrics_());
 

@@ -53,6 +53,14 @@ class HttpRouter {
   // The iceServers JSON array for a member, using the Host the browser connected to.
   std::string ice_servers(std::string_view host_header, std::string_view member_id) const;
   const std::string& base() const { return base_; }
+  // Cluster mode (--cluster): GET <key>/peers lists `peers()` instead of this node's ids, and
+  // /healthz adds `health()`'s lines after "ok" (the node serves local clients even when Redis is
+  // down, so it stays 200 for load balancers and says why it is degraded).
+  void set_cluster(std::function<std::vector<std::string>()> peers,
+                   std::function<std::string()> health) {
+    cluster_peers_ = std::move(peers);
+    cluster_health_ = std::move(health);
+  }
 
  private:
   Response reply(const Request& request, http::status status, std::string_view type,
@@ -64,6 +72,8 @@ class HttpRouter {
   RandomSource& random_;
   std::function<std::string()> metrics_;
   std::function<std::int64_t()> unix_now_;
+  std::function<std::vector<std::string>()> cluster_peers_;
+  std::function<std::string()> cluster_health_;
   std::string base_;  // --path with a leading and a trailing slash
   std::vector<std::string> allowed_origins_;  // --cors and --allow-origin, normalised
 };

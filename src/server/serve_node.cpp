@@ -116,10 +116,39 @@ std::string ServeNode::start() {
       return "embedded TURN: " + e + " (use --no-turn or --turn-port)";
     }
   }
+  std::future<void> verdict;  // Redis' first answer to the cluster (below)
+  if (config_.cluster.enabled) {
+    const std::string own = std::string(tls_ ? "https://" : "http://") +
+                            config_.host.to_uri_host() + ":" + std::to_string(port_);
+    cluster_ = std::make_unique<ServeCluster>(config_.cluster, own, loop_, peerjs_, rooms_, *this);
+    if (auto e = cluster_->check(); !e.empty()) {
+      cluster_.reset();
+      if (turn_) turn_->stop();
+      return "--cluster: " + e;
+    }
+    router_->set_cluster([this] { return cluster_->peer_ids(); },
+                         [this] { return cluster_->health_text(); });
+    auto verdict_promise = std::make_shared<std::promise<void>>();
+    verdict = verdict_promise->get_future();
+    cluster_->on_first_verdict([verdict_promise] { verdict_promise->set_value(); });
+    loop_.post([this] { cluster_->start(loop_.now()); });
+  }
   accept();
   last_idle_tick_ = loop_.now();
   timer_.rearm(loop_.now() + kPeerJsCheck);
   loop_.start();
+  if (cluster_) {
+    // Wait for Redis' first answer, so a refused password ends the start with a clear error
+    // instead of a node that serves alone; an unreachable Redis is retried in the background.
+    verdict.wait_for(std::chrono::seconds(5));
+    std::promise<std::string> answer;
+    auto error = answer.get_future();
+    loop_.post([&] { answer.set_value(cluster_->fatal_error()); });
+    if (std::string fatal = error.get(); !fatal.empty()) {
+      stop();
+      return fatal;
+    }
+  }
   return {};
 }
 
@@ -212,7 +241,10 @@ void ServeNode::accept() {
 }
 
 void ServeNode::on_timeout(Timestamp now) {
-  peerjs_.on_timer(now);
+  if (cluster_)
+    cluster_->on_timer(now);  // the PeerJS core's timer too
+  else
+    peerjs_.on_timer(now);
   // Expired (or delivered) offline queues: give the freed pages back, at most once per tick.
   if (peerjs_.released_bytes() - trimmed_at_released_ >= kTrimAfterReleasedBytes) {
     trimmed_at_released_ = peerjs_.released_bytes();
@@ -257,7 +289,10 @@ void ServeNode::on_ws_open(signaling::SessionId id, const Upgrade& upgrade, std:
   if (upgrade.kind == SocketKind::kPeerJs) {
     auto request = upgrade.peerjs;
     request.address = address;
-    peerjs_.on_open(id, request, loop_.now());
+    if (cluster_)
+      cluster_->on_peerjs_open(id, request, loop_.now());  // claims the id cluster-wide first
+    else
+      peerjs_.on_open(id, request, loop_.now());
   } else {
     std::string member = random_member_id(random_);
     rooms_.on_open(id, member, router_->ice_servers(host, member), loop_.now());
@@ -274,9 +309,12 @@ void ServeNode::on_ws_message(signaling::SessionId id, SocketKind kind, std::str
 
 void ServeNode::on_ws_closed(signaling::SessionId id, SocketKind kind) {
   sessions_.erase(id);
-  if (kind == SocketKind::kPeerJs)
-    peerjs_.on_close(id);
-  else
+  if (kind == SocketKind::kPeerJs) {
+    if (cluster_)
+      cluster_->on_peerjs_close(id);
+    else
+      peerjs_.on_close(id);
+  } else
     rooms_.on_close(id);
 }
 
@@ -353,6 +391,7 @@ std::string ServeNode::metrics_text() const {
          "Socket writes carrying outgoing WebSocket frames (several frames coalesce into one).",
          {{"", round_.writes()}});
   if (turn_) turn_->collect_metrics(out);
+  if (cluster_) cluster_->collect_metrics(out);
   return net::render_metrics(out);
 }
 

@@ -16,6 +16,7 @@
 #include "net/tls.h"
 #include "server/config.h"
 #include "server/http_router.h"
+#include "server/serve_cluster.h"
 #include "server/session_host.h"
 #include "signaling/peerjs_server.h"
 #include "signaling/rate_limiter.h"
@@ -81,6 +82,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   signaling::RoomsServer rooms_;
   std::unique_ptr<HttpRouter> router_;
   std::unique_ptr<turn::TurnService> turn_;
+  std::unique_ptr<ServeCluster> cluster_;  // --cluster; after the cores it routes for
   std::unordered_map<signaling::SessionId, std::shared_ptr<WsSessionBase>> sessions_;
   signaling::SessionId next_session_{1};
   std::shared_ptr<ConnectionBook> connections_;
