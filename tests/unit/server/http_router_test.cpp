@@ -66,6 +66,24 @@ TEST_F(HttpRouterTest, BannerOrAppAtTheRoot) {
   EXPECT_TRUE(get("/healthz", {}, http::verb::head).body().empty());
 }
 
+// --cluster: the peers list is the cluster's and /healthz says how the node stands in it,
+// staying 200 while it serves its own clients.
+TEST_F(HttpRouterTest, ClusterModeListsTheClustersPeersAndItsHealth) {
+  ServeConfig c;
+  c.peerjs.allow_discovery = true;
+  make(c);
+  EXPECT_EQ(get("/peerjs/peers").body(), "[]");
+  std::string health = "cluster: node a degraded: redis unreachable\n";
+  router->set_cluster([] { return std::vector<std::string>{"on-a", "on-b"}; },
+                      [&] { return health; });
+  EXPECT_EQ(get("/peerjs/peers").body(), R"(["on-a","on-b"])");
+  auto h = get("/healthz");
+  EXPECT_EQ(h.result(), http::status::ok);
+  EXPECT_EQ(h.body(), "ok\ncluster: node a degraded: redis unreachable\n");
+  health = "cluster: node a registered, 2 other node(s) alive\n";
+  EXPECT_EQ(get("/healthz").body(), "ok\n" + health);
+}
+
 TEST_F(HttpRouterTest, CorsReflectsOrigins) {
   ServeConfig c;
   c.cors_origins = {"https://a.test"};
