@@ -22,7 +22,7 @@ async function waitFor(what, probe, timeoutMs = 10000) {
   }
 }
 
-function exited(child) { return child.exitCode !== null || child.signalCode !== null; }
+function exited(child) { return child.spawnError !== undefined || child.exitCode !== null || child.signalCode !== null; }
 
 class Cluster {
   constructor() {
@@ -37,6 +37,8 @@ class Cluster {
     const out = fs.openSync(this.logOf(name), 'a');
     const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
     fs.closeSync(out);
+    // A missing binary (e.g. redis-server not installed): say so instead of crashing node.
+    child.on('error', (err) => { child.spawnError = err; fs.appendFileSync(this.logOf(name), `cannot start ${cmd}: ${err.message}\n`); });
     this.children.push(child);
     return child;
   }
