@@ -10,7 +10,7 @@ const MAX_PARTICIPANTS = 6;
 
 const app = {
   rooms: null, links: new Map(), localStream: null, room: '', name: '', relayOnly: false,
-  chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0,
+  chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0, formerIds: new Set(),
   fileTransfer: canHashFiles() ? 'on' : 'insecure',
 };
 window.peerkitApp = app;
@@ -121,10 +121,14 @@ function connectSignaling() {
   rooms.addEventListener('welcome', () => rooms.join(app.room, app.name));
   rooms.addEventListener('joined', ({ detail }) => {
     app.state = 'in-room';
+    // After a reconnect (e.g. to another cluster node after ours died) the room can still list
+    // our previous member id until the server announces it left: never call our own ghost.
+    if (app.selfId && app.selfId !== detail.self.id) app.formerIds.add(app.selfId);
     app.selfId = detail.self.id;
-    status(`in room · ${detail.members.length + 1} here`);
-    for (const m of detail.members.slice(0, MAX_PARTICIPANTS - 1)) addLink(m.id, m.name, true);
-    if (detail.members.length >= MAX_PARTICIPANTS) system(`This room has more than ${MAX_PARTICIPANTS} people; video connects to the first ${MAX_PARTICIPANTS - 1}.`);
+    const members = detail.members.filter((m) => !app.formerIds.has(m.id));
+    status(`in room · ${members.length + 1} here`);
+    for (const m of members.slice(0, MAX_PARTICIPANTS - 1)) addLink(m.id, m.name, true);
+    if (members.length >= MAX_PARTICIPANTS) system(`This room has more than ${MAX_PARTICIPANTS} people; video connects to the first ${MAX_PARTICIPANTS - 1}.`);
   });
   rooms.addEventListener('member-joined', ({ detail }) => {
     system(`${detail.member.name} joined`);

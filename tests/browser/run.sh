@@ -3,6 +3,7 @@
 # camera, the server and every browser inside a fresh network namespace with loopback only, so
 # ICE can only ever gather and check 127.0.0.1 (../../../shared/testing/environment.md §0).
 # Usage: run.sh [test.js ...]   (default: every acceptance scenario)
+# The cluster-*.js scenarios start their own redis-server and `serve --cluster` nodes (cluster-lib.js).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PEERKIT="${PEERKIT:-$here/../../build/bin/peerkit}"
@@ -28,7 +29,7 @@ for _ in $(seq 100); do
 done
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js" "join.js" "datachannels.js" "sfu-answer.js")
+[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js" "join.js" "datachannels.js" "sfu-answer.js" "cluster-peerjs.js" "cluster-rooms.js")
 failed=0
 for t in "${tests[@]}"; do
   echo "== $t"
