@@ -3,7 +3,7 @@
 // holding members of a room (only those) about joins and leaves, carries signals to the node of
 // the target member, and announces a dead node's members left with reason "disconnected". The
 // driver keeps calling RoomsServer itself; member ids must be unique across the cluster (the
-// driver prefixes them with the node id, say). README.md has the details.
+// serve draws them at random, 80 bits). README.md has the details.
 #pragma once
 
 #include <map>
