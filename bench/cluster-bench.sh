@@ -14,7 +14,9 @@
 #   bench/cluster-bench.sh [ROUNDS]      (default 3)
 # Environment: MESSAGES (throughput run, 100000), PAIRS (100), WINDOW (4), PAYLOAD (1000 bytes),
 #   LAT_MESSAGES (latency run, 10000), LAT_PAIRS (10), LAT_WINDOW (1), SPLITS ("cross mixed"),
-#   NOTE (a line added to the appended section), PEERKIT (binary).
+#   NOTE (a line added to the appended section), PEERKIT (binary), RUN_LIMIT (seconds per
+#   sigload run, 300), PERF=1 (perf record -g both nodes in round 1's cross run:
+#   build/cluster-perf.data).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${PEERKIT_IN_NETNS:-}" != 1 ]; then
@@ -106,7 +108,16 @@ for round in $(seq "$ROUNDS"); do
   PK=(--server-pid "$A_PID" --server-pid "$B_PID" --redis-pid "$REDIS_PID")
   record same-lat lat --port 9001 "${PK[@]}"
   record cross-lat lat --port 9001 --port2 9002 --split cross "${PK[@]}"
-  for s in $SPLITS; do record "$s-tput" tput --port 9001 --port2 9002 --split "$s" "${PK[@]}"; done
+  for s in $SPLITS; do
+    PERF_PID=
+    if [ "${PERF:-0}" = 1 ] && [ "$s" = cross ] && [ "$round" = 1 ]; then  # where the time goes
+      perf record -g -o "$ROOT/build/cluster-perf.data" -p "$A_PID,$B_PID" > "$WORK/perf.log" 2>&1 &
+      PERF_PID=$!
+      sleep 0.5  # perf attaching; a missed first half-second only shortens the profile
+    fi
+    record "$s-tput" tput --port 9001 --port2 9002 --split "$s" "${PK[@]}"
+    [ -n "$PERF_PID" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
+  done
   # Nothing may have fallen back to EXPIRE or an offline queue: every frame took the route.
   curl -s http://127.0.0.1:9001/metrics | grep -E '^peerkit_cluster_(peerjs_routed|peerjs_queued|send_failures)_total' \
     | sed "s/^/round $round node a: /" | tee -a "$WORK/raw.txt"
