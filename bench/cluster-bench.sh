@@ -84,16 +84,26 @@ load() {  # load ARGS…: one sigload relay run
 }
 lat() { load --pairs "$LAT_PAIRS" --window "$LAT_WINDOW" --messages "$LAT_MESSAGES" "$@"; }
 tput() { load --pairs "$PAIRS" --window "$WINDOW" --messages "$MESSAGES" "$@"; }
+routed() {  # frames the cluster nodes routed to another node so far (empty: no cluster up)
+  [ -n "${A_PID:-}" ] || return 0
+  curl -s http://127.0.0.1:9001/metrics http://127.0.0.1:9002/metrics |
+    awk '/^peerkit_cluster_peerjs_routed_total/ {n += $2} END {print n + 0}'
+}
+calc() { awk "BEGIN{ printf \"$1\", $2 }"; }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 declare -A R
 record() {  # record CASE lat|tput ARGS…: run it, keep its figures
   local name=$1 out; shift
   ID_BASE=$((ID_BASE + 100000))  # fresh ids every run: the cluster nodes stay up between runs
+  local routed0; routed0=$(routed)
   out=$("$@")
+  # Frames that crossed nodes (both nodes' counters): `mixed` crosses on half the pairs, but
+  # local pairs turn round faster, so their share of the messages is larger than half.
+  [ -n "$routed0" ] && out+=" cross_share=$(calc %.2f "($(routed) - $routed0) / $(echo "$out" | field messages)")"
   echo "round $round $name: $out" | tee -a "$WORK/raw.txt"
   case $out in mode=relay*) ;; *) echo "sigload failed in $name"; exit 1 ;; esac
   case $out in *other_frames=*) echo "$name: frames were lost (EXPIRE/ERROR) — not a valid run"; exit 1 ;; esac
-  for f in p50_us p99_us msgs_per_cpu_s msgs_per_cpu_s_redis cpu_us_per_msg msgs_per_s; do
+  for f in p50_us p99_us msgs_per_cpu_s msgs_per_cpu_s_redis cpu_us_per_msg msgs_per_s cross_share; do
     local v; v=$(echo "$out" | field $f)
     [ -n "$v" ] && R[$name,$f]+=" $v"
   done
@@ -122,6 +132,7 @@ for round in $(seq "$ROUNDS"); do
   curl -s http://127.0.0.1:9001/metrics | grep -E '^peerkit_cluster_(peerjs_routed|peerjs_queued|send_failures)_total' \
     | sed "s/^/round $round node a: /" | tee -a "$WORK/raw.txt"
   stop_all
+  A_PID=
 done
 
 median() { echo "$@" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR) print NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
@@ -129,7 +140,6 @@ stats() {  # median (min–max)
   echo "$@" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (!NR) {print "—"; exit} m = NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.0f (%.0f–%.0f)", m, v[1], v[NR]}'
 }
 M() { median ${R[$1,$2]:-}; }
-calc() { awk "BEGIN{ printf \"$1\", $2 }"; }
 SAME99=$(M same-lat p99_us) CROSS99=$(M cross-lat p99_us) ONE=$(M single-tput msgs_per_cpu_s)
 TABLE=$(
   echo "| case | p50 µs | p99 µs | msgs per peerkit CPU-s | msgs per CPU-s, Redis counted | 2-core capacity vs 1 node (peerkit / with Redis) |"
@@ -140,7 +150,7 @@ TABLE=$(
   echo "| throughput: 1 node, no cluster ($PAIRS pairs × $WINDOW) | $(stats ${R[single-tput,p50_us]:-}) | $(stats ${R[single-tput,p99_us]:-}) | $(stats ${R[single-tput,msgs_per_cpu_s]:-}) | | 1 |"
   for s in $SPLITS; do
     two=$(M $s-tput msgs_per_cpu_s) twor=$(M $s-tput msgs_per_cpu_s_redis)
-    echo "| throughput: 2 nodes, $s pairs | $(stats ${R[$s-tput,p50_us]:-}) | $(stats ${R[$s-tput,p99_us]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s_redis]:-}) | $(calc '%.2f×' "2*$two/$ONE") / $(calc '%.2f×' "2*$twor/$ONE") |"
+    echo "| throughput: 2 nodes, $s pairs ($(calc %.0f "100*$(M $s-tput cross_share)")% of messages crossed) | $(stats ${R[$s-tput,p50_us]:-}) | $(stats ${R[$s-tput,p99_us]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s_redis]:-}) | $(calc '%.2f×' "2*$two/$ONE") / $(calc '%.2f×' "2*$twor/$ONE") |"
   done
 )
 SUMMARY="cluster-bench: p99 same-node $(calc %.2f "$SAME99/1000") ms, cross-node $(calc %.2f "$CROSS99/1000") ms (+$(calc %.2f "($CROSS99-$SAME99)/1000") ms, goal ≤ +2); msgs/CPU-s 1 node $ONE"
