@@ -153,7 +153,7 @@ TABLE=$(
     echo "| throughput: 2 nodes, $s pairs ($(calc %.0f "100*$(M $s-tput cross_share)")% of messages crossed) | $(stats ${R[$s-tput,p50_us]:-}) | $(stats ${R[$s-tput,p99_us]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s]:-}) | $(stats ${R[$s-tput,msgs_per_cpu_s_redis]:-}) | $(calc '%.2f×' "2*$two/$ONE") / $(calc '%.2f×' "2*$twor/$ONE") |"
   done
 )
-SUMMARY="cluster-bench: p99 same-node $(calc %.2f "$SAME99/1000") ms, cross-node $(calc %.2f "$CROSS99/1000") ms (+$(calc %.2f "($CROSS99-$SAME99)/1000") ms, goal ≤ +2); msgs/CPU-s 1 node $ONE"
+SUMMARY="cluster-bench: p99 same-node $(calc %.2f "$SAME99/1000") ms, cross-node $(calc %.2f "$CROSS99/1000") ms ($(calc %+.2f "($CROSS99-$SAME99)/1000") ms, goal ≤ +2); msgs/CPU-s 1 node $ONE"
 for s in $SPLITS; do
   two=$(M $s-tput msgs_per_cpu_s) twor=$(M $s-tput msgs_per_cpu_s_redis)
   SUMMARY+=", 2 nodes $s $two ($twor with Redis) → 2-core capacity $(calc '%.2f×' "2*$two/$ONE") ($(calc '%.2f×' "2*$twor/$ONE") with Redis)"
