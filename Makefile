@@ -65,5 +65,10 @@ bench-ice: build
 bench-peer: build
 	@bash bench/peer-bench.sh
 
+# Issue 12: one node against two `--cluster` nodes on one Redis (bench/cluster-bench.sh).
+.PHONY: bench-cluster
+bench-cluster: build
+	@bash bench/cluster-bench.sh
+
 clean:
 	rm -rf build build-*.log

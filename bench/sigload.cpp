@@ -9,6 +9,15 @@
 //   sigload idle --port P --server-pid PID [--connections 15000]
 //     Registers that many clients and keeps them open; measures the server's RSS growth.
 //
+// Cluster options (bench/cluster-bench.sh), relay mode only:
+//   --port2 P --split cross|mixed|local   clients of a pair on two nodes: `cross` puts every
+//       pair's second client on port2, `local` puts every other pair wholly on port2, `mixed`
+//       does `local` for half the pairs and `cross` for the other half (what a random
+//       two-way balancer gives on average).
+//   --server-pid may be given once per node (their CPU is summed); --redis-pid PID adds
+//       redis_cpu_s and msgs_per_cpu_s_redis (Redis counted) to the line.
+//   --id-base N   ids start at cN, so runs against the same nodes never reuse an id.
+//
 // Prints one line of key=value results. Everything stays on 127.0.0.1.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -36,6 +45,11 @@ struct Args {
   std::string mode;
   unsigned short port = 9000;
   int server_pid = 0;
+  std::vector<int> server_pids;
+  int redis_pid = 0;
+  unsigned short port2 = 0;
+  std::string split = "cross";
+  long id_base = 0;
   int pairs = 100;
   long messages = 200000;
   int window = 4;
@@ -77,6 +91,7 @@ struct Load {
   int opened = 0, failed = 0, connecting = 0;
   std::size_t next_to_connect = 0;
   long received = 0;
+  long other = 0;  // frames that are not a relayed message while relaying
   bool relaying = false;
   std::vector<double> latencies_us;
   std::string padding;
@@ -92,11 +107,21 @@ struct Client : std::enable_shared_from_this<Client> {
   std::deque<std::string> out;
   bool writing = false;
 
-  std::string id() const { return "c" + std::to_string(index); }
-  int peer_index() const { return index ^ 1; }
+  std::string id() const { return "c" + std::to_string(load.args.id_base + index); }
+  long peer_index() const { return load.args.id_base + (index ^ 1); }
+  // Which node this client registers on (cluster runs; see the header).
+  unsigned short port() const {
+    const Args& a = load.args;
+    if (a.port2 == 0) return a.port;
+    const int pair = index / 2;
+    const bool second = index & 1;
+    const bool cross = a.split == "cross" || (a.split == "mixed" && pair % 2 == 1);
+    const bool on2 = cross ? second : (a.split == "local" ? pair % 2 == 1 : pair % 4 == 2);
+    return on2 ? a.port2 : a.port;
+  }
 
   void start() {
-    ws.next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), load.args.port),
+    ws.next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()),
                                   [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail();
       self->ws.async_handshake("127.0.0.1", "/peerjs?key=peerjs&id=" + self->id() + "&token=tok" +
@@ -159,6 +184,10 @@ struct Client : std::enable_shared_from_this<Client> {
       return;
     }
     if (!load.relaying) return;
+    if (!type.starts_with("OFFER") && !type.starts_with("ANSWER") && !type.starts_with("CANDIDATE")) {
+      ++load.other;  // EXPIRE or ERROR: that message is lost (a cluster run must see none)
+      return;
+    }
     ++load.received;
     if (const auto t_at = text.find(R"("t":)"); t_at != std::string::npos)
       load.latencies_us.push_back((now_ns() - std::stoll(text.substr(t_at + 4, 20))) / 1000.0);
@@ -204,9 +233,20 @@ int main(int argc, char** argv) {
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--split") {
+      a.split = argv[i + 1];
+      if (a.split != "cross" && a.split != "mixed" && a.split != "local") {
+        std::fprintf(stderr, "--split must be cross, mixed or local, got %s\n", argv[i + 1]);
+        return 2;
+      }
+      continue;
+    }
     long v = std::stol(argv[i + 1]);
     if (k == "--port") a.port = static_cast<unsigned short>(v);
-    else if (k == "--server-pid") a.server_pid = static_cast<int>(v);
+    else if (k == "--server-pid") a.server_pids.push_back(static_cast<int>(v));
+    else if (k == "--redis-pid") a.redis_pid = static_cast<int>(v);
+    else if (k == "--port2") a.port2 = static_cast<unsigned short>(v);
+    else if (k == "--id-base") a.id_base = v;
     else if (k == "--pairs") a.pairs = static_cast<int>(v);
     else if (k == "--messages") a.messages = v;
     else if (k == "--window") a.window = static_cast<int>(v);
@@ -217,6 +257,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (a.server_pids.empty()) {
+    std::fprintf(stderr, "--server-pid is required\n");
+    return 2;
+  }
+  a.server_pid = a.server_pids.front();
   Load load;
   load.args = a;
   load.padding.assign(static_cast<std::size_t>(a.payload), 'x');
@@ -247,17 +292,28 @@ int main(int argc, char** argv) {
 
   load.relaying = true;
   load.latencies_us.reserve(static_cast<std::size_t>(a.messages));
-  const double cpu_before = server_cpu_seconds(a.server_pid);
+  const auto servers_cpu = [&] {
+    double sum = 0;
+    for (int pid : a.server_pids) sum += server_cpu_seconds(pid);
+    return sum;
+  };
+  const double cpu_before = servers_cpu();
+  const double redis_before = a.redis_pid ? server_cpu_seconds(a.redis_pid) : 0;
   const auto t0 = Clock::now();
   for (int p = 0; p < a.pairs; ++p)
     for (int w = 0; w < a.window; ++w) load.clients[static_cast<std::size_t>(2 * p)]->send_relay("OFFER");
   run_until(load, [&] { return load.received >= a.messages; }, std::chrono::seconds(600));
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double cpu = server_cpu_seconds(a.server_pid) - cpu_before;
+  const double cpu = servers_cpu() - cpu_before;
+  const double redis = a.redis_pid ? server_cpu_seconds(a.redis_pid) - redis_before : 0;
   std::printf("mode=relay messages=%ld wall_s=%.2f server_cpu_s=%.3f msgs_per_cpu_s=%.0f "
-              "cpu_us_per_msg=%.2f msgs_per_s=%.0f p50_us=%.0f p99_us=%.0f\n",
+              "cpu_us_per_msg=%.2f msgs_per_s=%.0f p50_us=%.0f p99_us=%.0f",
               load.received, wall, cpu, load.received / cpu, cpu * 1e6 / load.received,
               load.received / wall, percentile(load.latencies_us, 0.5),
               percentile(load.latencies_us, 0.99));
+  if (load.other) std::printf(" other_frames=%ld", load.other);
+  if (a.redis_pid)
+    std::printf(" redis_cpu_s=%.3f msgs_per_cpu_s_redis=%.0f", redis, load.received / (cpu + redis));
+  std::printf("\n");
   return load.received >= a.messages ? 0 : 1;
 }
