@@ -9,6 +9,11 @@ using signaling::SessionId;
 
 namespace {
 
+// How long a looked-up owner is trusted. A stale one costs a hop, never a lost frame; the TTL
+// bounds how long frames to a departed id take that detour.
+constexpr Duration kOwnerCacheTtl = Duration::seconds(2);
+constexpr std::size_t kOwnerCacheEntries = 65536;
+
 bool expects_answer(std::string_view type) {
   return type != "LEAVE" && type != "EXPIRE";
 }
@@ -171,10 +176,22 @@ bool PeerJsCluster::route(std::string_view type, std::string_view src, std::stri
   return true;
 }
 
-void PeerJsCluster::send(std::string type, std::string src, std::string dst, std::string text) {
+void PeerJsCluster::send(std::string type, std::string src, std::string dst, std::string text,
+                         int hop) {
+  if (hop == 0) {
+    if (auto it = owners_.find(dst); it != owners_.end()) {
+      if (now_ < it->second.until && it->second.node != node_.id()) {
+        ++stats_.owner_cache_hits;
+        publish_to(it->second.node, std::move(type), std::move(src), std::move(dst),
+                   std::move(text), hop);
+        return;
+      }
+      owners_.erase(it);
+    }
+  }
   std::weak_ptr<bool> alive = alive_;
-  node_.store().get(claim_key(dst), [this, alive, type, src, dst,
-                                     text](Result<std::optional<std::string>> r) {
+  node_.store().get(claim_key(dst), [this, alive, type, src, dst, text,
+                                     hop](Result<std::optional<std::string>> r) {
     if (alive.expired()) return;
     if (!r.ok()) {
       if (expects_answer(type)) expire_to(src, dst);
@@ -190,16 +207,26 @@ void PeerJsCluster::send(std::string type, std::string src, std::string dst, std
       queue(type, src, dst, text);
       return;
     }
-    json::object m{{"k", "pj"}, {"type", type}, {"src", src}, {"dst", dst}, {"text", text}};
-    const bool sent = node_.send_to(owner, std::move(m), [this, alive, type, src, dst](bool ok) {
-      if (alive.expired() || ok) return;
-      if (expects_answer(type)) expire_to(src, dst);  // the owner's node is not listening
-    });
-    if (sent)
-      ++stats_.routed;
-    else if (expects_answer(type))
-      expire_to(src, dst);
+    if (owners_.size() >= kOwnerCacheEntries) owners_.clear();  // rare: start afresh
+    owners_[dst] = CachedOwner{owner, now_ + kOwnerCacheTtl};
+    publish_to(owner, type, src, dst, text, hop);
   });
+}
+
+void PeerJsCluster::publish_to(const std::string& owner, std::string type, std::string src,
+                               std::string dst, std::string text, int hop) {
+  std::weak_ptr<bool> alive = alive_;
+  json::object m{{"k", "pj"}, {"type", type}, {"src", src}, {"dst", dst}, {"text", std::move(text)}};
+  if (hop > 0) m["hop"] = hop;
+  const bool sent = node_.send_to(owner, std::move(m), [this, alive, type, src, dst](bool ok) {
+    if (alive.expired() || ok) return;
+    owners_.erase(dst);
+    if (expects_answer(type)) expire_to(src, dst);  // the owner's node is not listening
+  });
+  if (sent)
+    ++stats_.routed;
+  else if (expects_answer(type))
+    expire_to(src, dst);
 }
 
 void PeerJsCluster::queue(const std::string& type, const std::string& src, const std::string& dst,
@@ -327,6 +354,7 @@ void PeerJsCluster::reclaim(const std::string& id, const std::string& token) {
 }
 
 void PeerJsCluster::node_died(const std::string& dead) {
+  std::erase_if(owners_, [&](const auto& entry) { return entry.second.node == dead; });
   std::weak_ptr<bool> alive = alive_;
   node_.store().hash_get_all(ids_key(dead), [this, alive, dead](Result<FieldList> r) {
     if (alive.expired() || !r.ok()) return;
@@ -346,7 +374,16 @@ void PeerJsCluster::receive(const json::object& m) {
     ++stats_.delivered_in;
     return;
   }
-  // It left this node in between: queue it as the sender's node would have.
+  owners_.erase(dst);
+  // It left this node in between. Sent on a cached owner, it may be on another node now: look
+  // it up once (hop 1); a frame that was already passed on waits in the queue, as the sender's
+  // node would have queued it, so two stale nodes cannot bounce it back and forth.
+  const auto hop = m.if_contains("hop");
+  if (!hop && node_.store().connected()) {
+    ++stats_.forwarded;
+    send(field(m, "type"), field(m, "src"), dst, text, 1);
+    return;
+  }
   queue(field(m, "type"), field(m, "src"), dst, text);
 }
 

@@ -29,6 +29,8 @@ struct PeerJsClusterStats {
   std::uint64_t delivered_in = 0;     // frames from other nodes given to a local client
   std::uint64_t lost_claims = 0;      // local ids dropped: claimed elsewhere meanwhile
   std::uint64_t freed = 0;            // ids of dead nodes freed by this node
+  std::uint64_t owner_cache_hits = 0; // frames routed without a claim lookup
+  std::uint64_t forwarded = 0;        // frames passed on: their id had left this node
 };
 
 class PeerJsCluster final : public signaling::PeerJsClusterHook {
@@ -70,7 +72,12 @@ class PeerJsCluster final : public signaling::PeerJsClusterHook {
   void open_locally(signaling::SessionId session);
   // Looks up the owner of `dst` and sends it there, or queues it in Redis (not LEAVE/EXPIRE);
   // on failure the sender `src` gets EXPIRE if it was a message that expects an answer.
-  void send(std::string type, std::string src, std::string dst, std::string text);
+  // `hop` 1: a node that got the frame for an id it no longer holds passes it on; it looks the
+  // owner up in Redis (never in the cache) and the next node queues rather than passing it on.
+  void send(std::string type, std::string src, std::string dst, std::string text, int hop = 0);
+  // Publishes to `owner`'s channel; the sender hears EXPIRE if that node is not listening.
+  void publish_to(const std::string& owner, std::string type, std::string src, std::string dst,
+                  std::string text, int hop);
   void queue(const std::string& type, const std::string& src, const std::string& dst,
              const std::string& text);
   void expire_to(const std::string& sender, const std::string& unreachable);
@@ -90,6 +97,15 @@ class PeerJsCluster final : public signaling::PeerJsClusterHook {
   std::unordered_map<signaling::SessionId, Pending> pending_;
   std::map<std::string, std::string> local_;  // id -> token of this node's clients
   std::map<std::string, Expiry> expiries_;    // Redis queues this node pushed to
+  // dst -> its owner's node, as a claim lookup found it, so that a conversation's frames need
+  // one Redis command (PUBLISH) instead of two. Stale entries are safe: the node reached passes
+  // the frame on (hop 1). Dropped after kOwnerCacheTtl, when the PUBLISH reached no one, and
+  // when the owner dies; bounded by kOwnerCacheEntries.
+  struct CachedOwner {
+    std::string node;
+    Timestamp until;
+  };
+  std::unordered_map<std::string, CachedOwner> owners_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -74,6 +74,38 @@ TEST(PeerJsCluster, RelayGoesToTheOwnersNodeChannelOnly) {
   EXPECT_EQ(h[1].cluster.stats().delivered_in, 1u);
 }
 
+// The owner cache: a conversation's later frames skip the claim lookup (one Redis command a
+// frame, not two), and a stale entry costs a hop, never the frame.
+TEST(PeerJsCluster, CachedOwnerSkipsTheLookupAndAStaleOneStillDelivers) {
+  Harness h(3);
+  ASSERT_TRUE(h.open(0, 1, "alice"));
+  ASSERT_TRUE(h.open(1, 2, "bob", "tok-b"));
+  h.take(0, 1);
+  h.take(1, 2);
+  h.send(0, 1, offer("bob"));
+  h.send(0, 1, offer("bob"));
+  EXPECT_EQ(h.take(1, 2), (V{relayed("alice", "bob"), relayed("alice", "bob")}));
+  EXPECT_EQ(h[0].cluster.stats().owner_cache_hits, 1u);
+  // bob leaves b and comes back on c (another token: a new claim). a still believes b.
+  h[1].cluster.on_close(signaling::SessionId(2));
+  h.pump();
+  ASSERT_TRUE(h.open(2, 3, "bob", "tok-c"));
+  h.take(2, 3);
+  const auto to_c = h.redis.published_on("peerkit:node:c:inbox");
+  h.send(0, 1, offer("bob"));
+  EXPECT_EQ(h[0].cluster.stats().owner_cache_hits, 2u);
+  EXPECT_EQ(h.take(2, 3), V{relayed("alice", "bob")});
+  EXPECT_EQ(h[1].cluster.stats().forwarded, 1u) << "b passed it on";
+  EXPECT_EQ(h.redis.published_on("peerkit:node:c:inbox"), to_c + 1);
+  // Past the cache's TTL a frame looks the owner up again, and finds c directly.
+  h.advance(Duration::seconds(3));
+  h.take(0, 1);  // heartbeats
+  h.send(0, 1, offer("bob"));
+  EXPECT_EQ(h.take(2, 3), V{relayed("alice", "bob")});
+  EXPECT_EQ(h[0].cluster.stats().owner_cache_hits, 2u);
+  EXPECT_EQ(h[1].cluster.stats().forwarded, 1u);
+}
+
 TEST(PeerJsCluster, OfflineQueueInRedisIsDeliveredWhereverTheIdRegisters) {
   Harness h(2);
   ASSERT_TRUE(h.open(0, 1, "alice"));
