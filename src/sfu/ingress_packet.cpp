@@ -7,6 +7,7 @@ namespace peerkit::sfu {
 
 Expected<IngressRef, rtp::Error> make_ingress(ByteSpan packet, Timestamp arrival, int layer,
                                               Codec codec) {
+  if (packet.size() > kMaxPacketSize) return Unexpected(rtp::Error::kBadLength);
   auto v = rtp::parse_packet(packet);
   if (!v) return Unexpected(v.error());
   auto p = std::make_shared<IngressPacket>();

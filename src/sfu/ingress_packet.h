@@ -18,6 +18,8 @@ namespace peerkit::sfu {
 
 // Simulcast layer index in ascending quality order (rid q/h/f → 0/1/2); audio uses 0.
 constexpr int kMaxLayers = 3;
+// Limit: largest ingress packet (a UDP datagram on a 1 500-byte MTU path); larger is kBadLength.
+constexpr std::size_t kMaxPacketSize = 1500;
 
 struct IngressPacket {
   std::vector<std::byte> bytes;  // the whole RTP packet (header, extensions, payload, padding)
@@ -49,7 +51,7 @@ enum class Codec : std::uint8_t { kOpus, kVp8, kOther };
 
 // Copies `packet` once and parses it. VP8 fields are filled for Codec::kVp8 only; a VP8 payload
 // whose descriptor is malformed is an error (a subscriber's decoder would choke on it too).
-// Errors: those of rtp::parse_packet / rtp::parse_vp8.
+// Errors: kBadLength above kMaxPacketSize, those of rtp::parse_packet / rtp::parse_vp8.
 Expected<IngressRef, rtp::Error> make_ingress(ByteSpan packet, Timestamp arrival, int layer,
                                               Codec codec);
 
