@@ -17,10 +17,11 @@ void KeyframeRequests::on_keyframe(int layer) {
   layers_[clamp(layer)].pending = false;
 }
 
-std::optional<KeyframeRequests::Due> KeyframeRequests::poll(Timestamp now) {
+std::optional<KeyframeRequests::Due> KeyframeRequests::poll(
+    Timestamp now, std::array<bool, kMaxLayers> addressable) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = layers_[i];
-    if (!l.pending) continue;
+    if (!l.pending || !addressable[i]) continue;
     if (l.last_sent && now - *l.last_sent < config_.min_interval) continue;
     l.pending = false;
     l.last_sent = now;

@@ -34,8 +34,10 @@ class KeyframeRequests {
     int layer = 0;
     std::uint8_t fir_sequence = 0;  // for publishers that take FIR only (RFC 5104 §4.3.1.1)
   };
-  // The next layer whose request may leave now (call until nullopt); marks it sent.
-  std::optional<Due> poll(Timestamp now);
+  // The next layer whose request may leave now (call until nullopt); marks it sent. Layers not
+  // `addressable` (no SSRC known yet to put in the PLI) stay pending.
+  std::optional<Due> poll(Timestamp now,
+                          std::array<bool, kMaxLayers> addressable = {true, true, true});
   // When a throttled request becomes due (Timestamp::never() if none waits).
   Timestamp next_timeout() const;
 

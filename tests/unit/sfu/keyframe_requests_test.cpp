@@ -81,6 +81,16 @@ TEST(KeyframeRequests, PendingSwitchAsksUntilTheKeyframeArrives) {
   EXPECT_EQ(due_layer(), 2);
 }
 
+TEST(KeyframeRequests, ALayerWithoutSsrcStaysPendingUntilAddressable) {
+  KeyframeRequests k;
+  k.request(2);
+  EXPECT_FALSE(k.poll(kT0, {true, true, false}));
+  EXPECT_TRUE(k.pending(2));
+  auto d = k.poll(kT0 + Duration::millis(1));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->layer, 2);
+}
+
 TEST(KeyframeRequests, PliOrFirOnTheWire) {
   std::array<std::byte, 64> out{};
   auto n = write_keyframe_request(false, 1, 0x3333, 0, out);
