@@ -1,7 +1,7 @@
 // What one subscriber's stream sent, kept for retransmission (RFC 4585 §6.2.1 NACK, answered
 // with RFC 4588 RTX by sfu/nack_responder.h). An entry is not a copy of the egress packet: it
 // holds a reference to the shared ingress packet and the egress fields computed for it, so a
-// retransmission is re-written on demand and a subscribed track costs ~56 bytes per entry
+// retransmission is re-written on demand and a subscribed track costs 64 bytes per entry
 // (≤ 64 KiB at the video cap) instead of a 1 200-byte copy.
 //
 // Bounded twice: by age (1 s audio, 2 s video — older packets are useless to a jitter buffer and
