@@ -170,6 +170,29 @@ TEST(OutboundStream, ReorderedPacketsOfTheOldLayerOrFromBeforeTheSwitchAreDroppe
   EXPECT_EQ(a->timestamp, 123u + 2999u);
 }
 
+TEST(OutboundStream, SevenBitPictureIdsStayContinuousAcrossTheirWrap) {
+  OutboundStream s{OutboundStream::Config{90'000, 0, 0, 120, 0}};
+  s.set_target_layer(0);
+  IngressPacket p;
+  p.payload_size = 10;
+  p.has_picture_id = true;
+  p.picture_id_15bit = false;
+  std::uint16_t last = 0;
+  for (int i = 0; i < 300; ++i) {
+    p.keyframe = i == 0;
+    p.sequence = static_cast<std::uint16_t>(i);
+    p.picture_id = static_cast<std::uint16_t>((50 + i) & 0x7f);
+    auto f = s.forward(p);
+    ASSERT_TRUE(f);
+    EXPECT_LE(f->picture_id, 0x7f);
+    if (i > 0) {
+      EXPECT_EQ(f->picture_id, (last + 1) & 0x7f) << i;
+    }
+    last = f->picture_id;
+  }
+  EXPECT_EQ(s.stats().forwarded, 300u);
+}
+
 TEST(EgressWriter, RewritesHeaderExtensionsAndVp8Fields) {
   SimPublisher pub;
   auto p = pub.frame(2, kStart, true)[0];

@@ -178,5 +178,54 @@ TEST(Router, LeavesRemoveTracksSubscriptionsAndUnknownTrafficIsDropped) {
   EXPECT_FALSE(r.router.subscribe(kSubA, TrackId{99}, test::subscriber(), 0, {}, 0));
 }
 
+TEST(Router, AudioIsForwardedFromTheFirstPacketAndNeverAsksForKeyframes) {
+  Room r;
+  TrackParams t;
+  t.publisher = kPub;
+  t.codec = Codec::kOpus;
+  t.clock_rate = 48'000;
+  t.mid = "1";
+  t.extensions = test::publisher_map();
+  auto audio = r.router.add_track(std::move(t));
+  ASSERT_TRUE(audio);
+  auto sub = r.router.subscribe(kSubA, *audio, test::subscriber(0xC0), 0,
+                                OutboundStream::Config{0, 9, 90, 0, 0}, 1);
+  ASSERT_TRUE(sub);
+  std::array<std::byte, 20> opus{};
+  std::array<rtp::Extension, 1> mid{{{4, as_bytes("1")}}};
+  for (int i = 0; i < 50; ++i) {  // 1 s of 20 ms frames
+    rtp::PacketBuild b;
+    b.header.payload_type = 111;
+    b.header.sequence = static_cast<std::uint16_t>(7000 + i);
+    b.header.timestamp = 960u * static_cast<std::uint32_t>(i);
+    b.header.ssrc = 0xAAAA;
+    b.extensions = mid;
+    b.payload = opus;
+    std::array<std::byte, 100> buf{};
+    auto n = rtp::build_packet(b, buf);
+    ASSERT_TRUE(n);
+    r.router.handle_rtp(r.clock.now(), kPub, std::span(buf).first(*n));
+    r.clock.advance(Duration::millis(20));
+  }
+  r.router.handle_timeout(r.clock.now());
+  r.drain();
+  const auto& got = r.rtp_to[kSubA.value];
+  ASSERT_EQ(got.size(), 50u);
+  auto first = rtp::parse_packet(got.front());
+  auto last = rtp::parse_packet(got.back());
+  EXPECT_EQ(first->header.sequence, 9);
+  EXPECT_EQ(first->header.timestamp, 90u);
+  EXPECT_EQ(last->header.sequence, 9 + 49);
+  EXPECT_EQ(last->header.timestamp, 90u + 49u * 960u);
+  EXPECT_TRUE(r.rtcp_to[kPub.value].empty());
+  // Audio history: 1 s. The router's once-a-second housekeeping releases what is older.
+  EXPECT_EQ(r.router.history(*sub)->size(), 50u);  // at 2.0 s the first (1.0 s) is 1 s old
+  EXPECT_LE(r.router.next_timeout(), r.clock.now() + Duration::seconds(1));
+  r.clock.advance(Duration::seconds(1));
+  r.router.handle_timeout(r.clock.now());
+  EXPECT_EQ(r.router.history(*sub)->size(), 0u);
+  EXPECT_EQ(r.router.history(*sub)->config().max_age, Duration::seconds(1));
+}
+
 }  // namespace
 }  // namespace peerkit::sfu
