@@ -32,10 +32,11 @@ std::optional<KeyframeRequests::Due> KeyframeRequests::poll(
   return std::nullopt;
 }
 
-Timestamp KeyframeRequests::next_timeout() const {
+Timestamp KeyframeRequests::next_timeout(std::array<bool, kMaxLayers> addressable) const {
   Timestamp next = Timestamp::never();
-  for (const Layer& l : layers_) {
-    if (!l.pending) continue;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    if (!l.pending || !addressable[i]) continue;
     // Never sent: due at once (the caller polls right after requesting; this is a fallback).
     const Timestamp due = l.last_sent ? *l.last_sent + config_.min_interval : Timestamp();
     next = std::min(next, due);

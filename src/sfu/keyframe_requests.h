@@ -38,8 +38,9 @@ class KeyframeRequests {
   // `addressable` (no SSRC known yet to put in the PLI) stay pending.
   std::optional<Due> poll(Timestamp now,
                           std::array<bool, kMaxLayers> addressable = {true, true, true});
-  // When a throttled request becomes due (Timestamp::never() if none waits).
-  Timestamp next_timeout() const;
+  // When a throttled request of an addressable layer becomes due (Timestamp::never() if none
+  // waits; a layer without SSRC wakes nobody: its first packet triggers the request instead).
+  Timestamp next_timeout(std::array<bool, kMaxLayers> addressable = {true, true, true}) const;
 
   bool pending(int layer) const { return layers_[clamp(layer)].pending; }
   std::uint64_t sent() const { return sent_; }

@@ -55,8 +55,8 @@ Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscrib
   Track& t = *it->second;
   if (t.subscriptions.size() >= config_.max_subscriptions_per_track)
     return Unexpected(Error::kTooMany);
-  if (by_subscriber_ssrc_.contains({subscriber, params.ssrc}) ||
-      (params.rtx_ssrc != 0 && by_subscriber_ssrc_.contains({subscriber, params.rtx_ssrc})))
+  if (params.ssrc == params.rtx_ssrc || used_ssrcs_.contains({subscriber, params.ssrc}) ||
+      (params.rtx_ssrc != 0 && used_ssrcs_.contains({subscriber, params.rtx_ssrc})))
     return Unexpected(Error::kDuplicate);
   seeds.clock_rate = t.params.clock_rate;
   const bool audio = t.params.codec == Codec::kOpus;
@@ -67,6 +67,8 @@ Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscrib
   s->stream.set_target_layer(layer);
   const SubscriptionId id = s->id;
   by_subscriber_ssrc_[{subscriber, s->params.ssrc}] = id;
+  used_ssrcs_.insert({subscriber, s->params.ssrc});
+  if (s->params.rtx_ssrc != 0) used_ssrcs_.insert({subscriber, s->params.rtx_ssrc});
   t.subscriptions.push_back(id);
   if (layer) request_keyframe(t, *layer);  // a new subscriber needs a keyframe to start
   subscriptions_.emplace(id, std::move(s));
@@ -86,6 +88,8 @@ void Router::unsubscribe(SubscriptionId id) {
   auto it = subscriptions_.find(id);
   if (it == subscriptions_.end()) return;
   by_subscriber_ssrc_.erase({it->second->subscriber, it->second->params.ssrc});
+  used_ssrcs_.erase({it->second->subscriber, it->second->params.ssrc});
+  used_ssrcs_.erase({it->second->subscriber, it->second->params.rtx_ssrc});
   auto t = tracks_.find(it->second->track);
   if (t != tracks_.end()) std::erase(t->second->subscriptions, id);
   subscriptions_.erase(it);
@@ -181,14 +185,19 @@ void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
   send_keyframe_requests(now, t);
 }
 
+// A layer that has not sent yet has no SSRC to name in a PLI.
+std::array<bool, kMaxLayers> Router::addressable(const Track& t) {
+  std::array<bool, kMaxLayers> known{};
+  for (std::size_t i = 0; i < known.size(); ++i) known[i] = t.layer_ssrc[i].has_value();
+  return known;
+}
+
 void Router::request_keyframe(Track& t, int layer) {
   if (t.params.codec == Codec::kVp8) t.keyframes.request(layer);  // audio has no keyframes
 }
 
 void Router::send_keyframe_requests(Timestamp now, Track& t) {
-  std::array<bool, kMaxLayers> known{};  // a layer that has not sent yet has no SSRC to name
-  for (std::size_t i = 0; i < known.size(); ++i) known[i] = t.layer_ssrc[i].has_value();
-  while (auto due = t.keyframes.poll(now, known)) {
+  while (auto due = t.keyframes.poll(now, addressable(t))) {
     const std::uint32_t ssrc = *t.layer_ssrc[static_cast<std::size_t>(due->layer)];
     std::array<std::byte, 32> buf{};
     auto n =
@@ -254,7 +263,8 @@ void Router::handle_timeout(Timestamp now) {
 
 Timestamp Router::next_timeout() const {
   Timestamp next = last_housekeeping_ + Duration::seconds(1);
-  for (const auto& [id, t] : tracks_) next = std::min(next, t->keyframes.next_timeout());
+  for (const auto& [id, t] : tracks_)
+    next = std::min(next, t->keyframes.next_timeout(addressable(*t)));
   return next;
 }
 

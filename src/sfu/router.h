@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,7 @@ class Router {
   struct Track;
   Track* track_for(ParticipantId from, const rtp::PacketView& v, int* layer);
   void forward(Timestamp now, Track& t, const IngressRef& p);
+  static std::array<bool, kMaxLayers> addressable(const Track& t);
   void request_keyframe(Track& t, int layer);
   void send_keyframe_requests(Timestamp now, Track& t);
   void push(ParticipantId to, bool rtcp, ByteSpan bytes);
@@ -130,7 +132,8 @@ class Router {
   std::map<std::pair<ParticipantId, std::uint32_t>, SubscriptionId> by_subscriber_ssrc_;
   // (publisher, SSRC) → (track, layer), learnt from mid + rid on the first packets.
   std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> ssrc_index_;
-  std::map<ParticipantId, std::uint16_t> transport_sequence_;  // per subscriber connection
+  std::set<std::pair<ParticipantId, std::uint32_t>> used_ssrcs_;  // primary and RTX, per subscriber
+  std::map<ParticipantId, std::uint16_t> transport_sequence_;     // per subscriber connection
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;

@@ -178,6 +178,19 @@ TEST(Router, LeavesRemoveTracksSubscriptionsAndUnknownTrafficIsDropped) {
   EXPECT_FALSE(r.router.subscribe(kSubA, TrackId{99}, test::subscriber(), 0, {}, 0));
 }
 
+TEST(Router, APendingLayerWithoutSsrcDoesNotWakeTheTimerAndSsrcsMustBeDistinct) {
+  Room r;
+  r.join(kSubA, 0xA0, 2);  // layer 2 has not sent: its PLI has nobody to go to yet
+  r.router.handle_timeout(r.clock.now());
+  // Only the once-a-second housekeeping is due, not a busy loop on the unaddressable PLI.
+  EXPECT_EQ(r.router.next_timeout(), r.clock.now() + Duration::seconds(1));
+  r.drain();
+  EXPECT_TRUE(r.rtcp_to[kPub.value].empty());
+  // 0xA1 is A's RTX SSRC already; B may use it (another connection), A may not.
+  EXPECT_FALSE(r.router.subscribe(kSubA, r.track, test::subscriber(0xA1), 0, {}, 0));
+  EXPECT_TRUE(r.router.subscribe(kSubB, r.track, test::subscriber(0xA1), 0, {}, 0));
+}
+
 TEST(Router, AudioIsForwardedFromTheFirstPacketAndNeverAsksForKeyframes) {
   Room r;
   TrackParams t;
