@@ -1,0 +1,258 @@
+// Stateful fuzzer for the SFU routing core (src/sfu/router.h): the input is a script of joins,
+// leaves, subscriptions, layer changes, RTP (synthesized from script bytes or raw), RTCP (NACK,
+// PLI, FIR or raw) and clock advances with timer expiries. Nothing may crash, and after every
+// step the outputs must hold the invariants:
+//   - every RTP output parses and goes to a participant that subscribes with that SSRC (its
+//     primary SSRC with its payload type, or its RTX SSRC with the RTX payload type);
+//   - every RTCP output parses and goes to a publisher of a live track;
+//   - histories stay within their packet cap;
+//   - while only synthesized packets flow (steps of −2 … +3 per layer), no subscriber's primary
+//     stream jumps by more than the history cap plus a margin (switches are contiguous; a
+//     resend without RTX may repeat an old number).
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rtp/packet.h"
+#include "rtp/rtcp.h"
+#include "rtp/vp8.h"
+#include "sfu/router.h"
+
+namespace {
+using namespace peerkit;
+using namespace peerkit::sfu;
+
+// An invariant that fails names itself before the abort (libFuzzer keeps the input).
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
+      std::abort();                                                              \
+    }                                                                            \
+  } while (0)
+
+class Script {
+ public:
+  Script(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
+  bool done() const { return i_ >= n_; }
+  std::uint8_t u8() { return i_ < n_ ? d_[i_++] : 0; }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
+  ByteSpan bytes(std::size_t max) {
+    std::size_t len = std::min<std::size_t>(u8() % (max + 1), n_ - std::min(i_, n_));
+    ByteSpan s(reinterpret_cast<const std::byte*>(d_ + i_), len);
+    i_ += len;
+    return s;
+  }
+
+ private:
+  const std::uint8_t* d_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+};
+
+rtp::ExtensionMap publisher_map() {
+  rtp::ExtensionMap m;
+  (void)m.add(1, rtp::ExtensionKind::kMid);
+  (void)m.add(2, rtp::ExtensionKind::kRid);
+  (void)m.add(3, rtp::ExtensionKind::kTransportWideCc);
+  return m;
+}
+
+struct SubModel {
+  ParticipantId who;
+  std::uint32_t track;
+  std::uint32_t ssrc;
+  std::uint8_t pt;
+  std::uint32_t rtx_ssrc;
+  std::uint8_t rtx_pt;
+  std::optional<std::uint16_t> last_seq;
+};
+
+struct LayerSeq {
+  std::uint16_t seq = 0;
+  std::uint32_t ts = 0;
+  std::uint16_t pic = 0;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Script s(data, size);
+  Router router;
+  Timestamp now = Timestamp::from_micros(1'000'000);
+  std::map<std::uint32_t, SubModel> subs;                // by SubscriptionId
+  std::map<std::uint32_t, ParticipantId> tracks;         // TrackId → publisher
+  std::map<std::pair<std::string, int>, LayerSeq> seqs;  // (publisher/mid, layer)
+  std::uint32_t next_ssrc = 0x1000;
+  bool raw_rtp = false;
+  std::array<std::byte, 1500> buf{};
+
+  auto drain = [&] {
+    while (auto o = router.poll_output()) {
+      if (o->rtcp) {
+        CHECK(rtp::parse_compound(o->bytes).has_value());
+        bool publisher = false;
+        for (const auto& [t, p] : tracks) publisher |= p == o->to;
+        CHECK(publisher);
+        continue;
+      }
+      auto v = rtp::parse_packet(o->bytes);
+      CHECK(v.has_value());
+      bool matched = false;
+      for (auto& [id, m] : subs) {
+        if (m.who != o->to) continue;
+        if (v->header.ssrc == m.ssrc) {
+          CHECK(v->header.payload_type == m.pt);
+          if (!raw_rtp && m.last_seq) {
+            const int d = rtp::seq_delta(v->header.sequence, *m.last_seq);
+            // Bound: a resend without RTX repeats a packet up to the history cap (1 024) back.
+            CHECK(d > -1500 && d < 1500);
+          }
+          m.last_seq = v->header.sequence;
+          matched = true;
+        } else if (v->header.ssrc == m.rtx_ssrc) {
+          CHECK(v->header.payload_type == m.rtx_pt);
+          matched = true;
+        }
+      }
+      CHECK(matched);
+    }
+    for (const auto& [id, m] : subs) {
+      const PacketHistory* h = router.history(SubscriptionId{id});
+      CHECK(h != nullptr && h->size() <= h->config().max_packets);
+    }
+  };
+
+  while (!s.done()) {
+    const std::uint8_t op = s.u8() % 9;
+    const ParticipantId who{1u + s.u8() % 4u};
+    switch (op) {
+      case 0: {  // publish a track
+        TrackParams t;
+        t.publisher = who;
+        t.mid = std::to_string(s.u8() % 3);
+        const std::uint8_t kind = s.u8();
+        t.codec = kind & 1 ? Codec::kOpus : Codec::kVp8;
+        t.clock_rate = t.codec == Codec::kOpus ? 48'000 : 90'000;
+        if (kind & 2) t.rids = {"q", "h", "f"};
+        t.use_fir = kind & 4;
+        t.extensions = publisher_map();
+        if (auto id = router.add_track(std::move(t))) {
+          tracks[id->value] = who;
+        }
+        break;
+      }
+      case 1: {  // subscribe
+        const TrackId track{1u + s.u8() % 8u};
+        SubscriberParams p;
+        p.ssrc = next_ssrc++;
+        p.payload_type = 96 + s.u8() % 8;
+        p.rtx_ssrc = s.u8() & 1 ? next_ssrc++ : 0;
+        p.rtx_payload_type = 110;
+        (void)p.extensions.add(5, rtp::ExtensionKind::kMid);
+        if (s.u8() & 1) (void)p.extensions.add(9, rtp::ExtensionKind::kTransportWideCc);
+        p.mid = "s";
+        const std::uint8_t l = s.u8();
+        std::optional<int> layer = l % 4 == 3 ? std::nullopt : std::optional<int>(l % 4);
+        OutboundStream::Config seeds{0, s.u16(), s.u16(), s.u16(), s.u8()};
+        SubModel m{who,        track.value,        p.ssrc,      p.payload_type,
+                   p.rtx_ssrc, p.rtx_payload_type, std::nullopt};
+        if (auto id = router.subscribe(who, track, p, layer, seeds, s.u16())) subs[id->value] = m;
+        break;
+      }
+      case 2: {  // unsubscribe
+        const std::uint32_t id = 1u + s.u8() % 16u;
+        router.unsubscribe(SubscriptionId{id});
+        subs.erase(id);
+        break;
+      }
+      case 3: {  // leave
+        router.remove_participant(who);
+        // Its subscriptions go, and so do the others' subscriptions to its tracks.
+        std::erase_if(subs, [&](const auto& kv) {
+          auto t = tracks.find(kv.second.track);
+          return kv.second.who == who || (t != tracks.end() && t->second == who);
+        });
+        std::erase_if(tracks, [&](const auto& kv) { return kv.second == who; });
+        break;
+      }
+      case 4: {  // synthesized RTP of a publisher's layer
+        const std::string mid = std::to_string(s.u8() % 3);
+        const int layer = s.u8() % 3;
+        const std::uint8_t f = s.u8();
+        LayerSeq& ls = seqs[{std::to_string(who.value) + "/" + mid, layer}];
+        ls.seq = static_cast<std::uint16_t>(ls.seq + (f % 6) - 2);
+        if (f & 0x40) {
+          ls.ts += 3000;
+          ls.pic = (ls.pic + 1) & 0x7fff;
+        }
+        rtp::Vp8Descriptor d;
+        d.extended = true;
+        d.start_of_partition = true;
+        d.has_picture_id = true;
+        d.picture_id_15bit = true;
+        d.picture_id = ls.pic;
+        d.has_tl0picidx = true;
+        std::array<std::byte, 16> payload{};
+        auto n = rtp::write_vp8_descriptor(d, payload);
+        payload[*n] = std::byte(f & 0x80 ? 0x00 : 0x01);  // keyframe bit
+        const std::string rid(1, "qhf"[layer]);
+        std::array<rtp::Extension, 2> ext{{{1, as_bytes(mid)}, {2, as_bytes(rid)}}};
+        rtp::PacketBuild b;
+        b.header.payload_type = 96;
+        b.header.sequence = ls.seq;
+        b.header.timestamp = ls.ts;
+        b.header.ssrc = who.value * 100 + static_cast<std::uint32_t>(layer) * 10 +
+                        static_cast<std::uint32_t>(mid[0] - '0');
+        b.extensions = ext;
+        b.payload = std::span(payload).first(*n + 4);
+        auto size = rtp::build_packet(b, buf);
+        CHECK(size.has_value());
+        router.handle_rtp(now, who, std::span(buf).first(*size));
+        break;
+      }
+      case 5:  // raw RTP
+        raw_rtp = true;
+        router.handle_rtp(now, who, s.bytes(255));
+        break;
+      case 6: {  // RTCP from a subscriber: NACK, PLI, FIR for one of its SSRCs, or raw
+        const std::uint8_t k = s.u8();
+        std::uint32_t media = 0x1000 + s.u8() % 32;
+        std::array<rtp::RtcpPacket, 1> p;
+        if (k % 4 == 0) {
+          std::vector<std::uint16_t> lost;
+          for (int i = s.u8() % 8; i > 0; --i) lost.push_back(s.u16());
+          p[0] = rtp::GenericNack{1, media, rtp::nack_items(lost)};
+        } else if (k % 4 == 1) {
+          p[0] = rtp::Pli{1, media};
+        } else if (k % 4 == 2) {
+          p[0] = rtp::Fir{1, {rtp::FirEntry{media, s.u8()}}};
+        } else {
+          router.handle_rtcp(now, who, s.bytes(255));
+          break;
+        }
+        auto n = rtp::build_compound(p, buf);
+        if (n) router.handle_rtcp(now, who, std::span(buf).first(*n));
+        break;
+      }
+      case 7: {  // time passes
+        now = now + Duration::micros(static_cast<std::int64_t>(s.u16()) * 50);
+        const Timestamp next = router.next_timeout();
+        if (next <= now) router.handle_timeout(now);
+        break;
+      }
+      case 8: {  // a layer change
+        const std::uint8_t l = s.u8();
+        router.set_layer(SubscriptionId{1u + s.u8() % 16u},
+                         l % 4 == 3 ? std::nullopt : std::optional<int>(l % 4));
+        break;
+      }
+    }
+    drain();
+  }
+  return 0;
+}

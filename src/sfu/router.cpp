@@ -1,0 +1,291 @@
+#include "sfu/router.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "rtp/extension_values.h"
+#include "rtp/packet.h"
+#include "rtp/rtcp.h"
+
+namespace peerkit::sfu {
+
+struct Router::Track {
+  TrackId id;
+  TrackParams params;
+  std::array<std::optional<std::uint32_t>, kMaxLayers> layer_ssrc{};
+  std::vector<SubscriptionId> subscriptions;
+  KeyframeRequests keyframes;
+};
+
+struct Router::Subscription {
+  SubscriptionId id;
+  ParticipantId subscriber;
+  TrackId track;
+  SubscriberParams params;
+  OutboundStream stream;
+  PacketHistory history;
+  NackResponder responder;
+};
+
+Router::Router() = default;
+Router::Router(const Config& config) : config_(config) {}
+Router::~Router() = default;
+
+Expected<TrackId, Router::Error> Router::add_track(TrackParams params) {
+  if (tracks_.size() >= config_.max_tracks) return Unexpected(Error::kTooMany);
+  if (params.rids.size() > static_cast<std::size_t>(kMaxLayers)) return Unexpected(Error::kTooMany);
+  for (const auto& [id, t] : tracks_)
+    if (t->params.publisher == params.publisher && t->params.mid == params.mid)
+      return Unexpected(Error::kDuplicate);
+  auto t = std::make_unique<Track>();
+  t->id = TrackId{next_track_++};
+  t->params = std::move(params);
+  const TrackId id = t->id;
+  tracks_.emplace(id, std::move(t));
+  return id;
+}
+
+Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscriber, TrackId track,
+                                                          SubscriberParams params,
+                                                          std::optional<int> layer,
+                                                          OutboundStream::Config seeds,
+                                                          std::uint16_t first_rtx_sequence) {
+  auto it = tracks_.find(track);
+  if (it == tracks_.end()) return Unexpected(Error::kUnknownTrack);
+  Track& t = *it->second;
+  if (t.subscriptions.size() >= config_.max_subscriptions_per_track)
+    return Unexpected(Error::kTooMany);
+  if (params.ssrc == params.rtx_ssrc || used_ssrcs_.contains({subscriber, params.ssrc}) ||
+      (params.rtx_ssrc != 0 && used_ssrcs_.contains({subscriber, params.rtx_ssrc})))
+    return Unexpected(Error::kDuplicate);
+  seeds.clock_rate = t.params.clock_rate;
+  const bool audio = t.params.codec == Codec::kOpus;
+  auto s = std::unique_ptr<Subscription>(new Subscription{
+      SubscriptionId{next_subscription_++}, subscriber, track, std::move(params),
+      OutboundStream(seeds), PacketHistory(audio ? PacketHistory::audio() : PacketHistory::video()),
+      NackResponder(first_rtx_sequence)});
+  s->stream.set_target_layer(layer);
+  const SubscriptionId id = s->id;
+  by_subscriber_ssrc_[{subscriber, s->params.ssrc}] = id;
+  used_ssrcs_.insert({subscriber, s->params.ssrc});
+  if (s->params.rtx_ssrc != 0) used_ssrcs_.insert({subscriber, s->params.rtx_ssrc});
+  t.subscriptions.push_back(id);
+  if (layer) request_keyframe(t, *layer);  // a new subscriber needs a keyframe to start
+  subscriptions_.emplace(id, std::move(s));
+  return id;
+}
+
+void Router::set_layer(SubscriptionId id, std::optional<int> layer) {
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;
+  it->second->stream.set_target_layer(layer);
+  auto t = tracks_.find(it->second->track);
+  if (t != tracks_.end() && it->second->stream.switch_pending())
+    request_keyframe(*t->second, *it->second->stream.target_layer());
+}
+
+void Router::unsubscribe(SubscriptionId id) {
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;
+  by_subscriber_ssrc_.erase({it->second->subscriber, it->second->params.ssrc});
+  used_ssrcs_.erase({it->second->subscriber, it->second->params.ssrc});
+  used_ssrcs_.erase({it->second->subscriber, it->second->params.rtx_ssrc});
+  auto t = tracks_.find(it->second->track);
+  if (t != tracks_.end()) std::erase(t->second->subscriptions, id);
+  subscriptions_.erase(it);
+}
+
+void Router::remove_track(TrackId id) {
+  auto it = tracks_.find(id);
+  if (it == tracks_.end()) return;
+  for (SubscriptionId s : std::vector<SubscriptionId>(it->second->subscriptions)) unsubscribe(s);
+  std::erase_if(ssrc_index_, [id](const auto& kv) { return kv.second.first == id; });
+  tracks_.erase(it);
+}
+
+void Router::remove_participant(ParticipantId p) {
+  std::vector<TrackId> tracks;
+  for (const auto& [id, t] : tracks_)
+    if (t->params.publisher == p) tracks.push_back(id);
+  for (TrackId t : tracks) remove_track(t);
+  std::vector<SubscriptionId> subs;
+  for (const auto& [id, s] : subscriptions_)
+    if (s->subscriber == p) subs.push_back(id);
+  for (SubscriptionId s : subs) unsubscribe(s);
+  transport_sequence_.erase(p);
+}
+
+Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
+  if (auto it = ssrc_index_.find({from, v.header.ssrc}); it != ssrc_index_.end()) {
+    auto t = tracks_.find(it->second.first);
+    if (t == tracks_.end()) return nullptr;
+    *layer = it->second.second;
+    return t->second.get();
+  }
+  // Unknown SSRC: bind it by mid (+ rid). A repaired-rid marks the publisher's RTX stream,
+  // which is not forwarded (NACK toward publishers is not done yet).
+  for (const auto& [id, t] : tracks_) {
+    const TrackParams& tp = t->params;
+    if (tp.publisher != from) continue;
+    auto mid_id = tp.extensions.id_of(rtp::ExtensionKind::kMid);
+    auto mid = mid_id ? v.extensions.find(*mid_id) : std::nullopt;
+    if (!mid || as_string_view(*mid) != tp.mid) continue;
+    auto rrid_id = tp.extensions.id_of(rtp::ExtensionKind::kRepairedRid);
+    if (rrid_id && v.extensions.find(*rrid_id)) return nullptr;
+    int l = 0;
+    if (!tp.rids.empty()) {
+      auto rid_id = tp.extensions.id_of(rtp::ExtensionKind::kRid);
+      auto rid = rid_id ? v.extensions.find(*rid_id) : std::nullopt;
+      if (!rid) return nullptr;
+      auto r = std::find(tp.rids.begin(), tp.rids.end(), as_string_view(*rid));
+      if (r == tp.rids.end()) return nullptr;
+      l = static_cast<int>(r - tp.rids.begin());
+    }
+    if (t->layer_ssrc[l]) ssrc_index_.erase({from, *t->layer_ssrc[l]});  // the layer restarted
+    t->layer_ssrc[l] = v.header.ssrc;
+    ssrc_index_[{from, v.header.ssrc}] = {id, l};
+    *layer = l;
+    return t.get();
+  }
+  return nullptr;
+}
+
+void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
+  ++stats_.ingress;
+  auto v = rtp::parse_packet(packet);
+  int layer = 0;
+  Track* t = v ? track_for(from, *v, &layer) : nullptr;
+  if (!t) {
+    ++stats_.ingress_dropped;
+    return;
+  }
+  auto in = make_ingress(packet, now, layer, t->params.codec);
+  if (!in) {
+    ++stats_.ingress_dropped;
+    return;
+  }
+  forward(now, *t, *in);
+}
+
+void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
+  if (p->keyframe && t.params.codec == Codec::kVp8) t.keyframes.on_keyframe(p->layer);
+  for (SubscriptionId id : t.subscriptions) {
+    Subscription& s = *subscriptions_.at(id);
+    auto f = s.stream.forward(*p);
+    if (s.stream.switch_pending()) request_keyframe(t, *s.stream.target_layer());
+    if (!f) continue;
+    if (s.params.extensions.id_of(rtp::ExtensionKind::kTransportWideCc))
+      f->transport_sequence = transport_sequence_[s.subscriber]++;
+    auto n = write_egress(*p, t.params.extensions, s.params, *f, egress_);
+    if (!n) continue;
+    s.history.store(now, p, *f);
+    push(s.subscriber, false, std::span(egress_).first(*n));
+    ++stats_.forwarded;
+  }
+  send_keyframe_requests(now, t);
+}
+
+// A layer that has not sent yet has no SSRC to name in a PLI.
+std::array<bool, kMaxLayers> Router::addressable(const Track& t) {
+  std::array<bool, kMaxLayers> known{};
+  for (std::size_t i = 0; i < known.size(); ++i) known[i] = t.layer_ssrc[i].has_value();
+  return known;
+}
+
+void Router::request_keyframe(Track& t, int layer) {
+  if (t.params.codec == Codec::kVp8) t.keyframes.request(layer);  // audio has no keyframes
+}
+
+void Router::send_keyframe_requests(Timestamp now, Track& t) {
+  while (auto due = t.keyframes.poll(now, addressable(t))) {
+    const std::uint32_t ssrc = *t.layer_ssrc[static_cast<std::size_t>(due->layer)];
+    std::array<std::byte, 32> buf{};
+    auto n =
+        write_keyframe_request(t.params.use_fir, config_.rtcp_ssrc, ssrc, due->fir_sequence, buf);
+    if (!n) continue;
+    push(t.params.publisher, true, std::span(buf).first(*n));
+    ++stats_.keyframe_requests_sent;
+  }
+}
+
+void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
+  auto packets = rtp::parse_compound(packet);
+  if (!packets) {
+    ++stats_.rtcp_dropped;
+    return;
+  }
+  struct Sink final : PacketSink {
+    Router* r;
+    ParticipantId to;
+    void send(ByteSpan p) override {
+      r->push(to, false, p);
+      ++r->stats_.rtx_sent;
+    }
+  } sink;
+  sink.r = this;
+  sink.to = from;
+  auto subscription = [&](std::uint32_t media_ssrc) -> Subscription* {
+    auto it = by_subscriber_ssrc_.find({from, media_ssrc});
+    return it == by_subscriber_ssrc_.end() ? nullptr : subscriptions_.at(it->second).get();
+  };
+  auto want_keyframe = [&](Subscription* s) {
+    if (!s) return;
+    auto layer = s->stream.current_layer() ? s->stream.current_layer() : s->stream.target_layer();
+    auto t = tracks_.find(s->track);
+    if (!layer || t == tracks_.end()) return;
+    request_keyframe(*t->second, *layer);
+    send_keyframe_requests(now, *t->second);
+  };
+  for (const rtp::RtcpPacket& p : *packets) {
+    if (const auto* nack = std::get_if<rtp::GenericNack>(&p)) {
+      if (Subscription* s = subscription(nack->media_ssrc)) {
+        auto t = tracks_.find(s->track);
+        if (t != tracks_.end())
+          s->responder.handle_nack(now, *nack, config_.default_rtt, s->history,
+                                   t->second->params.extensions, s->params, sink);
+      }
+    } else if (const auto* pli = std::get_if<rtp::Pli>(&p)) {
+      want_keyframe(subscription(pli->media_ssrc));
+    } else if (const auto* fir = std::get_if<rtp::Fir>(&p)) {
+      for (const auto& e : fir->entries) want_keyframe(subscription(e.ssrc));
+    }
+    // SR/RR/SDES/BYE/REMB/TWCC feedback: consumed by the estimator and RTT (not yet).
+  }
+}
+
+void Router::handle_timeout(Timestamp now) {
+  for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
+  if (now - last_housekeeping_ >= Duration::seconds(1)) {
+    for (auto& [id, s] : subscriptions_) s->history.expire(now);
+    last_housekeeping_ = now;
+  }
+}
+
+Timestamp Router::next_timeout() const {
+  Timestamp next = last_housekeeping_ + Duration::seconds(1);
+  for (const auto& [id, t] : tracks_)
+    next = std::min(next, t->keyframes.next_timeout(addressable(*t)));
+  return next;
+}
+
+std::optional<Output> Router::poll_output() {
+  if (outputs_.empty()) return std::nullopt;
+  Output o = std::move(outputs_.front());
+  outputs_.pop_front();
+  return o;
+}
+
+void Router::push(ParticipantId to, bool rtcp, ByteSpan bytes) {
+  outputs_.push_back(Output{to, rtcp, std::vector<std::byte>(bytes.begin(), bytes.end())});
+}
+
+const OutboundStream* Router::stream(SubscriptionId id) const {
+  auto it = subscriptions_.find(id);
+  return it == subscriptions_.end() ? nullptr : &it->second->stream;
+}
+const PacketHistory* Router::history(SubscriptionId id) const {
+  auto it = subscriptions_.find(id);
+  return it == subscriptions_.end() ? nullptr : &it->second->history;
+}
+
+}  // namespace peerkit::sfu

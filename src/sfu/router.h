@@ -1,0 +1,145 @@
+// The routing core of one room on one worker: publishers' tracks, subscribers' subscriptions,
+// and what flows between them. Sans-IO like every core: the driver hands in decrypted RTP and
+// RTCP with `now`, drains poll_output() (plain RTP/RTCP to protect with the participant's SRTP
+// session and send) and calls handle_timeout() at next_timeout().
+//
+//   publisher ──RTP──▶ handle_rtp: SSRC → (track, layer), learnt from the mid and rid
+//                      extensions (RFC 9143 §15, RFC 8852 §3; Chrome sends no a=ssrc for
+//                      simulcast) ─▶ one IngressPacket ─▶ each subscription's OutboundStream
+//                      ─▶ write_egress ─▶ PacketHistory ─▶ output to the subscriber
+//   subscriber ─RTCP─▶ handle_rtcp: NACK → NackResponder (RTX), PLI/FIR → KeyframeRequests
+//   KeyframeRequests ─▶ one PLI/FIR per layer and window ─▶ output to the publisher
+//
+// Every output owns its bytes (one allocation per packet: a pool is future work). The ingress
+// packet itself is shared: subscriptions' histories keep references, not copies.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/time.h"
+#include "rtp/extensions.h"
+#include "rtp/packet.h"
+#include "sfu/egress_writer.h"
+#include "sfu/ingress_packet.h"
+#include "sfu/keyframe_requests.h"
+#include "sfu/nack_responder.h"
+#include "sfu/outbound_stream.h"
+#include "sfu/packet_history.h"
+
+namespace peerkit::sfu {
+
+struct ParticipantId {
+  std::uint32_t value = 0;
+  auto operator<=>(const ParticipantId&) const = default;
+};
+struct TrackId {
+  std::uint32_t value = 0;
+  auto operator<=>(const TrackId&) const = default;
+};
+struct SubscriptionId {
+  std::uint32_t value = 0;
+  auto operator<=>(const SubscriptionId&) const = default;
+};
+
+struct TrackParams {
+  ParticipantId publisher;
+  Codec codec = Codec::kVp8;
+  std::uint32_t clock_rate = 90'000;
+  std::string mid;                // the publisher's mid of this track
+  std::vector<std::string> rids;  // ascending quality (q, h, f); empty = one layer
+  rtp::ExtensionMap extensions;   // the publisher's extmap
+  bool use_fir = false;           // the publisher negotiated `ccm fir` but not `nack pli`
+};
+
+struct Output {
+  ParticipantId to;
+  bool rtcp = false;
+  std::vector<std::byte> bytes;
+};
+
+class Router {
+ public:
+  struct Config {
+    std::uint32_t rtcp_ssrc = 1;                  // sender SSRC of the SFU's own RTCP
+    Duration default_rtt = Duration::millis(50);  // until RTT is measured (SR/RR: not yet)
+    // Limits: a room of 100 participants × 3 tracks; subscriptions per track.
+    std::size_t max_tracks = 300;
+    std::size_t max_subscriptions_per_track = 100;
+  };
+
+  Router();
+  explicit Router(const Config& config);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  enum class Error : std::uint8_t { kTooMany, kUnknownTrack, kDuplicate };
+  Expected<TrackId, Error> add_track(TrackParams params);
+  // `seeds`: the random starting sequence / timestamp / picture id of the subscriber's stream.
+  Expected<SubscriptionId, Error> subscribe(ParticipantId subscriber, TrackId track,
+                                            SubscriberParams params, std::optional<int> layer,
+                                            OutboundStream::Config seeds,
+                                            std::uint16_t first_rtx_sequence);
+  void set_layer(SubscriptionId id, std::optional<int> layer);
+  void unsubscribe(SubscriptionId id);
+  void remove_track(TrackId id);
+  // Leaves: every track it published and every subscription it held go.
+  void remove_participant(ParticipantId p);
+
+  void handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet);
+  void handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet);
+  void handle_timeout(Timestamp now);
+  Timestamp next_timeout() const;
+  std::optional<Output> poll_output();
+
+  struct Stats {
+    std::uint64_t ingress = 0;
+    std::uint64_t ingress_dropped = 0;  // malformed, unknown SSRC, from a non-publisher
+    std::uint64_t forwarded = 0;
+    std::uint64_t rtx_sent = 0;
+    std::uint64_t keyframe_requests_sent = 0;
+    std::uint64_t rtcp_dropped = 0;
+  };
+  const Stats& stats() const { return stats_; }
+  std::size_t track_count() const { return tracks_.size(); }
+  std::size_t subscription_count() const { return subscriptions_.size(); }
+  // For tests and the fuzzer's invariants.
+  const OutboundStream* stream(SubscriptionId id) const;
+  const PacketHistory* history(SubscriptionId id) const;
+
+ private:
+  struct Subscription;
+  struct Track;
+  Track* track_for(ParticipantId from, const rtp::PacketView& v, int* layer);
+  void forward(Timestamp now, Track& t, const IngressRef& p);
+  static std::array<bool, kMaxLayers> addressable(const Track& t);
+  void request_keyframe(Track& t, int layer);
+  void send_keyframe_requests(Timestamp now, Track& t);
+  void push(ParticipantId to, bool rtcp, ByteSpan bytes);
+
+  Config config_;
+  std::map<TrackId, std::unique_ptr<Track>> tracks_;
+  std::map<SubscriptionId, std::unique_ptr<Subscription>> subscriptions_;
+  std::map<std::pair<ParticipantId, std::uint32_t>, SubscriptionId> by_subscriber_ssrc_;
+  // (publisher, SSRC) → (track, layer), learnt from mid + rid on the first packets.
+  std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> ssrc_index_;
+  std::set<std::pair<ParticipantId, std::uint32_t>> used_ssrcs_;  // primary and RTX, per subscriber
+  std::map<ParticipantId, std::uint16_t> transport_sequence_;     // per subscriber connection
+  std::deque<Output> outputs_;
+  std::uint32_t next_track_ = 1;
+  std::uint32_t next_subscription_ = 1;
+  Timestamp last_housekeeping_;
+  Stats stats_;
+  std::array<std::byte, kMaxPacketSize + kEgressGrowth> egress_{};
+};
+
+}  // namespace peerkit::sfu
