@@ -54,7 +54,8 @@ wait_for_port tcp 6391
 timeout 15 "$PEERKIT" serve --port 9109 --no-turn --node-id x \
   --cluster "redis://:not-the-Secret-42@127.0.0.1:6391" > "$WORK/badpw.out" 2>&1
 rc=$?
-check "a wrong Redis password exits non-zero (exit $rc)" test "$rc" != 0 -a "$rc" != 124
+# 1..123: an exit of its own (124 is timeout's, 125+ a crash or a signal).
+check "a wrong Redis password exits non-zero (exit $rc)" test "$rc" -ge 1 -a "$rc" -le 123
 check "... with a message naming authentication" grep -qi "authentication" "$WORK/badpw.out"
 check "... that never prints the password" bash -c "! grep -q 'not-the-Secret-42' '$WORK/badpw.out'"
 sed 's/^/    | /' "$WORK/badpw.out" | tail -3
@@ -63,7 +64,7 @@ timeout 15 "$PEERKIT" serve --port 9109 --no-turn --node-id x --cluster "redis:/
   --cluster-password-file "$WORK/pw" > "$WORK/badpw2.out" 2>&1
 rc=$?
 check "a wrong --cluster-password-file exits non-zero, naming authentication, not the password" \
-  bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -qi authentication '$WORK/badpw2.out' && ! grep -q 'not-the-Secret-42' '$WORK/badpw2.out'"
+  bash -c "[ $rc -ge 1 ] && [ $rc -le 123 ] && grep -qi authentication '$WORK/badpw2.out' && ! grep -q 'not-the-Secret-42' '$WORK/badpw2.out'"
 kill "$REDIS_PW_PID"
 
 start_redis redis "$REDIS_PORT"
@@ -73,7 +74,7 @@ for n in a b c; do start_node "$n"; done
 for n in a b c; do wait_for_port tcp "${PORT[$n]}"; done
 check "all three nodes register and see the two others" until_true 10 bash -c \
   "for p in ${PORT[a]} ${PORT[b]} ${PORT[c]}; do curl -sf http://127.0.0.1:\$p/healthz | grep -q 'registered, 2 other node(s) alive' || exit 1; done"
-[ "$FAILURES" = 0 ] || { tail -5 "$WORK"/node-*.log; finish; exit 1; }  # the rest needs the cluster
+[ "$FAILURES" = 0 ] || { tail -n 5 "$WORK"/node-*.log; finish; exit 1; }  # the rest needs the cluster
 check "/metrics has peerkit_cluster_* on node a" bash -c \
   "curl -sf http://127.0.0.1:${PORT[a]}/metrics | grep -q '^peerkit_cluster_nodes_alive'"
 
