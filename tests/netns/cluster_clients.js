@@ -234,6 +234,9 @@ const scenarios = {
     const X = await member('a'); const Y = await member('c');
     await joined(X, 'r4', 'Xa');
     const jy = await joined(Y, 'r4', 'Yc');
+    const X2 = await member('a'); const Z = await member('c'); // Z leaves r5 during the outage
+    await joined(X2, 'r5', 'X2');
+    await joined(Z, 'r5', 'Zc');
     check('before the outage: cross-node relay a → c', await relayed('OFFER', p1.c, 'loc1', pc.c, 'far'));
     check('before the outage: members on a and c share room r4', jy && jy.type === 'joined' && jy.members.length === 1, JSON.stringify(jy));
     console.log('ready'); // cluster.sh stops Redis now
@@ -251,6 +254,8 @@ const scenarios = {
     Y.send({ type: 'signal', to: X.id, data: { n: 1 } });
     const ue = await Y.next((m) => m.type === 'error' || m.type === 'signal');
     check('during the outage: a cross-node rooms signal is refused unknown-member', ue && ue.code === 'unknown-member', JSON.stringify(ue));
+    Z.send({ type: 'leave' }); // node c cannot tell node a now
+    check('during the outage: a member on node c leaves its room', !!(await Z.next((m) => m.type === 'left')));
     const t1 = Date.now();
     p1.c.send({ type: 'OFFER', dst: 'far', payload: { during: 1 } });
     const ex = await p1.c.next((m) => m.type === 'EXPIRE' && m.src === 'far', +args.expire + 4000);
@@ -272,10 +277,16 @@ const scenarios = {
       return X.next((m) => m.type === 'signal' && m.data.n === 2, 300);
     }, 5000, 0);
     check('after the restart: a rooms signal c → a works again', sig && sig.from === Y.id, JSON.stringify(sig));
+    // Who left during the outage is announced once Redis is back (node_ttl later, the resync's
+    // final pass); by then nobody else may have been announced left.
+    const backAt = Date.now();
+    const zl = await X2.next((m) => m.type === 'member-left', 12000);
+    check(`after the restart: the member who left r5 on node c during the outage is announced left on node a (${Date.now() - backAt} ms)`,
+          zl && zl.id === Z.id, JSON.stringify(zl));
     const events = [X, Y, A1, A2].map((c, i) => `${'XYAB'[i]}:${JSON.stringify(c.frames.filter((m) => m.type.startsWith('member-')))}`);
     check('nobody was announced left because of the outage', ![X, Y, A1, A2].some((c) => c.frames.some((m) => m.type === 'member-left')),
           `${events.join(' ')} X=${X.id} Y=${Y.id}`);
-    X.close(); Y.close();
+    X.close(); Y.close(); X2.close(); Z.close();
     check('no client socket was closed by the outage', ![p1, p2, pc, p3].some((p) => p.c.closed) && !A1.closed && !A2.closed);
     for (const x of [p1, p2, pc, p3]) x.c.close();
     A1.close(); A2.close();
