@@ -70,6 +70,7 @@ void Node::register_self() {
                ++stats_.registrations;
                const bool again = ever_registered_ && !was;
                ever_registered_ = true;
+               if (again) grace_until_ = now_ + options_.node_ttl;
                if (again)
                  for (auto& h : reregistered_handlers_) h();
              });
@@ -101,8 +102,12 @@ void Node::check_nodes() {
       if (round->failed) return;  // a partial view must not declare anyone dead
       std::set<std::string> dead = round->dead;
       for (const auto& n : alive_)
-        if (!round->alive.contains(n))
-          dead.insert(n);  // gone from the hash: removed by another survivor
+        if (!round->alive.contains(n) && !round->dead.contains(n)) {
+          if (now_ < grace_until_)
+            round->alive.insert(n);  // not back in a fresh Redis yet: see grace_until_
+          else
+            dead.insert(n);  // gone from the hash: removed by another survivor
+        }
       alive_ = round->alive;
       for (const auto& n : dead) {
         ++stats_.nodes_died;

@@ -96,6 +96,9 @@ class Node {
   Timestamp next_check_ = Timestamp::never();
   bool registered_ = false;
   bool ever_registered_ = false;
+  // Until then (node_ttl after registering again) a node missing from the hash is not dead yet:
+  // after an empty Redis restart the others put themselves back on their own reconnect backoff.
+  Timestamp grace_until_;
   bool checking_ = false;
   std::size_t in_flight_ = 0;
   std::set<std::string> alive_;

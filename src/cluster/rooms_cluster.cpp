@@ -47,7 +47,9 @@ RoomsCluster::RoomsCluster(Node& node, signaling::RoomsServer& server)
   node_.on_reregistered([this, alive] {
     if (alive.expired()) return;
     refresh();
-    resync();
+    resync(false);
+    final_resync_due_ = true;
+    final_resync_at_ = now_ + node_.options().node_ttl;
   });
 }
 
@@ -172,6 +174,11 @@ void RoomsCluster::tell_room(const std::string& room, json::object message) {
 }
 
 void RoomsCluster::on_timer(Timestamp now) {
+  now_ = now;
+  if (final_resync_due_ && now >= final_resync_at_ && node_.store().connected()) {
+    final_resync_due_ = false;
+    resync(true);
+  }
   if (now < next_refresh_) return;
   next_refresh_ = now + node_.options().heartbeat;
   refresh();
@@ -189,14 +196,14 @@ void RoomsCluster::refresh() {
   }
 }
 
-void RoomsCluster::resync() {
-  // After an outage, compare each room with Redis: members that vanished are announced left,
-  // members that appeared joined, and this node's own members that joined while Redis was away
-  // are announced to the other nodes of the room.
+void RoomsCluster::resync(bool final) {
+  // After an outage, compare each room with Redis: members that vanished are announced left
+  // (final pass only), members that appeared joined, and this node's own members that joined
+  // while Redis was away are announced to the other nodes of the room.
   std::weak_ptr<bool> alive = alive_;
   for (const auto& [room_name, unused] : rooms_) {
     node_.store().hash_get_all(
-        room_key(room_name), [this, alive, room = room_name](Result<FieldList> all) {
+        room_key(room_name), [this, alive, final, room = room_name](Result<FieldList> all) {
           if (alive.expired() || !all.ok()) return;
           auto r = rooms_.find(room);
           if (r == rooms_.end()) return;
@@ -206,10 +213,16 @@ void RoomsCluster::resync() {
             if (parse_entry(text, node, name) && node != node_.id()) now[mid] = Remote{node, name};
           }
           for (const auto& [mid, m] : r->second.remote)
-            if (!now.contains(mid)) server_.remote_left(room, mid, "disconnected");
+            if (!now.contains(mid)) {
+              if (final)
+                server_.remote_left(room, mid, "disconnected");
+              else
+                now.emplace(mid, m);  // not back yet: asked again at the final pass
+            }
           for (const auto& [mid, m] : now)
             if (!r->second.remote.contains(mid)) server_.remote_joined(room, mid, m.name);
           r->second.remote = std::move(now);
+          if (final) return;
           for (const auto& [id, m] : local_)
             if (m.room == room)
               tell_room(room, {{"k", "room-joined"}, {"room", room}, {"id", id}, {"name", m.name}});

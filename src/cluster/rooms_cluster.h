@@ -62,7 +62,10 @@ class RoomsCluster final : public signaling::RoomsClusterHook {
   // The other nodes with members in `room`: the only ones told about its changes.
   void tell_room(const std::string& room, boost::json::object message);
   void refresh();
-  void resync();
+  // final=false (at once on re-registering): learn who appeared, keep who is missing — after an
+  // empty Redis restart the other nodes may not have put their members back yet. final=true (a
+  // node_ttl later, from on_timer): whoever is still missing is announced left.
+  void resync(bool final);
   void node_died(const std::string& node);
   void receive_joined(const boost::json::object& m);
   void receive_left(const boost::json::object& m);
@@ -72,6 +75,9 @@ class RoomsCluster final : public signaling::RoomsClusterHook {
   signaling::RoomsServer& server_;
   RoomsClusterStats stats_;
   Timestamp next_refresh_;
+  Timestamp now_;                 // of the last on_timer
+  bool final_resync_due_ = false;  // at final_resync_at_
+  Timestamp final_resync_at_;
   std::map<std::string, Room> rooms_;
   std::map<std::string, Local> local_;  // this node's members in a room, by id
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -59,6 +59,30 @@ TEST(ClusterRegistry, RedisDownMakesNodesUnhealthyButNotDeadAndTheyReRegister) {
   EXPECT_EQ(h[0].node.stats().nodes_died, 0u);
 }
 
+// Redis restarted empty and the nodes reconnect on their own backoff, up to seconds apart: the
+// one back first must not declare the later one dead for being absent from the fresh hash.
+TEST(ClusterRegistry, EmptyRedisRestartGivesLateNodesTheirTtlToComeBack) {
+  Harness h(2);
+  std::vector<std::string> seen_by_a;
+  h[0].node.on_node_dead([&](const std::string& n) { seen_by_a.push_back(n); });
+  h.redis.set_up(false);
+  h.pump();
+  h.advance(Duration::seconds(10));
+  h[1].client->set_cut(true);  // b's next reconnect attempt comes 2 s after a's
+  h.redis.set_up(true, /*lose_data=*/true);
+  h.pump();
+  h.advance(Duration::seconds(2));
+  h[1].client->set_cut(false);
+  h.pump();
+  h.advance(Duration::seconds(2));
+  EXPECT_TRUE(seen_by_a.empty());
+  EXPECT_EQ(h[0].node.peers(), std::set<std::string>{"b"});
+  // One that does not come back within node_ttl is dead, as without the outage.
+  h.kill(1);
+  h.advance(Duration::seconds(8));
+  EXPECT_EQ(seen_by_a, std::vector<std::string>{"b"});
+}
+
 TEST(ClusterRegistry, OptionsAreValidated) {
   ClusterOptions o = node_options("a");
   EXPECT_EQ(validate(o), "");

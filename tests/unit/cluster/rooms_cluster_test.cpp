@@ -125,6 +125,35 @@ TEST(RoomsCluster, RedisDownKeepsLocalRoomsAndResyncsAfter) {
   EXPECT_EQ(h.take(1, 201), V{R"({"type":"signal","from":"a-102","data":4})"});
 }
 
+// Redis restarted empty: the node back first must not announce the other node's members left
+// (and joined again) before that node had a chance to put them back — the web app would drop
+// the call with them. A member that really left during the outage is still announced left.
+TEST(RoomsCluster, RedisRestartedEmptyDoesNotFlapRemoteMembers) {
+  Harness h(2);
+  h.join(0, 101, "r", "Al");
+  h.join(1, 201, "r", "Bo");
+  h.join(1, 202, "r", "Cy");
+  h.take(0, 101);
+  h.take(1, 201);
+  h.take(1, 202);
+  h.redis.set_up(false);
+  h.pump();
+  h.advance(Duration::seconds(3));
+  h.rooms_send(1, 202, R"({"type":"leave"})");  // b cannot tell a now
+  h.take(1, 201);
+  h.take(1, 202);
+  h.redis.set_up(true, /*lose_data=*/true);
+  h.pump();
+  h.advance(Duration::seconds(1));
+  EXPECT_TRUE(h.take(0, 101).empty());  // nothing yet: b is re-adding its members
+  h.advance(Duration::seconds(8));
+  // Only the member that left during the outage is announced left, once; b-201 never flapped.
+  EXPECT_EQ(h.take(0, 101), V{R"({"type":"member-left","id":"b-202","reason":"disconnected"})"});
+  EXPECT_EQ(h.redis.hash_length("peerkit:room:r"), 2u);
+  h.rooms_send(0, 101, R"({"type":"signal","to":"b-201","data":6})");
+  EXPECT_EQ(h.take(1, 201), V{R"({"type":"signal","from":"a-101","data":6})"});
+}
+
 TEST(RoomsCluster, NodeCutOffLongerThanItsTtlIsLeftThenRejoinsItsRooms) {
   Harness h(2);
   h.join(0, 101, "r", "Al");
