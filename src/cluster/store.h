@@ -70,7 +70,8 @@ class Store {
   // 1) PEXPIRE key ttl; return the new length. The TTL counts from the list's creation.
   virtual void list_push_capped(std::string_view key, std::string_view value, std::size_t max_len,
                                 Duration ttl, std::function<void(Result<std::int64_t>)> done) = 0;
-  // MULTI; LRANGE key 0 -1; DEL key; EXEC: every element, and the list is gone.
+  // Atomically LRANGE key 0 -1 then DEL key (RedisStore: one Lua script): every element, and the
+  // list is gone.
   virtual void list_take_all(std::string_view key,
                              std::function<void(Result<StringList>)> done) = 0;
 
