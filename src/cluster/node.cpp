@@ -138,7 +138,20 @@ void Node::check_nodes() {
 
 bool Node::send_to(std::string_view node, json::object message, std::function<void(bool)> done) {
   message["from"] = options_.node_id;
-  const std::string text = json::serialize(message);
+  return publish(node, json::serialize(message), std::move(done));
+}
+
+bool Node::send_to(std::string_view node, json::object message, std::string_view body,
+                   std::function<void(bool)> done) {
+  message["from"] = options_.node_id;
+  std::string text = json::serialize(message);
+  text.reserve(text.size() + 1 + body.size());
+  text += '\n';
+  text += body;
+  return publish(node, std::move(text), std::move(done));
+}
+
+bool Node::publish(std::string_view node, std::string text, std::function<void(bool)> done) {
   if (!store_.connected() || text.size() > options_.max_message_bytes ||
       in_flight_ >= options_.max_in_flight) {
     ++stats_.send_failures;
@@ -176,8 +189,13 @@ void Node::receive(std::string_view text) {
     ++stats_.malformed_in;
     return;
   }
+  std::string_view header = text, body;
+  if (const auto newline = text.find('\n'); newline != std::string_view::npos) {
+    header = text.substr(0, newline);
+    body = text.substr(newline + 1);
+  }
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = json::parse(header, ec);
   const json::object* o = ec ? nullptr : v.if_object();
   const json::string* kind = o ? (o->contains("k") ? o->at("k").if_string() : nullptr) : nullptr;
   if (!kind) {
@@ -186,7 +204,7 @@ void Node::receive(std::string_view text) {
   }
   for (auto& [k, h] : handlers_)
     if (k == std::string_view(*kind)) {
-      h(*o);
+      h(*o, body);
       return;
     }
   ++stats_.malformed_in;  // a kind this node does not know (a newer node?): ignored

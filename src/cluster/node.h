@@ -47,7 +47,8 @@ struct ClusterStats {
 
 class Node {
  public:
-  using Handler = std::function<void(const boost::json::object& message)>;
+  // `header` is the message's JSON object; `body` its opaque payload (empty if it has none).
+  using Handler = std::function<void(const boost::json::object& header, std::string_view body)>;
 
   Node(ClusterOptions options, Store& store);
   Node(const Node&) = delete;
@@ -76,6 +77,11 @@ class Node {
   // `done(true)` once a subscriber of that channel got it, `done(false)` if none or on error.
   bool send_to(std::string_view node, boost::json::object message,
                std::function<void(bool delivered)> done = {});
+  // The same with an opaque `body` (a relayed frame) carried after the header as it is, so a
+  // kilobyte of JSON text is neither escaped on the way out nor unescaped on the way in.
+  // On the channel: the header serialized, '\n' (which serialized JSON never contains), body.
+  bool send_to(std::string_view node, boost::json::object message, std::string_view body,
+               std::function<void(bool delivered)> done = {});
   // Handler for messages of kind `kind` arriving on this node's channel.
   void on_message(std::string kind, Handler handler);
   // Called with the id of each node found dead (registration expired), on every survivor.
@@ -87,6 +93,7 @@ class Node {
   void register_self();
   void check_nodes();
   void receive(std::string_view text);
+  bool publish(std::string_view node, std::string text, std::function<void(bool)> done);
 
   ClusterOptions options_;
   Store& store_;

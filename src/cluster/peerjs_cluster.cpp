@@ -40,10 +40,10 @@ PeerJsCluster::PeerJsCluster(Node& node, signaling::PeerJsServer& server,
     : node_(node), server_(server), transport_(transport) {
   server_.set_cluster_hook(this);
   std::weak_ptr<bool> alive = alive_;
-  node_.on_message("pj", [this, alive](const json::object& m) {
-    if (!alive.expired()) receive(m);
+  node_.on_message("pj", [this, alive](const json::object& m, std::string_view text) {
+    if (!alive.expired()) receive(m, text);
   });
-  node_.on_message("pj-takeover", [this, alive](const json::object& m) {
+  node_.on_message("pj-takeover", [this, alive](const json::object& m, std::string_view) {
     if (!alive.expired()) receive_takeover(m);
   });
   node_.on_node_dead([this, alive](const std::string& n) {
@@ -172,26 +172,28 @@ bool PeerJsCluster::route(std::string_view type, std::string_view src, std::stri
   if (!node_.store().connected() ||
       text.size() + dst.size() + src.size() + 128 > node_.options().max_message_bytes)
     return false;
-  send(std::string(type), std::string(src), std::string(dst), std::string(text));
+  send(type, src, dst, text);
   return true;
 }
 
-void PeerJsCluster::send(std::string type, std::string src, std::string dst, std::string text,
-                         int hop) {
+void PeerJsCluster::send(std::string_view type_view, std::string_view src_view,
+                         std::string_view dst_view, std::string_view text_view, int hop) {
   if (hop == 0) {
-    if (auto it = owners_.find(dst); it != owners_.end()) {
+    if (auto it = owners_.find(dst_view); it != owners_.end()) {
       if (now_ < it->second.until && it->second.node != node_.id()) {
         ++stats_.owner_cache_hits;
-        publish_to(it->second.node, std::move(type), std::move(src), std::move(dst),
-                   std::move(text), hop);
+        publish_to(it->second.node, type_view, src_view, dst_view, text_view, hop);
         return;
       }
       owners_.erase(it);
     }
   }
   std::weak_ptr<bool> alive = alive_;
-  node_.store().get(claim_key(dst), [this, alive, type, src, dst, text,
-                                     hop](Result<std::optional<std::string>> r) {
+  node_.store().get(claim_key(dst_view), [this, alive, type = std::string(type_view),
+                                          src = std::string(src_view),
+                                          dst = std::string(dst_view),
+                                          text = std::string(text_view),
+                                          hop](Result<std::optional<std::string>> r) {
     if (alive.expired()) return;
     if (!r.ok()) {
       if (expects_answer(type)) expire_to(src, dst);
@@ -213,20 +215,23 @@ void PeerJsCluster::send(std::string type, std::string src, std::string dst, std
   });
 }
 
-void PeerJsCluster::publish_to(const std::string& owner, std::string type, std::string src,
-                               std::string dst, std::string text, int hop) {
+void PeerJsCluster::publish_to(const std::string& owner, std::string_view type,
+                               std::string_view src, std::string_view dst, std::string_view text,
+                               int hop) {
   std::weak_ptr<bool> alive = alive_;
-  json::object m{{"k", "pj"}, {"type", type}, {"src", src}, {"dst", dst}, {"text", std::move(text)}};
+  json::object m{{"k", "pj"}, {"type", type}, {"src", src}, {"dst", dst}};
   if (hop > 0) m["hop"] = hop;
-  const bool sent = node_.send_to(owner, std::move(m), [this, alive, type, src, dst](bool ok) {
+  auto undelivered = [this, alive, type = std::string(type), src = std::string(src),
+                      dst = std::string(dst)](bool ok) {
     if (alive.expired() || ok) return;
     owners_.erase(dst);
     if (expects_answer(type)) expire_to(src, dst);  // the owner's node is not listening
-  });
+  };
+  const bool sent = node_.send_to(owner, std::move(m), text, std::move(undelivered));
   if (sent)
     ++stats_.routed;
   else if (expects_answer(type))
-    expire_to(src, dst);
+    expire_to(std::string(src), std::string(dst));
 }
 
 void PeerJsCluster::queue(const std::string& type, const std::string& src, const std::string& dst,
@@ -367,10 +372,10 @@ void PeerJsCluster::node_died(const std::string& dead) {
   });
 }
 
-void PeerJsCluster::receive(const json::object& m) {
-  const std::string dst = field(m, "dst"), text = field(m, "text");
-  if (dst.empty() || text.empty()) return;
-  if (server_.deliver_local(dst, text)) {
+void PeerJsCluster::receive(const json::object& m, std::string_view frame) {
+  const std::string dst = field(m, "dst");
+  if (dst.empty() || frame.empty()) return;
+  if (server_.deliver_local(dst, frame)) {
     ++stats_.delivered_in;
     return;
   }
@@ -381,10 +386,10 @@ void PeerJsCluster::receive(const json::object& m) {
   const auto hop = m.if_contains("hop");
   if (!hop && node_.store().connected()) {
     ++stats_.forwarded;
-    send(field(m, "type"), field(m, "src"), dst, text, 1);
+    send(field(m, "type"), field(m, "src"), dst, frame, 1);
     return;
   }
-  queue(field(m, "type"), field(m, "src"), dst, text);
+  queue(field(m, "type"), field(m, "src"), dst, std::string(frame));
 }
 
 void PeerJsCluster::receive_takeover(const json::object& m) {

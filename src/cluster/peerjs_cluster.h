@@ -74,10 +74,12 @@ class PeerJsCluster final : public signaling::PeerJsClusterHook {
   // on failure the sender `src` gets EXPIRE if it was a message that expects an answer.
   // `hop` 1: a node that got the frame for an id it no longer holds passes it on; it looks the
   // owner up in Redis (never in the cache) and the next node queues rather than passing it on.
-  void send(std::string type, std::string src, std::string dst, std::string text, int hop = 0);
+  // Views: copied only when the owner must first be looked up in Redis.
+  void send(std::string_view type, std::string_view src, std::string_view dst,
+            std::string_view text, int hop = 0);
   // Publishes to `owner`'s channel; the sender hears EXPIRE if that node is not listening.
-  void publish_to(const std::string& owner, std::string type, std::string src, std::string dst,
-                  std::string text, int hop);
+  void publish_to(const std::string& owner, std::string_view type, std::string_view src,
+                  std::string_view dst, std::string_view text, int hop);
   void queue(const std::string& type, const std::string& src, const std::string& dst,
              const std::string& text);
   void expire_to(const std::string& sender, const std::string& unreachable);
@@ -85,7 +87,7 @@ class PeerJsCluster final : public signaling::PeerJsClusterHook {
   void refresh_claims();
   void reclaim(const std::string& id, const std::string& token);
   void node_died(const std::string& node);
-  void receive(const boost::json::object& message);
+  void receive(const boost::json::object& message, std::string_view frame);
   void receive_takeover(const boost::json::object& message);
 
   Node& node_;
@@ -105,7 +107,11 @@ class PeerJsCluster final : public signaling::PeerJsClusterHook {
     std::string node;
     Timestamp until;
   };
-  std::unordered_map<std::string, CachedOwner> owners_;
+  struct ViewHash {  // looked up by the frame's dst view, without a copy
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, CachedOwner, ViewHash, std::equal_to<>> owners_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -32,14 +32,14 @@ RoomsCluster::RoomsCluster(Node& node, signaling::RoomsServer& server)
     : node_(node), server_(server) {
   server_.set_cluster_hook(this);
   std::weak_ptr<bool> alive = alive_;
-  node_.on_message("room-joined", [this, alive](const json::object& m) {
+  node_.on_message("room-joined", [this, alive](const json::object& m, std::string_view) {
     if (!alive.expired()) receive_joined(m);
   });
-  node_.on_message("room-left", [this, alive](const json::object& m) {
+  node_.on_message("room-left", [this, alive](const json::object& m, std::string_view) {
     if (!alive.expired()) receive_left(m);
   });
-  node_.on_message("room-signal", [this, alive](const json::object& m) {
-    if (!alive.expired()) receive_signal(m);
+  node_.on_message("room-signal", [this, alive](const json::object& m, std::string_view data) {
+    if (!alive.expired()) receive_signal(m, data);
   });
   node_.on_node_dead([this, alive](const std::string& n) {
     if (!alive.expired()) node_died(n);
@@ -158,9 +158,8 @@ bool RoomsCluster::signal(std::string_view from, std::string_view room, std::str
   if (r == rooms_.end()) return false;
   auto m = r->second.remote.find(std::string(to));
   if (m == r->second.remote.end()) return false;
-  json::object message{
-      {"k", "room-signal"}, {"room", room}, {"src", from}, {"to", to}, {"data", data}};
-  if (!node_.send_to(m->second.node, std::move(message))) return false;
+  json::object message{{"k", "room-signal"}, {"room", room}, {"src", from}, {"to", to}};
+  if (!node_.send_to(m->second.node, std::move(message), data)) return false;
   ++stats_.signals_out;
   return true;
 }
@@ -269,8 +268,8 @@ void RoomsCluster::receive_left(const json::object& m) {
   server_.remote_left(room, id, reason == "left" ? "left" : "disconnected");
 }
 
-void RoomsCluster::receive_signal(const json::object& m) {
-  if (server_.deliver_signal(field(m, "room"), field(m, "to"), field(m, "src"), field(m, "data")))
+void RoomsCluster::receive_signal(const json::object& m, std::string_view data) {
+  if (server_.deliver_signal(field(m, "room"), field(m, "to"), field(m, "src"), data))
     ++stats_.signals_in;
 }
 

@@ -69,7 +69,7 @@ class RoomsCluster final : public signaling::RoomsClusterHook {
   void node_died(const std::string& node);
   void receive_joined(const boost::json::object& m);
   void receive_left(const boost::json::object& m);
-  void receive_signal(const boost::json::object& m);
+  void receive_signal(const boost::json::object& m, std::string_view data);
 
   Node& node_;
   signaling::RoomsServer& server_;

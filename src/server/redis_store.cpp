@@ -1,5 +1,7 @@
 #include "server/redis_store.h"
 
+#include <boost/asio/post.hpp>
+
 namespace peerkit::server {
 
 namespace {
@@ -71,16 +73,35 @@ constexpr const char* kListTakeAll =
 }  // namespace
 
 RedisStore::RedisStore(net::Loop& loop, redis::Options options)
-    : client_(loop, options), subscriber_(loop, options) {
+    : loop_(loop), client_(loop, options), subscriber_(loop, options) {
   client_.on_connection([this](const redis::ConnectionEvent& e) { on_connection_event(e); });
   subscriber_.on_connection([this](const redis::ConnectionEvent& e) { on_connection_event(e); });
   subscriber_.on_message([this](std::string_view channel, std::string_view payload) {
-    auto it = handlers_.find(std::string(channel));
-    if (it != handlers_.end()) it->second(payload);
+    deliver(channel, payload);
   });
 }
 
-RedisStore::~RedisStore() = default;
+RedisStore::~RedisStore() { *alive_ = false; }
+
+void RedisStore::deliver(std::string_view channel, std::string_view payload) {
+  const std::string name(channel);
+  if (cluster::is_batch(payload)) {
+    auto parts = cluster::split_batch(payload, kMaxBatchMessagesIn);
+    if (!parts) {
+      ++malformed_batches_;
+      return;
+    }
+    for (std::string_view part : *parts) {
+      // Looked up for each part: a handler may unsubscribe its channel.
+      auto it = handlers_.find(name);
+      if (it == handlers_.end()) return;
+      it->second(part);
+    }
+    return;
+  }
+  auto it = handlers_.find(name);
+  if (it != handlers_.end()) it->second(payload);
+}
 
 void RedisStore::start() {
   client_.start();
@@ -196,11 +217,44 @@ void RedisStore::list_take_all(std::string_view key,
 
 void RedisStore::publish(std::string_view channel, std::string_view message,
                          std::function<void(cluster::Result<std::int64_t>)> done) {
-  client_.command({"PUBLISH", std::string(channel), std::string(message)},
-                  [done = std::move(done)](redis::Result r) {
-                    if (failed(r, done)) return;
-                    if (done) done({r.reply().integer, {}});
+  const std::string name(channel);
+  Outbox& outbox = outbox_[name];
+  if (!outbox.batch.empty() && (outbox.batch.count() >= kMaxBatchMessages ||
+                                outbox.batch.bytes() + message.size() > kMaxBatchBytes))
+    send(name, outbox);
+  outbox.batch.add(message);
+  outbox.dones.push_back(std::move(done));
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  // Posted behind the completions this round already has queued, so what they publish joins.
+  boost::asio::post(loop_.context(), [this, alive = alive_] {
+    if (*alive) flush();
+  });
+}
+
+void RedisStore::flush() {
+  flush_posted_ = false;
+  for (auto& [channel, outbox] : outbox_)
+    if (!outbox.batch.empty()) send(channel, outbox);
+}
+
+void RedisStore::send(const std::string& channel, Outbox& outbox) {
+  ++publishes_;
+  messages_published_ += outbox.batch.count();
+  // The reply (how many subscribers got it) answers every message of the batch alike.
+  std::vector<std::string> argv;  // built by moves: an initializer list would copy the batch
+  argv.reserve(3);
+  argv.emplace_back("PUBLISH");
+  argv.push_back(channel);
+  argv.push_back(outbox.batch.take());
+  client_.command(std::move(argv),
+                  [dones = std::move(outbox.dones)](redis::Result r) {
+                    for (const auto& done : dones) {
+                      if (failed(r, done)) continue;
+                      if (done) done({r.reply().integer, {}});
+                    }
                   });
+  outbox.dones.clear();
 }
 
 void RedisStore::subscribe(std::string_view channel,

@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "cluster/channel_batch.h"
 #include "cluster/store.h"
 #include "net/loop.h"
 #include "redis/client.h"
@@ -32,6 +34,11 @@ class RedisStore final : public cluster::Store {
   const Health& health() const { return health_; }
   const redis::ClientStats& client_stats() const { return client_.stats(); }
   std::uint64_t messages_received() const { return subscriber_.messages(); }
+  // PUBLISH commands sent, and how many node messages they carried (batches, see
+  // cluster/channel_batch.h); batches from other nodes that did not split (dropped).
+  std::uint64_t publishes() const { return publishes_; }
+  std::uint64_t messages_published() const { return messages_published_; }
+  std::uint64_t malformed_batches() const { return malformed_batches_; }
   // Every connection event, after health() is updated (for logging and for exiting on auth).
   void on_event(std::function<void(const redis::ConnectionEvent&)> listener) {
     on_event_ = std::move(listener);
@@ -73,7 +80,22 @@ class RedisStore final : public cluster::Store {
 
  private:
   void on_connection_event(const redis::ConnectionEvent& event);
+  void deliver(std::string_view channel, std::string_view payload);
+  struct Outbox {
+    cluster::BatchBuilder batch;
+    std::vector<std::function<void(cluster::Result<std::int64_t>)>> dones;
+  };
+  void send(const std::string& channel, Outbox& outbox);
+  void flush();
 
+  // What one loop round publishes to a channel goes out as one PUBLISH at the end of the
+  // round (posted), or sooner when a batch reaches these sizes.
+  static constexpr std::size_t kMaxBatchMessages = 256;
+  static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+  // A receiver refuses batches with more parts than any sender makes.
+  static constexpr std::size_t kMaxBatchMessagesIn = 4 * kMaxBatchMessages;
+
+  net::Loop& loop_;
   redis::Client client_;
   redis::Subscriber subscriber_;
   std::unordered_map<std::string, std::function<void(std::string_view)>> handlers_;
@@ -81,6 +103,13 @@ class RedisStore final : public cluster::Store {
   std::function<void(const redis::ConnectionEvent&)> on_event_;
   Health health_;
   bool was_connected_ = false;
+  // One entry per peer node's channel this node has sent to: bounded by the cluster's size.
+  std::unordered_map<std::string, Outbox> outbox_;
+  bool flush_posted_ = false;
+  std::uint64_t publishes_ = 0;
+  std::uint64_t messages_published_ = 0;
+  std::uint64_t malformed_batches_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace peerkit::server

@@ -141,6 +141,11 @@ void ServeCluster::collect_metrics(net::MetricFamilies& out) const {
   one("send_failures_total", counter, "Messages to other nodes refused or undelivered.",
       static_cast<double>(n.send_failures));
   one("nodes_died_total", counter, "Other nodes seen dying.", static_cast<double>(n.nodes_died));
+  one("publishes_total", counter,
+      "PUBLISH commands to other nodes' channels (one carries every message of a loop round).",
+      static_cast<double>(store_.publishes()));
+  one("malformed_batches_total", counter, "Batches from other nodes that did not split (dropped).",
+      static_cast<double>(store_.malformed_batches()));
   one("redis_commands_total", counter, "Redis commands written.", static_cast<double>(c.sent));
   one("redis_failures_total", counter, "Redis commands that got no reply (down, timeout).",
       static_cast<double>(c.failed));

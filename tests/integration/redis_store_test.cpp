@@ -136,6 +136,42 @@ TEST_F(RedisStoreTest, PublishReachesTheSubscribedChannelOnly) {
   EXPECT_NE(got_a.back(), "gone");
 }
 
+TEST_F(RedisStoreTest, WhatOneRoundPublishesToAChannelIsOnePublish) {
+  std::vector<std::string> got;
+  store->subscribe("node:a", [&](std::string_view m) { got.emplace_back(m); });
+  ASSERT_TRUE(run_until(loop, [&] {
+    return wait<std::int64_t>([&](auto d) { store->publish("node:a", "ready?", d); }).value == 1;
+  }));
+  ASSERT_TRUE(run_until(loop, [&] { return !got.empty(); }));
+  got.clear();
+  const auto publishes = store->publishes(), messages = store->messages_published();
+  // Published back to back, with no loop turn between: one batch, split on arrival, in order.
+  // The last is bigger than a batch may grow, so the three before it go out first.
+  const std::vector<std::string> sent{"{\"k\":1}", "#not a batch", "", std::string(300000, 'z')};
+  std::vector<std::int64_t> receivers;
+  for (const auto& m : sent)
+    store->publish("node:a", m, [&](cluster::Result<std::int64_t> r) {
+      receivers.push_back(r.ok() ? r.value : -1);
+    });
+  ASSERT_TRUE(run_until(loop, [&] { return receivers.size() == 4 && got.size() == 4; }));
+  EXPECT_EQ(got, sent);
+  EXPECT_EQ(receivers, (std::vector<std::int64_t>{1, 1, 1, 1}));
+  EXPECT_EQ(store->publishes() - publishes, 2u);
+  EXPECT_EQ(store->messages_published() - messages, 4u);
+
+  // A torn batch from elsewhere is dropped whole and counted, and the channel keeps working.
+  redis::Client other(loop, options_for(server));
+  other.start();
+  ASSERT_TRUE(run_until(loop, [&] { return other.connected(); }));
+  std::optional<redis::Result> answer;
+  other.command({"PUBLISH", "node:a", "#5:ab,"}, [&](redis::Result r) { answer = std::move(r); });
+  ASSERT_TRUE(run_until(loop, [&] { return answer.has_value() && store->malformed_batches() == 1; }));
+  EXPECT_EQ(got.size(), 4u);
+  EXPECT_EQ(wait<std::int64_t>([&](auto d) { store->publish("node:a", "after", d); }).value, 1);
+  ASSERT_TRUE(run_until(loop, [&] { return got.size() == 5; }));
+  EXPECT_EQ(got.back(), "after");
+}
+
 TEST_F(RedisStoreTest, RedisDownFailsFastAndComesBack) {
   std::vector<std::string> got;
   store->subscribe("node:a", [&](std::string_view m) { got.emplace_back(m); });

@@ -98,7 +98,7 @@ TEST(ClusterRegistry, OptionsAreValidated) {
 TEST(ClusterRegistry, SendToIsBoundedAndGoesToOneChannel) {
   Harness h(3);
   std::vector<std::string> got;
-  h[1].node.on_message("test", [&](const boost::json::object& m) {
+  h[1].node.on_message("test", [&](const boost::json::object& m, std::string_view) {
     got.push_back(std::string(m.at("x").as_string()));
   });
   const auto before_c = h.redis.published_on("peerkit:node:c:inbox");
@@ -111,6 +111,38 @@ TEST(ClusterRegistry, SendToIsBoundedAndGoesToOneChannel) {
   h.redis.set_up(false);
   EXPECT_FALSE(h[0].node.send_to("b", {{"k", "test"}, {"x", "down"}}));
   EXPECT_EQ(h[0].node.stats().send_failures, 2u);
+}
+
+TEST(ClusterRegistry, ABodyTravelsVerbatimAfterTheHeader) {
+  Harness h(2);
+  std::string x, body;
+  int calls = 0;
+  h[1].node.on_message("test", [&](const boost::json::object& m, std::string_view b) {
+    ++calls;
+    x = std::string(m.at("x").as_string());
+    body = std::string(b);
+  });
+  // A relayed frame: quotes, backslashes and newlines must arrive byte for byte.
+  const std::string frame = "{\"type\":\"OFFER\",\"sdp\":\"v=0\\r\\n\"}\nsecond line\n";
+  EXPECT_TRUE(h[0].node.send_to("b", {{"k", "test"}, {"x", "a\nb"}}, frame));
+  h.pump();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(x, "a\nb");  // a newline in a header value is escaped, so it cannot end the header
+  EXPECT_EQ(body, frame);
+  // An empty body is still a body; a message without one hands the handler an empty view.
+  EXPECT_TRUE(h[0].node.send_to("b", {{"k", "test"}, {"x", "1"}}, ""));
+  EXPECT_TRUE(h[0].node.send_to("b", {{"k", "test"}, {"x", "2"}}));
+  h.pump();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(x, "2");
+  EXPECT_EQ(body, "");
+  // A header that is not JSON is counted malformed and reaches no handler.
+  const auto before = h[1].node.stats().malformed_in;
+  auto injector = h.redis.client();
+  injector->publish("peerkit:node:b:inbox", "not json\n{}", [](auto) {});
+  h.pump();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(h[1].node.stats().malformed_in, before + 1);
 }
 
 TEST(ClusterRegistry, ChannelBacklogIsBounded) {
