@@ -13,7 +13,8 @@
 #
 #   bench/cluster-bench.sh [ROUNDS]      (default 3)
 # Environment: MESSAGES (throughput run, 100000), PAIRS (100), WINDOW (4), PAYLOAD (1000 bytes),
-#   LAT_MESSAGES (latency run, 10000), LAT_PAIRS (10), LAT_WINDOW (1), SPLITS ("cross mixed"),
+#   LAT_MESSAGES (latency run, 10000), LAT_PAIRS (10), LAT_WINDOW (1), SPLITS ("local cross
+#   mixed"; `local` is the control: the same two processes with no message crossing),
 #   NOTE (a line added to the appended section), PEERKIT (binary), RUN_LIMIT (seconds per
 #   sigload run, 300), PERF=1 (perf record -g both nodes in round 1's cross run:
 #   build/cluster-perf.data).
@@ -32,7 +33,7 @@ PAYLOAD=${PAYLOAD:-1000}
 LAT_MESSAGES=${LAT_MESSAGES:-10000}
 LAT_PAIRS=${LAT_PAIRS:-10}
 LAT_WINDOW=${LAT_WINDOW:-1}
-SPLITS=${SPLITS:-cross mixed}
+SPLITS=${SPLITS:-local cross mixed}
 APPEND=${APPEND:-1}
 PEERKIT=${PEERKIT:-$ROOT/build/bin/peerkit}
 LOAD=$ROOT/build/bin/sigload
@@ -158,7 +159,13 @@ for s in $SPLITS; do
   two=$(M $s-tput msgs_per_cpu_s) twor=$(M $s-tput msgs_per_cpu_s_redis)
   SUMMARY+=", 2 nodes $s $two ($twor with Redis) → 2-core capacity $(calc '%.2f×' "2*$two/$ONE") ($(calc '%.2f×' "2*$twor/$ONE") with Redis)"
 done
-SUMMARY+=" (goal ≥ 1.6×); $ROUNDS round(s), medians"
+SUMMARY+=" (goal ≥ 1.6×)"
+# The control: the same two nodes, pinned the same way, with no message crossing. What `cross`
+# costs beyond it is the cluster's own work; what `local` costs beyond one node is the layout.
+if [[ " $SPLITS " == *" local "* && " $SPLITS " == *" cross "* ]]; then
+  SUMMARY+="; a crossing message costs $(calc '%.2f×' "$(M local-tput msgs_per_cpu_s)/$(M cross-tput msgs_per_cpu_s)") a local one on the same two nodes"
+fi
+SUMMARY+="; $ROUNDS round(s), medians"
 echo; echo "$TABLE"
 if [ "$APPEND" = 1 ]; then
   {
