@@ -20,6 +20,7 @@
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
 #include "rtp/vp8.h"
+#include "sfu/bandwidth_estimator.h"
 #include "sfu/router.h"
 
 namespace {
@@ -83,6 +84,8 @@ struct LayerSeq {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Script s(data, size);
   Router router;
+  // A subscriber connection's estimate, fed scripted sends and hostile TWCC feedback.
+  BandwidthEstimator bwe({});
   Timestamp now = Timestamp::from_micros(1'000'000);
   std::map<std::uint32_t, SubModel> subs;                // by SubscriptionId
   std::map<std::uint32_t, ParticipantId> tracks;         // TrackId → publisher
@@ -128,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
 
   while (!s.done()) {
-    const std::uint8_t op = s.u8() % 9;
+    const std::uint8_t op = s.u8() % 11;
     const ParticipantId who{1u + s.u8() % 4u};
     switch (op) {
       case 0: {  // publish a track
@@ -243,6 +246,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now = now + Duration::micros(static_cast<std::int64_t>(s.u16()) * 50);
         const Timestamp next = router.next_timeout();
         if (next <= now) router.handle_timeout(now);
+        break;
+      }
+      case 9: {  // packets sent on a subscriber connection
+        const std::uint16_t first = s.u16();
+        const int n = s.u8() % 64;
+        for (int i = 0; i < n; ++i)
+          bwe.on_packet_sent(static_cast<std::uint16_t>(first + i), 50 + s.u8() * 5, now);
+        break;
+      }
+      case 10: {  // transport-wide CC feedback, any statuses and deltas
+        rtp::TransportFeedback f;
+        f.base_sequence = s.u16();
+        f.reference_time = static_cast<std::int32_t>(s.u16()) * 128 - 0x400000 / 2;
+        const int n = s.u8() % 96;
+        for (int i = 0; i < n; ++i) {
+          const std::uint8_t st = s.u8() % 3;
+          rtp::TwccPacket p;
+          p.status = static_cast<rtp::TwccStatus>(st);
+          if (st == 1) p.delta = s.u8();
+          if (st == 2) p.delta = static_cast<std::int16_t>(s.u16());
+          f.packets.push_back(p);
+        }
+        bwe.on_feedback(f, now);
+        const double e = bwe.estimate_bps();
+        CHECK(e >= 30'000 && e <= 50'000'000);  // finite and inside the configured bounds
         break;
       }
       case 8: {  // a layer change

@@ -1,0 +1,43 @@
+#include "sfu/send_history.h"
+
+namespace peerkit::sfu {
+
+void SendHistory::on_sent(std::uint16_t transport_seq, std::size_t size, Timestamp now) {
+  const std::int64_t seq = unwrap_.unwrap(transport_seq);
+  Entry& e = ring_[static_cast<std::size_t>(seq) % kCapacity];
+  e = Entry{seq, now, static_cast<std::uint32_t>(size), Entry::Reported::kNo};
+}
+
+SendHistory::Entry* SendHistory::find(std::int64_t seq) {
+  if (seq < 0) return nullptr;
+  Entry& e = ring_[static_cast<std::size_t>(seq) % kCapacity];
+  return e.seq == seq ? &e : nullptr;
+}
+
+std::vector<PacketResult> SendHistory::on_feedback(const rtp::TransportFeedback& feedback) {
+  std::vector<PacketResult> out;
+  if (!unwrap_.newest()) return out;  // nothing sent yet: nothing to match
+  out.reserve(feedback.packets.size());
+  const std::int64_t base = unwrap_.peek(feedback.base_sequence);
+  // §3.1: the reference time is in 64 ms units, each receive delta relative to the previous
+  // received packet (the first to the reference time), in 250 µs units.
+  std::int64_t arrival_us = std::int64_t{feedback.reference_time} * rtp::kTwccReferenceUs;
+  for (std::size_t i = 0; i < feedback.packets.size(); ++i) {
+    const auto& p = feedback.packets[i];
+    const bool received = p.status != rtp::TwccStatus::kNotReceived;
+    if (received) arrival_us += std::int64_t{p.delta} * rtp::kTwccDeltaUs;
+    Entry* e = find(base + static_cast<std::int64_t>(i));
+    if (e == nullptr) {
+      ++unknown_reports_;
+      continue;
+    }
+    using R = Entry::Reported;
+    if (e->reported == R::kReceived || (e->reported == R::kLost && !received)) continue;
+    e->reported = received ? R::kReceived : R::kLost;
+    out.push_back(PacketResult{e->send_time, e->size, received,
+                               received ? Timestamp::from_micros(arrival_us) : Timestamp{}});
+  }
+  return out;
+}
+
+}  // namespace peerkit::sfu
