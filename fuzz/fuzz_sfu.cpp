@@ -22,6 +22,7 @@
 #include "rtp/vp8.h"
 #include "sfu/bandwidth_estimator.h"
 #include "sfu/router.h"
+#include "sfu/speaker_detector.h"
 
 namespace {
 using namespace peerkit;
@@ -86,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Router router;
   // A subscriber connection's estimate, fed scripted sends and hostile TWCC feedback.
   BandwidthEstimator bwe({});
+  SpeakerDetector speakers({.loudest = 2, .max_participants = 3});
   Timestamp now = Timestamp::from_micros(1'000'000);
   std::map<std::uint32_t, SubModel> subs;                // by SubscriptionId
   std::map<std::uint32_t, ParticipantId> tracks;         // TrackId → publisher
@@ -131,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
 
   while (!s.done()) {
-    const std::uint8_t op = s.u8() % 11;
+    const std::uint8_t op = s.u8() % 13;
     const ParticipantId who{1u + s.u8() % 4u};
     switch (op) {
       case 0: {  // publish a track
@@ -271,6 +273,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         bwe.on_feedback(f, now);
         const double e = bwe.estimate_bps();
         CHECK(e >= 30'000 && e <= 50'000'000);  // finite and inside the configured bounds
+        break;
+      }
+      case 11: {  // an audio level, or a participant gone
+        const std::uint8_t l = s.u8();
+        if (l == 255) {
+          speakers.remove(who);
+        } else {
+          speakers.on_audio_level(who, {(l & 0x80) != 0, static_cast<std::uint8_t>(l & 0x7f)}, now);
+        }
+        break;
+      }
+      case 12: {  // the speaker detector's timer
+        if (speakers.next_timeout() <= now) speakers.handle_timeout(now);
+        while (auto e = speakers.poll_event())
+          CHECK(e->loudest.size() <= 2 && (!e->dominant || e->dominant->value >= 1));
+        CHECK(speakers.loudest().size() <= 2);
         break;
       }
       case 8: {  // a layer change

@@ -29,6 +29,7 @@
 #include "rtp/extensions.h"
 #include "rtp/packet.h"
 #include "sfu/egress_writer.h"
+#include "sfu/ids.h"
 #include "sfu/ingress_packet.h"
 #include "sfu/keyframe_requests.h"
 #include "sfu/nack_responder.h"
@@ -36,19 +37,6 @@
 #include "sfu/packet_history.h"
 
 namespace peerkit::sfu {
-
-struct ParticipantId {
-  std::uint32_t value = 0;
-  auto operator<=>(const ParticipantId&) const = default;
-};
-struct TrackId {
-  std::uint32_t value = 0;
-  auto operator<=>(const TrackId&) const = default;
-};
-struct SubscriptionId {
-  std::uint32_t value = 0;
-  auto operator<=>(const SubscriptionId&) const = default;
-};
 
 struct TrackParams {
   ParticipantId publisher;
