@@ -31,6 +31,7 @@ std::optional<double> BandwidthEstimator::acked_bps() const {
 
 void BandwidthEstimator::on_feedback(const rtp::TransportFeedback& feedback, Timestamp now) {
   const auto packets = history_.on_feedback(feedback);
+  reported_ += packets.size();
   if (packets.empty()) return;
   update_acked(packets);
   trend_.on_packets(packets);

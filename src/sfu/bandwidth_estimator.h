@@ -52,6 +52,10 @@ class BandwidthEstimator {
   double loss_fraction() const { return last_loss_; }  // of the last complete window
   BandwidthUsage usage() const { return trend_.usage(); }
   bool in_slow_start() const { return !cut_once_; }
+  // Packets feedback has reported on so far (received or lost), and feedback packets naming
+  // numbers this connection never sent (or sent too long ago).
+  std::uint64_t reported() const { return reported_; }
+  std::size_t unknown_reports() const { return history_.unknown_reports(); }
 
  private:
   void update_acked(const std::vector<PacketResult>& packets);
@@ -73,6 +77,7 @@ class BandwidthEstimator {
   double last_loss_ = 0;
   std::optional<Timestamp> last_loss_cut_;
   std::optional<Timestamp> last_loss_update_;
+  std::uint64_t reported_ = 0;
 };
 
 }  // namespace peerkit::sfu

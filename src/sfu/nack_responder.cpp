@@ -27,7 +27,10 @@ std::size_t NackResponder::handle_nack(Timestamp now, const rtp::GenericNack& na
       continue;
     }
     const PacketHistory::Entry& entry = **e;
-    auto n = write_egress(*entry.packet, publisher_extensions, sub, entry.fields, egress_);
+    EgressFields fields = entry.fields;
+    if (fields.transport_sequence)
+      if (auto next = sink.next_transport_sequence()) fields.transport_sequence = next;
+    auto n = write_egress(*entry.packet, publisher_extensions, sub, fields, egress_);
     if (!n) {
       ++stats_.unknown;  // cannot happen for a packet that was written once; counted anyway
       continue;

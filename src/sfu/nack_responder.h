@@ -6,6 +6,8 @@
 // (RFC 4588 §1: retransmission in the original stream, which Chrome also accepts).
 #pragma once
 
+#include <optional>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +26,10 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   virtual void send(ByteSpan packet) = 0;
+  // A retransmission is a new packet on the wire: on a connection with transport-wide CC it
+  // takes the next transport sequence (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2),
+  // so that its feedback is not mistaken for the original's. nullopt: keep the original's.
+  virtual std::optional<std::uint16_t> next_transport_sequence() { return std::nullopt; }
 };
 
 class NackResponder {

@@ -112,7 +112,7 @@ void Router::remove_participant(ParticipantId p) {
   for (const auto& [id, s] : subscriptions_)
     if (s->subscriber == p) subs.push_back(id);
   for (SubscriptionId s : subs) unsubscribe(s);
-  transport_sequence_.erase(p);
+  connections_.erase(p);
 }
 
 Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
@@ -174,10 +174,14 @@ void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
     auto f = s.stream.forward(*p);
     if (s.stream.switch_pending()) request_keyframe(t, *s.stream.target_layer());
     if (!f) continue;
-    if (s.params.extensions.id_of(rtp::ExtensionKind::kTransportWideCc))
-      f->transport_sequence = transport_sequence_[s.subscriber]++;
+    Connection* c = nullptr;
+    if (s.params.extensions.id_of(rtp::ExtensionKind::kTransportWideCc)) {
+      c = &connection(s.subscriber);
+      f->transport_sequence = c->transport_sequence++;
+    }
     auto n = write_egress(*p, t.params.extensions, s.params, *f, egress_);
     if (!n) continue;
+    if (c) c->bandwidth.on_packet_sent(*f->transport_sequence, *n, now);
     s.history.store(now, p, *f);
     push(s.subscriber, false, std::span(egress_).first(*n));
     ++stats_.forwarded;
@@ -217,13 +221,23 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
   struct Sink final : PacketSink {
     Router* r;
     ParticipantId to;
+    Timestamp now;
+    std::optional<std::uint16_t> last_sequence;
     void send(ByteSpan p) override {
+      if (last_sequence)
+        r->connection(to).bandwidth.on_packet_sent(*last_sequence, p.size(), now);
+      last_sequence.reset();
       r->push(to, false, p);
       ++r->stats_.rtx_sent;
+    }
+    std::optional<std::uint16_t> next_transport_sequence() override {
+      last_sequence = r->connection(to).transport_sequence++;
+      return last_sequence;
     }
   } sink;
   sink.r = this;
   sink.to = from;
+  sink.now = now;
   auto subscription = [&](std::uint32_t media_ssrc) -> Subscription* {
     auto it = by_subscriber_ssrc_.find({from, media_ssrc});
     return it == by_subscriber_ssrc_.end() ? nullptr : subscriptions_.at(it->second).get();
@@ -248,8 +262,12 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
       want_keyframe(subscription(pli->media_ssrc));
     } else if (const auto* fir = std::get_if<rtp::Fir>(&p)) {
       for (const auto& e : fir->entries) want_keyframe(subscription(e.ssrc));
+    } else if (const auto* twcc = std::get_if<rtp::TransportFeedback>(&p)) {
+      // Only a connection this router stamped has anything to match the feedback against.
+      if (auto c = connections_.find(from); c != connections_.end())
+        c->second->bandwidth.on_feedback(*twcc, now);
     }
-    // SR/RR/SDES/BYE/REMB/TWCC feedback: consumed by the estimator and RTT (not yet).
+    // SR/RR/SDES/BYE/REMB: RTT and receiver reports are not consumed yet.
   }
 }
 
@@ -277,6 +295,17 @@ std::optional<Output> Router::poll_output() {
 
 void Router::push(ParticipantId to, bool rtcp, ByteSpan bytes) {
   outputs_.push_back(Output{to, rtcp, std::vector<std::byte>(bytes.begin(), bytes.end())});
+}
+
+Router::Connection& Router::connection(ParticipantId subscriber) {
+  auto& c = connections_[subscriber];
+  if (!c) c = std::make_unique<Connection>(config_.bandwidth);
+  return *c;
+}
+
+const BandwidthEstimator* Router::bandwidth(ParticipantId subscriber) const {
+  auto it = connections_.find(subscriber);
+  return it == connections_.end() ? nullptr : &it->second->bandwidth;
 }
 
 const OutboundStream* Router::stream(SubscriptionId id) const {

@@ -28,6 +28,7 @@
 #include "common/time.h"
 #include "rtp/extensions.h"
 #include "rtp/packet.h"
+#include "sfu/bandwidth_estimator.h"
 #include "sfu/egress_writer.h"
 #include "sfu/ids.h"
 #include "sfu/ingress_packet.h"
@@ -62,6 +63,8 @@ class Router {
     // Limits: a room of 100 participants × 3 tracks; subscriptions per track.
     std::size_t max_tracks = 300;
     std::size_t max_subscriptions_per_track = 100;
+    // Each subscriber connection that negotiated transport-wide CC gets a send-side estimate.
+    BandwidthEstimator::Config bandwidth;
   };
 
   Router();
@@ -103,6 +106,9 @@ class Router {
   // For tests and the fuzzer's invariants.
   const OutboundStream* stream(SubscriptionId id) const;
   const PacketHistory* history(SubscriptionId id) const;
+  // The send-side estimate toward a subscriber connection, once it has sent one
+  // transport-wide-cc stamped packet (nullptr before, and for a connection without TWCC).
+  const BandwidthEstimator* bandwidth(ParticipantId subscriber) const;
 
  private:
   struct Subscription;
@@ -121,7 +127,14 @@ class Router {
   // (publisher, SSRC) → (track, layer), learnt from mid + rid on the first packets.
   std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> ssrc_index_;
   std::set<std::pair<ParticipantId, std::uint32_t>> used_ssrcs_;  // primary and RTX, per subscriber
-  std::map<ParticipantId, std::uint16_t> transport_sequence_;     // per subscriber connection
+  // Per subscriber connection: its transport-wide sequence and what feedback says of its path.
+  struct Connection {
+    explicit Connection(const BandwidthEstimator::Config& c) : bandwidth(c) {}
+    std::uint16_t transport_sequence = 0;
+    BandwidthEstimator bandwidth;
+  };
+  Connection& connection(ParticipantId subscriber);
+  std::map<ParticipantId, std::unique_ptr<Connection>> connections_;
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;

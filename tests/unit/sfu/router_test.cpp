@@ -114,6 +114,59 @@ TEST(Router, NackFromOneSubscriberIsAnsweredWithRtxToItOnly) {
   EXPECT_EQ(r.router.stats().rtx_sent, 2u);
 }
 
+std::optional<std::uint16_t> transport_seq(const std::vector<std::byte>& b, std::uint8_t id) {
+  auto v = rtp::parse_packet(b);
+  if (!v) return std::nullopt;
+  auto data = v->extensions.find(id);
+  if (!data) return std::nullopt;
+  auto seq = rtp::parse_transport_cc(*data);
+  return seq ? std::optional<std::uint16_t>(*seq) : std::nullopt;
+}
+
+TEST(Router, TransportWideCcIsPerConnectionFeedsItsEstimateAndRtxTakesAFreshNumber) {
+  Room r;
+  r.join(kSubA, 0xA0, 2);
+  r.frame(true, true, true);
+  r.frame(false, false, false);
+  const auto& a = r.rtp_to[kSubA.value];
+  ASSERT_EQ(a.size(), 7u);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(transport_seq(a[i], 5), std::optional<std::uint16_t>(i)) << i;  // the subscriber's id 5
+  ASSERT_NE(r.router.bandwidth(kSubA), nullptr);
+  EXPECT_EQ(r.router.bandwidth(kPub), nullptr);  // it subscribes to nothing
+
+  // A NACK: the RTX packet is a new packet on the wire, so it gets the next number.
+  std::array<rtp::RtcpPacket, 1> nack{
+      rtp::GenericNack{0xA0 + 99, 0xA0, rtp::nack_items(std::vector<std::uint16_t>{102})}};
+  std::array<std::byte, 64> buf{};
+  auto n = rtp::build_compound(nack, buf);
+  ASSERT_TRUE(n);
+  r.router.handle_rtcp(r.clock.now(), kSubA, std::span(buf).first(*n));
+  r.drain();
+  ASSERT_EQ(a.size(), 8u);
+  EXPECT_EQ(r.ssrc_of(a[7]), 0xA1u);
+  EXPECT_EQ(transport_seq(a[7], 5), std::optional<std::uint16_t>(7));
+
+  // Feedback for all eight reaches A's estimate; the same from a participant the router never
+  // stamped a packet for is ignored.
+  rtp::TransportFeedback f;
+  f.sender_ssrc = 0xA0 + 99;
+  f.base_sequence = 0;
+  f.reference_time = 100;
+  for (int i = 0; i < 8; ++i) f.packets.push_back({rtp::TwccStatus::kSmallDelta, 4});
+  std::array<rtp::RtcpPacket, 1> fb{f};
+  std::array<std::byte, 128> fbuf{};
+  auto m = rtp::build_compound(fb, fbuf);
+  ASSERT_TRUE(m);
+  r.router.handle_rtcp(r.clock.now(), kPub, std::span(fbuf).first(*m));
+  r.router.handle_rtcp(r.clock.now(), kSubA, std::span(fbuf).first(*m));
+  EXPECT_EQ(r.router.bandwidth(kSubA)->reported(), 8u);
+  EXPECT_EQ(r.router.bandwidth(kSubA)->unknown_reports(), 0u);
+  EXPECT_EQ(r.router.bandwidth(kPub), nullptr);
+  r.router.remove_participant(kSubA);
+  EXPECT_EQ(r.router.bandwidth(kSubA), nullptr);
+}
+
 TEST(Router, PlisFromManySubscribersReachThePublisherOncePerWindow) {
   Room r;
   std::vector<SubscriptionId> subs;
