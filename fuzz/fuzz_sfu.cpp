@@ -271,6 +271,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           f.packets.push_back(p);
         }
         bwe.on_feedback(f, now);
+        // The same to the router, as the participant's own feedback: its estimate, layer
+        // allocation and padding probes run on it.
+        std::array<rtp::RtcpPacket, 1> fb{f};
+        std::vector<std::byte> fbuf(4096);
+        if (auto m = rtp::build_compound(fb, fbuf)) router.handle_rtcp(now, who, std::span(fbuf).first(*m));
         const double e = bwe.estimate_bps();
         CHECK(e >= 30'000 && e <= 50'000'000);  // finite and inside the configured bounds
         break;

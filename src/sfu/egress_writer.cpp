@@ -22,6 +22,7 @@ Expected<std::size_t, rtp::Error> write_egress(const IngressPacket& in,
     twcc[1] = std::byte(static_cast<std::uint8_t>(*f.transport_sequence & 0xff));
   }
   rtp::ExtensionList ext;
+  bool wrote_twcc = false;
   for (const rtp::Extension& e : remapped->view()) {
     rtp::Extension x = e;
     switch (sub.extensions.kind_of(e.id)) {
@@ -35,12 +36,18 @@ Expected<std::size_t, rtp::Error> write_egress(const IngressPacket& in,
       case rtp::ExtensionKind::kTransportWideCc:
         if (!f.transport_sequence) continue;
         x.data = twcc;
+        wrote_twcc = true;
         break;
       default:
         break;
     }
     ext.push(x);
   }
+  // The subscriber's congestion control needs every packet numbered, whether or not the
+  // publisher's packet carried the extension (publishers often negotiate it differently).
+  if (f.transport_sequence && !wrote_twcc)
+    if (auto id = sub.extensions.id_of(rtp::ExtensionKind::kTransportWideCc))
+      ext.push(rtp::Extension{*id, twcc});
 
   rtp::PacketBuild b;
   b.header = v->header;

@@ -6,8 +6,8 @@
 // Extensions, by kind: mid carries the subscriber's own mid (RFC 9143 §15: the receiver demuxes
 // by it), rid and repaired-rid are dropped (the subscriber sees one plain stream, not simulcast),
 // transport-wide-cc carries the subscriber transport's own sequence when the caller gives one
-// (the publisher's counts another connection; forwarding it would corrupt the feedback), else it
-// is dropped; the other known kinds keep their value; kinds the subscriber did not negotiate go.
+// (the publisher's counts another connection; forwarding it would corrupt the feedback) and is
+// added when the publisher's packet had none, else it is dropped; the other known kinds keep their value; kinds the subscriber did not negotiate go.
 #pragma once
 
 #include <cstddef>

@@ -51,6 +51,8 @@ class NackResponder {
                           const SubscriberParams& sub, PacketSink& sink);
 
   const Stats& stats() const { return stats_; }
+  // The RTX stream's next sequence number, for a padding packet sent on it (probing).
+  std::uint16_t take_rtx_sequence() { return rtx_sequence_++; }
 
  private:
   std::uint16_t rtx_sequence_;

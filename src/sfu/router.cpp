@@ -1,5 +1,7 @@
 #include "sfu/router.h"
 
+#include "sfu/router_internal.h"
+
 #include <algorithm>
 #include <variant>
 
@@ -9,23 +11,6 @@
 
 namespace peerkit::sfu {
 
-struct Router::Track {
-  TrackId id;
-  TrackParams params;
-  std::array<std::optional<std::uint32_t>, kMaxLayers> layer_ssrc{};
-  std::vector<SubscriptionId> subscriptions;
-  KeyframeRequests keyframes;
-};
-
-struct Router::Subscription {
-  SubscriptionId id;
-  ParticipantId subscriber;
-  TrackId track;
-  SubscriberParams params;
-  OutboundStream stream;
-  PacketHistory history;
-  NackResponder responder;
-};
 
 Router::Router() = default;
 Router::Router(const Config& config) : config_(config) {}
@@ -63,7 +48,7 @@ Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscrib
   auto s = std::unique_ptr<Subscription>(new Subscription{
       SubscriptionId{next_subscription_++}, subscriber, track, std::move(params),
       OutboundStream(seeds), PacketHistory(audio ? PacketHistory::audio() : PacketHistory::video()),
-      NackResponder(first_rtx_sequence)});
+      NackResponder(first_rtx_sequence), layer});
   s->stream.set_target_layer(layer);
   const SubscriptionId id = s->id;
   by_subscriber_ssrc_[{subscriber, s->params.ssrc}] = id;
@@ -78,10 +63,22 @@ Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscrib
 void Router::set_layer(SubscriptionId id, std::optional<int> layer) {
   auto it = subscriptions_.find(id);
   if (it == subscriptions_.end()) return;
-  it->second->stream.set_target_layer(layer);
-  auto t = tracks_.find(it->second->track);
-  if (t != tracks_.end() && it->second->stream.switch_pending())
-    request_keyframe(*t->second, *it->second->stream.target_layer());
+  Subscription& s = *it->second;
+  s.preferred = layer;
+  // With an estimate to go by, the allocator decides how close to `layer` it can go.
+  if (auto c = connections_.find(s.subscriber);
+      config_.adapt_layers && c != connections_.end() && c->second->has_feedback) {
+    allocate(s.subscriber, *c->second, c->second->last_allocation);
+    return;
+  }
+  apply_layer(s, layer);
+}
+
+void Router::apply_layer(Subscription& s, std::optional<int> layer) {
+  s.stream.set_target_layer(layer);
+  auto t = tracks_.find(s.track);
+  if (t != tracks_.end() && s.stream.switch_pending())
+    request_keyframe(*t->second, *s.stream.target_layer());
 }
 
 void Router::unsubscribe(SubscriptionId id) {
@@ -169,6 +166,7 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
 
 void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
   if (p->keyframe && t.params.codec == Codec::kVp8) t.keyframes.on_keyframe(p->layer);
+  t.layer_rate[static_cast<std::size_t>(p->layer)].add(now, p->bytes.size());
   for (SubscriptionId id : t.subscriptions) {
     Subscription& s = *subscriptions_.at(id);
     auto f = s.stream.forward(*p);
@@ -181,7 +179,10 @@ void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
     }
     auto n = write_egress(*p, t.params.extensions, s.params, *f, egress_);
     if (!n) continue;
-    if (c) c->bandwidth.on_packet_sent(*f->transport_sequence, *n, now);
+    if (c) {
+      c->bandwidth.on_packet_sent(*f->transport_sequence, *n, now);
+      c->sent.add(now, *n);
+    }
     s.history.store(now, p, *f);
     push(s.subscriber, false, std::span(egress_).first(*n));
     ++stats_.forwarded;
@@ -224,8 +225,10 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
     Timestamp now;
     std::optional<std::uint16_t> last_sequence;
     void send(ByteSpan p) override {
-      if (last_sequence)
+      if (last_sequence) {
         r->connection(to).bandwidth.on_packet_sent(*last_sequence, p.size(), now);
+        r->connection(to).sent.add(now, p.size());
+      }
       last_sequence.reset();
       r->push(to, false, p);
       ++r->stats_.rtx_sent;
@@ -264,8 +267,14 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
       for (const auto& e : fir->entries) want_keyframe(subscription(e.ssrc));
     } else if (const auto* twcc = std::get_if<rtp::TransportFeedback>(&p)) {
       // Only a connection this router stamped has anything to match the feedback against.
-      if (auto c = connections_.find(from); c != connections_.end())
-        c->second->bandwidth.on_feedback(*twcc, now);
+      if (auto c = connections_.find(from); c != connections_.end()) {
+        Connection& conn = *c->second;
+        conn.bandwidth.on_feedback(*twcc, now);
+        conn.has_feedback = conn.bandwidth.reported() > 0;
+        if (config_.adapt_layers && conn.has_feedback &&
+            now - conn.last_allocation >= config_.allocation_interval)
+          allocate(from, conn, now);
+      }
     }
     // SR/RR/SDES/BYE/REMB: RTT and receiver reports are not consumed yet.
   }
@@ -273,6 +282,8 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
 
 void Router::handle_timeout(Timestamp now) {
   for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
+  for (auto& [who, c] : connections_)
+    if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
   if (now - last_housekeeping_ >= Duration::seconds(1)) {
     for (auto& [id, s] : subscriptions_) s->history.expire(now);
     last_housekeeping_ = now;
@@ -283,6 +294,8 @@ Timestamp Router::next_timeout() const {
   Timestamp next = last_housekeeping_ + Duration::seconds(1);
   for (const auto& [id, t] : tracks_)
     next = std::min(next, t->keyframes.next_timeout(addressable(*t)));
+  for (const auto& [who, c] : connections_)
+    if (c->blocked_bps) next = std::min(next, c->next_probe);
   return next;
 }
 

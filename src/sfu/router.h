@@ -36,6 +36,7 @@
 #include "sfu/nack_responder.h"
 #include "sfu/outbound_stream.h"
 #include "sfu/packet_history.h"
+#include "sfu/rate_meter.h"
 
 namespace peerkit::sfu {
 
@@ -65,6 +66,15 @@ class Router {
     std::size_t max_subscriptions_per_track = 100;
     // Each subscriber connection that negotiated transport-wide CC gets a send-side estimate.
     BandwidthEstimator::Config bandwidth;
+    // Once such a connection has feedback, its video layers follow the estimate
+    // (sfu/layer_allocator.h), re-planned at most every `allocation_interval`; set_layer() then
+    // sets the highest layer wanted. While an upgrade is blocked only by the estimate, the
+    // connection is padded up to the estimate on an RTX stream (RFC 4588 padding-only packets)
+    // so the estimate can grow past what the media alone uses.
+    bool adapt_layers = true;
+    Duration allocation_interval = Duration::millis(250);
+    Duration probe_tick = Duration::millis(10);
+    Duration probe_pause = Duration::seconds(3);  // after a probe ran into over-use
   };
 
   Router();
@@ -99,6 +109,8 @@ class Router {
     std::uint64_t rtx_sent = 0;
     std::uint64_t keyframe_requests_sent = 0;
     std::uint64_t rtcp_dropped = 0;
+    std::uint64_t layer_changes = 0;    // by the allocator
+    std::uint64_t padding_packets = 0;  // probes
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -132,8 +144,17 @@ class Router {
     explicit Connection(const BandwidthEstimator::Config& c) : bandwidth(c) {}
     std::uint16_t transport_sequence = 0;
     BandwidthEstimator bandwidth;
+    bool has_feedback = false;
+    Timestamp last_allocation;
+    std::optional<double> blocked_bps;  // an upgrade waits for this estimate
+    RateMeter sent;                     // media and retransmissions, for the probe's share
+    Timestamp next_probe;
+    double probe_credit = 0;  // bytes of padding owed
   };
   Connection& connection(ParticipantId subscriber);
+  void allocate(ParticipantId subscriber, Connection& c, Timestamp now);
+  void probe(ParticipantId subscriber, Connection& c, Timestamp now);
+  void apply_layer(Subscription& s, std::optional<int> layer);
   std::map<ParticipantId, std::unique_ptr<Connection>> connections_;
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;

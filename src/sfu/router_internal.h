@@ -1,0 +1,32 @@
+// Internal to the router's .cpp files: the per-track and per-subscription state.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "sfu/router.h"
+
+namespace peerkit::sfu {
+
+struct Router::Track {
+  TrackId id;
+  TrackParams params;
+  std::array<std::optional<std::uint32_t>, kMaxLayers> layer_ssrc{};
+  std::vector<SubscriptionId> subscriptions;
+  KeyframeRequests keyframes;
+  std::array<RateMeter, kMaxLayers> layer_rate{};  // ingress, for the layer allocator
+};
+
+struct Router::Subscription {
+  SubscriptionId id;
+  ParticipantId subscriber;
+  TrackId track;
+  SubscriberParams params;
+  OutboundStream stream;
+  PacketHistory history;
+  NackResponder responder;
+  std::optional<int> preferred;  // the highest layer the client wants (set_layer)
+};
+
+}  // namespace peerkit::sfu
