@@ -11,7 +11,6 @@
 #include "bottleneck_path.h"
 #include "rtp/extension_values.h"
 #include "rtp/rtcp.h"
-#include "rtp/vp8.h"
 #include "sfu/layer_allocator.h"
 #include "sfu/router.h"
 #include "sim_publisher.h"
@@ -21,61 +20,20 @@ namespace {
 
 const ParticipantId kPub{1}, kSub{2};
 
-// A publisher whose layers have real bitrates at 30 frames/s.
-class SizedPublisher {
- public:
-  static constexpr std::array<int, 3> kFrameBytes{625, 2083, 6250};  // 150 k, 500 k, 1.5 M
-  static constexpr std::array<std::uint32_t, 3> kSsrc{0x1111, 0x2222, 0x3333};
-
+// A publisher whose layers have real bitrates at 30 frames/s (150 k, 500 k, 1.5 Mbit/s), and
+// sends a keyframe of a layer when a PLI names it.
+struct SizedPublisher {
   std::vector<IngressRef> frame(int layer, Timestamp now) {
-    std::vector<IngressRef> out;
-    const int packets = (kFrameBytes[layer] + 1099) / 1100;
-    const bool key = keyframe_due[layer];
-    keyframe_due[layer] = false;
-    for (int i = 0; i < packets; ++i) {
-      rtp::Vp8Descriptor d;
-      d.extended = true;
-      d.start_of_partition = i == 0;
-      d.has_picture_id = true;
-      d.picture_id_15bit = true;
-      d.picture_id = pic_[layer];
-      std::array<std::byte, 8> desc{};
-      auto n = rtp::write_vp8_descriptor(d, desc);
-      std::vector<std::byte> payload(desc.begin(), desc.begin() + static_cast<long>(*n));
-      payload.push_back(std::byte(key && i == 0 ? 0x10 : 0x11));
-      payload.resize(static_cast<std::size_t>(kFrameBytes[layer] / packets), std::byte{0x55});
-      const std::string rid(1, "qhf"[layer]);
-      const std::array<rtp::Extension, 2> ext{{{4, as_bytes("0")}, {10, as_bytes(rid)}}};
-      rtp::PacketBuild b;
-      b.header.payload_type = 96;
-      b.header.sequence = seq_[layer]++;
-      b.header.timestamp = ts_[layer];
-      b.header.ssrc = kSsrc[layer];
-      b.header.marker = i + 1 == packets;
-      b.extensions = ext;
-      b.payload = payload;
-      std::vector<std::byte> buf(1500);
-      auto size = rtp::build_packet(b, buf);
-      EXPECT_TRUE(size);
-      buf.resize(*size);
-      auto in = make_ingress(buf, now, layer, Codec::kVp8);
-      EXPECT_TRUE(in);
-      out.push_back(*in);
-    }
-    ts_[layer] += 3000;
-    pic_[layer] = static_cast<std::uint16_t>((pic_[layer] + 1) & 0x7fff);
-    return out;
+    const bool key = keyframe_due[static_cast<std::size_t>(layer)];
+    keyframe_due[static_cast<std::size_t>(layer)] = false;
+    return sim.frame(layer, now, key);
   }
   void on_pli(std::uint32_t ssrc) {
-    for (int l = 0; l < 3; ++l)
-      if (kSsrc[l] == ssrc) keyframe_due[l] = true;
+    for (std::size_t l = 0; l < 3; ++l)
+      if (test::SimPublisher::kSsrcs[l] == ssrc) keyframe_due[l] = true;
   }
+  test::SimPublisher sim{{625, 2083, 6250}};
   std::array<bool, 3> keyframe_due{true, true, true};
-
- private:
-  std::array<std::uint16_t, 3> seq_{1, 1000, 2000};
-  std::array<std::uint32_t, 3> ts_{0, 0, 0};
-  std::array<std::uint16_t, 3> pic_{1, 1, 1};
 };
 
 struct Call {

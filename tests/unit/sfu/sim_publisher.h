@@ -55,6 +55,15 @@ class SimPublisher {
       : layers_{{{0x1111, 65000, 4'000'000'000u, 32700, 250, 1},
                  {0x2222, 100, 17, 5, 0, 2},
                  {0x3333, 30000, 2'000'000'000u, 1000, 100, 3}}} {}
+  // Layers with real bitrates: `frame_bytes` of VP8 payload per frame, in packets of at most
+  // 1 100 bytes (for the bandwidth tests).
+  explicit SimPublisher(std::array<int, 3> frame_bytes) : SimPublisher() {
+    for (int l = 0; l < 3; ++l) {
+      layers_[l].packets_per_frame = (frame_bytes[l] + 1099) / 1100;
+      payload_bytes_[l] = frame_bytes[l] / layers_[l].packets_per_frame;
+    }
+  }
+  static constexpr std::array<std::uint32_t, 3> kSsrcs{0x1111, 0x2222, 0x3333};
 
   // One frame of `layer` at `now`: its packets, the first one a keyframe start if `key`.
   std::vector<IngressRef> frame(int layer, Timestamp now, bool key) {
@@ -75,6 +84,7 @@ class SimPublisher {
       payload.assign(desc.begin(), desc.begin() + static_cast<long>(*n));
       payload.push_back(std::byte(key && i == 0 ? 0x10 : 0x11));  // P bit: 0 = keyframe
       for (int k = 0; k < 40; ++k) payload.push_back(std::byte(layer * 50 + k));
+      if (payload_bytes_[layer] > 0) payload.resize(static_cast<std::size_t>(payload_bytes_[layer]));
       std::string rid = std::string(1, "qhf"[layer]);
       std::array<std::byte, 3> ast{std::byte{1}, std::byte{2}, std::byte{3}};
       std::array<std::byte, 2> tw{std::byte{0x12}, std::byte{0x34}};
@@ -104,6 +114,7 @@ class SimPublisher {
 
  private:
   std::array<SimLayer, 3> layers_;
+  std::array<int, 3> payload_bytes_{};  // 0: the 40-byte pattern
 };
 
 // What the subscriber sees; each packet checked against the previous one.
