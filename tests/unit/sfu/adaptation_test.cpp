@@ -38,12 +38,7 @@ struct SizedPublisher {
 
 struct Call {
   explicit Call(Duration one_way) : path({.capacity_bps = 3'000'000, .one_way = one_way}) {
-    TrackParams t;
-    t.publisher = kPub;
-    t.mid = "0";
-    t.rids = {"q", "h", "f"};
-    t.extensions = test::publisher_map();
-    track = *router.add_track(std::move(t));
+    track = *router.add_track(test::simulcast_track(kPub));
     sub = *router.subscribe(kSub, track, test::subscriber(0xA0), 2,
                             OutboundStream::Config{90'000, 100, 0, 0, 0}, 500);
   }

@@ -27,12 +27,7 @@ struct Room {
   std::map<std::uint32_t, std::vector<rtp::RtcpPacket>> rtcp_to;
 
   Room() {
-    TrackParams t;
-    t.publisher = kPub;
-    t.mid = "0";
-    t.rids = {"q", "h", "f"};
-    t.extensions = test::publisher_map();
-    track = *router.add_track(std::move(t));
+    track = *router.add_track(test::simulcast_track(kPub));
   }
   SubscriptionId join(ParticipantId who, std::uint32_t ssrc, int layer) {
     auto id = router.subscribe(who, track, test::subscriber(ssrc), layer,

@@ -15,6 +15,7 @@
 #include "rtp/vp8.h"
 #include "sfu/egress_writer.h"
 #include "sfu/ingress_packet.h"
+#include "sfu/router.h"
 
 namespace peerkit::sfu::test {
 
@@ -27,6 +28,16 @@ inline rtp::ExtensionMap publisher_map() {
   (void)m.add(2, rtp::ExtensionKind::kAbsSendTime);
   return m;
 }
+// The track SimPublisher sends: mid "0", three layers by rid q/h/f, publisher_map().
+inline TrackParams simulcast_track(ParticipantId publisher) {
+  TrackParams t;
+  t.publisher = publisher;
+  t.mid = "0";
+  t.rids = {"q", "h", "f"};
+  t.extensions = publisher_map();
+  return t;
+}
+
 inline SubscriberParams subscriber(std::uint32_t ssrc = 0x5000'0001) {
   SubscriberParams s;
   s.ssrc = ssrc;
