@@ -8,7 +8,7 @@ BIN=build/fuzz/bin
 ART=build/fuzz/artifacts
 mkdir -p "$ART"
 passed=0; failed=0
-for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent fuzz_sdp fuzz_dtls fuzz_sctp fuzz_dcep fuzz_join fuzz_rtp fuzz_sfu fuzz_cluster; do
+for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent fuzz_ice_lite fuzz_sdp fuzz_dtls fuzz_sctp fuzz_dcep fuzz_join fuzz_rtp fuzz_sfu fuzz_cluster; do
   corpus=build/fuzz/corpus/$f
   mkdir -p "$corpus"
   # Inputs that once failed are replayed first (fuzz/regressions/<target without fuzz_>-*).
