@@ -1,0 +1,218 @@
+// sfu::Worker (sfu/worker.h): two participants on one port — ICE-lite checks, DTLS handshakes
+// as the server, SRTP both ways — and the router between them: a publisher's SRTP reaches the
+// subscriber re-written and re-protected with the subscriber's keys; the router's PLI reaches
+// the publisher as SRTCP. The clients are dtls::Transport (OpenSSL) and srtp::Session
+// (libsrtp2) on the other end of an in-memory link. Virtual clock.
+#include "sfu/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <variant>
+
+#include "ice/stun_check.h"
+#include "rtp/packet.h"
+#include "rtp/rtcp.h"
+#include "sim_publisher.h"
+
+namespace peerkit::sfu {
+namespace {
+
+const SocketId kPort{3};
+const ParticipantId kPub{1}, kSub{2};
+
+// One browser-like endpoint: an ICE check, a DTLS client, then SRTP.
+struct Client {
+  Client(std::string ufrag, std::string pwd, SocketAddress address,
+         const dtls::Fingerprint& server_fingerprint)
+      : ufrag(std::move(ufrag)), pwd(std::move(pwd)), address(address) {
+    cert = *dtls::Certificate::generate();
+    dtls::TransportOptions o;
+    o.role = dtls::Role::kClient;  // a=setup:active against the SFU's passive
+    o.remote_fingerprints = {server_fingerprint};
+    dtls = std::make_unique<dtls::Transport>(*dtls::Context::create(cert), o);
+  }
+  std::vector<std::byte> check() const {
+    ice::CheckRequest c;
+    c.local_ufrag = "brws";
+    c.remote_ufrag = ufrag;
+    c.remote_pwd = pwd;
+    c.priority = 2130706431;
+    c.controlling = true;
+    c.tie_breaker = 7;
+    c.use_candidate = true;
+    std::array<std::byte, ice::kMaxCheckMessage> buf{};
+    stun::TransactionId tid;
+    tid.bytes[0] = std::byte{static_cast<unsigned char>(address.port() & 0xff)};
+    auto b = ice::build_check_request(buf, tid, c);
+    return {b.begin(), b.end()};
+  }
+  void keys() {
+    auto k = dtls->srtp_keying();
+    ASSERT_TRUE(k);
+    auto session = srtp::Session::create(
+        {k->profile, k->local_key, k->local_salt, k->remote_key, k->remote_salt});
+    ASSERT_TRUE(session);
+    srtp = std::move(*session);
+  }
+  std::vector<std::byte> protect(ByteSpan plain, bool rtcp) {
+    std::vector<std::byte> buf(plain.size() + srtp::kMaxOverhead);
+    std::memcpy(buf.data(), plain.data(), plain.size());
+    auto n = rtcp ? srtp->protect_rtcp(buf, plain.size()) : srtp->protect_rtp(buf, plain.size());
+    EXPECT_TRUE(n);
+    buf.resize(n ? *n : 0);
+    return buf;
+  }
+  std::optional<std::vector<std::byte>> unprotect(std::vector<std::byte> b) {
+    const bool rtcp = rtp::is_rtcp(b);
+    const std::size_t len = b.size();
+    b.resize(len + srtp::kMaxOverhead);
+    auto n = rtcp ? srtp->unprotect_rtcp(b, len) : srtp->unprotect_rtp(b, len);
+    if (!n) return std::nullopt;
+    b.resize(*n);
+    return b;
+  }
+
+  std::string ufrag, pwd;
+  SocketAddress address;
+  std::shared_ptr<const dtls::Certificate> cert;
+  std::unique_ptr<dtls::Transport> dtls;
+  std::unique_ptr<srtp::Session> srtp;
+  std::vector<std::vector<std::byte>> inbox;  // what the SFU sent it (after the handshake)
+  int stun_answers = 0;
+};
+
+struct Rig {
+  Rig()
+      : server_cert(*dtls::Certificate::generate()),
+        worker(*dtls::Context::create(server_cert), {}),
+        pub("pubu", "publisher-ice-password-1", *SocketAddress::parse("10.1.0.1:40000"),
+            server_cert->fingerprint()),
+        sub("subu", "subscriber-ice-password", *SocketAddress::parse("10.1.0.2:40002"),
+            server_cert->fingerprint()) {}
+
+  Client& client_at(const SocketAddress& a) { return a == pub.address ? pub : sub; }
+  // Delivers what the worker sent, to the client it is addressed to, until nothing moves.
+  void pump() {
+    for (int round = 0; round < 50; ++round) {
+      bool moved = false;
+      std::vector<std::pair<SocketAddress, std::vector<std::byte>>> out;
+      for (const Transmit& t : worker.transmits()) {
+        EXPECT_EQ(t.socket, kPort);
+        out.emplace_back(t.to, std::vector<std::byte>(t.data.begin(), t.data.end()));
+      }
+      for (auto& [to, bytes] : out) {
+        moved = true;
+        Client& c = client_at(to);
+        const auto kind = ice::classify(bytes);
+        if (kind == ice::PacketClass::kStun) {
+          ++c.stun_answers;
+        } else if (kind == ice::PacketClass::kDtls) {
+          c.dtls->handle_datagram(clock.now(), bytes);
+        } else {
+          c.inbox.push_back(std::move(bytes));
+        }
+      }
+      for (Client* c : {&pub, &sub})
+        for (const Transmit& t : c->dtls->transmits()) {
+          moved = true;
+          worker.handle_datagram(clock.now(), kPort, c->address, t.data);
+        }
+      if (!moved) return;
+    }
+  }
+  void connect(Client& c, ParticipantId id) {
+    ASSERT_TRUE(worker.add_participant(id, {c.ufrag, c.pwd, {c.cert->fingerprint()}}));
+    worker.handle_datagram(clock.now(), kPort, c.address, c.check());
+    pump();
+    ASSERT_EQ(c.stun_answers, 1);
+    c.dtls->start(clock.now());
+    pump();
+    ASSERT_EQ(c.dtls->state(), dtls::State::kConnected) << c.dtls->failure();
+    ASSERT_TRUE(worker.connected(id));
+    c.keys();
+  }
+
+  ManualClock clock;
+  std::shared_ptr<const dtls::Certificate> server_cert;
+  Worker worker;
+  Client pub, sub;
+};
+
+TEST(SfuWorker, PublisherToSubscriberThroughIceDtlsAndSrtpOnOnePort) {
+  Rig rig;
+  rig.connect(rig.pub, kPub);
+  rig.connect(rig.sub, kSub);
+  auto e = rig.worker.poll_event();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, Worker::Event::Kind::kConnected);
+
+  auto track = rig.worker.router().add_track(test::simulcast_track(kPub));
+  ASSERT_TRUE(track);
+  ASSERT_TRUE(rig.worker.router().subscribe(kSub, *track, test::subscriber(0xB0), 0,
+                                            OutboundStream::Config{90'000, 100, 0, 0, 0}, 500));
+  // A keyframe of layer 0, protected with the publisher's keys.
+  test::SimPublisher source;
+  for (const auto& p : source.frame(0, rig.clock.now(), true))
+    rig.worker.handle_datagram(rig.clock.now(), kPort, rig.pub.address, rig.pub.protect(p->bytes, false));
+  rig.pump();
+  ASSERT_FALSE(rig.sub.inbox.empty());
+  int media = 0;
+  for (auto& packet : rig.sub.inbox) {
+    auto plain = rig.sub.unprotect(packet);
+    ASSERT_TRUE(plain) << "the subscriber's keys must open what the SFU sent it";
+    if (rtp::is_rtcp(*plain)) continue;
+    auto v = rtp::parse_packet(*plain);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->header.ssrc, 0xB0u);
+    ++media;
+  }
+  EXPECT_EQ(media, 1);
+  EXPECT_EQ(rig.worker.stats().unprotect_failures, 0u);
+
+  // The subscriber asks for a keyframe (SRTCP PLI): the publisher gets the SFU's own PLI.
+  std::array<rtp::RtcpPacket, 1> pli{rtp::Pli{0xB0 + 9, 0xB0}};
+  std::array<std::byte, 64> buf{};
+  auto n = rtp::build_compound(pli, buf);
+  ASSERT_TRUE(n);
+  rig.worker.handle_datagram(rig.clock.now(), kPort, rig.sub.address,
+                             rig.sub.protect(std::span(buf).first(*n), true));
+  rig.pump();
+  bool got_pli = false;
+  for (auto& packet : rig.pub.inbox) {
+    auto plain = rig.pub.unprotect(packet);
+    ASSERT_TRUE(plain);
+    auto c = rtp::parse_compound(*plain);
+    ASSERT_TRUE(c);
+    for (const auto& p : *c)
+      if (auto* x = std::get_if<rtp::Pli>(&p); x && x->media_ssrc == 0x1111) got_pli = true;
+  }
+  EXPECT_TRUE(got_pli);
+}
+
+TEST(SfuWorker, NothingReachesTheRouterWithoutAVerifiedHandshake) {
+  Rig rig;
+  // A participant whose SDP fingerprint is someone else's: DTLS fails, SRTP is never keyed.
+  auto stranger = *dtls::Certificate::generate();
+  ASSERT_TRUE(rig.worker.add_participant(kPub, {rig.pub.ufrag, rig.pub.pwd, {stranger->fingerprint()}}));
+  rig.worker.handle_datagram(rig.clock.now(), kPort, rig.pub.address, rig.pub.check());
+  rig.pump();
+  rig.pub.dtls->start(rig.clock.now());
+  rig.pump();
+  EXPECT_FALSE(rig.worker.connected(kPub));
+  bool failed = false;
+  while (auto e = rig.worker.poll_event()) failed |= e->kind == Worker::Event::Kind::kFailed;
+  EXPECT_TRUE(failed);
+  // Media from an address no check bound, and SRTP before keys, are dropped.
+  const std::vector<std::byte> rtp_like{std::byte{0x80}, std::byte{96}, std::byte{0}, std::byte{1},
+                                        std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+                                        std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};
+  rig.worker.handle_datagram(rig.clock.now(), kPort, *SocketAddress::parse("10.9.9.9:1"), rtp_like);
+  rig.worker.handle_datagram(rig.clock.now(), kPort, rig.pub.address, rtp_like);
+  EXPECT_EQ(rig.worker.stats().srtp_in, 0u);
+  EXPECT_EQ(rig.worker.stats().unprotect_failures, 1u);
+  EXPECT_EQ(rig.worker.router().stats().ingress, 0u);
+}
+
+}  // namespace
+}  // namespace peerkit::sfu
