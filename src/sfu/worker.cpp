@@ -26,7 +26,7 @@ bool Worker::add_participant(ParticipantId id, ParticipantParams params) {
   auto p = std::make_unique<Participant>();
   p->id = id;
   dtls::TransportOptions o;
-  o.role = dtls::Role::kServer;  // the SFU's answer says a=setup:passive
+  o.role = params.role;
   o.remote_fingerprints = std::move(params.remote_fingerprints);
   p->dtls = std::make_unique<dtls::Transport>(dtls_, std::move(o));
   participants_.emplace(id, std::move(p));
@@ -59,12 +59,14 @@ std::optional<SocketAddress> Worker::destination(const Participant& p) const {
 void Worker::handle_datagram(Timestamp now, SocketId socket, const SocketAddress& from,
                              ByteSpan data) {
   auto routed = ice_.handle(now, socket, from, data);
-  flush_ice();
+  if (routed)
+    if (Participant* p = find(ParticipantId{static_cast<std::uint32_t>(routed->session)}))
+      p->socket = socket;
+  flush_ice(now);
   if (!routed) return;
   const ParticipantId id{static_cast<std::uint32_t>(routed->session)};
   Participant* p = find(id);
   if (!p) return;
-  p->socket = socket;
   switch (routed->kind) {
     case ice::PacketClass::kDtls:
       p->last_from = from;
@@ -159,17 +161,27 @@ void Worker::flush_router() {
   }
 }
 
-void Worker::flush_ice() {
+void Worker::flush_ice(Timestamp now) {
   for (const Transmit& t : ice_.transmits()) out_.push(t.socket, t.to, t.data);
-  while (auto e = ice_.poll_event())
-    if (e->kind == ice::LiteResponder::Event::Kind::kDisconnected)
-      events_.push_back({Event::Kind::kDisconnected,
-                         ParticipantId{static_cast<std::uint32_t>(e->session)}, "ICE consent lapsed"});
+  while (auto e = ice_.poll_event()) {
+    const ParticipantId id{static_cast<std::uint32_t>(e->session)};
+    if (e->kind == ice::LiteResponder::Event::Kind::kDisconnected) {
+      events_.push_back({Event::Kind::kDisconnected, id, "ICE consent lapsed"});
+      continue;
+    }
+    // Selected: as the DTLS client, this is when the handshake can begin (RFC 8842 §4: after
+    // ICE has a working pair).
+    Participant* p = find(id);
+    if (p && p->dtls->role() == dtls::Role::kClient && p->dtls->state() == dtls::State::kNew) {
+      p->dtls->start(now);
+      flush_dtls(now, id, *p);
+    }
+  }
 }
 
 void Worker::handle_timeout(Timestamp now) {
   if (ice_.next_timeout() <= now) ice_.handle_timeout(now);
-  flush_ice();
+  flush_ice(now);
   for (auto& [id, p] : participants_) {
     const auto t = p->dtls->next_timeout();
     if (t && *t <= now) {

@@ -2,8 +2,10 @@
 // rooms pinned to this worker shares one UDP port. Datagrams in, datagrams out:
 //
 //   STUN  → ice::LiteResponder (answers checks, binds the source to the participant)
-//   DTLS  → that participant's dtls::Transport (the SFU answers a=setup:passive, so it is the
-//           DTLS server); once connected, its SRTP keys make an srtp::Session
+//   DTLS  → that participant's dtls::Transport, client or server as the SDP answer's a=setup
+//           says (sdp::build_sfu_answer answers an actpass offer with active: the SFU is the
+//           client and starts the handshake once ICE has selected an address); once connected,
+//           its SRTP keys make an srtp::Session
 //   SRTP  → unprotected and handed to the Router; every Router output is protected with the
 //           receiving participant's session and sent to its selected address
 //
@@ -42,6 +44,7 @@ class Worker {
   struct ParticipantParams {
     std::string ice_ufrag, ice_pwd;                 // ours, as the SDP answer gives them
     std::vector<dtls::Fingerprint> remote_fingerprints;  // the participant's a=fingerprint
+    dtls::Role role = dtls::Role::kClient;               // ours: a=setup:active → client
   };
   struct Event {
     enum class Kind { kConnected, kDisconnected, kFailed } kind;
@@ -82,7 +85,7 @@ class Worker {
   void handle_srtp(Timestamp now, ParticipantId id, Participant& p, ByteSpan data);
   void flush_dtls(Timestamp now, ParticipantId id, Participant& p);
   void flush_router();
-  void flush_ice();
+  void flush_ice(Timestamp now);
   std::optional<SocketAddress> destination(const Participant& p) const;
 
   std::shared_ptr<const dtls::Context> dtls_;

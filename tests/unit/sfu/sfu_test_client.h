@@ -21,12 +21,14 @@
 namespace peerkit::sfu::test {
 
 struct Client {
+  // `role`: the browser's DTLS role. An actpass offer answered active makes the browser the
+  // DTLS server (the default here); kClient when the SFU answered passive.
   Client(std::string ufrag, std::string pwd, SocketAddress address,
-         const dtls::Fingerprint& server_fingerprint)
+         const dtls::Fingerprint& server_fingerprint, dtls::Role role = dtls::Role::kServer)
       : ufrag(std::move(ufrag)), pwd(std::move(pwd)), address(address) {
     cert = *dtls::Certificate::generate();
     dtls::TransportOptions o;
-    o.role = dtls::Role::kClient;  // a=setup:active against the SFU's passive
+    o.role = role;
     o.remote_fingerprints = {server_fingerprint};
     dtls = std::make_unique<dtls::Transport>(*dtls::Context::create(cert), o);
   }
