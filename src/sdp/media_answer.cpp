@@ -123,6 +123,7 @@ Expected<MediaAnswer, std::string> build_sfu_answer(const SessionDescription& of
   a.description.session = detail::session_lines(local);
   if (offer.session.has("extmap-allow-mixed"))
     a.description.session.add(flag_attribute("extmap-allow-mixed"));
+  if (options.ice_lite) a.description.session.add(flag_attribute("ice-lite"));
 
   bool transport_known = false;
   // ICE and DTLS come from the first section we accept (with BUNDLE, they are the same for all).
@@ -173,6 +174,13 @@ Expected<MediaAnswer, std::string> build_sfu_answer(const SessionDescription& of
     }
   }
   if (accepted_mids.empty()) return Unexpected(std::string("the offer has no section an SFU accepts"));
+  if (!options.candidates.empty())
+    for (auto& m : a.description.media) {
+      if (m.rejected()) continue;
+      for (const auto& c : options.candidates) m.body.add(attribute("candidate", c));
+      m.body.add(flag_attribute("end-of-candidates"));
+      break;  // BUNDLE: the first accepted section carries the transport
+    }
   // RFC 8843 §7.3.1: the answer's BUNDLE group holds the accepted sections the offer bundled,
   // in the offer's order.
   const auto groups = bundle_groups(offer);

@@ -27,6 +27,13 @@ struct SfuAnswerOptions {
   std::vector<std::string> extensions = default_sfu_extensions();
   // RTCP feedback kept per accepted codec (RFC 4585, RFC 5104, transport-cc, REMB).
   std::vector<std::string> rtcp_fb = {"nack", "nack pli", "ccm fir", "transport-cc", "goog-remb"};
+  // The SFU is an ICE-lite agent (RFC 8445 §2.5), which its descriptions must say (RFC 8839
+  // §5.3, session level).
+  bool ice_lite = true;
+  // a=candidate values for the worker's port ("1 1 udp 2130706431 192.0.2.1 40000 typ host"):
+  // written in the first accepted section, then a=end-of-candidates (a lite agent knows all its
+  // candidates at once; RFC 8840 §4.1).
+  std::vector<std::string> candidates;
 };
 
 struct AcceptedMedia {

@@ -1,7 +1,9 @@
 // Chromium takes peerkit's SFU answer (sdp::build_sfu_answer via build/bin/sfu_answer): a
 // publisher's offer with and without simulcast rids q/h/f, then the renegotiation after its video
 // transceiver is stopped (a disabled section). Checks setRemoteDescription succeeds, the three
-// encodings survive, and VP8 + rtx and Opus are what the senders may use.
+// encodings survive, and VP8 + rtx and Opus are what the senders may use. Then the other leg:
+// Chromium takes the SFU's offer to a subscriber (sdp::build_sfu_offer, `sfu_answer subscribe`)
+// and answers it; both tracks arrive in one MediaStream named by the offer's msid.
 'use strict';
 const path = require('path');
 const { execFileSync } = require('child_process');
@@ -12,6 +14,9 @@ const SFU_ANSWER = process.env.SFU_ANSWER || path.join(__dirname, '../../build/b
 
 function answerFor(offer) {
   return execFileSync(SFU_ANSWER, { input: offer }).toString();
+}
+function subscribeOffer() {
+  return execFileSync(SFU_ANSWER, ['subscribe']).toString();
 }
 
 run('sfu-answer', async () => {
@@ -65,6 +70,33 @@ run('sfu-answer', async () => {
       catch (e) { return { ok: false, error: String(e) }; }
     }, answer2);
     check(r2.ok && r2.state === 'stable', `${tag}: Chromium accepts the answer to the disabled section`, r2);
+    await page.close();
+  }
+  {
+    const page = await browser.newPage();
+    await page.goto(BASE + '/');
+    const offer = subscribeOffer();
+    check(/a=ice-lite/.test(offer) && /a=sendonly/.test(offer), 'subscribe: the SFU offer is ice-lite and sendonly');
+    const r = await page.evaluate(async (sdp) => {
+      try {
+        const pc = window.sub = new RTCPeerConnection();
+        const tracks = [];
+        pc.ontrack = (e) => tracks.push({ kind: e.track.kind, streams: e.streams.map((s) => s.id) });
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+        return { ok: true, state: pc.signalingState, tracks, answer: answer.sdp,
+                 directions: pc.getTransceivers().map((t) => t.currentDirection) };
+      } catch (e) { return { ok: false, error: String(e) }; }
+    }, offer);
+    check(r.ok && r.state === 'stable', 'subscribe: Chromium accepts the SFU offer and answers it', r.error || r.state);
+    check(r.ok && JSON.stringify(r.directions) === JSON.stringify(['recvonly', 'recvonly']),
+          'subscribe: both transceivers receive only', r.directions);
+    check(r.ok && r.tracks.length === 2 && r.tracks.every((t) => t.streams.length === 1 && t.streams[0] === 'bea-stream'),
+          'subscribe: audio and video arrive in the msid stream "bea-stream"', r.tracks);
+    check(r.ok && /a=setup:active/.test(r.answer), 'subscribe: the browser answers a=setup:active (the SFU is the DTLS server)',
+          r.ok && r.answer.match(/a=setup:.*/g));
     await page.close();
   }
   await browser.close();

@@ -169,3 +169,36 @@ TEST(SfuAnswer, RejectsWhatItDoesNotSupport) {
 
 }  // namespace
 }  // namespace peerkit::sdp
+
+namespace peerkit::sdp {
+namespace {
+
+TEST(SfuAnswer, SaysIceLiteAndCarriesTheWorkersCandidateOnce) {
+  SfuAnswerOptions o;
+  o.candidates = {"1 1 udp 2130706431 192.0.2.7 40000 typ host"};
+  auto a = build_sfu_answer(load("chromium156-media-offer.sdp"), ours(), o);
+  ASSERT_TRUE(a) << a.error();
+  const auto& d = a->description;
+  EXPECT_TRUE(d.session.has("ice-lite"));
+  // The BUNDLE group still comes right after t=, ahead of ice-lite.
+  EXPECT_EQ(d.session.first("group"), "BUNDLE 0 1 2");
+  int with_candidates = 0;
+  for (const auto& m : d.media) {
+    const auto c = values(m, "candidate");
+    if (c.empty()) continue;
+    ++with_candidates;
+    EXPECT_EQ(c, o.candidates);
+    EXPECT_TRUE(m.body.has("end-of-candidates"));
+  }
+  EXPECT_EQ(with_candidates, 1);
+  // It parses back as what Chromium will read.
+  auto again = parse(d.to_string());
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->session.has("ice-lite"));
+  SfuAnswerOptions full;
+  full.ice_lite = false;
+  EXPECT_FALSE(build_sfu_answer(load("chromium156-media-offer.sdp"), ours(), full)->description.session.has("ice-lite"));
+}
+
+}  // namespace
+}  // namespace peerkit::sdp

@@ -1,0 +1,60 @@
+// The offer an SFU makes to a subscriber (issue 11): one sendonly section per forwarded track,
+// each with the subscriber's own SSRC (and RTX SSRC, a=ssrc-group:FID, RFC 4588 §8.1), the
+// publisher's stream and track ids as a=msid (RFC 8830) so the browser groups audio and video
+// of one participant into one MediaStream, one codec (+ its RTX), and the header extensions
+// the SFU writes, numbered through the connection's ExtensionIds (an id once bound keeps its
+// URI for the connection's life: Chrome M148). Everything in one BUNDLE group on the SFU's
+// ICE-lite transport, setup actpass (RFC 8842 §5.2: the offerer leaves the role to the answer).
+//
+// Sections are never removed (RFC 8829 §5.2.2): a track that ended keeps its place with port 0
+// and a=inactive, outside the BUNDLE group, until the SFU reuses the slot for another track.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "sdp/answer.h"
+#include "sdp/media.h"
+
+namespace peerkit::sdp {
+
+struct ForwardedTrack {
+  std::string mid;   // ours, unique in this connection
+  std::string kind;  // audio, video
+  Codec codec;       // pt, name, clock rate, channels, fmtp; rtcp_fb as the SFU supports it
+  std::optional<std::uint8_t> rtx_pt;  // repairs codec.pt (RFC 4588 §8.1: apt)
+  std::uint32_t ssrc = 0;
+  std::uint32_t rtx_ssrc = 0;  // 0 when rtx_pt is not set
+  std::string stream_id;       // a=msid: the publisher's stream ("-" for none)
+  std::string track_id;
+  bool active = true;  // false: an ended track's section, port 0
+};
+
+struct SfuOfferOptions {
+  bool ice_lite = true;
+  std::vector<std::string> candidates;  // as SfuAnswerOptions::candidates
+  std::string cname = "peerkit-sfu";    // RFC 7022: one CNAME per SFU connection
+  std::vector<std::string> audio_extensions = {
+      "urn:ietf:params:rtp-hdrext:sdes:mid",
+      "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+      "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+      "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+  };
+  std::vector<std::string> video_extensions = {
+      "urn:ietf:params:rtp-hdrext:sdes:mid",
+      "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+      "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+  };
+};
+
+// Fails for no tracks, a duplicate or empty mid, an SSRC of 0 or used twice, an RTX type
+// without an RTX SSRC, or when the connection has run out of extension ids.
+Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<ForwardedTrack>& tracks,
+                                                          const LocalParameters& local,
+                                                          ExtensionIds& ids,
+                                                          const SfuOfferOptions& options = {});
+
+}  // namespace peerkit::sdp

@@ -1,0 +1,128 @@
+// build_sfu_offer() (sdp/sfu_offer.h): what a subscriber's browser is offered, read back with
+// the same parser that reads Chromium's descriptions.
+#include "sdp/sfu_offer.h"
+
+#include <gtest/gtest.h>
+
+#include "sdp/webrtc_params.h"
+
+namespace peerkit::sdp {
+namespace {
+
+LocalParameters ours() {
+  LocalParameters p;
+  p.ice_ufrag = "sfu2";
+  p.ice_pwd = "0123456789abcdefghijkl";
+  p.fingerprint.algorithm = "sha-256";
+  p.fingerprint.digest.assign(32, 0xcd);
+  return p;
+}
+
+std::vector<ForwardedTrack> two_tracks() {
+  ForwardedTrack audio;
+  audio.mid = "a1";
+  audio.kind = "audio";
+  audio.codec = Codec{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {"transport-cc"}, {}};
+  audio.ssrc = 1001;
+  audio.stream_id = "bea-stream";
+  audio.track_id = "bea-mic";
+  ForwardedTrack video;
+  video.mid = "v1";
+  video.kind = "video";
+  video.codec = Codec{96, "VP8", 90000, 0, "", {"nack", "nack pli", "ccm fir", "transport-cc"}, {}};
+  video.rtx_pt = 97;
+  video.ssrc = 2001;
+  video.rtx_ssrc = 2002;
+  video.stream_id = "bea-stream";
+  video.track_id = "bea-camera";
+  return {audio, video};
+}
+
+TEST(SfuOffer, OneSendonlySectionPerTrackWithSsrcsMsidAndRtxReadBack) {
+  ExtensionIds ids;
+  SfuOfferOptions o;
+  o.candidates = {"1 1 udp 2130706431 192.0.2.7 40000 typ host"};
+  auto d = build_sfu_offer(two_tracks(), ours(), ids, o);
+  ASSERT_TRUE(d) << d.error();
+  auto text = d->to_string();
+  auto back = parse(text);
+  ASSERT_TRUE(back) << text;
+  EXPECT_TRUE(back->session.has("ice-lite"));
+  EXPECT_EQ(back->session.first("group"), "BUNDLE a1 v1");
+  auto sections = parse_media_sections(*back);
+  ASSERT_TRUE(sections) << sections.error();
+  ASSERT_EQ(sections->size(), 2u);
+  const auto& a = (*sections)[0];
+  const auto& v = (*sections)[1];
+  EXPECT_EQ(a.direction, Direction::kSendonly);
+  EXPECT_EQ(v.direction, Direction::kSendonly);
+  ASSERT_EQ(a.codecs.size(), 1u);
+  EXPECT_TRUE(a.codecs[0].is("opus"));
+  EXPECT_EQ(a.codecs[0].fmtp, "minptime=10;useinbandfec=1");
+  ASSERT_NE(v.rtx_for(96), nullptr);
+  EXPECT_EQ(v.rtx_for(96)->pt, 97);
+  EXPECT_EQ(v.rtx_ssrc(2001), 2002u);
+  ASSERT_EQ(v.msids.size(), 1u);
+  EXPECT_EQ(v.msids[0].stream, "bea-stream");
+  EXPECT_EQ(v.msids[0].track, "bea-camera");
+  // One id per URI across the connection (RFC 8843 §9.2, Chrome M148).
+  EXPECT_EQ(a.extension_id("urn:ietf:params:rtp-hdrext:sdes:mid"),
+            v.extension_id("urn:ietf:params:rtp-hdrext:sdes:mid"));
+  EXPECT_TRUE(a.extension_id("urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
+  EXPECT_FALSE(v.extension_id("urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
+  // Our transport: actpass, and the worker's candidate in the first section only.
+  EXPECT_NE(text.find("a=setup:actpass"), std::string::npos);
+  EXPECT_EQ(back->media[0].body.all("candidate").size(), 1u);
+  EXPECT_EQ(back->media[1].body.all("candidate").size(), 0u);
+  auto ice = ice_parameters(*back, back->media[0]);
+  ASSERT_TRUE(ice);
+  EXPECT_EQ(ice->ufrag, "sfu2");
+}
+
+TEST(SfuOffer, RenegotiationKeepsExtensionIdsAndAnEndedTrackKeepsItsSlot) {
+  ExtensionIds ids;
+  auto first = build_sfu_offer(two_tracks(), ours(), ids);
+  ASSERT_TRUE(first);
+  auto tracks = two_tracks();
+  tracks[1].active = false;  // Bea turned her camera off
+  ForwardedTrack carl = two_tracks()[1];
+  carl.mid = "v2";
+  carl.ssrc = 3001;
+  carl.rtx_ssrc = 3002;
+  carl.stream_id = "carl-stream";
+  carl.track_id = "carl-camera";
+  tracks.push_back(carl);
+  auto second = build_sfu_offer(tracks, ours(), ids);
+  ASSERT_TRUE(second) << second.error();
+  auto back = parse(second->to_string());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->session.first("group"), "BUNDLE a1 v2");
+  ASSERT_EQ(back->media.size(), 3u);
+  EXPECT_EQ(back->media[1].port, 0);
+  EXPECT_TRUE(back->media[1].body.has("inactive"));
+  auto s1 = parse_media_sections(*parse(first->to_string()));
+  auto s2 = parse_media_sections(*back);
+  ASSERT_TRUE(s1 && s2) << (s2 ? "" : s2.error());
+  const std::string twcc = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+  EXPECT_EQ((*s1)[1].extension_id(twcc), (*s2)[2].extension_id(twcc));
+}
+
+TEST(SfuOffer, RefusesWhatABrowserWouldTripOver) {
+  ExtensionIds ids;
+  EXPECT_FALSE(build_sfu_offer({}, ours(), ids));
+  auto dup = two_tracks();
+  dup[1].mid = "a1";
+  EXPECT_FALSE(build_sfu_offer(dup, ours(), ids));
+  auto same_ssrc = two_tracks();
+  same_ssrc[1].ssrc = 1001;
+  EXPECT_FALSE(build_sfu_offer(same_ssrc, ours(), ids));
+  auto no_rtx_ssrc = two_tracks();
+  no_rtx_ssrc[1].rtx_ssrc = 0;
+  EXPECT_FALSE(build_sfu_offer(no_rtx_ssrc, ours(), ids));
+  auto no_msid = two_tracks();
+  no_msid[0].track_id.clear();
+  EXPECT_FALSE(build_sfu_offer(no_msid, ours(), ids));
+}
+
+}  // namespace
+}  // namespace peerkit::sdp
