@@ -22,6 +22,8 @@ Expected<TrackId, Router::Error> Router::add_track(TrackParams params) {
   for (const auto& [id, t] : tracks_)
     if (t->params.publisher == params.publisher && t->params.mid == params.mid)
       return Unexpected(Error::kDuplicate);
+  if (auto twcc = params.extensions.id_of(rtp::ExtensionKind::kTransportWideCc))
+    publisher_feedback_[params.publisher].extension_id = static_cast<std::uint8_t>(*twcc);
   auto t = std::make_unique<Track>();
   t->id = TrackId{next_track_++};
   t->params = std::move(params);
@@ -110,6 +112,7 @@ void Router::remove_participant(ParticipantId p) {
     if (s->subscriber == p) subs.push_back(id);
   for (SubscriptionId s : subs) unsubscribe(s);
   connections_.erase(p);
+  publisher_feedback_.erase(p);
 }
 
 Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
@@ -150,6 +153,13 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
 void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
   ++stats_.ingress;
   auto v = rtp::parse_packet(packet);
+  // Every numbered packet is reported, whether or not it is forwarded (RTX, padding too).
+  if (auto f = publisher_feedback_.find(from); v && f != publisher_feedback_.end())
+    if (auto d = v->extensions.find(f->second.extension_id))
+      if (auto seq = rtp::parse_transport_cc(*d)) {
+        f->second.twcc.on_packet(*seq, now);
+        f->second.media_ssrc = v->header.ssrc;
+      }
   int layer = 0;
   Track* t = v ? track_for(from, *v, &layer) : nullptr;
   if (!t) {
@@ -280,7 +290,20 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
   }
 }
 
+void Router::send_publisher_feedback(Timestamp now) {
+  for (auto& [publisher, f] : publisher_feedback_)
+    while (auto report = f.twcc.poll(now, config_.rtcp_ssrc, f.media_ssrc)) {
+      std::array<rtp::RtcpPacket, 1> p{std::move(*report)};
+      std::array<std::byte, 2048> buf{};
+      auto n = rtp::build_compound(p, buf);
+      if (!n) continue;
+      push(publisher, true, std::span(buf).first(*n));
+      ++stats_.twcc_reports_sent;
+    }
+}
+
 void Router::handle_timeout(Timestamp now) {
+  send_publisher_feedback(now);
   for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
   for (auto& [who, c] : connections_)
     if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
@@ -296,6 +319,7 @@ Timestamp Router::next_timeout() const {
     next = std::min(next, t->keyframes.next_timeout(addressable(*t)));
   for (const auto& [who, c] : connections_)
     if (c->blocked_bps) next = std::min(next, c->next_probe);
+  for (const auto& [who, f] : publisher_feedback_) next = std::min(next, f.twcc.next_timeout());
   return next;
 }
 

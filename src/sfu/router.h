@@ -37,6 +37,7 @@
 #include "sfu/outbound_stream.h"
 #include "sfu/packet_history.h"
 #include "sfu/rate_meter.h"
+#include "sfu/twcc_feedback.h"
 
 namespace peerkit::sfu {
 
@@ -111,6 +112,7 @@ class Router {
     std::uint64_t rtcp_dropped = 0;
     std::uint64_t layer_changes = 0;    // by the allocator
     std::uint64_t padding_packets = 0;  // probes
+    std::uint64_t twcc_reports_sent = 0;  // transport-wide CC feedback to publishers
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -156,6 +158,14 @@ class Router {
   void probe(ParticipantId subscriber, Connection& c, Timestamp now);
   void apply_layer(Subscription& s, std::optional<int> layer);
   std::map<ParticipantId, std::unique_ptr<Connection>> connections_;
+  // Per publisher that negotiated transport-wide CC: the feedback its sender's estimate needs.
+  struct PublisherFeedback {
+    std::uint8_t extension_id = 0;
+    std::uint32_t media_ssrc = 0;  // named in the reports: the latest SSRC seen
+    TwccFeedback twcc;
+  };
+  std::map<ParticipantId, PublisherFeedback> publisher_feedback_;
+  void send_publisher_feedback(Timestamp now);
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;

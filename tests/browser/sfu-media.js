@@ -2,7 +2,12 @@
 // SFU: ICE-lite, DTLS (both roles), SRTP and the router against a real browser. The SFU is
 // build/bin/sfu_node (one sfu::Worker on a UDP port in this namespace), driven over stdin.
 // Checks: both connections reach "connected", the subscriber decodes video frames and receives
-// audio, and the SFU counts what it unprotected and forwarded.
+// audio, and the SFU counts what it unprotected and forwarded. Then simulcast: a publisher
+// offers rids q/h/f (Chrome sends as many as its resolution allows; the SFU's transport-wide
+// CC feedback feeds its estimate), a subscriber climbs to the top layer sent on its own
+// estimate, and asking for layer 0 and then the top again changes the decoded width while
+// frames keep coming (keyframe-gated switches, rewritten sequence numbers and timestamps, a
+// real VP8 decoder).
 'use strict';
 const path = require('path');
 const readline = require('readline');
@@ -84,6 +89,78 @@ run('sfu-media', async () => {
   console.log(`  sfu: ${JSON.stringify(stats)}`);
   check(stats.srtp_in > 0 && stats.forwarded > 0 && stats.unprotect_failures === 0,
         'the SFU unprotected and forwarded SRTP without failures', stats);
+  check(stats.twcc_reports > 0, 'the SFU sends transport-wide CC feedback to the publisher', stats);
+
+  // Simulcast: publisher 3 with q/h/f, subscriber 4.
+  const page3 = await browser.newPage();  // its own camera at 1280×720
+  await page3.goto(BASE + '/');
+  const offer3 = await page3.evaluate(async () => {
+    const pc = window.pub3 = new RTCPeerConnection();
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendonly', streams: [stream],
+      sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }] });
+    await pc.setLocalDescription(await pc.createOffer());
+    window.captured = stream.getVideoTracks()[0].getSettings().width;
+    return pc.localDescription.sdp;
+  });
+  const captured = await page3.evaluate(() => captured);
+  const answer3 = await sfu.ask({ op: 'publish', id: 3, sdp: offer3 });
+  check(answer3.answer && /a=simulcast:recv q;h;f/.test(answer3.answer), 'simulcast: the SFU receives q;h;f', answer3.error);
+  await page3.evaluate((sdp) => pub3.setRemoteDescription({ type: 'answer', sdp }), answer3.answer);
+  const sub4 = await sfu.ask({ op: 'subscribe', id: 4, to: 3 });
+  const answer4 = await page.evaluate(async (sdp) => {
+    const pc = window.sub4 = new RTCPeerConnection();
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    return pc.localDescription.sdp;
+  }, sub4.offer);
+  check((await sfu.ask({ op: 'answer', id: 4, sdp: answer4 })).ok === true, 'simulcast: the subscriber joins');
+  const widthOf = (want, timeoutMs) => page.evaluate(async ({ want, timeoutMs }) => {
+    const deadline = Date.now() + timeoutMs;
+    let v = {};
+    while (Date.now() < deadline) {
+      (await sub4.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') v = s; });
+      if (v.frameWidth === want) {
+        const before = v.framesDecoded;
+        await new Promise((r) => setTimeout(r, 500));
+        (await sub4.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') v = s; });
+        return { width: v.frameWidth, frames: v.framesDecoded, since: v.framesDecoded - before };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { width: v.frameWidth || 0, frames: v.framesDecoded || 0, since: 0 };
+  }, { want, timeoutMs });
+  // What the publisher actually sends: Chrome caps the layer count by resolution (two layers
+  // at 640×360), so the top layer is the widest rid with bytes on the wire.
+  const sent = await page3.evaluate(async () => {
+    const deadline = Date.now() + 15000;
+    let widths = {};
+    while (Date.now() < deadline) {
+      widths = {};
+      (await pub3.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.bytesSent > 0 && s.frameWidth) widths[s.rid] = s.frameWidth;
+      });
+      if (widths.q && widths.h) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return widths;
+  });
+  const layers = ['q', 'h', 'f'].filter((r) => sent[r]).map((r) => sent[r]);
+  console.log(`  simulcast: captured ${captured} wide, layers sent ${JSON.stringify(sent)}`);
+  check(layers.length >= 2, 'simulcast: the publisher sends at least two layers (the SFU feeds its estimate back)', sent);
+  const topWidth = layers[layers.length - 1];
+  const top = await widthOf(topWidth, 25000);
+  console.log(`  simulcast top: ${JSON.stringify(top)}; estimates ${JSON.stringify((await sfu.ask({ op: 'stats' })).estimates)}`);
+  check(top.width === topWidth && top.since > 0, `simulcast: the subscriber climbs to the top layer sent (${topWidth} wide) on its own estimate`, top);
+  await sfu.ask({ op: 'layer', id: 4, track: 0, layer: 0 });
+  const low = await widthOf(layers[0], 10000);
+  check(low.width === layers[0] && low.since > 0, `simulcast: asked for layer 0, it decodes ${layers[0]} wide, frames still coming`, low);
+  await sfu.ask({ op: 'layer', id: 4, track: 0, layer: 2 });
+  const back = await widthOf(topWidth, 15000);
+  check(back.width === topWidth && back.since > 0, `simulcast: asked for the top again, it decodes ${topWidth} wide`, back);
+  const stats2 = await sfu.ask({ op: 'stats' });
+  console.log(`  sfu: ${JSON.stringify(stats2)}`);
+  check(stats2.unprotect_failures === 0, 'simulcast: no SRTP failures', stats2);
   await browser.close();
   sfu.child.stdin.end();
   await new Promise((r) => sfu.child.on('exit', r));

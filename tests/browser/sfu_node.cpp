@@ -4,6 +4,9 @@
 //   {"op":"publish","id":N,"sdp":OFFER}      → {"answer":SDP}   (build_sfu_answer, tracks added)
 //   {"op":"subscribe","id":M,"to":N}         → {"offer":SDP}    (build_sfu_offer of N's tracks)
 //   {"op":"answer","id":M,"sdp":ANSWER}      → {"ok":true}      (M joins, subscriptions made)
+//   {"op":"layer","id":M,"track":I,"layer":L} → {"ok":true}   (the highest layer M wants of
+//                                                               its I-th track; the estimate
+//                                                               may give less)
 //   {"op":"stats"}                           → counters of the worker and router
 // The first line printed is {"port":P}. Errors are {"error":"…"}; the process keeps going.
 #include <boost/asio/post.hpp>
@@ -60,6 +63,15 @@ class Node {
     if (op == "subscribe") return subscribe(id_of(r, "id"), id_of(r, "to"));
     if (op == "answer") return answered(id_of(r, "id"), std::string(r.at("sdp").as_string()));
     if (op == "stats") return stats();
+    if (op == "layer") {
+      auto s = subscriptions_.find(id_of(r, "id"));
+      const auto track = static_cast<std::size_t>(r.at("track").to_number<std::int64_t>());
+      if (s == subscriptions_.end() || track >= s->second.size()) return {{"error", "no such track"}};
+      worker_.router().set_layer(s->second[track],
+                                 static_cast<int>(r.at("layer").to_number<std::int64_t>()));
+      driver_.pump();
+      return {{"ok", true}};
+    }
     return {{"error", "unknown op " + op}};
   }
 
@@ -179,6 +191,7 @@ class Node {
                                       7000u * (static_cast<std::uint32_t>(i) + 1), 1, 1},
           static_cast<std::uint16_t>(20000 + i));
       if (!sub) return {{"error", "subscription refused"}};
+      subscriptions_[id].push_back(*sub);
     }
     pending_.erase(it);
     driver_.pump();
@@ -188,10 +201,19 @@ class Node {
   json::object stats() {
     const auto& w = worker_.stats();
     const auto& r = worker_.router().stats();
-    return {{"srtp_in", w.srtp_in},         {"srtp_out", w.srtp_out},
+    json::object estimates;
+    for (const auto& [id, subs] : subscriptions_)
+      if (const auto* b = worker_.router().bandwidth({id}))
+        estimates[std::to_string(id)] = json::object{
+            {"estimate", b->estimate_bps()}, {"acked", b->acked_bps().value_or(0)},
+            {"loss", b->loss_fraction()}, {"usage", static_cast<int>(b->usage())},
+            {"slow_start", b->in_slow_start()}, {"reported", b->reported()}};
+    return {{"estimates", estimates},{"srtp_in", w.srtp_in},         {"srtp_out", w.srtp_out},
             {"unprotect_failures", w.unprotect_failures},
             {"undeliverable", w.undeliverable}, {"ingress", r.ingress},
             {"forwarded", r.forwarded},     {"keyframe_requests", r.keyframe_requests_sent},
+            {"twcc_reports", r.twcc_reports_sent}, {"padding", r.padding_packets},
+            {"layer_changes", r.layer_changes},
             {"datagrams_in", driver_.datagrams_in()}};
   }
 
@@ -202,6 +224,7 @@ class Node {
   std::map<std::uint32_t, std::vector<Published>> published_;
   std::map<std::uint32_t, Pending> pending_;
   std::map<std::uint32_t, sdp::ExtensionIds> ids_;
+  std::map<std::uint32_t, std::vector<sfu::SubscriptionId>> subscriptions_;
 };
 
 }  // namespace

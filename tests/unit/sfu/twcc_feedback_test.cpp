@@ -1,0 +1,75 @@
+// Transport-wide CC feedback toward publishers (sfu/twcc_feedback.h): what it reports, read back
+// by the same consumer the SFU uses for its own subscribers (sfu/send_history.h).
+#include "sfu/twcc_feedback.h"
+
+#include <gtest/gtest.h>
+
+#include "rtp/rtcp.h"
+#include "sfu/send_history.h"
+
+namespace peerkit::sfu {
+namespace {
+
+const Timestamp kT0 = Timestamp::from_micros(7'000'000);
+
+TEST(TwccFeedback, ReportsArrivalsAndLossesAcrossTheWrapEvery50ms) {
+  TwccFeedback fb;
+  SendHistory sender;  // what the publisher's browser keeps, in effect
+  std::vector<Timestamp> arrival;
+  for (int i = 0; i < 20; ++i) {
+    const auto seq = static_cast<std::uint16_t>(65530 + i);
+    sender.on_sent(seq, 1000, kT0 + Duration::millis(i));
+    arrival.push_back(kT0 + Duration::millis(i) + Duration::micros(20'000 + 37 * i));
+    if (i == 4 || i == 11) continue;  // lost on the way
+    fb.on_packet(seq, arrival.back());
+  }
+  EXPECT_FALSE(fb.poll(kT0 + Duration::millis(30), 1, 2));  // not due yet
+  EXPECT_EQ(fb.next_timeout(), arrival[0] + TwccFeedback::kInterval);
+  auto report = fb.poll(fb.next_timeout(), 1, 2);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->base_sequence, 65530);
+  EXPECT_EQ(report->packets.size(), 20u);
+  // Through the wire format and back, as the browser would read it.
+  std::array<rtp::RtcpPacket, 1> p{*report};
+  std::array<std::byte, 512> buf{};
+  auto n = rtp::build_compound(p, buf);
+  ASSERT_TRUE(n);
+  auto parsed = rtp::parse_compound(std::span(buf).first(*n));
+  ASSERT_TRUE(parsed);
+  auto results = sender.on_feedback(std::get<rtp::TransportFeedback>((*parsed)[0]));
+  ASSERT_EQ(results.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(results[static_cast<std::size_t>(i)].received, i != 4 && i != 11);
+    if (i == 4 || i == 11 || i == 0) continue;
+    // Arrival differences survive to the 250 µs tick.
+    const auto d = results[static_cast<std::size_t>(i)].arrival - results[0].arrival;
+    const auto truth = arrival[static_cast<std::size_t>(i)] - arrival[0];
+    EXPECT_LE(std::abs(d.us() - truth.us()), 250);
+  }
+  EXPECT_FALSE(fb.poll(fb.next_timeout(), 1, 2));  // nothing new
+  EXPECT_EQ(fb.next_timeout(), Timestamp::never());
+  // A late packet for a number already reported is not reported again.
+  fb.on_packet(static_cast<std::uint16_t>(65530 + 4), kT0 + Duration::millis(200));
+  EXPECT_EQ(fb.next_timeout(), Timestamp::never());
+}
+
+TEST(TwccFeedback, ABurstBeyondTheCapIsSplitAndSentAtOnce) {
+  TwccFeedback fb;
+  for (int i = 0; i < 1000; ++i)
+    fb.on_packet(static_cast<std::uint16_t>(i), kT0 + Duration::micros(i * 40));
+  const Timestamp due = fb.next_timeout();
+  std::size_t covered = 0;
+  int reports = 0;
+  while (auto r = fb.poll(due, 1, 2)) {
+    EXPECT_LE(r->packets.size(), TwccFeedback::kMaxPacketsPerReport);
+    EXPECT_EQ(r->base_sequence, covered);
+    covered += r->packets.size();
+    ++reports;
+  }
+  EXPECT_EQ(covered, 1000u);
+  EXPECT_EQ(reports, 3);
+}
+
+}  // namespace
+}  // namespace peerkit::sfu
