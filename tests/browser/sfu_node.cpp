@@ -2,7 +2,8 @@
 // address given (inside the test's network namespace), driven by one JSON request per stdin
 // line, one JSON reply per stdout line:
 //   {"op":"publish","id":N,"sdp":OFFER}      → {"answer":SDP}   (build_sfu_answer, tracks added)
-//   {"op":"subscribe","id":M,"to":N}         → {"offer":SDP}    (build_sfu_offer of N's tracks)
+//   {"op":"subscribe","id":M,"to":N}         → {"offer":SDP}    (build_sfu_offer of N's tracks;
+//                                                               "to":[N1,N2,…] for several)
 //   {"op":"answer","id":M,"sdp":ANSWER}      → {"ok":true}      (M joins, subscriptions made)
 //   {"op":"layer","id":M,"track":I,"layer":L} → {"ok":true}   (the highest layer M wants of
 //                                                               its I-th track; the estimate
@@ -11,7 +12,6 @@
 // The first line printed is {"port":P}. Errors are {"error":"…"}; the process keeps going.
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
-
 #include <future>
 #include <iostream>
 #include <map>
@@ -60,13 +60,23 @@ class Node {
   json::object handle(const json::object& r) {
     const std::string op(r.at("op").as_string());
     if (op == "publish") return publish(id_of(r, "id"), std::string(r.at("sdp").as_string()));
-    if (op == "subscribe") return subscribe(id_of(r, "id"), id_of(r, "to"));
+    if (op == "subscribe") {
+      std::vector<std::uint32_t> to;
+      if (r.at("to").is_array()) {
+        for (const auto& v : r.at("to").as_array())
+          to.push_back(static_cast<std::uint32_t>(v.to_number<std::int64_t>()));
+      } else {
+        to.push_back(id_of(r, "to"));
+      }
+      return subscribe(id_of(r, "id"), to);
+    }
     if (op == "answer") return answered(id_of(r, "id"), std::string(r.at("sdp").as_string()));
     if (op == "stats") return stats();
     if (op == "layer") {
       auto s = subscriptions_.find(id_of(r, "id"));
       const auto track = static_cast<std::size_t>(r.at("track").to_number<std::int64_t>());
-      if (s == subscriptions_.end() || track >= s->second.size()) return {{"error", "no such track"}};
+      if (s == subscriptions_.end() || track >= s->second.size())
+        return {{"error", "no such track"}};
       worker_.router().set_layer(s->second[track],
                                  static_cast<int>(r.at("layer").to_number<std::int64_t>()));
       driver_.pump();
@@ -108,9 +118,10 @@ class Node {
     auto a = sdp::build_sfu_answer(*offer, local(id), o);
     if (!a) return {{"error", a.error()}};
     const auto l = local(id);
-    const dtls::Role role = a->local_setup == sdp::Setup::kPassive ? dtls::Role::kServer
-                                                                   : dtls::Role::kClient;
-    if (!worker_.add_participant({id}, {l.ice_ufrag, l.ice_pwd, fingerprints(a->remote_dtls), role}))
+    const dtls::Role role =
+        a->local_setup == sdp::Setup::kPassive ? dtls::Role::kServer : dtls::Role::kClient;
+    if (!worker_.add_participant({id},
+                                 {l.ice_ufrag, l.ice_pwd, fingerprints(a->remote_dtls), role}))
       return {{"error", "participant refused"}};
     for (const auto& m : a->media) {
       sfu::TrackParams t;
@@ -128,27 +139,29 @@ class Node {
     return {{"answer", a->description.to_string()}};
   }
 
-  json::object subscribe(std::uint32_t id, std::uint32_t to) {
-    auto it = published_.find(to);
-    if (it == published_.end()) return {{"error", "nothing published by " + std::to_string(to)}};
+  json::object subscribe(std::uint32_t id, const std::vector<std::uint32_t>& publishers) {
     Pending p;
     std::uint32_t n = 0;
-    for (const auto& pub : it->second) {
-      sdp::ForwardedTrack f;
-      f.mid = std::to_string(n);
-      f.kind = pub.media.kind;
-      f.codec = pub.media.codec;
-      f.codec.rtcp_fb = f.kind == "audio" ? std::vector<std::string>{"transport-cc"}
-                                          : std::vector<std::string>{"nack", "nack pli", "ccm fir",
-                                                                     "transport-cc"};
-      f.rtx_pt = pub.media.rtx_pt;
-      f.ssrc = 0x51000000u + id * 64 + n * 2;
-      f.rtx_ssrc = f.rtx_pt ? f.ssrc + 1 : 0;
-      f.stream_id = "publisher-" + std::to_string(to);
-      f.track_id = pub.media.kind + "-" + std::to_string(n);
-      p.tracks.push_back(f);
-      p.sources.push_back(pub.track);
-      ++n;
+    for (std::uint32_t to : publishers) {
+      auto it = published_.find(to);
+      if (it == published_.end()) return {{"error", "nothing published by " + std::to_string(to)}};
+      for (const auto& pub : it->second) {
+        sdp::ForwardedTrack f;
+        f.mid = std::to_string(n);
+        f.kind = pub.media.kind;
+        f.codec = pub.media.codec;
+        f.codec.rtcp_fb = f.kind == "audio" ? std::vector<std::string>{"transport-cc"}
+                                            : std::vector<std::string>{"nack", "nack pli",
+                                                                       "ccm fir", "transport-cc"};
+        f.rtx_pt = pub.media.rtx_pt;
+        f.ssrc = 0x51000000u + id * 64 + n * 2;
+        f.rtx_ssrc = f.rtx_pt ? f.ssrc + 1 : 0;
+        f.stream_id = "publisher-" + std::to_string(to);
+        f.track_id = pub.media.kind + "-" + std::to_string(n);
+        p.tracks.push_back(f);
+        p.sources.push_back(pub.track);
+        ++n;
+      }
     }
     sdp::SfuOfferOptions o;
     o.candidates = {candidate_};
@@ -169,8 +182,8 @@ class Node {
     if (!dtls) return {{"error", dtls.error()}};
     const auto l = local(id);
     // The browser answers our actpass: active makes us the DTLS server.
-    const dtls::Role role = dtls->setup == sdp::Setup::kActive ? dtls::Role::kServer
-                                                                : dtls::Role::kClient;
+    const dtls::Role role =
+        dtls->setup == sdp::Setup::kActive ? dtls::Role::kServer : dtls::Role::kClient;
     if (!worker_.add_participant({id}, {l.ice_ufrag, l.ice_pwd, fingerprints(*dtls), role}))
       return {{"error", "participant refused"}};
     auto ours = sdp::parse_media_sections(it->second.offer);
@@ -205,14 +218,19 @@ class Node {
     for (const auto& [id, subs] : subscriptions_)
       if (const auto* b = worker_.router().bandwidth({id}))
         estimates[std::to_string(id)] = json::object{
-            {"estimate", b->estimate_bps()}, {"acked", b->acked_bps().value_or(0)},
-            {"loss", b->loss_fraction()}, {"usage", static_cast<int>(b->usage())},
+            {"estimate", b->estimate_bps()},    {"acked", b->acked_bps().value_or(0)},
+            {"loss", b->loss_fraction()},       {"usage", static_cast<int>(b->usage())},
             {"slow_start", b->in_slow_start()}, {"reported", b->reported()}};
-    return {{"estimates", estimates},{"srtp_in", w.srtp_in},         {"srtp_out", w.srtp_out},
+    return {{"estimates", estimates},
+            {"srtp_in", w.srtp_in},
+            {"srtp_out", w.srtp_out},
             {"unprotect_failures", w.unprotect_failures},
-            {"undeliverable", w.undeliverable}, {"ingress", r.ingress},
-            {"forwarded", r.forwarded},     {"keyframe_requests", r.keyframe_requests_sent},
-            {"twcc_reports", r.twcc_reports_sent}, {"padding", r.padding_packets},
+            {"undeliverable", w.undeliverable},
+            {"ingress", r.ingress},
+            {"forwarded", r.forwarded},
+            {"keyframe_requests", r.keyframe_requests_sent},
+            {"twcc_reports", r.twcc_reports_sent},
+            {"padding", r.padding_packets},
             {"layer_changes", r.layer_changes},
             {"datagrams_in", driver_.datagrams_in()}};
   }
