@@ -130,6 +130,7 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     auto mid_id = tp.extensions.id_of(rtp::ExtensionKind::kMid);
     auto mid = mid_id ? v.extensions.find(*mid_id) : std::nullopt;
     if (!mid || as_string_view(*mid) != tp.mid) continue;
+    if (tp.rtx_payload_type && v.header.payload_type == *tp.rtx_payload_type) return nullptr;
     auto rrid_id = tp.extensions.id_of(rtp::ExtensionKind::kRepairedRid);
     if (rrid_id && v.extensions.find(*rrid_id)) return nullptr;
     int l = 0;

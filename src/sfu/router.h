@@ -49,6 +49,10 @@ struct TrackParams {
   std::vector<std::string> rids;  // ascending quality (q, h, f); empty = one layer
   rtp::ExtensionMap extensions;   // the publisher's extmap
   bool use_fir = false;           // the publisher negotiated `ccm fir` but not `nack pli`
+  // The publisher's RTX payload type for this track (a=fmtp:<pt> apt=…). Its packets carry the
+  // mid too (and no repaired-rid without simulcast), so only the type tells them from media:
+  // they must never be bound to a layer or forwarded as media.
+  std::optional<std::uint8_t> rtx_payload_type;
 };
 
 struct Output {

@@ -70,7 +70,21 @@ run('sfu-room', async () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     const pcs = [pub.connectionState, sub.connectionState];
-    return { video: video.length, audio: audio.length, pcs };
+    const stuck = [];
+    if (video.length < n)
+      (await sub.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded || 0) < 5)
+          stuck.push({ mid: s.mid, packets: s.packetsReceived, lost: s.packetsLost, frames: s.framesReceived,
+                       decoded: s.framesDecoded, keyframes: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount,
+                       ssrc: s.ssrc });
+      });
+    const out = {};
+    (await pub.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video')
+        Object.assign(out, { sent: s.packetsSent, frames: s.framesEncoded, q: s.qualityLimitationReason, target: s.targetBitrate, active: s.active });
+      if (s.type === 'candidate-pair' && s.nominated) out.bwe = s.availableOutgoingBitrate;
+    });
+    return { video: video.length, audio: audio.length, pcs, stuck, out };
   }, PEOPLE - 1)));
   results.forEach((r, k) => {
     check(r.video === PEOPLE - 1 && r.audio === PEOPLE - 1,

@@ -131,6 +131,7 @@ class Node {
       t.mid = m.mid;
       t.rids = m.rids;
       t.extensions = extension_map(m.extensions);
+      t.rtx_payload_type = m.rtx_pt;
       auto track = worker_.router().add_track(std::move(t));
       if (!track) return {{"error", "track refused"}};
       published_[id].push_back({m, *track});

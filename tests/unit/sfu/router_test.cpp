@@ -290,3 +290,61 @@ TEST(Router, AudioIsForwardedFromTheFirstPacketAndNeverAsksForKeyframes) {
 
 }  // namespace
 }  // namespace peerkit::sfu
+
+namespace peerkit::sfu {
+namespace {
+
+TEST(Router, APublishersRtxPacketsAreNeverTakenForItsMedia) {
+  // Without simulcast Chrome's RTX packets carry the mid and no repaired-rid: only the payload
+  // type tells them apart. Bound as the layer's SSRC, they would reach subscribers as VP8.
+  ManualClock clock;
+  Router router;
+  TrackParams t = test::simulcast_track(kPub);
+  t.rids.clear();
+  t.rtx_payload_type = 97;
+  auto track = router.add_track(std::move(t));
+  ASSERT_TRUE(track);
+  ASSERT_TRUE(router.subscribe(kSubA, *track, test::subscriber(0xA0), 0,
+                               OutboundStream::Config{90'000, 100, 0, 0, 0}, 500));
+  test::SimPublisher pub;
+  auto send_frame = [&](bool key) {
+    for (const auto& p : pub.frame(0, clock.now(), key)) router.handle_rtp(clock.now(), kPub, p->bytes);
+    clock.advance(Duration::millis(33));
+  };
+  auto forwarded_seqs = [&] {
+    std::vector<std::uint16_t> seqs;
+    while (auto o = router.poll_output())
+      if (!o->rtcp && o->to == kSubA) {
+        auto v = rtp::parse_packet(o->bytes);
+        EXPECT_EQ(v->header.ssrc, 0xA0u);
+        EXPECT_EQ(v->header.payload_type, 120);
+        seqs.push_back(v->header.sequence);
+      }
+    return seqs;
+  };
+  send_frame(true);
+  EXPECT_EQ(forwarded_seqs().size(), 1u);
+  // An RTX packet (PT 97, its own SSRC, the same mid) — a retransmission or a padding probe.
+  std::array<rtp::Extension, 1> ext{{{4, as_bytes("0")}}};
+  std::array<std::byte, 12> payload{};
+  rtp::PacketBuild rtx;
+  rtx.header.payload_type = 97;
+  rtx.header.sequence = 9;
+  rtx.header.ssrc = 0x9999;
+  rtx.extensions = ext;
+  rtx.payload = payload;
+  std::vector<std::byte> buf(200);
+  auto n = rtp::build_packet(rtx, buf);
+  ASSERT_TRUE(n);
+  const auto dropped = router.stats().ingress_dropped;
+  router.handle_rtp(clock.now(), kPub, std::span(buf).first(*n));
+  EXPECT_EQ(router.stats().ingress_dropped, dropped + 1);
+  EXPECT_TRUE(forwarded_seqs().empty());
+  // The media SSRC is still the layer's: the next frames flow on, numbered without a gap.
+  send_frame(false);
+  send_frame(false);
+  EXPECT_EQ(forwarded_seqs(), (std::vector<std::uint16_t>{101, 102}));
+}
+
+}  // namespace
+}  // namespace peerkit::sfu
