@@ -83,11 +83,10 @@ void Worker::handle_datagram(Timestamp now, SocketId socket, const SocketAddress
 
 void Worker::handle_dtls(Timestamp now, ParticipantId id, Participant& p, ByteSpan data) {
   p.dtls->handle_datagram(now, data);
-  flush_dtls(now, id, p);
+  flush_dtls(id, p);
 }
 
-void Worker::flush_dtls(Timestamp now, ParticipantId id, Participant& p) {
-  (void)now;
+void Worker::flush_dtls(ParticipantId id, Participant& p) {
   const auto to = destination(p);
   for (const Transmit& t : p.dtls->transmits())
     if (to) out_.push(p.socket, *to, t.data);
@@ -174,7 +173,7 @@ void Worker::flush_ice(Timestamp now) {
     Participant* p = find(id);
     if (p && p->dtls->role() == dtls::Role::kClient && p->dtls->state() == dtls::State::kNew) {
       p->dtls->start(now);
-      flush_dtls(now, id, *p);
+      flush_dtls(id, *p);
     }
   }
 }
@@ -186,7 +185,7 @@ void Worker::handle_timeout(Timestamp now) {
     const auto t = p->dtls->next_timeout();
     if (t && *t <= now) {
       p->dtls->handle_timeout(now);
-      flush_dtls(now, id, *p);
+      flush_dtls(id, *p);
     }
   }
   if (router_.next_timeout() <= now) router_.handle_timeout(now);

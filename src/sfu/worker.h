@@ -83,7 +83,7 @@ class Worker {
   Participant* find(ParticipantId id);
   void handle_dtls(Timestamp now, ParticipantId id, Participant& p, ByteSpan data);
   void handle_srtp(Timestamp now, ParticipantId id, Participant& p, ByteSpan data);
-  void flush_dtls(Timestamp now, ParticipantId id, Participant& p);
+  void flush_dtls(ParticipantId id, Participant& p);
   void flush_router();
   void flush_ice(Timestamp now);
   std::optional<SocketAddress> destination(const Participant& p) const;

@@ -9,23 +9,10 @@
 // frames keep coming (keyframe-gated switches, rewritten sequence numbers and timestamps, a
 // real VP8 decoder).
 'use strict';
-const path = require('path');
-const readline = require('readline');
-const { spawn } = require('child_process');
 const { launch, check, run } = require('./lib');
+const { startSfu } = require('./sfu-lib');
 
 const BASE = process.env.PEERKIT_URL || 'http://127.0.0.1:9000';
-const SFU_NODE = process.env.SFU_NODE || path.join(__dirname, '../../build/bin/sfu_node');
-
-function startSfu() {
-  const child = spawn(SFU_NODE, ['127.0.0.1:0'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (l) => { const w = waiting.shift(); if (w) w(JSON.parse(l)); });
-  const next = () => new Promise((resolve) => waiting.push(resolve));
-  const ask = (request) => { const reply = next(); child.stdin.write(JSON.stringify(request) + '\n'); return reply; };
-  return { child, next, ask };
-}
 
 run('sfu-media', async () => {
   const sfu = startSfu();
