@@ -60,7 +60,7 @@ Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<Forw
     }
     m.port = 9;
     if (t.rtx_pt) m.formats.push_back(std::to_string(*t.rtx_pt));
-    detail::add_transport(m.body, local, Setup::kActpass);
+    detail::add_transport(m.body, local, o.setup);
     m.body.add(attribute("mid", t.mid));
     for (const auto& uri : t.kind == "audio" ? o.audio_extensions : o.video_extensions) {
       const auto id = ids.id_for(uri);

@@ -37,6 +37,10 @@ struct SfuOfferOptions {
   bool ice_lite = true;
   std::vector<std::string> candidates;  // as SfuAnswerOptions::candidates
   std::string cname = "peerkit-sfu";    // RFC 7022: one CNAME per SFU connection
+  // actpass in the first offer. A re-offer on a connection whose DTLS is up says the role the
+  // SFU's peer already has the other side of (RFC 8842 §5.5: an unchanged setup keeps the
+  // association), so no answerer can pick a new role and restart DTLS.
+  Setup setup = Setup::kActpass;
   std::vector<std::string> audio_extensions = {
       "urn:ietf:params:rtp-hdrext:sdes:mid",
       "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",

@@ -1,0 +1,216 @@
+// sfu::Conference (sfu/conference.h): publish answers, subscribe offers that follow the room,
+// one offer outstanding at a time, slots reused under new mids, connections closed when
+// nothing is left to forward — on captured Chromium 156 offers, no sockets.
+#include "sfu/conference.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "dtls/context.h"
+#include "sdp/media.h"
+
+namespace peerkit::sfu {
+namespace {
+
+std::string load(const std::string& name) {
+  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// What Chrome answers to the SFU's subscribe offer, as far as the conference reads it: its own
+// ICE and DTLS parameters, setup active, every section recvonly (ended ones stay port 0).
+std::string answer_to(const std::string& offer) {
+  std::string a = std::regex_replace(offer, std::regex("a=sendonly"), "a=recvonly");
+  a = std::regex_replace(a, std::regex("a=setup:(actpass|passive)"), "a=setup:active");
+  a = std::regex_replace(a, std::regex("a=ice-ufrag:[^\r\n]*"), "a=ice-ufrag:brws");
+  a = std::regex_replace(a, std::regex("a=ice-pwd:[^\r\n]*"), "a=ice-pwd:browserpasswordbrowserpass");
+  a = std::regex_replace(a, std::regex("a=ice-lite\r\n"), "");
+  a = std::regex_replace(a, std::regex("a=candidate:[^\r\n]*\r\n"), "");
+  std::string fp = "a=fingerprint:sha-256 ";
+  for (int i = 0; i < 32; ++i) fp += (i ? ":" : "") + std::string("AB");
+  return std::regex_replace(a, std::regex("a=fingerprint:[^\r\n]*"), fp);
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+class ConferenceTest : public ::testing::Test {
+ protected:
+  ConferenceTest()
+      : certificate_(*dtls::Certificate::generate()),
+        worker_(*dtls::Context::create(certificate_), {}),
+        conference_(worker_, certificate_, random_,
+                    {{"1 1 udp 2130706431 10.0.0.1 40000 typ host"}}) {}
+
+  std::vector<Conference::Message> drain() {
+    std::vector<Conference::Message> out;
+    while (auto m = conference_.poll_message()) out.push_back(std::move(*m));
+    return out;
+  }
+  // Answers every offer in `messages`, as the browser would.
+  void answer_all(const std::vector<Conference::Message>& messages) {
+    for (const auto& m : messages) {
+      if (m.type == "sfu-subscribe-offer") {
+        ASSERT_EQ(conference_.subscribe_answer(m.member, m.connection, answer_to(m.sdp)), "");
+      }
+    }
+  }
+
+  std::shared_ptr<const dtls::Certificate> certificate_;
+  SeededRandom random_{7};
+  Worker worker_;
+  Conference conference_;
+};
+
+TEST_F(ConferenceTest, APublishIsAnsweredAndOfferedToTheRestOfTheRoomOnly) {
+  ASSERT_EQ(conference_.join("r", "ann"), "");
+  ASSERT_EQ(conference_.join("r", "bo"), "");
+  ASSERT_EQ(conference_.join("other", "cy"), "");
+  EXPECT_TRUE(drain().empty());  // nothing is published yet
+
+  auto answer = conference_.publish("ann", load("chromium156-media-offer.sdp"));
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_NE(answer->find("a=ice-lite"), std::string::npos);
+  EXPECT_NE(answer->find("10.0.0.1 40000 typ host"), std::string::npos);
+  EXPECT_EQ(worker_.router().track_count(), 2u);
+
+  auto messages = drain();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].member, "bo");
+  EXPECT_EQ(messages[0].type, "sfu-subscribe-offer");
+  EXPECT_EQ(count(messages[0].sdp, "m=audio"), 1);
+  EXPECT_EQ(count(messages[0].sdp, "m=video"), 1);
+  EXPECT_NE(messages[0].sdp.find("a=msid:ann ann-"), std::string::npos);  // bo's tile for ann
+  EXPECT_NE(messages[0].sdp.find("a=setup:actpass"), std::string::npos);
+
+  answer_all(messages);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
+  EXPECT_FALSE(conference_.publish("ann", load("chromium156-media-offer.sdp")));  // once
+}
+
+TEST_F(ConferenceTest, ChangesWhileAnOfferIsOutAreFoldedIntoTheNextOffer) {
+  for (const char* m : {"ann", "bo", "cy"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));
+  auto first = drain();
+  ASSERT_EQ(first.size(), 2u);  // bo and cy
+  // bo's offer is still out when cy publishes: no second offer yet.
+  ASSERT_TRUE(conference_.publish("cy", load("chromium156-media-offer.sdp")));
+  auto second = drain();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].member, "ann");
+  const auto& bo = first[0].member == "bo" ? first[0] : first[1];
+  ASSERT_EQ(conference_.subscribe_answer("bo", bo.connection, answer_to(bo.sdp)), "");
+  auto third = drain();  // bo's answer lets the folded change out: ann's and cy's tracks
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].member, "bo");
+  EXPECT_EQ(count(third[0].sdp, "m=video"), 2);
+  // The re-offer keeps the role DTLS already has: bo answered active, so the SFU is passive.
+  EXPECT_NE(third[0].sdp.find("a=setup:passive"), std::string::npos);
+  EXPECT_EQ(third[0].connection, bo.connection);
+  // An answer to a stale connection number is refused and changes nothing.
+  EXPECT_NE(conference_.subscribe_answer("bo", bo.connection + 1, answer_to(third[0].sdp)), "");
+}
+
+TEST_F(ConferenceTest, ALeaverSectionsEndAndTheirSlotsAreReusedUnderNewMids) {
+  for (const char* m : {"ann", "bo", "cy"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("bo", load("chromium156-media-offer.sdp")));
+  ASSERT_TRUE(conference_.publish("cy", load("chromium156-media-offer.sdp")));
+  for (int round = 0; round < 3; ++round) answer_all(drain());
+  ASSERT_EQ(worker_.router().subscription_count(), 8u);  // ann: bo's and cy's; bo↔cy
+
+  conference_.leave("bo");
+  auto after = drain();
+  const auto ann = std::find_if(after.begin(), after.end(), [](auto& m) { return m.member == "ann"; });
+  ASSERT_NE(ann, after.end());
+  EXPECT_EQ(count(ann->sdp, "m=audio 0 "), 1);  // bo's audio ended, its slot kept
+  EXPECT_EQ(count(ann->sdp, "m=video 0 "), 1);
+  EXPECT_EQ(count(ann->sdp, "m=video 9 "), 1);  // cy's still flowing
+  answer_all(after);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);  // ann↔cy
+
+  ASSERT_EQ(conference_.join("r", "dee"), "");
+  ASSERT_TRUE(conference_.publish("dee", load("chromium156-media-offer.sdp")));
+  auto again = drain();
+  const auto ann2 = std::find_if(again.begin(), again.end(), [](auto& m) { return m.member == "ann"; });
+  ASSERT_NE(ann2, again.end());
+  EXPECT_EQ(count(ann2->sdp, "m="), 4);  // dee took bo's slots: no section was added
+  EXPECT_EQ(count(ann2->sdp, "m=audio 0 "), 0);
+  auto sections = sdp::parse_media_sections(*sdp::parse(ann2->sdp));
+  ASSERT_TRUE(sections);
+  std::set<std::string> mids;
+  for (const auto& s : *sections) mids.insert(s.mid);
+  EXPECT_EQ(mids.size(), 4u);
+  EXPECT_FALSE(mids.contains("0"));  // bo's old mids are not reused for other tracks
+}
+
+TEST_F(ConferenceTest, NothingLeftToForwardClosesTheSubscribeConnection) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("bo", load("chromium156-media-offer.sdp")));
+  auto first = drain();
+  answer_all(first);
+  ASSERT_TRUE(conference_.info("ann"));
+  EXPECT_EQ(conference_.info("ann")->subscriptions.size(), 2u);
+  conference_.leave("bo");
+  auto after = drain();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].type, "sfu-subscribe-close");
+  EXPECT_EQ(worker_.router().subscription_count(), 0u);
+  EXPECT_EQ(worker_.router().track_count(), 0u);
+  // The next publisher starts a fresh connection with new ICE credentials.
+  ASSERT_EQ(conference_.join("r", "cy"), "");
+  ASSERT_TRUE(conference_.publish("cy", load("chromium156-media-offer.sdp")));
+  auto fresh = drain();
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0].connection, first[0].connection + 1);
+  EXPECT_NE(fresh[0].sdp.find("a=setup:actpass"), std::string::npos);
+  answer_all(fresh);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
+}
+
+TEST_F(ConferenceTest, MaxHeightConstraintsPickTheLayer) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("bo", load("chromium156-simulcast-offer.sdp"), 720));
+  answer_all(drain());
+  auto video = [&] {
+    const auto info = conference_.info("ann");
+    for (const auto& s : info->subscriptions)
+      if (s.kind == "video") return s;
+    return Conference::SubscriptionInfo{};
+  };
+  ASSERT_EQ(video().source, "bo");
+  conference_.constrain("ann", 180, {});
+  // Nothing flowed yet, so no layer is current; the target shows in the router's stream.
+  std::optional<int> target;
+  for (std::uint32_t id = 0; id < 16 && !target; ++id)
+    if (const auto* s = worker_.router().stream({id}); s && s->target_layer() != 0)
+      target = s->target_layer();
+  EXPECT_FALSE(target);  // 720 → 360 → 180: layer 0 for every video subscription
+  conference_.constrain("ann", std::nullopt, {{"bo", 400}});
+  bool found_mid = false;
+  for (std::uint32_t id = 0; id < 16; ++id)
+    if (const auto* s = worker_.router().stream({id}); s && s->target_layer() == 1) found_mid = true;
+  EXPECT_TRUE(found_mid);  // 360 ≤ 400: the middle layer
+}
+
+TEST_F(ConferenceTest, BadInputIsRefusedWithAReason) {
+  EXPECT_NE(conference_.subscribe_answer("nobody", 1, "v=0"), "");
+  EXPECT_FALSE(conference_.publish("nobody", load("chromium156-media-offer.sdp")));
+  ASSERT_EQ(conference_.join("r", "ann"), "");
+  EXPECT_NE(conference_.join("r", "ann"), "");
+  auto garbage = conference_.publish("ann", "not sdp");
+  ASSERT_FALSE(garbage);
+  EXPECT_FALSE(garbage.error().empty());
+  EXPECT_NE(conference_.subscribe_answer("ann", 1, "v=0"), "");  // no offer out
+  EXPECT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));  // still can
+}
+
+}  // namespace
+}  // namespace peerkit::sfu
