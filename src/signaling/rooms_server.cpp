@@ -54,7 +54,11 @@ void RoomsServer::on_open(SessionId session, std::string member_id, std::string_
   text += ice_servers.empty() ? std::string_view("[]") : ice_servers;
   text += R"(,"limits":{"roomCapacity":)" + std::to_string(options_.room_capacity) +
           R"(,"maxMessageBytes":)" + std::to_string(options_.max_message_bytes) +
-          R"(,"messagesPerSecond":)" + std::to_string(options_.messages_per_second) + "}}";
+          R"(,"messagesPerSecond":)" + std::to_string(options_.messages_per_second);
+  if (sfu_enabled())
+    text += R"(,"sfuThreshold":)" + std::to_string(options_.sfu_threshold) +
+            R"(,"sfuRoomCapacity":)" + std::to_string(options_.sfu_room_capacity);
+  text += "}}";
   by_member_id_[member_id] = session;
   sessions_.emplace(session, std::move(member));
   transport_.send(session, std::move(text));
@@ -117,8 +121,21 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
       error(session, "bad-message", "join needs \"room\" and \"name\" strings", kind);
       return;
     }
+    Policy policy = Policy::kAuto;
+    bool has_mode = false;
+    const json::string* mode = string_field(*message, "mode", &has_mode);
+    if (has_mode) {
+      if (mode && *mode == "mesh") {
+        policy = Policy::kMesh;
+      } else if (mode && *mode == "sfu") {
+        policy = Policy::kSfu;
+      } else if (!mode || *mode != "auto") {
+        error(session, "bad-message", "join's \"mode\" is \"auto\", \"mesh\" or \"sfu\"", kind);
+        return;
+      }
+    }
     join(session, member, std::string_view(room->data(), room->size()),
-         std::string_view(name->data(), name->size()), kind);
+         std::string_view(name->data(), name->size()), kind, policy);
   } else if (kind == "leave") {
     if (member.room.empty() && !member.joining.empty()) {
       // Cluster mode: a join still waiting for the cluster is cancelled; complete_join() then
@@ -177,13 +194,15 @@ void RoomsServer::on_message(SessionId session, std::string_view text, Timestamp
     if (transport_.send(target->second, std::move(out))) ++stats_.signals_relayed;
   } else if (kind == "ping") {
     transport_.send(session, R"({"type":"pong"})");
+  } else if (kind.starts_with("sfu-")) {
+    sfu_request(session, member, kind, *message, text);
   } else {
     error(session, "unknown-type", "unknown message type \"" + echo_value(kind) + "\"", kind);
   }
 }
 
 void RoomsServer::join(SessionId session, Member& member, std::string_view room,
-                       std::string_view name, std::string_view request) {
+                       std::string_view name, std::string_view request, Policy policy) {
   if (!member.room.empty() || !member.joining.empty()) {
     error(
         session, "already-in-room",
@@ -219,15 +238,14 @@ void RoomsServer::join(SessionId session, Member& member, std::string_view room,
       return;
     }
     it = rooms_.emplace(std::string(room), std::vector<SessionId>{}).first;
-  } else if (it->second.size() >= options_.room_capacity) {
+  } else if (const std::size_t limit = capacity(it->first, policy); it->second.size() >= limit) {
     error(session, "room-full",
-          "room " + std::string(room) + " is full (" + std::to_string(options_.room_capacity) +
-              " members)",
+          "room " + std::string(room) + " is full (" + std::to_string(limit) + " members)",
           request);
     return;
   }
   member.name = std::string(name);
-  finish_join(session, member, std::string(room), nullptr);
+  finish_join(session, member, std::string(room), nullptr, policy);
 }
 
 bool RoomsServer::complete_join(SessionId session, const ClusterJoin& result) {
@@ -253,10 +271,12 @@ bool RoomsServer::complete_join(SessionId session, const ClusterJoin& result) {
 }
 
 void RoomsServer::finish_join(SessionId session, Member& member, const std::string& room,
-                              const ClusterJoin* remote) {
+                              const ClusterJoin* remote, Policy policy) {
   auto it = rooms_.try_emplace(room).first;
   member.room = room;
   ++stats_.joins;
+  bool switched = false;
+  const bool sfu = sfu_mode_after_join(room, it->second.size() + 1, policy, &switched);
 
   std::string self = R"({"id":)";
   append_json_string(self, member.id);
@@ -289,14 +309,25 @@ void RoomsServer::finish_join(SessionId session, Member& member, const std::stri
       append_json_string(joined, name);
       joined += '}';
     }
-  joined += "]}";
+  joined += sfu ? R"(],"mode":"sfu"})" : R"(],"mode":"mesh"})";
   broadcast(member.room, session, R"({"type":"member-joined","member":)" + self + "}");
   it->second.push_back(session);
   transport_.send(session, std::move(joined));
+  if (switched) {
+    // The others learn it after the member who tipped it over; each then moves to the SFU.
+    broadcast(room, session, R"({"type":"room-mode","mode":"sfu"})");
+    for (SessionId s : it->second) sfu_->enter(room, sessions_.at(s).id);
+  } else if (sfu) {
+    sfu_->enter(room, member.id);
+  }
 }
 
 void RoomsServer::leave(SessionId session, Member& member, std::string_view reason) {
   auto it = rooms_.find(member.room);
+  if (auto mode = modes_.find(member.room); mode != modes_.end()) {
+    if (mode->second.sfu) sfu_->exit(member.room, member.id);
+    if (it == rooms_.end() || it->second.size() <= 1) modes_.erase(mode);
+  }
   if (it != rooms_.end()) {
     std::erase(it->second, session);
     if (it->second.empty()) rooms_.erase(it);

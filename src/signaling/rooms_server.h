@@ -5,6 +5,7 @@
 // affects another client except through the documented messages.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "common/time.h"
 #include "signaling/cluster_hook.h"
 #include "signaling/rate_limiter.h"
+#include "signaling/sfu_hook.h"
 #include "signaling/stats.h"
 #include "signaling/transport.h"
 
@@ -26,6 +28,11 @@ struct RoomsOptions {
   std::uint32_t messages_per_second = 200;  // per connection; 0 = unlimited
   std::uint32_t message_burst = 400;
   std::size_t max_message_bytes = 64 * 1024;  // told to clients in `welcome`; the driver enforces
+  // SFU mode (with an SFU hook set): a room whose policy is auto switches from mesh to SFU
+  // when it would hold more than `sfu_threshold` members; an SFU room holds up to
+  // `sfu_room_capacity`. A mesh room (auto before the switch, or forced) holds room_capacity.
+  std::size_t sfu_threshold = 4;
+  std::size_t sfu_room_capacity = 50;
 };
 
 class RoomsServer {
@@ -44,6 +51,15 @@ class RoomsServer {
   std::size_t rooms() const { return rooms_.size(); }
   std::size_t members() const;  // connections that are in a room
   std::size_t connections() const { return sessions_.size(); }
+
+  // SFU mode: null (the default) keeps every room a mesh. Not with a cluster hook (an SFU room
+  // lives on one node).
+  void set_sfu_hook(RoomsSfuHook* hook) { sfu_ = hook; }
+  // A server message for a local member (the SFU's answers and offers); false if it is gone or
+  // no longer in `room`.
+  bool deliver(std::string_view room, std::string_view member_id, std::string text);
+  // "sfu" or "mesh" ("" for no such room).
+  std::string_view room_mode(std::string_view room) const;
 
   // Cluster mode (src/cluster): null (the default) is a single node.
   void set_cluster_hook(RoomsClusterHook* hook) { hook_ = hook; }
@@ -68,18 +84,36 @@ class RoomsServer {
 
   void error(SessionId session, std::string_view code, std::string_view message,
              std::string_view request);
+  enum class Policy : std::uint8_t { kAuto, kMesh, kSfu };
   void join(SessionId session, Member& member, std::string_view room, std::string_view name,
-            std::string_view request);
+            std::string_view request, Policy policy);
   void leave(SessionId session, Member& member, std::string_view reason);
   // The join after every check: into the room's member list, joined to it, member-joined to
   // the others (local ones, and remote ones listed in `remote`).
   void finish_join(SessionId session, Member& member, const std::string& room,
-                   const ClusterJoin* remote);
+                   const ClusterJoin* remote, Policy policy = Policy::kAuto);
   void broadcast(const std::string& room, SessionId except, const std::string& text);
+
+  // SFU mode (rooms_sfu.cpp).
+  struct RoomMode {
+    Policy policy = Policy::kAuto;
+    bool sfu = false;
+  };
+  bool sfu_enabled() const { return sfu_ != nullptr && hook_ == nullptr; }
+  // How many members `room` may hold for a join asking for `policy`.
+  std::size_t capacity(const std::string& room, Policy policy) const;
+  // For a member about to be added to `room` (`size` members with it): its mode, switching it
+  // to SFU when it crossed the threshold. Sets *switched when it did.
+  bool sfu_mode_after_join(const std::string& room, std::size_t size, Policy policy,
+                           bool* switched);
+  void sfu_request(SessionId session, Member& member, std::string_view kind,
+                   const boost::json::object& message, std::string_view text);
 
   RoomsOptions options_;
   Transport& transport_;
   RoomsClusterHook* hook_ = nullptr;
+  RoomsSfuHook* sfu_ = nullptr;
+  std::unordered_map<std::string, RoomMode> modes_;  // rooms with members
   RoomsStats stats_;
   std::unordered_map<SessionId, Member> sessions_;
   std::unordered_map<std::string, SessionId> by_member_id_;
