@@ -138,6 +138,28 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
       ->group(ice)
       ->check(CLI::Range(60, 7 * 86400));
 
+  auto* sfu = "SFU rooms (docs/sfu.md)";
+  app.add_flag("--no-sfu", o.no_sfu, "no SFU: every room stays a mesh (at most --room-capacity)")
+      ->group(sfu);
+  app.add_option("--sfu-threshold", c.rooms.sfu_threshold,
+                 "a room moves from mesh to the SFU when it would hold more members than this")
+      ->group(sfu)
+      ->check(CLI::Range(1, 999));
+  app.add_option("--sfu-room-capacity", c.rooms.sfu_room_capacity, "members per SFU room")
+      ->group(sfu)
+      ->check(CLI::Range(2, 100));
+  app.add_option("--sfu-workers", c.sfu.workers, "SFU worker threads, one UDP port each (0: one per core)")
+      ->group(sfu)
+      ->check(CLI::Range(0, 64));
+  app.add_option("--sfu-ip", o.sfu_ip, "address the SFU workers listen on (default: --host)")
+      ->group(sfu);
+  app.add_option("--sfu-port", c.sfu.port,
+                 "UDP port of the first SFU worker; worker i uses port + i (0: any free port)")
+      ->group(sfu);
+  app.add_option("--sfu-announce", o.sfu_announce,
+                 "address given to browsers as the SFU's ICE candidate (default: --sfu-ip)")
+      ->group(sfu);
+
   auto* cluster = "Cluster (docs/cluster.md)";
   app.add_option("--cluster", o.cluster_url,
                  "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]: act as one server with every node "

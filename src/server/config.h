@@ -17,6 +17,17 @@
 
 namespace peerkit::server {
 
+// The SFU for rooms past the mesh (docs/sfu.md): `workers` loops, worker i on UDP port
+// `port` + i of `ip` (port 0: any free port), told to browsers as `announce`.
+struct SfuConfig {
+  bool enabled = true;
+  unsigned workers = 0;  // 0: one per core
+  IpAddress ip = *IpAddress::parse("127.0.0.1");
+  std::uint16_t port = 3480;
+  IpAddress announce = *IpAddress::parse("127.0.0.1");
+  std::size_t max_members_per_worker = 500;
+};
+
 struct ServeConfig {
   IpAddress host = *IpAddress::parse("127.0.0.1");
   std::uint16_t port = 9000;
@@ -48,7 +59,8 @@ struct ServeConfig {
   turn::TurnServiceConfig turn_config;
   IceServersConfig ice;  // external URLs/secret, or filled for the embedded server
   std::string ice_secret_file;
-  ClusterConfig cluster;  // --cluster: several nodes act as one server (docs/cluster.md)  // --ice-secret-file, re-read on SIGHUP (ServeNode::reload_secrets)
+  ClusterConfig cluster;  // --cluster: several nodes act as one server (docs/cluster.md)
+  SfuConfig sfu;          // rooms past the mesh (docs/sfu.md)
 
   log::Options log;
 };

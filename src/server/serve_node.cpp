@@ -116,6 +116,15 @@ std::string ServeNode::start() {
       return "embedded TURN: " + e + " (use --no-turn or --turn-port)";
     }
   }
+  if (config_.sfu.enabled && !config_.cluster.enabled) {
+    sfu_ = std::make_unique<ServeSfu>(config_.sfu, loop_, rooms_);
+    if (auto e = sfu_->start(); !e.empty()) {
+      sfu_.reset();
+      if (turn_) turn_->stop();
+      return e;
+    }
+    rooms_.set_sfu_hook(sfu_.get());
+  }
   std::future<void> verdict;  // Redis' first answer to the cluster (below)
   if (config_.cluster.enabled) {
     const std::string own = std::string(tls_ ? "https://" : "http://") +
@@ -182,6 +191,7 @@ void ServeNode::stop() {
   });
   drained.get_future().wait();
   loop_.stop();
+  if (sfu_) sfu_->stop();
   sessions_.clear();
   if (turn_) turn_->stop();
   turn_.reset();
@@ -392,6 +402,7 @@ std::string ServeNode::metrics_text() const {
          {{"", round_.writes()}});
   if (turn_) turn_->collect_metrics(out);
   if (cluster_) cluster_->collect_metrics(out);
+  if (sfu_) sfu_->collect_metrics(out);
   return net::render_metrics(out);
 }
 

@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/http_router.h"
 #include "server/serve_cluster.h"
+#include "server/serve_sfu.h"
 #include "server/session_host.h"
 #include "signaling/peerjs_server.h"
 #include "signaling/rate_limiter.h"
@@ -40,6 +41,8 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   // loop's; returns once the loop uses them. The number of secrets, or an error (the old stay).
   Expected<std::size_t, std::string> reload_secrets();
   std::uint16_t port() const { return port_; }
+  // The SFU workers' UDP ports (empty without an SFU).
+  std::vector<std::uint16_t> sfu_ports() const { return sfu_ ? sfu_->ports() : std::vector<std::uint16_t>{}; }
   const ServeConfig& config() const { return config_; }
   std::string metrics_text() const;  // on the loop thread only
 
@@ -83,6 +86,7 @@ class ServeNode final : public signaling::Transport, public SessionHost {
   std::unique_ptr<HttpRouter> router_;
   std::unique_ptr<turn::TurnService> turn_;
   std::unique_ptr<ServeCluster> cluster_;  // --cluster; after the cores it routes for
+  std::unique_ptr<ServeSfu> sfu_;          // SFU rooms; not with --cluster
   std::unordered_map<signaling::SessionId, std::shared_ptr<WsSessionBase>> sessions_;
   signaling::SessionId next_session_{1};
   std::shared_ptr<ConnectionBook> connections_;

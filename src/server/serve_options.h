@@ -30,6 +30,8 @@ struct ServeOptions {
   std::string ice_secret_file;  // --ice-secret-file: the REST secret kept across restarts
   std::string cluster_url;            // --cluster redis://…
   std::string cluster_password_file;  // --cluster-password-file
+  bool no_sfu = false;
+  std::string sfu_ip, sfu_announce;  // default: --host, and then the bound address
 };
 
 struct ServeSettings {
