@@ -1,8 +1,11 @@
-// The peerkit web app: a lobby, then a room with a mesh video call, chat, file transfer and a
-// live view of the connection (signaling log, candidates, selected pair, RTT, bitrate).
+// The peerkit web app: a lobby, then a room with a video call, chat, file transfer and a live
+// view of the connection (signaling log, candidates, selected pair, RTT, bitrate). Small rooms
+// are a mesh (one PeerConnection per pair); the server moves a room to its SFU when it grows
+// past the threshold (or when the link says mode=sfu), and the app follows (web/sfu.js).
 // window.peerkitApp exposes the same state to the browser tests.
 import { RoomsClient } from './signaling.js';
 import { PeerLink } from './peer.js';
+import { SfuSession } from './sfu.js';
 import { sendFile, canHashFiles, MAX_RECEIVE_BYTES } from './files.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +15,7 @@ const app = {
   rooms: null, links: new Map(), localStream: null, room: '', name: '', relayOnly: false,
   chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0, formerIds: new Set(),
   fileTransfer: canHashFiles() ? 'on' : 'insecure',
+  mode: 'mesh', requestedMode: '', members: new Map(), sfu: null, sfuTiles: new Map(),
 };
 window.peerkitApp = app;
 
@@ -27,6 +31,8 @@ $('name').value = params.get('name') || localStorage.getItem('peerkit.name') || 
 $('room').value = params.get('room') || '';
 $('relay').checked = params.get('relay') === '1';
 $('nomedia').checked = params.get('media') === '0';
+// mode=sfu or mode=mesh in a room link forces the room's mode (when it is the first to join).
+app.requestedMode = ['sfu', 'mesh'].includes(params.get('mode')) ? params.get('mode') : '';
 $('join-form').addEventListener('submit', (e) => {
   e.preventDefault();
   enterRoom($('room').value.trim(), $('name').value.trim(), $('relay').checked, !$('nomedia').checked);
@@ -87,7 +93,8 @@ async function enterRoom(room, name, relayOnly, wantMedia) {
   Object.assign(app, { room, name, relayOnly, state: 'joining' });
   localStorage.setItem('peerkit.name', name);
   const url = new URL(location.href);
-  url.search = new URLSearchParams({ room, ...(relayOnly ? { relay: '1' } : {}) }).toString();
+  url.search = new URLSearchParams({ room, ...(relayOnly ? { relay: '1' } : {}),
+    ...(app.requestedMode ? { mode: app.requestedMode } : {}) }).toString();
   history.replaceState(null, '', url);
   $('lobby').hidden = true;
   $('room-view').hidden = false;
@@ -116,9 +123,10 @@ function connectSignaling() {
       // Our member id dies with the socket and the others drop their links to it, so the calls
       // are rebuilt from scratch after the rejoin.
       for (const link of app.links.values()) removeLink(link.id, null);
+      leaveSfu();
     }
   });
-  rooms.addEventListener('welcome', () => rooms.join(app.room, app.name));
+  rooms.addEventListener('welcome', () => rooms.join(app.room, app.name, app.requestedMode));
   rooms.addEventListener('joined', ({ detail }) => {
     app.state = 'in-room';
     // After a reconnect (e.g. to another cluster node after ours died) the room can still list
@@ -126,22 +134,44 @@ function connectSignaling() {
     if (app.selfId && app.selfId !== detail.self.id) app.formerIds.add(app.selfId);
     app.selfId = detail.self.id;
     const members = detail.members.filter((m) => !app.formerIds.has(m.id));
+    app.members = new Map(members.map((m) => [m.id, m.name]));
     status(`in room · ${members.length + 1} here`);
+    if (detail.mode === 'sfu') { enterSfu(); return; }
+    app.mode = 'mesh';
     for (const m of members.slice(0, MAX_PARTICIPANTS - 1)) addLink(m.id, m.name, true);
     if (members.length >= MAX_PARTICIPANTS) system(`This room has more than ${MAX_PARTICIPANTS} people; video connects to the first ${MAX_PARTICIPANTS - 1}.`);
   });
+  rooms.addEventListener('room-mode', ({ detail }) => {
+    if (detail.mode !== 'sfu' || app.mode === 'sfu') return;
+    system('The room grew: calls now go through the server (SFU).');
+    for (const id of [...app.links.keys()]) removeLink(id, 'sfu');
+    enterSfu();
+  });
   rooms.addEventListener('member-joined', ({ detail }) => {
     system(`${detail.member.name} joined`);
-    if (app.links.size < MAX_PARTICIPANTS - 1) addLink(detail.member.id, detail.member.name, false);
-    status(`in room · ${app.links.size + 1} here`);
+    app.members.set(detail.member.id, detail.member.name);
+    if (app.mode === 'sfu') sfuTile(detail.member.id);
+    else if (app.links.size < MAX_PARTICIPANTS - 1) addLink(detail.member.id, detail.member.name, false);
+    status(`in room · ${app.members.size + 1} here`);
   });
   rooms.addEventListener('member-left', ({ detail }) => {
-    const link = app.links.get(detail.id);
-    if (link) system(`${link.name} ${detail.reason === 'left' ? 'left' : 'disconnected'}`);
+    const name = app.members.get(detail.id);
+    if (name) system(`${name} ${detail.reason === 'left' ? 'left' : 'disconnected'}`);
+    app.members.delete(detail.id);
     removeLink(detail.id, detail.reason);
-    status(`in room · ${app.links.size + 1} here`);
+    removeSfuTile(detail.id);
+    status(`in room · ${app.members.size + 1} here`);
   });
+  for (const type of ['sfu-publish-answer', 'sfu-subscribe-offer', 'sfu-subscribe-close', 'sfu-stats']) {
+    rooms.addEventListener(type, ({ detail }) => { if (app.sfu) app.sfu.onMessage(detail); });
+  }
   rooms.addEventListener('signal', ({ detail }) => {
+    // In an SFU room, chat goes member to member through the rooms protocol itself.
+    if (detail.data && typeof detail.data.chat === 'string') {
+      chatLine(app.members.get(detail.from) || '…', detail.data.chat.slice(0, 2000));
+      return;
+    }
+    if (app.mode === 'sfu') return;  // a mesh signal still in flight when the room switched
     let link = app.links.get(detail.from);
     if (!link) link = addLink(detail.from, '…', false);
     link.onSignal(detail.data);
@@ -158,17 +188,67 @@ function connectSignaling() {
   rooms.connect();
 }
 
-function addLink(id, name, initiator) {
-  const link = new PeerLink({ id, name, initiator, rooms: app.rooms, iceServers: app.rooms.iceServers,
-    relayOnly: app.relayOnly, localStream: app.localStream });
-  app.links.set(id, link);
+function makeTile(id, name) {
   const tile = document.createElement('figure');
   tile.className = 'tile';
   tile.dataset.member = id;
   tile.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption><div class="tile-state">connecting…</div>';
   tile.querySelector('figcaption').textContent = name;
-  tile.querySelector('video').srcObject = link.remoteStream;
   $('videos').append(tile);
+  return tile;
+}
+
+// ---- SFU rooms (web/sfu.js) -----------------------------------------------------------------
+function enterSfu() {
+  app.mode = 'sfu';
+  const sfu = new SfuSession({ rooms: app.rooms, localStream: app.localStream });
+  app.sfu = sfu;
+  for (const id of app.members.keys()) sfuTile(id);
+  sfu.addEventListener('track', ({ detail }) => {
+    const t = sfuTile(detail.member);
+    if (!t) return;
+    t.stream.addTrack(detail.track);
+    detail.track.addEventListener('ended', () => t.stream.removeTrack(detail.track));
+    t.tile.querySelector('video').srcObject = t.stream;
+    t.tile.querySelector('.tile-state').textContent = '';
+  });
+  sfu.addEventListener('closed', () => {
+    for (const t of app.sfuTiles.values()) {
+      for (const track of t.stream.getTracks()) t.stream.removeTrack(track);
+    }
+  });
+  sfu.addEventListener('log', () => scheduleDetails());
+  sfu.start().catch((e) => system(`could not publish to the SFU: ${e.message}`));
+}
+function sfuTile(id) {
+  if (!app.members.has(id)) return null;
+  let t = app.sfuTiles.get(id);
+  if (!t) {
+    t = { tile: makeTile(id, app.members.get(id)), stream: new MediaStream() };
+    t.tile.querySelector('.tile-state').textContent = 'waiting for video…';
+    app.sfuTiles.set(id, t);
+  }
+  return t;
+}
+function removeSfuTile(id) {
+  const t = app.sfuTiles.get(id);
+  if (!t) return;
+  t.tile.remove();
+  app.sfuTiles.delete(id);
+}
+function leaveSfu() {
+  if (app.sfu) app.sfu.close();
+  app.sfu = null;
+  for (const id of [...app.sfuTiles.keys()]) removeSfuTile(id);
+  app.mode = 'mesh';
+}
+
+function addLink(id, name, initiator) {
+  const link = new PeerLink({ id, name, initiator, rooms: app.rooms, iceServers: app.rooms.iceServers,
+    relayOnly: app.relayOnly, localStream: app.localStream });
+  app.links.set(id, link);
+  const tile = makeTile(id, name);
+  tile.querySelector('video').srcObject = link.remoteStream;
   link.tile = tile;
   link.addEventListener('track', () => { tile.querySelector('video').srcObject = link.remoteStream; });
   link.addEventListener('state', () => {
@@ -218,6 +298,7 @@ $('camera').addEventListener('click', (e) => {
 $('leave').addEventListener('click', () => {
   if (app.rooms) { app.rooms.leave(); app.rooms.close(); }
   for (const id of [...app.links.keys()]) removeLink(id, 'left');
+  leaveSfu();
   if (app.localStream) app.localStream.getTracks().forEach((t) => t.stop());
   location.href = '/';
 });
@@ -242,7 +323,8 @@ $('chat-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const text = $('chat-input').value.trim();
   if (!text) return;
-  for (const link of app.links.values()) link.sendChat(text);
+  if (app.mode === 'sfu') for (const id of app.members.keys()) app.rooms.signal(id, { chat: text });
+  else for (const link of app.links.values()) link.sendChat(text);
   chatLine(app.name + ' (you)', text);
   $('chat-input').value = '';
 });
@@ -269,6 +351,7 @@ $('file-input').addEventListener('change', async (e) => {
   e.target.value = '';
   if (!file) return;
   if (app.fileTransfer !== 'on') { system('File transfer needs a secure page (https:// or localhost).'); return; }
+  if (app.mode === 'sfu') { system('Sending files is not available in SFU rooms yet (docs/sfu.md).'); return; }
   if (file.size > MAX_RECEIVE_BYTES) { system(`${file.name} is ${formatBytes(file.size)}; files up to 512 MiB can be sent.`); return; }
   const targets = [...app.links.values()].filter((l) => l.file.readyState === 'open');
   if (!targets.length) { system('Nobody connected to send the file to yet.'); return; }
@@ -330,6 +413,7 @@ function scheduleDetails() {
 }
 setInterval(async () => {
   for (const link of app.links.values()) link.lastStats = await link.stats();
+  if (app.sfu) app.sfu.requestStats();
   renderDetails();
 }, 1000);
 
@@ -349,6 +433,7 @@ function renderDetails() {
   }
   const peers = $('peer-details');
   peers.replaceChildren();
+  if (app.sfu) peers.append(sfuDetails(app.sfu));
   for (const link of app.links.values()) {
     const s = link.lastStats || {};
     const box = document.createElement('div');
@@ -368,6 +453,29 @@ function renderDetails() {
     box.append(heading('Signaling log'), log);
     peers.append(box);
   }
+}
+// The SFU path: our two connections, the server's estimate toward us, and the layer we get of
+// each source (0 = lowest of its simulcast layers).
+function sfuDetails(sfu) {
+  const s = sfu.lastStats || {};
+  const box = document.createElement('div');
+  box.className = 'details';
+  const state = sfu.state;
+  box.append(heading(`SFU — publish ${state.publish}, receive ${state.subscribe}`));
+  const table = document.createElement('table');
+  const row = (k, v) => { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; };
+  row('estimate toward us', s.estimate ? `${Math.round(s.estimate / 1000)} kbit/s` : '–');
+  row('loss toward us', s.loss !== undefined ? `${(s.loss * 100).toFixed(1)} %` : '–');
+  for (const sub of s.subscriptions || []) {
+    if (sub.kind !== 'video') continue;
+    row(`video of ${app.members.get(sub.source) || sub.source}`, sub.layer === null ? 'paused' : `layer ${sub.layer}`);
+  }
+  box.append(table);
+  const log = document.createElement('pre');
+  log.className = 'siglog';
+  log.textContent = sfu.log.join('\n');
+  box.append(heading('SFU signaling log'), log);
+  return box;
 }
 function heading(text) { const h = document.createElement('h3'); h.textContent = text; return h; }
 function fmt(c) { return c ? `${c.type} ${c.protocol}${c.relayProtocol ? '/' + c.relayProtocol : ''} ${c.address}:${c.port}` : '?'; }

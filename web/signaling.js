@@ -1,6 +1,7 @@
 // The rooms protocol client (docs/protocol-rooms.md): one WebSocket to /ws, reconnecting with
 // exponential backoff when the server is unreachable. Events: welcome, joined, member-joined,
-// member-left, signal, error, left, state ('connecting' | 'open' | 'retrying').
+// member-left, signal, error, left, room-mode, the sfu-* messages, state ('connecting' | 'open' |
+// 'retrying').
 export class RoomsClient extends EventTarget {
   constructor(url = defaultUrl()) {
     super();
@@ -41,7 +42,7 @@ export class RoomsClient extends EventTarget {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) { this.ws.send(JSON.stringify(msg)); return true; }
     return false;
   }
-  join(room, name) { return this.send({ type: 'join', room, name }); }
+  join(room, name, mode) { return this.send({ type: 'join', room, name, ...(mode ? { mode } : {}) }); }
   signal(to, data) { return this.send({ type: 'signal', to, data }); }
   leave() { return this.send({ type: 'leave' }); }
 

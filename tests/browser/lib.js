@@ -47,11 +47,12 @@ async function run(name, body, timeoutMs = 180000) {
 }
 
 // Joins a room through the lobby UI, as a person would.
-async function joinThroughUi(browser, { name, room, relay = false, base = BASE }) {
+// `mode` ('sfu' or 'mesh') opens the lobby from a link that forces the room's mode.
+async function joinThroughUi(browser, { name, room, relay = false, base = BASE, mode = '' }) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
-  await page.goto(base + '/');
+  await page.goto(base + '/' + (mode ? `?mode=${mode}` : ''));
   await page.fill('#name', name);
   await page.fill('#room', room);
   if (relay) await page.check('#relay');

@@ -1,0 +1,86 @@
+// Issue 11 acceptance through the web app and `peerkit serve`: a room that starts as a mesh of
+// two grows to five and moves to the server's SFU without anyone rejoining; a sixth joins; each
+// page then decodes the five others' video and receives their audio with no peer-to-peer
+// connection left; a room link with mode=sfu makes even a pair an SFU room.
+'use strict';
+const crypto = require('crypto');
+const { launch, check, run, joinThroughUi, waitForVideoFrom } = require('./lib');
+
+const mode = (page) => page.evaluate(() => window.peerkitApp.mode);
+const links = (page) => page.evaluate(() => window.peerkitApp.links.size);
+
+// Inbound audio streams on the page's SFU subscribe connection that have received packets.
+async function audioSources(page) {
+  return page.evaluate(async () => {
+    const sfu = window.peerkitApp.sfu;
+    if (!sfu || !sfu.subscriber) return 0;
+    const stats = await sfu.subscriber.getStats();
+    let n = 0;
+    stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.packetsReceived > 0) n++; });
+    return n;
+  });
+}
+
+async function seesAll(pages, names, count, what) {
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < count; j++) {
+      if (i === j) continue;
+      const seen = await waitForVideoFrom(pages[i], names[j], 60000).catch((e) => ({ error: e.message.split('\n')[0] }));
+      check(seen.frames > 0, `${what}: ${names[i]} decodes ${names[j]}'s video`, seen);
+    }
+  }
+}
+
+run('SFU rooms in the web app', async () => {
+  const browser = await launch();
+  try {
+    const room = 'grow-' + crypto.randomBytes(4).toString('hex');
+    const names = ['Ann', 'Ben', 'Cy', 'Dee', 'Eve', 'Fay'];
+    const pages = [];
+    for (const name of names.slice(0, 2)) pages.push(await joinThroughUi(browser, { name, room }));
+    await seesAll(pages, names, 2, 'mesh of two');
+    check((await mode(pages[0])) === 'mesh' && (await links(pages[0])) === 1, 'two people are a mesh (one peer-to-peer link each)');
+
+    for (const name of names.slice(2, 5)) pages.push(await joinThroughUi(browser, { name, room }));
+    for (let i = 0; i < 5; i++) {
+      await pages[i].waitForFunction(() => window.peerkitApp.mode === 'sfu', null, { timeout: 20000 }).catch(() => {});
+      check((await mode(pages[i])) === 'sfu', `${names[i]}'s page moved to the SFU on its own when the fifth joined`);
+    }
+    await seesAll(pages, names, 5, 'five through the SFU');
+
+    pages.push(await joinThroughUi(browser, { name: names[5], room }));
+    await seesAll(pages, names, 6, 'six through the SFU');
+    for (let i = 0; i < 6; i++) {
+      check((await links(pages[i])) === 0, `${names[i]} has no peer-to-peer connection`, await links(pages[i]));
+      await pages[i].waitForFunction(async () => {
+        const sfu = window.peerkitApp.sfu;
+        if (!sfu || !sfu.subscriber) return false;
+        const stats = await sfu.subscriber.getStats();
+        let n = 0;
+        stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.packetsReceived > 0) n++; });
+        return n >= 5;
+      }, null, { timeout: 30000, polling: 500 }).catch(() => {});
+      const audio = await audioSources(pages[i]);
+      check(audio === 5, `${names[i]} receives the five others' audio`, audio);
+    }
+    // The details panel's SFU path: the server's own view of what it forwards to us.
+    await pages[0].click('button[data-tab="details"]');
+    const stats = await pages[0].waitForFunction(() => {
+      const s = window.peerkitApp.sfu && window.peerkitApp.sfu.lastStats;
+      return s && s.subscriptions && s.subscriptions.length === 10 && s.subscribeConnected ? s : false;
+    }, null, { timeout: 15000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
+    check(stats !== null, 'sfu-stats: the server forwards 10 tracks to Ann over a connected subscribe connection', stats);
+    const panel = await pages[0].textContent('#peer-details');
+    check(/SFU — publish connected, receive connected/.test(panel) && /video of Fay/.test(panel), 'the details panel shows the SFU path', panel.slice(0, 300));
+
+    for (const p of pages) await p.context().close();
+
+    const pair = 'forced-' + crypto.randomBytes(4).toString('hex');
+    const forced = [await joinThroughUi(browser, { name: 'Gil', room: pair, mode: 'sfu' }),
+      await joinThroughUi(browser, { name: 'Hal', room: pair })];
+    await seesAll(forced, ['Gil', 'Hal'], 2, 'mode=sfu pair');
+    check((await mode(forced[1])) === 'sfu' && (await links(forced[1])) === 0, 'a mode=sfu link makes a pair an SFU room');
+  } finally {
+    await browser.close();
+  }
+}, 290000);
