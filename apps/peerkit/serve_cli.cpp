@@ -139,6 +139,7 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
       ->check(CLI::Range(60, 7 * 86400));
 
   auto* sfu = "SFU rooms (docs/sfu.md)";
+  c.sfu.port = 3480;
   app.add_flag("--no-sfu", o.no_sfu, "no SFU: every room stays a mesh (at most --room-capacity)")
       ->group(sfu);
   app.add_option("--sfu-threshold", c.rooms.sfu_threshold,

@@ -23,7 +23,7 @@ struct SfuConfig {
   bool enabled = true;
   unsigned workers = 0;  // 0: one per core
   IpAddress ip = *IpAddress::parse("127.0.0.1");
-  std::uint16_t port = 3480;
+  std::uint16_t port = 0;  // `peerkit serve` defaults to 3480; 0 here keeps tests apart
   IpAddress announce = *IpAddress::parse("127.0.0.1");
   std::size_t max_members_per_worker = 500;
 };

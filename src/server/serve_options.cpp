@@ -128,45 +128,6 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     return out;
   }
 
-  c.sfu.enabled = !options.no_sfu;
-  if (c.sfu.enabled && c.cluster.enabled) {
-    // An SFU room's media all pass one worker of one node; across nodes rooms stay meshes.
-    c.sfu.enabled = false;
-    out.warnings.push_back("SFU rooms are off with --cluster (docs/cluster.md): rooms stay meshes");
-  }
-  if (c.sfu.enabled) {
-    c.sfu.ip = c.host;
-    if (!options.sfu_ip.empty()) {
-      auto parsed = IpAddress::parse(options.sfu_ip);
-      if (!parsed) {
-        out.error = "--sfu-ip must be an IP address, got '" + options.sfu_ip + "'";
-        return out;
-      }
-      c.sfu.ip = *parsed;
-    }
-    c.sfu.announce = c.sfu.ip;
-    if (!options.sfu_announce.empty()) {
-      auto parsed = IpAddress::parse(options.sfu_announce);
-      if (!parsed || parsed->is_unspecified()) {
-        out.error = "--sfu-announce must be the IP address browsers reach the SFU on, got '" +
-                    options.sfu_announce + "'";
-        return out;
-      }
-      c.sfu.announce = *parsed;
-    }
-    if (c.sfu.announce.is_unspecified()) {
-      out.error = "the SFU listens on " + c.sfu.ip.to_string() +
-                  ", which browsers cannot be sent to: add --sfu-announce ADDRESS, or --no-sfu";
-      return out;
-    }
-    if (c.rooms.sfu_room_capacity <= c.rooms.sfu_threshold) {
-      out.error = "--sfu-room-capacity (" + std::to_string(c.rooms.sfu_room_capacity) +
-                  ") must be larger than --sfu-threshold (" +
-                  std::to_string(c.rooms.sfu_threshold) + ")";
-      return out;
-    }
-  }
-
   c.turn = !options.no_turn;
   if (c.turn) {
     IpAddress turn_address = c.host;
@@ -228,6 +189,49 @@ ServeSettings configure_serve(ServeOptions options, const std::string& random_se
     c.ice.stun_urls.insert(c.ice.stun_urls.begin(), "stun:" + h + ":" + port);
     c.ice.turn_urls = {"turn:" + h + ":" + port + "?transport=udp",
                        "turn:" + h + ":" + port + "?transport=tcp"};
+  }
+  // An SFU room's media all pass one worker of one node: across nodes rooms stay meshes
+  // (docs/cluster.md).
+  c.sfu.enabled = !options.no_sfu && !c.cluster.enabled;
+  if (c.sfu.enabled && c.host.is_unspecified() && options.sfu_ip.empty() &&
+      options.sfu_announce.empty()) {
+    // A wildcard --host worked before the SFU existed; it still does, with meshes only.
+    c.sfu.enabled = false;
+    out.warnings.push_back("SFU rooms are off: --host " + host +
+                           " is no address to give browsers; add --sfu-announce ADDRESS (how "
+                           "browsers reach this machine) to turn them on");
+  }
+  if (c.sfu.enabled) {
+    c.sfu.ip = c.host;
+    if (!options.sfu_ip.empty()) {
+      auto parsed = IpAddress::parse(options.sfu_ip);
+      if (!parsed) {
+        out.error = "--sfu-ip must be an IP address, got '" + options.sfu_ip + "'";
+        return out;
+      }
+      c.sfu.ip = *parsed;
+    }
+    c.sfu.announce = c.sfu.ip;
+    if (!options.sfu_announce.empty()) {
+      auto parsed = IpAddress::parse(options.sfu_announce);
+      if (!parsed || parsed->is_unspecified()) {
+        out.error = "--sfu-announce must be the IP address browsers reach the SFU on, got '" +
+                    options.sfu_announce + "'";
+        return out;
+      }
+      c.sfu.announce = *parsed;
+    }
+    if (c.sfu.announce.is_unspecified()) {
+      out.error = "the SFU listens on " + c.sfu.ip.to_string() +
+                  ", which browsers cannot be sent to: add --sfu-announce ADDRESS, or --no-sfu";
+      return out;
+    }
+    if (c.rooms.sfu_room_capacity <= c.rooms.sfu_threshold) {
+      out.error = "--sfu-room-capacity (" + std::to_string(c.rooms.sfu_room_capacity) +
+                  ") must be larger than --sfu-threshold (" +
+                  std::to_string(c.rooms.sfu_threshold) + ")";
+      return out;
+    }
   }
   return out;
 }

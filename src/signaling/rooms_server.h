@@ -30,7 +30,8 @@ struct RoomsOptions {
   std::size_t max_message_bytes = 64 * 1024;  // told to clients in `welcome`; the driver enforces
   // SFU mode (with an SFU hook set): a room whose policy is auto switches from mesh to SFU
   // when it would hold more than `sfu_threshold` members; an SFU room holds up to
-  // `sfu_room_capacity`. A mesh room (auto before the switch, or forced) holds room_capacity.
+  // `sfu_room_capacity`. A forced mesh room holds room_capacity, and so does an auto room when
+  // room_capacity ≤ sfu_threshold (it is full before it would switch).
   std::size_t sfu_threshold = 4;
   std::size_t sfu_room_capacity = 50;
 };

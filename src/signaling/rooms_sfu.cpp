@@ -24,8 +24,16 @@ bool is_height(const json::value& v) {
 
 std::size_t RoomsServer::capacity(const std::string& room, Policy policy) const {
   if (!sfu_enabled()) return options_.room_capacity;
-  if (auto it = modes_.find(room); it != modes_.end()) policy = it->second.policy;
-  return policy == Policy::kMesh ? options_.room_capacity : options_.sfu_room_capacity;
+  bool sfu = false;
+  if (auto it = modes_.find(room); it != modes_.end()) {
+    policy = it->second.policy;
+    sfu = it->second.sfu;
+  }
+  if (sfu || policy == Policy::kSfu) return options_.sfu_room_capacity;
+  if (policy == Policy::kMesh) return options_.room_capacity;
+  // An auto room that fills up before it would switch stays a mesh of room_capacity.
+  return options_.room_capacity <= options_.sfu_threshold ? options_.room_capacity
+                                                          : options_.sfu_room_capacity;
 }
 
 bool RoomsServer::sfu_mode_after_join(const std::string& room, std::size_t size, Policy policy,

@@ -9,7 +9,7 @@ const PORT = 9100;  // a server of this test's own, so it can be stopped and sta
 const BASE = `http://127.0.0.1:${PORT}`;
 
 function startServer() {
-  const child = spawn(process.env.PEERKIT, ['serve', '--port', String(PORT), '--no-turn', '--log-level', 'warn'],
+  const child = spawn(process.env.PEERKIT, ['serve', '--port', String(PORT), '--no-turn', '--sfu-port', '0', '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   return child;
 }

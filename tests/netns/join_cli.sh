@@ -54,7 +54,7 @@ check "after they left, the room has space again" bash -c "
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=peerkit-test \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" > /dev/null 2>&1
-start tls "$PEERKIT" serve --port 9443 --no-turn --cert "$WORK/cert.pem" --cert-key "$WORK/key.pem"
+start tls "$PEERKIT" serve --port 9443 --no-turn --sfu-port 0 --cert "$WORK/cert.pem" --cert-key "$WORK/key.pem"
 wait_for_port tcp 9443
 check "a certificate nobody vouches for is refused, exit 1, and --ca is suggested" \
   expect 1 "the server's TLS certificate was refused: self-signed certificate" --server wss://127.0.0.1:9443/ws --room r

@@ -18,6 +18,8 @@ check "TLS needs both files" expect_error "TLS needs both --cert and --cert-key"
 check "unknown ICE URL schemes are refused" expect_error "--ice-url must start with" --ice-url http://x
 check "external TURN URLs need a secret" expect_error "needs --ice-secret" --no-turn --ice-url turn:x:3478
 check "a wildcard host needs a relay address for TURN" expect_error "--turn-ip" --host 0.0.0.0
+check "a wildcard SFU address needs an announced one" expect_error "--sfu-announce" --sfu-ip 0.0.0.0 --no-turn
+check "an SFU room capacity must exceed the threshold" expect_error "--sfu-room-capacity (4) must be larger" --sfu-room-capacity 4 --no-turn
 check "unknown options are refused" expect_error "--frobnicate" --frobnicate
 check "--help lists PeerServer's options" bash -c "'$PEERKIT' serve --help | grep -q -- '--alive_timeout'"
 

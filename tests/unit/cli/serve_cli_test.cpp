@@ -44,7 +44,20 @@ TEST(ServeCli, HelpAndErrorsExit) {
   EXPECT_EQ(parse({"--no-such-option"}).exit_code, 2);
   EXPECT_EQ(parse({"--cert", "x.pem"}).exit_code, 2);    // a certificate needs its key
   EXPECT_EQ(parse({"--host", "0.0.0.0"}).exit_code, 2);  // TURN needs a concrete address
-  EXPECT_EQ(parse({"--host", "0.0.0.0", "--no-turn"}).action, Parsed::Action::kRun);
+  auto wildcard = parse({"--host", "0.0.0.0", "--no-turn"});
+  EXPECT_EQ(wildcard.action, Parsed::Action::kRun);
+  // ... with meshes only, and a warning that says how to get the SFU.
+  EXPECT_FALSE(wildcard.config.sfu.enabled);
+  ASSERT_EQ(wildcard.warnings.size(), 1u);
+  EXPECT_NE(wildcard.warnings[0].find("--sfu-announce"), std::string::npos);
+  auto announced = parse({"--host", "0.0.0.0", "--no-turn", "--sfu-announce", "192.0.2.7"});
+  ASSERT_EQ(announced.action, Parsed::Action::kRun) << announced.message;
+  EXPECT_TRUE(announced.config.sfu.enabled);
+  EXPECT_EQ(announced.config.sfu.announce.to_string(), "192.0.2.7");
+  EXPECT_EQ(announced.config.sfu.port, 3480);
+  EXPECT_EQ(parse({"--sfu-ip", "0.0.0.0", "--no-turn"}).exit_code, 2);
+  EXPECT_EQ(parse({"--sfu-room-capacity", "3", "--sfu-threshold", "3"}).exit_code, 2);
+  EXPECT_FALSE(parse({"--no-sfu"}).config.sfu.enabled);
 }
 
 TEST(ServeCli, ProxiedIsAcceptedWithAWarning) {

@@ -14,7 +14,7 @@ TEST(RoomsCluster, MembersOnTwoNodesSeeEachOtherJoinAndLeave) {
   Harness h(3);
   h.join(0, 101, "r", "Al");
   EXPECT_EQ(h.take(0, 101),
-            V{R"({"type":"joined","room":"r","self":{"id":"a-101","name":"Al"},"members":[]})"});
+            V{R"({"type":"joined","room":"r","self":{"id":"a-101","name":"Al"},"members":[],"mode":"mesh"})"});
   h.join(0, 102, "r", "Ann");
   h.take(0, 101);
   h.take(0, 102);
@@ -23,7 +23,7 @@ TEST(RoomsCluster, MembersOnTwoNodesSeeEachOtherJoinAndLeave) {
   ASSERT_EQ(joined.size(), 1u);
   EXPECT_EQ(joined[0],
             R"({"type":"joined","room":"r","self":{"id":"b-201","name":"Bo"},"members":[)"
-            R"({"id":"a-101","name":"Al"},{"id":"a-102","name":"Ann"}]})");
+            R"({"id":"a-101","name":"Al"},{"id":"a-102","name":"Ann"}],"mode":"mesh"})");
   EXPECT_EQ(h.take(0, 101), V{R"({"type":"member-joined","member":{"id":"b-201","name":"Bo"}})"});
   EXPECT_EQ(h.take(0, 102), V{R"({"type":"member-joined","member":{"id":"b-201","name":"Bo"}})"});
   EXPECT_EQ(h.redis.hash_length("peerkit:room:r"), 3u);

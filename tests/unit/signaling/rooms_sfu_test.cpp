@@ -159,6 +159,19 @@ TEST_F(RoomsSfuTest, SfuRequestsAreCheckedBeforeTheHookSeesThem) {
   EXPECT_FALSE(server->deliver("s", "gone", "{}"));
 }
 
+TEST_F(RoomsSfuTest, ARoomCapacityAtOrBelowTheThresholdKeepsAutoRoomsSmallMeshes) {
+  RoomsOptions o;
+  o.room_capacity = 3;
+  o.sfu_threshold = 4;
+  server = std::make_unique<RoomsServer>(o, transport);
+  server->set_sfu_hook(&hook);
+  for (std::uint64_t s = 1; s <= 3; ++s) EXPECT_EQ(join(s)["mode"], "mesh");
+  connect(4);
+  send(4, R"({"type":"join","room":"r","name":"n"})");
+  EXPECT_EQ(last_error(4), "room-full");
+  EXPECT_TRUE(hook.take().empty());
+}
+
 TEST_F(RoomsSfuTest, WithoutAHookEveryRoomIsAMesh) {
   server->set_sfu_hook(nullptr);
   EXPECT_EQ(join(1, R"(,"mode":"sfu")")["mode"], "mesh");
