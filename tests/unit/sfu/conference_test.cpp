@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "dtls/context.h"
 #include "sdp/media.h"
+#include "support/browser_answer.h"
 
 namespace peerkit::sfu {
 namespace {
@@ -22,19 +22,7 @@ std::string load(const std::string& name) {
   return s.str();
 }
 
-// What Chrome answers to the SFU's subscribe offer, as far as the conference reads it: its own
-// ICE and DTLS parameters, setup active, every section recvonly (ended ones stay port 0).
-std::string answer_to(const std::string& offer) {
-  std::string a = std::regex_replace(offer, std::regex("a=sendonly"), "a=recvonly");
-  a = std::regex_replace(a, std::regex("a=setup:(actpass|passive)"), "a=setup:active");
-  a = std::regex_replace(a, std::regex("a=ice-ufrag:[^\r\n]*"), "a=ice-ufrag:brws");
-  a = std::regex_replace(a, std::regex("a=ice-pwd:[^\r\n]*"), "a=ice-pwd:browserpasswordbrowserpass");
-  a = std::regex_replace(a, std::regex("a=ice-lite\r\n"), "");
-  a = std::regex_replace(a, std::regex("a=candidate:[^\r\n]*\r\n"), "");
-  std::string fp = "a=fingerprint:sha-256 ";
-  for (int i = 0; i < 32; ++i) fp += (i ? ":" : "") + std::string("AB");
-  return std::regex_replace(a, std::regex("a=fingerprint:[^\r\n]*"), fp);
-}
+std::string answer_to(const std::string& offer) { return testing::browser_answer_to(offer); }
 
 int count(const std::string& text, const std::string& what) {
   int n = 0;
