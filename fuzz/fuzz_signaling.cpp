@@ -1,7 +1,9 @@
 // Stateful fuzzer for both signaling cores: the input is a script of operations (open a
 // session, send it a frame, close it, let time pass) run against PeerJsServer and RoomsServer
-// together. Checks, beyond the sanitizers: every frame the cores send is valid JSON, nothing
-// is sent to a session after it closed, and the cores' counts stay consistent.
+// together, the rooms core with an SFU hook (its SFU mode). Checks, beyond the sanitizers: every
+// frame the cores send is valid JSON, nothing is sent to a session after it closed, the cores'
+// counts stay consistent, and the SFU hook sees an exit for every enter and requests only from
+// members it saw enter.
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +34,24 @@ struct CheckingTransport final : Transport {
   }
 };
 
+// Checks the rooms core's calls into the SFU hook (signaling/sfu_hook.h).
+struct CheckingSfuHook final : RoomsSfuHook {
+  std::set<std::string> inside;  // members in an SFU room
+  void enter(std::string_view, std::string_view member) override {
+    if (!inside.insert(std::string(member)).second) std::abort();  // entered twice
+  }
+  void exit(std::string_view, std::string_view member) override {
+    if (!inside.erase(std::string(member))) std::abort();  // never entered
+  }
+  void request(std::string_view, std::string_view member, std::string_view type,
+               std::string_view text) override {
+    if (!inside.contains(std::string(member)) || !type.starts_with("sfu-")) std::abort();
+    boost::json::error_code ec;
+    boost::json::parse(text, ec);
+    if (ec) std::abort();  // only well-formed requests reach the hook
+  }
+};
+
 // Frames worth mutating: the shapes the protocols use.
 const char* kSeeds[] = {R"({"type":"OFFER","dst":"a","payload":{"sdp":"x"}})",
                         R"({"type":"HEARTBEAT"})",
@@ -42,6 +62,12 @@ const char* kSeeds[] = {R"({"type":"OFFER","dst":"a","payload":{"sdp":"x"}})",
                         R"({"type":"signal","to":"m1","data":{}})",
                         R"({"type":"leave"})",
                         R"({"type":"ping"})",
+                        R"({"type":"join","room":"s","name":"n","mode":"sfu"})",
+                        R"({"type":"join","room":"r","name":"n","mode":"mesh"})",
+                        R"({"type":"sfu-publish","sdp":"v=0","height":720})",
+                        R"({"type":"sfu-subscribe-answer","connection":1,"sdp":"v=0"})",
+                        R"({"type":"sfu-constraints","maxHeight":null,"sources":{"m1":180}})",
+                        R"({"type":"sfu-stats"})",
                         "{",
                         "[]"};
 
@@ -60,8 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ro.max_rooms = 2;
   ro.messages_per_second = 20;
   ro.message_burst = 5;
+  ro.sfu_threshold = 2;
+  ro.sfu_room_capacity = 4;
   PeerJsServer peerjs(po, transport);
   RoomsServer rooms(ro, transport);
+  CheckingSfuHook sfu;
+  rooms.set_sfu_hook(&sfu);
   Timestamp now = Timestamp::from_micros(1'000'000);
   std::set<SessionId> peerjs_sessions, rooms_sessions;
   const char* ids[] = {"a", "b", "c", "m1", "m2", ""};
@@ -121,5 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (peerjs.registered() > po.concurrent_limit) std::abort();
   if (peerjs.offline_messages() > po.max_queued_per_id * po.max_offline_ids) std::abort();
   if (rooms.rooms() > ro.max_rooms || rooms.members() > rooms.connections()) std::abort();
+  for (SessionId s : std::set<SessionId>(rooms_sessions)) rooms.on_close(s);
+  if (!sfu.inside.empty()) std::abort();  // a member left the SFU without the hook knowing
   return 0;
 }

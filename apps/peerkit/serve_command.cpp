@@ -52,18 +52,25 @@ int serve(server::ServeConfig config, const std::vector<std::string>& warnings) 
   if (base.back() != '/') base += '/';
   spdlog::info("signaling listening on {} (peerjs={}peerjs rooms=/ws tls={}) turn={}", origin, base,
                tls, config.turn ? std::to_string(config.turn_config.listening_port) : "off");
+  std::string sfu = "off (rooms stay meshes)";
+  if (const auto ports = service.sfu_ports(); !ports.empty()) {
+    sfu = "udp " + config.sfu.announce.to_uri_host() + " port";
+    for (std::size_t i = 0; i < ports.size(); ++i) sfu += (i ? "," : " ") + std::to_string(ports[i]);
+    sfu += " (rooms past " + std::to_string(config.rooms.sfu_threshold) + " people)";
+  }
   std::printf(
       "\npeerkit is running.\n"
       "  open:     %s/            (the web app: rooms, video calls, chat, files)\n"
       "  PeerJS:   new Peer({ host: '%s', port: %u, path: '%s', key: '%s', secure: %s })\n"
       "  ICE:      %s/api/ice-servers   (STUN/TURN %s)\n"
+      "  SFU:      %s\n"
       "  health:   %s/healthz   metrics: %s/metrics\n"
       "Stop with Ctrl-C.\n",
       origin.c_str(), host.c_str(), service.port(), base.c_str(), config.peerjs.key.c_str(),
       tls ? "true" : "false", origin.c_str(),
       config.turn ? ("on port " + std::to_string(config.turn_config.listening_port)).c_str()
                   : "external or none",
-      origin.c_str(), origin.c_str());
+      sfu.c_str(), origin.c_str(), origin.c_str());
   std::fflush(stdout);
 
   for (;;) {

@@ -224,6 +224,21 @@ void ServeSfu::request(std::string_view room_view, std::string_view member_view,
   if (!s) return;
   s->loop.post([this, s, room = std::string(room_view), member = std::string(member_view),
                 type = std::string(type_view), text = std::string(text)] {
+    try {
+      handle(*s, room, member, type, text);
+    } catch (const std::exception& e) {
+      // Nothing a client sends may stop a worker: refuse the request, keep the room.
+      spdlog::warn("sfu: {} failed: {}", type, e.what());
+      reply(room, member, error_text(type, "the request could not be handled"));
+    }
+    flush(*s);
+  });
+}
+
+void ServeSfu::handle(Slot& slot, const std::string& room, const std::string& member,
+                      const std::string& type, const std::string& text) {
+  Slot* s = &slot;
+  {
     boost::system::error_code ec;
     auto value = json::parse(text, ec);  // the rooms core checked its shape already
     if (ec || !value.is_object()) return;
@@ -241,10 +256,13 @@ void ServeSfu::request(std::string_view room_view, std::string_view member_view,
             answer ? json::serialize(json::object{{"type", "sfu-publish-answer"}, {"sdp", *answer}})
                    : error_text(type, answer.error()));
     } else if (type == "sfu-subscribe-answer") {
-      const auto connection = o.at("connection").to_number<std::int64_t>();
-      const auto why = s->conference->subscribe_answer(
-          member, static_cast<std::uint32_t>(std::clamp<std::int64_t>(connection, 0, UINT32_MAX)),
-          sdp());
+      // An integer (the rooms core checked); a number no connection has is answered "stale".
+      const auto& c = o.at("connection");
+      const std::uint64_t wide = c.is_uint64()                      ? c.as_uint64()
+                                 : c.is_int64() && c.as_int64() > 0 ? std::uint64_t(c.as_int64())
+                                                                    : 0;
+      const auto connection = static_cast<std::uint32_t>(std::min<std::uint64_t>(wide, UINT32_MAX));
+      const auto why = s->conference->subscribe_answer(member, connection, sdp());
       if (!why.empty()) reply(room, member, error_text(type, why));
     } else if (type == "sfu-constraints") {
       std::optional<int> max;
@@ -272,8 +290,7 @@ void ServeSfu::request(std::string_view room_view, std::string_view member_view,
       }
       reply(room, member, json::serialize(out));
     }
-    flush(*s);
-  });
+  }
 }
 
 std::vector<ServeSfu::Totals> ServeSfu::totals() const {

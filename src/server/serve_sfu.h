@@ -60,6 +60,9 @@ class ServeSfu final : public signaling::RoomsSfuHook {
   // On a worker's thread: sends the conference's messages to the serve loop, pumps the driver.
   void flush(Slot& slot);
   void reply(const std::string& room, const std::string& member, std::string text);
+  // On the worker's thread: one sfu-* request, already shape-checked by the rooms core.
+  void handle(Slot& slot, const std::string& room, const std::string& member,
+              const std::string& type, const std::string& text);
 
   SfuConfig config_;
   net::Loop& serve_loop_;

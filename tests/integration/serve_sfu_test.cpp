@@ -107,7 +107,8 @@ TEST_F(ServeSfuTest, PublishSubscribeStatsAndLeaveAcrossTheWorkerThreads) {
   EXPECT_EQ(stats.at("subscribeConnected"), false);           // no ICE/DTLS from a raw socket
 
   // A stale answer and a second publish are refused with reasons; the connection stays.
-  b->send(json::serialize(json::object{{"type", "sfu-subscribe-answer"}, {"connection", 99}, {"sdp", "v=0"}}));
+  // (a connection number past every integer type but the widest must not stop the worker)
+  b->send(R"({"type":"sfu-subscribe-answer","connection":18446744073709551615,"sdp":"v=0"})");
   auto stale = next_of(*b, "error");
   EXPECT_EQ(stale.at("code"), "sfu-refused");
   EXPECT_EQ(stale.at("request"), "sfu-subscribe-answer");
