@@ -16,6 +16,7 @@ const app = {
   chat: [], files: [], state: 'lobby', mediaError: null, fileSeq: 0, formerIds: new Set(),
   fileTransfer: canHashFiles() ? 'on' : 'insecure',
   mode: 'mesh', requestedMode: '', members: new Map(), sfu: null, sfuTiles: new Map(),
+  screenTrack: null, screens: new Map(),
 };
 window.peerkitApp = app;
 
@@ -107,6 +108,8 @@ async function enterRoom(room, name, relayOnly, wantMedia) {
   $('self-state').textContent = app.localStream && app.localStream.getVideoTracks().length ? '' : 'no camera';
   $('mute').disabled = !app.localStream || !app.localStream.getAudioTracks().length;
   $('camera').disabled = !app.localStream || !app.localStream.getVideoTracks().length;
+  $('screen').disabled = !navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia;
+  await listDevices();
   connectSignaling();
 }
 
@@ -150,6 +153,7 @@ function connectSignaling() {
   rooms.addEventListener('member-joined', ({ detail }) => {
     system(`${detail.member.name} joined`);
     app.members.set(detail.member.id, detail.member.name);
+    if (app.screenTrack) app.rooms.signal(detail.member.id, { screen: true });
     if (app.mode === 'sfu') sfuTile(detail.member.id);
     else if (app.links.size < MAX_PARTICIPANTS - 1) addLink(detail.member.id, detail.member.name, false);
     status(`in room · ${app.members.size + 1} here`);
@@ -160,6 +164,7 @@ function connectSignaling() {
     app.members.delete(detail.id);
     removeLink(detail.id, detail.reason);
     removeSfuTile(detail.id);
+    removeScreen(detail.id);
     status(`in room · ${app.members.size + 1} here`);
   });
   for (const type of ['sfu-publish-answer', 'sfu-subscribe-offer', 'sfu-subscribe-close', 'sfu-stats']) {
@@ -169,6 +174,12 @@ function connectSignaling() {
     // In an SFU room, chat goes member to member through the rooms protocol itself.
     if (detail.data && typeof detail.data.chat === 'string') {
       chatLine(app.members.get(detail.from) || '…', detail.data.chat.slice(0, 2000));
+      return;
+    }
+    // Whether a member shares its screen, in mesh and SFU rooms alike.
+    if (detail.data && typeof detail.data.screen === 'boolean') {
+      screenTile(detail.from).on = detail.data.screen;
+      updateScreen(detail.from);
       return;
     }
     if (app.mode === 'sfu') return;  // a mesh signal still in flight when the room switched
@@ -217,7 +228,9 @@ function enterSfu() {
       for (const track of t.stream.getTracks()) t.stream.removeTrack(track);
     }
   });
+  sfu.addEventListener('screen', ({ detail }) => attachScreen(detail.member, detail.track));
   sfu.addEventListener('log', () => scheduleDetails());
+  sfu.screenTrack = app.screenTrack;
   sfu.start().catch((e) => system(`could not publish to the SFU: ${e.message}`));
 }
 function sfuTile(id) {
@@ -245,7 +258,7 @@ function leaveSfu() {
 
 function addLink(id, name, initiator) {
   const link = new PeerLink({ id, name, initiator, rooms: app.rooms, iceServers: app.rooms.iceServers,
-    relayOnly: app.relayOnly, localStream: app.localStream });
+    relayOnly: app.relayOnly, localStream: app.localStream, screenTrack: app.screenTrack });
   app.links.set(id, link);
   const tile = makeTile(id, name);
   tile.querySelector('video').srcObject = link.remoteStream;
@@ -259,6 +272,7 @@ function addLink(id, name, initiator) {
         : s === 'failed' ? (app.relayOnly ? 'connection failed: TURN relay unreachable' : 'connection failed (ICE): no path between you two')
           : s === 'disconnected' ? 'reconnecting…' : s === 'closed' ? 'left' : 'connecting…';
   });
+  link.addEventListener('screen', ({ detail }) => attachScreen(id, detail.track));
   link.addEventListener('chat', ({ detail }) => chatLine(detail.from, detail.text));
   link.addEventListener('file-start', ({ detail }) => fileEntry(detail.id + '@' + id, `from ${detail.from}: ${detail.name}`, detail.size));
   link.addEventListener('file-progress', ({ detail }) => fileProgress(detail.id + '@' + id, detail.received));
@@ -295,6 +309,118 @@ $('camera').addEventListener('click', (e) => {
   e.target.textContent = off ? 'Camera on' : 'Camera off';
   $('self-state').textContent = off ? 'camera off' : '';
 });
+// ---- screen sharing and devices: replaceTrack() on every connection, never a renegotiation ----
+$('screen').addEventListener('click', async (e) => {
+  if (app.screenTrack) { stopSharing(); return; }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (err) {
+    if (err.name !== 'NotAllowedError') system(`Could not share the screen (${err.name}).`);
+    return;
+  }
+  const track = stream.getVideoTracks()[0];
+  track.contentHint = 'detail';
+  track.addEventListener('ended', stopSharing);  // the browser's own "Stop sharing"
+  app.screenTrack = track;
+  await shareEverywhere(track);
+  e.target.setAttribute('aria-pressed', 'true');
+  e.target.textContent = 'Stop sharing';
+  system('You are sharing your screen.');
+});
+async function shareEverywhere(track) {
+  for (const link of app.links.values()) await link.setScreen(track);
+  if (app.sfu) await app.sfu.setScreen(track);
+  for (const id of app.members.keys()) app.rooms.signal(id, { screen: !!track });
+}
+function stopSharing() {
+  if (!app.screenTrack) return;
+  app.screenTrack.stop();
+  app.screenTrack = null;
+  shareEverywhere(null);
+  $('screen').setAttribute('aria-pressed', 'false');
+  $('screen').textContent = 'Share screen';
+}
+// A member's shared screen: one large tile, shown while that member says it shares.
+function screenTile(id) {
+  let s = app.screens.get(id);
+  if (!s) {
+    s = { tile: null, stream: new MediaStream(), on: false };
+    app.screens.set(id, s);
+  }
+  return s;
+}
+function attachScreen(id, track) {
+  const s = screenTile(id);
+  for (const old of s.stream.getTracks()) s.stream.removeTrack(old);
+  s.stream.addTrack(track);
+  updateScreen(id);
+}
+function updateScreen(id) {
+  const s = app.screens.get(id);
+  if (!s) return;
+  const visible = s.on && s.stream.getTracks().length > 0;
+  if (visible && !s.tile) {
+    s.tile = document.createElement('figure');
+    s.tile.className = 'tile screen';
+    s.tile.dataset.screen = id;
+    s.tile.innerHTML = '<video autoplay playsinline muted></video><figcaption></figcaption>';
+    s.tile.querySelector('figcaption').textContent = `${app.members.get(id) || '…'}'s screen`;
+    s.tile.querySelector('video').srcObject = s.stream;
+    $('videos').prepend(s.tile);
+  } else if (!visible && s.tile) {
+    s.tile.remove();
+    s.tile = null;
+  }
+}
+function removeScreen(id) {
+  const s = app.screens.get(id);
+  if (s && s.tile) s.tile.remove();
+  app.screens.delete(id);
+}
+
+async function listDevices() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [select, kind] of [[$('camera-select'), 'videoinput'], [$('mic-select'), 'audioinput']]) {
+    const current = app.localStream && app.localStream.getTracks().find((t) => (t.kind === 'video') === (kind === 'videoinput'));
+    const currentId = current ? current.getSettings().deviceId : '';
+    select.replaceChildren();
+    for (const d of devices.filter((x) => x.kind === kind)) {
+      const o = document.createElement('option');
+      o.value = d.deviceId;
+      o.textContent = d.label || (kind === 'videoinput' ? 'camera' : 'microphone');
+      o.selected = d.deviceId === currentId;
+      select.append(o);
+    }
+    select.disabled = !current || select.options.length === 0;
+  }
+}
+// Switches to another camera or microphone mid-call: the new track replaces the old one on
+// every connection, so nobody renegotiates and the call goes on.
+async function switchDevice(kind, deviceId) {
+  if (!app.localStream) return;
+  const old = app.localStream.getTracks().find((t) => t.kind === kind);
+  const constraints = kind === 'video' ? { video: { deviceId: { exact: deviceId }, width: 640, height: 480 } }
+    : { audio: { deviceId: { exact: deviceId } } };
+  let track;
+  try {
+    track = (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
+  } catch (err) {
+    system(`Could not switch to that ${kind === 'video' ? 'camera' : 'microphone'} (${err.name}).`);
+    return;
+  }
+  if (old) track.enabled = old.enabled;  // a muted microphone stays muted
+  for (const link of app.links.values()) await link.replaceLocal(track);
+  if (app.sfu) await app.sfu.replaceLocal(track);
+  if (old) { app.localStream.removeTrack(old); old.stop(); }
+  app.localStream.addTrack(track);
+  app.switches = (app.switches || 0) + 1;
+  if (kind === 'video') $('self-video').srcObject = app.localStream;
+}
+$('camera-select').addEventListener('change', (e) => switchDevice('video', e.target.value));
+$('mic-select').addEventListener('change', (e) => switchDevice('audio', e.target.value));
+
 $('leave').addEventListener('click', () => {
   if (app.rooms) { app.rooms.leave(); app.rooms.close(); }
   for (const id of [...app.links.keys()]) removeLink(id, 'left');

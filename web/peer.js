@@ -1,12 +1,18 @@
 // One RTCPeerConnection to one other member of the room (a full mesh has one per pair).
 // The member who joined later makes the offer, so there is never glare; the other answers.
 // Negotiated data channels (id 0 chat, id 1 files) exist on both sides without extra signaling.
+// Three media sections, in this order: microphone, camera, and a shared screen (its sender has
+// no track until someone shares), so sharing and switching devices are replaceTrack() calls,
+// never a renegotiation.
 import { FileReceiver } from './files.js';
 
+const SCREEN = 2;  // index of the screen section among the transceivers
+
 export class PeerLink extends EventTarget {
-  constructor({ id, name, initiator, rooms, iceServers, relayOnly, localStream }) {
+  constructor({ id, name, initiator, rooms, iceServers, relayOnly, localStream, screenTrack }) {
     super();
-    Object.assign(this, { id, name, initiator, rooms, localStream });
+    Object.assign(this, { id, name, initiator, rooms, localStream, screenTrack: screenTrack || null });
+    this.screenStream = new MediaStream();
     this.log = [];
     this.localCandidates = [];
     this.pendingCandidates = [];
@@ -40,6 +46,11 @@ export class PeerLink extends EventTarget {
       this.rooms.signal(this.id, { candidate: e.candidate ? e.candidate.toJSON() : null });
     };
     this.pc.ontrack = (e) => {
+      if (this.pc.getTransceivers().indexOf(e.transceiver) === SCREEN) {
+        this.screenStream.addTrack(e.track);
+        this.#emit('screen', { track: e.track, stream: this.screenStream });
+        return;
+      }
       this.remoteStream.addTrack(e.track);
       this.#emit('track', { track: e.track });
     };
@@ -68,6 +79,7 @@ export class PeerLink extends EventTarget {
       if (track) this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [this.localStream] });
       else this.pc.addTransceiver(kind, { direction: 'recvonly' });
     }
+    this.pc.addTransceiver(this.screenTrack || 'video', { direction: 'sendrecv' });
     await this.#offer();
   }
 
@@ -84,7 +96,12 @@ export class PeerLink extends EventTarget {
         this.#log('←', `${data.sdp.type} (${countMlines(data.sdp.sdp)} m-lines)`);
         await this.pc.setRemoteDescription(data.sdp);
         if (data.sdp.type === 'offer') {
-          for (const t of this.pc.getTransceivers()) {
+          for (const [index, t] of this.pc.getTransceivers().entries()) {
+            if (index === SCREEN) {
+              await t.sender.replaceTrack(this.screenTrack);
+              t.direction = 'sendrecv';
+              continue;
+            }
             const kind = t.receiver.track.kind;
             const track = this.localStream && this.localStream.getTracks().find((x) => x.kind === kind);
             if (track) {
@@ -118,6 +135,18 @@ export class PeerLink extends EventTarget {
 
   async #addCandidate(candidate) {
     try { await this.pc.addIceCandidate(candidate || undefined); } catch (err) { this.#log('!', `candidate refused: ${err.message}`); }
+  }
+
+  // Shares `track` (a screen) on the third section, or stops with null.
+  async setScreen(track) {
+    this.screenTrack = track;
+    const t = this.pc.getTransceivers()[SCREEN];
+    if (t && t.currentDirection !== 'stopped') await t.sender.replaceTrack(track).catch(() => {});
+  }
+  // Switches the microphone or camera to `track` (same kind) on its section.
+  async replaceLocal(track) {
+    const t = this.pc.getTransceivers()[track.kind === 'audio' ? 0 : 1];
+    if (t && t.sender.track && t.sender.track.kind === track.kind) await t.sender.replaceTrack(track);
   }
 
   sendChat(text) {

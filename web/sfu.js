@@ -3,7 +3,9 @@
 // with sendEncodings rids — no SDP munging), and one PeerConnection receives everyone else,
 // offered by the server and re-offered whenever the room's tracks change. The server is an
 // ICE-lite agent whose answer and offers carry its one candidate, so there is no trickle.
-// Events: track {member, track, stream}, closed {}, log.
+// A third, empty video section (no simulcast) carries a shared screen once replaceTrack() puts
+// one there; the server sends it on in a stream of its own, "<member>~screen".
+// Events: track {member, track, stream}, screen {member, track, stream}, closed {}, log.
 const SIMULCAST = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
@@ -22,6 +24,7 @@ export class SfuSession extends EventTarget {
     this.log = [];
     this.lastStats = null;
     this.closed = false;
+    this.screenTrack = null;
   }
 
   // Publishes our media, if we have any. Receiving needs nothing from us: the server offers.
@@ -33,13 +36,15 @@ export class SfuSession extends EventTarget {
     for (const track of this.localStream.getTracks()) {
       const init = { direction: 'sendonly', streams: [this.localStream] };
       if (track.kind === 'video') init.sendEncodings = SIMULCAST;
-      pc.addTransceiver(track, init);
+      const t = pc.addTransceiver(track, init);
+      if (track.kind === 'audio') this.audio = t; else this.camera = t;
     }
+    this.screen = pc.addTransceiver(this.screenTrack || 'video', { direction: 'sendonly', streams: [new MediaStream()] });
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const video = this.localStream.getVideoTracks()[0];
     const height = video ? video.getSettings().height : undefined;
-    this.rooms.send({ type: 'sfu-publish', sdp: offer.sdp, ...(height ? { height } : {}) });
+    this.rooms.send({ type: 'sfu-publish', sdp: offer.sdp, screen: this.screen.mid, ...(height ? { height } : {}) });
     this.#note('→ publish offer');
   }
 
@@ -70,7 +75,9 @@ export class SfuSession extends EventTarget {
       this.connection = msg.connection;
       pc.ontrack = (e) => {
         const stream = e.streams[0];
-        if (stream) this.#emit('track', { member: stream.id, track: e.track, stream });
+        if (!stream) return;
+        if (stream.id.endsWith('~screen')) this.#emit('screen', { member: stream.id.slice(0, -7), track: e.track, stream });
+        else this.#emit('track', { member: stream.id, track: e.track, stream });
       };
       pc.onconnectionstatechange = () => this.#note(`subscribe ${pc.connectionState}`);
     }
@@ -87,6 +94,17 @@ export class SfuSession extends EventTarget {
     this.subscriber.close();
     this.subscriber = null;
     this.#emit('closed', {});
+  }
+
+  // Shares `track` (a screen) or stops with null; no renegotiation.
+  async setScreen(track) {
+    this.screenTrack = track;
+    if (this.screen) await this.screen.sender.replaceTrack(track).catch(() => {});
+  }
+  // Switches the microphone or camera to `track`; the server sees the same stream continue.
+  async replaceLocal(track) {
+    const t = track.kind === 'audio' ? this.audio : this.camera;
+    if (t) await t.sender.replaceTrack(track);
   }
 
   // Asks for the largest video height wanted, overall and per member (Jitsi-style constraints).

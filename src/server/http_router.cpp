@@ -290,7 +290,8 @@ Response HttpRouter::handle(const Request& request) const {
   response.set(http::field::cache_control, "no-cache");
   response.set("Content-Security-Policy", kContentSecurityPolicy);
   response.set("Referrer-Policy", "no-referrer");
-  response.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=()");
+  // The app itself may use camera, microphone and screen sharing; nothing it embeds may.
+  response.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)");
   return response;
 }
 

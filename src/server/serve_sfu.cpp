@@ -251,7 +251,9 @@ void ServeSfu::handle(Slot& slot, const std::string& room, const std::string& me
       int height = 0;
       if (const auto* h = o.if_contains("height"); h && h->is_number())
         height = static_cast<int>(h->to_number<std::int64_t>());
-      auto answer = s->conference->publish(member, sdp(), height);
+      std::string_view screen;
+      if (const auto* v = o.if_contains("screen"); v && v->is_string()) screen = v->as_string();
+      auto answer = s->conference->publish(member, sdp(), height, screen);
       reply(room, member,
             answer ? json::serialize(json::object{{"type", "sfu-publish-answer"}, {"sdp", *answer}})
                    : error_text(type, answer.error()));

@@ -41,6 +41,7 @@ struct Conference::Section {
 struct Conference::Published {
   sdp::AcceptedMedia media;
   TrackId track;
+  bool screen = false;
 };
 
 struct Conference::Member {
@@ -147,7 +148,8 @@ void Conference::leave(const std::string& member) {
 
 Expected<std::string, std::string> Conference::publish(const std::string& member,
                                                        std::string_view offer_text,
-                                                       int top_height) {
+                                                       int top_height,
+                                                       std::string_view screen_mid) {
   using Error = Unexpected<std::string>;
   Member* m = find(member);
   if (!m) return Error("not in an SFU room");
@@ -181,7 +183,7 @@ Expected<std::string, std::string> Conference::publish(const std::string& member
       m->tracks.clear();
       return Error("the SFU worker holds its maximum number of tracks");
     }
-    m->tracks.push_back({media, *track});
+    m->tracks.push_back({media, *track, !screen_mid.empty() && media.mid == screen_mid});
   }
   m->published = true;
   m->top_height = top_height > 0 ? top_height : config_.default_top_height;
@@ -239,7 +241,8 @@ void Conference::offer(Member& m) {
         while (*ssrc == 0 || !m.ssrcs.insert(*ssrc).second);
       }
       if (!f.rtx_pt) f.rtx_ssrc = 0;
-      f.stream_id = other->id;  // a=msid: the app finds the member's tile by it
+      // a=msid: the app finds the member's tile by it, and tells a shared screen apart.
+      f.stream_id = t.screen ? other->id + "~screen" : other->id;
       f.track_id = other->id + '-' + t.media.mid;
       if (reuse < reusable.size())
         m.sections[reusable[reuse++]] = std::move(s);

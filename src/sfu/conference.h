@@ -75,9 +75,10 @@ class Conference {
   void leave(const std::string& member);
   // The member's publish offer → the SDP answer, or why not. `top_height`: the height of its
   // top simulcast layer (0: Config::default_top_height), which maps max-height constraints to
-  // layers.
+  // layers. `screen_mid`: the section that carries a shared screen (empty: none); subscribers
+  // get it in a stream of its own, "<member>~screen", so they can show it apart.
   Expected<std::string, std::string> publish(const std::string& member, std::string_view offer,
-                                             int top_height = 0);
+                                             int top_height = 0, std::string_view screen_mid = {});
   // The member's answer to the last subscribe offer of `connection` (as the offer said). "" or
   // why not.
   std::string subscribe_answer(const std::string& member, std::uint32_t connection,

@@ -92,6 +92,14 @@ void RoomsServer::sfu_request(SessionId session, Member& member, std::string_vie
             kind);
       return;
     }
+    bool has_screen = false;
+    const json::string* screen = string_field(message, "screen", &has_screen);
+    // A mid (RFC 8843 §5: a token; browsers use short numbers).
+    if (has_screen && (!screen || screen->empty() || screen->size() > 32)) {
+      error(session, "bad-message", "sfu-publish's \"screen\" is the mid of the screen section",
+            kind);
+      return;
+    }
   } else if (kind == "sfu-subscribe-answer") {
     const auto* c = message.if_contains("connection");
     if (!c || !(c->is_int64() || c->is_uint64())) {

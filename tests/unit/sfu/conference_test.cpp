@@ -188,6 +188,16 @@ TEST_F(ConferenceTest, MaxHeightConstraintsPickTheLayer) {
   EXPECT_TRUE(found_mid);  // 360 ≤ 400: the middle layer
 }
 
+TEST_F(ConferenceTest, AScreenSectionReachesSubscribersInAStreamOfItsOwn) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  // The captured offer's video section (mid 1) stands in for a screen share here.
+  ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp"), 0, "1"));
+  auto messages = drain();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(messages[0].sdp.find("a=msid:ann~screen ann-1"), std::string::npos);
+  EXPECT_NE(messages[0].sdp.find("a=msid:ann ann-0"), std::string::npos);  // audio as usual
+}
+
 TEST_F(ConferenceTest, BadInputIsRefusedWithAReason) {
   EXPECT_NE(conference_.subscribe_answer("nobody", 1, "v=0"), "");
   EXPECT_FALSE(conference_.publish("nobody", load("chromium156-media-offer.sdp")));
