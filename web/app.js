@@ -203,11 +203,80 @@ function makeTile(id, name) {
   const tile = document.createElement('figure');
   tile.className = 'tile';
   tile.dataset.member = id;
-  tile.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption><div class="tile-state">connecting…</div>';
+  tile.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption><div class="tile-state">connecting…</div><div class="tile-quality"></div>';
   tile.querySelector('figcaption').textContent = name;
   $('videos').append(tile);
   return tile;
 }
+
+// ---- who speaks, and weak connections -------------------------------------------------------
+// Audio levels come from each receiver's synchronization sources (the RFC 6464 level in every
+// audio packet, forwarded as is by the SFU), so neither mode decodes anything to know them.
+const SPEAKING_LEVEL = 0.02;  // of 1.0, about -34 dBov
+const speech = new Map();     // member id → {last: time it last spoke, energy: smoothed level}
+function audioReceiver(id) {
+  if (app.mode === 'sfu') {
+    const t = app.sfuTiles.get(id);
+    const pc = app.sfu && app.sfu.subscriber;
+    if (!t || !pc) return null;
+    const ids = new Set(t.stream.getAudioTracks().map((x) => x.id));
+    return pc.getReceivers().find((r) => r.track && ids.has(r.track.id)) || null;
+  }
+  const link = app.links.get(id);
+  return link ? link.pc.getReceivers().find((r) => r.track && r.track.kind === 'audio') || null : null;
+}
+setInterval(() => {
+  const now = performance.now();
+  let loudest = null;
+  for (const id of app.members.keys()) {
+    const r = audioReceiver(id);
+    const sources = r && r.getSynchronizationSources ? r.getSynchronizationSources() : [];
+    const level = sources.length && now - sources[0].timestamp < 500 ? sources[0].audioLevel || 0 : 0;
+    const s = speech.get(id) || { last: 0, energy: 0 };
+    s.energy = s.energy * 0.9 + level * 0.1;
+    if (level > SPEAKING_LEVEL) s.last = now;
+    speech.set(id, s);
+    if (!loudest || s.energy > speech.get(loudest).energy) loudest = id;
+    const tile = tileOf(id);
+    if (tile) tile.classList.toggle('speaking', now - s.last < 600);
+  }
+  for (const id of speech.keys()) if (!app.members.has(id)) speech.delete(id);
+  const dominant = loudest && speech.get(loudest).energy > SPEAKING_LEVEL / 4 ? loudest : app.dominant;
+  app.dominant = dominant;
+  for (const id of app.members.keys()) {
+    const tile = tileOf(id);
+    if (tile) tile.classList.toggle('dominant', id === dominant);
+  }
+}, 100);
+function tileOf(id) {
+  const link = app.links.get(id);
+  if (link) return link.tile;
+  const t = app.sfuTiles.get(id);
+  return t ? t.tile : null;
+}
+// A weak connection, per tile: in a mesh, that link's loss or round trip; in an SFU room, the
+// server's estimate and loss toward us, and whether it had to send the member's lowest layer.
+function updateQuality() {
+  for (const link of app.links.values()) {
+    const s = link.lastStats;
+    const rtt = s && s.selectedPair ? s.selectedPair.rttMs : null;
+    const poor = link.state === 'disconnected' || (rtt !== null && rtt > 400) || (s && s.lossPercent > 5);
+    link.tile.querySelector('.tile-quality').textContent = poor ? 'poor connection' : '';
+  }
+  const s = app.sfu && app.sfu.lastStats;
+  if (!s) return;
+  const weak = (s.loss || 0) > 0.05 || (s.estimate !== null && s.estimate !== undefined && s.estimate < 250000);
+  for (const [id, t] of app.sfuTiles) {
+    const sub = (s.subscriptions || []).find((x) => x.source === id && x.kind === 'video');
+    const low = weak && sub && sub.layer === 0;
+    t.tile.querySelector('.tile-quality').textContent = low ? 'poor connection' : '';
+  }
+}
+$('view').addEventListener('click', (e) => {
+  const on = e.target.getAttribute('aria-pressed') !== 'true';
+  e.target.setAttribute('aria-pressed', String(on));
+  $('videos').classList.toggle('speaker-view', on);
+});
 
 // ---- SFU rooms (web/sfu.js) -----------------------------------------------------------------
 function enterSfu() {
@@ -540,6 +609,7 @@ function scheduleDetails() {
 setInterval(async () => {
   for (const link of app.links.values()) link.lastStats = await link.stats();
   if (app.sfu) app.sfu.requestStats();
+  updateQuality();
   renderDetails();
 }, 1000);
 

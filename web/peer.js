@@ -158,10 +158,15 @@ export class PeerLink extends EventTarget {
     const report = await this.pc.getStats();
     const byId = new Map();
     report.forEach((r) => byId.set(r.id, r));
-    let pair = null, bytesIn = 0, bytesOut = 0, framesDecoded = 0, framesPerSecond = 0;
+    let pair = null, bytesIn = 0, bytesOut = 0, framesDecoded = 0, framesPerSecond = 0, received = 0, lost = 0;
     report.forEach((r) => {
       if (r.type === 'transport' && r.selectedCandidatePairId) pair = byId.get(r.selectedCandidatePairId);
-      if (r.type === 'inbound-rtp') { bytesIn += r.bytesReceived || 0; if (r.kind === 'video') { framesDecoded = r.framesDecoded || 0; framesPerSecond = r.framesPerSecond || 0; } }
+      if (r.type === 'inbound-rtp') {
+        bytesIn += r.bytesReceived || 0;
+        received += r.packetsReceived || 0;
+        lost += Math.max(0, r.packetsLost || 0);
+        if (r.kind === 'video') { framesDecoded = r.framesDecoded || 0; framesPerSecond = r.framesPerSecond || 0; }
+      }
       if (r.type === 'outbound-rtp') bytesOut += r.bytesSent || 0;
     });
     if (!pair) report.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
@@ -175,12 +180,17 @@ export class PeerLink extends EventTarget {
       const secs = (now - this.lastBytes.t) / 1000;
       if (secs > 0) { kbpsIn = (bytesIn - this.lastBytes.in) * 8 / 1000 / secs; kbpsOut = (bytesOut - this.lastBytes.out) * 8 / 1000 / secs; }
     }
+    // Loss over the last interval, not since the call began.
+    const before = this.lastPackets || { received: 0, lost: 0 };
+    const dr = received - before.received, dl = lost - before.lost;
+    const lossPercent = dr + dl > 0 ? Math.round(100 * dl / (dr + dl)) : 0;
+    this.lastPackets = { received, lost };
     this.lastBytes = { t: now, in: bytesIn, out: bytesOut };
     return {
       state: this.state,
       selectedPair: pair ? { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId),
         rttMs: pair.currentRoundTripTime !== undefined ? Math.round(pair.currentRoundTripTime * 1000) : null } : null,
-      kbpsIn: Math.round(kbpsIn), kbpsOut: Math.round(kbpsOut), framesDecoded, framesPerSecond,
+      kbpsIn: Math.round(kbpsIn), kbpsOut: Math.round(kbpsOut), framesDecoded, framesPerSecond, lossPercent,
     };
   }
 

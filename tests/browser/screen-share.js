@@ -1,4 +1,4 @@
-// Issue 11 acceptance, in mesh and SFU rooms alike: a shared screen (getDisplayMedia; Chromium's
+// Issue 11 acceptance, in mesh and SFU rooms alike: speaking indicators, a shared screen (getDisplayMedia; Chromium's
 // fake screen here) reaches every other page as a large tile of its own and goes away when the
 // sharing stops; switching the camera mid-call keeps the call (the others keep decoding it, and
 // no connection renegotiates: the new track replaces the old one on the same sender).
@@ -38,6 +38,14 @@ async function scenario(browser, mode, names) {
     check(seen.frames > 0, `${mode}: ${names[i]} decodes ${names[0]}'s camera`, seen);
   }
   check((await pages[0].evaluate(() => window.peerkitApp.mode)) === mode, `${mode}: the room is a ${mode} room`);
+  // Chromium's fake microphone beeps: its audio level lights the speaker's tile on the others.
+  const lit = await pages[1].waitForFunction((who) => {
+    const tile = [...document.querySelectorAll('figure.tile[data-member]')].find((t) => t.querySelector('figcaption').textContent === who);
+    return tile && tile.classList.contains('speaking');
+  }, names[0], { timeout: 15000, polling: 50 }).then(() => true).catch(() => false);
+  check(lit, `${mode}: ${names[1]}'s page shows ${names[0]} speaking`);
+  const dominant = await pages[1].$$eval('figure.tile.dominant', (t) => t.length);
+  check(dominant === 1, `${mode}: one tile is marked the dominant speaker`, dominant);
 
   await pages[0].click('#screen');
   for (let i = 1; i < pages.length; i++) {
@@ -73,7 +81,7 @@ async function scenario(browser, mode, names) {
   for (const p of pages) await p.context().close();
 }
 
-run('screen sharing and camera switching', async () => {
+run('screen sharing, camera switching, speaking indicators', async () => {
   const browser = await launch();
   try {
     await scenario(browser, 'mesh', ['Ann', 'Ben', 'Cy']);

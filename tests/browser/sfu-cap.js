@@ -74,8 +74,11 @@ run('SFU: a capped subscriber drops a layer and climbs back', async () => {
     check(Number.isInteger(port), "Sam's subscribe connection has a selected pair", port);
     iptables('-A', port);
     capped = port;
+    const warned = slow.waitForFunction(() => [...document.querySelectorAll('figure.tile[data-member] .tile-quality')]
+      .some((q) => q.textContent === 'poor connection'), null, { timeout: 30000, polling: 100 }).then(() => true).catch(() => false);
     const down = await waitLayer(slow, 'Pia', (l) => l < topLayer, 30000);
     check(!down.timedOut, `under a ${CAP} cap Sam drops below layer ${topLayer} (to ${down.layer} after ${down.ms} ms)`, down);
+    check(await warned, "Sam's tile of Pia says 'poor connection' under the cap");
     const flo = await layerOf(fast, 'Pia');
     check(flo === topLayer, `Flo stays on layer ${topLayer} meanwhile`, flo);
 
