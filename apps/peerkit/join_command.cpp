@@ -126,6 +126,11 @@ class JoinApp {
   void on_stdin_line(std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || stopping_) return;
+    if (session_.sfu()) {  // no links in an SFU room: chat goes through the server
+      if (!session_.send_chat_all(line)) console_.event("nobody here yet: message not sent");
+      drain();
+      return;
+    }
     const auto frame = join::chat_frame(line);
     int sent = 0;
     for (auto& [id, l] : links_)
@@ -189,6 +194,21 @@ class JoinApp {
         console_.error("server: " + e.text);
         break;
       case K::kLeft:
+        break;
+      case K::kSfu:
+        for (const auto& id : link_ids()) drop_link(id);
+        console_.event(
+            "this room runs through the server's SFU: chat goes on; files need a mesh room");
+        break;
+      case K::kMemberJoined:
+        console_.event(e.member.name + " joined");
+        break;
+      case K::kChat:
+        console_.chat(e.member.name, join::without_controls(e.text, "?"));
+        if (o_.echo) {
+          session_.send_chat(e.member.id, e.text);
+          drain();
+        }
         break;
     }
   }
@@ -288,6 +308,12 @@ class JoinApp {
       }
     }
     return ref;
+  }
+
+  std::vector<std::string> link_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, l] : links_) ids.push_back(id);
+    return ids;
   }
 
   void drop_link(const std::string& id) {

@@ -189,12 +189,21 @@ void RoomSession::on_server_frame(std::string_view text) {
       }
     const auto members = e.members;
     events_.push_back(std::move(e));
+    sfu_ = str(o, "mode") == "sfu";
+    if (sfu_) {
+      events_.push_back({K::kSfu});
+      return;
+    }
     for (const auto& m : members) events_.push_back({K::kOpenPeer, {}, {}, {}, m, true});
+  } else if (type == "room-mode") {
+    if (str(o, "mode") != "sfu" || sfu_) return;
+    sfu_ = true;
+    events_.push_back({K::kSfu});
   } else if (type == "member-joined") {
     auto m = member_of(o.if_contains("member"));
     if (m.id.empty() || m.id == self_id_) return;
     names_[m.id] = m.name;
-    events_.push_back({K::kOpenPeer, {}, {}, {}, m, false});
+    events_.push_back({sfu_ ? K::kMemberJoined : K::kOpenPeer, {}, {}, {}, m, false});
   } else if (type == "member-left") {
     const std::string id = str(o, "id");
     RoomEvent e{K::kMemberLeft};
@@ -205,6 +214,17 @@ void RoomSession::on_server_frame(std::string_view text) {
   } else if (type == "signal") {
     const std::string from = str(o, "from");
     const auto* data = o.if_contains("data");
+    if (data && data->is_object()) {
+      if (const auto* chat = data->get_object().if_contains("chat"); chat && chat->is_string()) {
+        RoomEvent e{K::kChat};
+        e.member = {from, name_of(from)};
+        // The app's cut (2000 UTF-16 units), as on the data channel.
+        const std::string_view text(chat->get_string().data(), chat->get_string().size());
+        e.text = parse_chat_frame(chat_frame(text)).value_or("");
+        events_.push_back(std::move(e));
+        return;
+      }
+    }
     auto s = data ? signal_of(*data) : std::nullopt;
     if (from.empty() || !s) return;
     RoomEvent e{K::kSignal};
@@ -221,6 +241,16 @@ void RoomSession::on_server_frame(std::string_view text) {
     names_.clear();
     events_.push_back({K::kLeft});
   }
+}
+
+void RoomSession::send_chat(const std::string& to, std::string_view text) {
+  send(json::serialize(json::object{
+      {"type", "signal"}, {"to", to}, {"data", json::object{{"chat", json::string(text)}}}}));
+}
+
+bool RoomSession::send_chat_all(std::string_view text) {
+  for (const auto& [id, name] : names_) send_chat(id, text);
+  return !names_.empty();
 }
 
 }  // namespace peerkit::join

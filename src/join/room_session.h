@@ -8,7 +8,9 @@
 //  - a signal from a member we have no link to makes a link that answers (app.js: '…' name);
 //  - `data` is {"sdp":{type,sdp}} or {"candidate":{candidate,sdpMid,sdpMLineIndex}|null};
 //  - chat is {"text":…} on the negotiated channel 'chat' (id 0), cut at 2000 characters when
-//    received; files are web/files.js on 'file' (id 1): see file_transfer.h.
+//    received; files are web/files.js on 'file' (id 1): see file_transfer.h;
+//  - in an SFU room (joined.mode or room-mode "sfu") there are no member-to-member connections:
+//    the links close, and chat is a signal {"chat":…} to every member.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +62,9 @@ struct RoomEvent {
     kFatal,       // code, text: the room cannot be joined (room-full, bad-name, …); stop
     kNotice,      // code, text: the server refused a message; go on
     kLeft,        // the server confirmed our leave
+    kSfu,         // the room is an SFU room (now or from the start): close every link
+    kMemberJoined,  // member: joined an SFU room (no link to make)
+    kChat,        // member, text: chat over the rooms protocol (SFU rooms)
   } kind;
   std::string text, code, reason;
   Member member;
@@ -80,6 +85,10 @@ class RoomSession {
   void send_signal(const std::string& to, const Signal& s);
   // Leave the room (kSend out); the server answers with `left`.
   void leave();
+  // SFU rooms: chat to one member, or to everyone (kSend out per member); false if nobody.
+  void send_chat(const std::string& to, std::string_view text);
+  bool send_chat_all(std::string_view text);
+  bool sfu() const { return sfu_; }
 
   std::vector<RoomEvent> take_events() { return std::exchange(events_, {}); }
   bool joined() const { return joined_; }
@@ -92,6 +101,7 @@ class RoomSession {
   void send(std::string text) { events_.push_back({RoomEvent::Kind::kSend, std::move(text)}); }
   std::string room_, name_, self_id_;
   bool joined_ = false;
+  bool sfu_ = false;
   std::map<std::string, std::string> names_;  // member id → name
   std::vector<RoomEvent> events_;
 };

@@ -121,11 +121,45 @@ async function scenario(browser, order) {
   }
 }
 
+// An SFU room (the page's link says mode=sfu): no member-to-member connection, and chat both
+// ways over the rooms protocol, as the app does it there.
+async function sfuScenario(browser) {
+  const room = 'join-sfu-' + crypto.randomBytes(4).toString('hex');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/?room=${room}&name=Sue&mode=sfu`);
+  await page.waitForFunction(() => window.peerkitApp && window.peerkitApp.state === 'in-room', null, { timeout: 15000 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'join-sfu-'));
+  fs.writeFileSync(path.join(dir, 'from-join.bin'), 'x');
+  fs.mkdirSync(path.join(dir, 'in'));
+  const join = startJoin('Bot', room, dir);
+  try {
+    await join.waitLine(/runs through the server's SFU/, { stream: 'stderr' });
+    check(true, "sfu: peerkit join says the room runs through the SFU");
+    await page.fill('#chat-input', 'hello from Sue');
+    await page.press('#chat-input', 'Enter');
+    await join.waitLine(/^Sue: hello from Sue$/, { stream: 'stdout' });
+    check(true, 'sfu: browser → join chat over the rooms protocol');
+    join.write('hi from Bot\n');
+    const chatSeen = (text) => page.waitForFunction(([t]) => window.peerkitApp.chat.some((c) => c.who === 'Bot' && c.text === t), [text], { timeout: 10000 });
+    await chatSeen('hi from Bot');
+    await chatSeen('hello from Sue');
+    check(true, "sfu: join → browser chat, and --echo sends the browser's line back");
+    check((await page.evaluate(() => window.peerkitApp.links.size)) === 0, 'sfu: no peer-to-peer link to peerkit join');
+  } finally {
+    join.child.kill('SIGINT');
+    await join.exited;
+    await context.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 run('peerkit join with Chromium', async () => {
   const browser = await launch();
   try {
     await scenario(browser, 'browser-first');
     await scenario(browser, 'join-first');
+    await sfuScenario(browser);
   } finally {
     await browser.close();
   }

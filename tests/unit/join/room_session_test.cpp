@@ -114,6 +114,50 @@ TEST(RoomSession, OutgoingSignalsAreWhatPeerJsReads) {
   EXPECT_EQ(back->candidate, c.candidate);
 }
 
+TEST(RoomSession, AnSfuRoomClosesTheLinksAndCarriesChatOverSignals) {
+  RoomSession s("r", "Ann");
+  s.on_server_frame(kWelcome);
+  s.take_events();
+  s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},)"
+                    R"("members":[{"id":"b2","name":"Bo"}],"mode":"mesh"})");
+  auto ev = s.take_events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].kind, K::kOpenPeer);  // a mesh as before
+  EXPECT_FALSE(s.sfu());
+  s.on_server_frame(R"({"type":"room-mode","mode":"sfu"})");
+  ev = s.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, K::kSfu);
+  s.on_server_frame(R"({"type":"member-joined","member":{"id":"c3","name":"Cy"}})");
+  ev = s.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, K::kMemberJoined);  // no link to make
+  s.on_server_frame(R"({"type":"signal","from":"c3","data":{"chat":"hi \u00e9"}})");
+  ev = s.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, K::kChat);
+  EXPECT_EQ(ev[0].member.name, "Cy");
+  EXPECT_EQ(ev[0].text, "hi \xc3\xa9");
+  ASSERT_TRUE(s.send_chat_all("hello"));
+  ev = s.take_events();
+  ASSERT_EQ(ev.size(), 2u);  // one signal per member, as the app sends it
+  EXPECT_EQ(json::parse(ev[0].text),
+            json::parse(R"({"type":"signal","to":"b2","data":{"chat":"hello"}})"));
+}
+
+TEST(RoomSession, JoiningAnSfuRoomOpensNoLinks) {
+  RoomSession s("r", "Ann");
+  s.on_server_frame(kWelcome);
+  s.take_events();
+  s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},)"
+                    R"("members":[{"id":"b2","name":"Bo"}],"mode":"sfu"})");
+  auto ev = s.take_events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].kind, K::kJoined);
+  EXPECT_EQ(ev[1].kind, K::kSfu);
+  EXPECT_TRUE(s.sfu());
+}
+
 TEST(RoomSession, RoomFullIsFatalBeforeJoiningOtherErrorsAreNotices) {
   RoomSession s("r", "Ann");
   s.on_server_frame(
