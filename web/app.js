@@ -148,6 +148,7 @@ function connectSignaling() {
     if (detail.mode !== 'sfu' || app.mode === 'sfu') return;
     system('The room grew: calls now go through the server (SFU).');
     for (const id of [...app.links.keys()]) removeLink(id, 'sfu');
+    for (const id of [...app.screens.keys()]) removeScreen(id);  // the SFU brings them anew
     enterSfu();
   });
   rooms.addEventListener('member-joined', ({ detail }) => {
@@ -226,7 +227,8 @@ function audioReceiver(id) {
   return link ? link.pc.getReceivers().find((r) => r.track && r.track.kind === 'audio') || null : null;
 }
 setInterval(() => {
-  const now = performance.now();
+  // Synchronization-source timestamps are on the epoch timeline (performance.timeOrigin).
+  const now = performance.timeOrigin + performance.now();
   let loudest = null;
   for (const id of app.members.keys()) {
     const r = audioReceiver(id);
@@ -322,6 +324,7 @@ function leaveSfu() {
   if (app.sfu) app.sfu.close();
   app.sfu = null;
   for (const id of [...app.sfuTiles.keys()]) removeSfuTile(id);
+  for (const id of [...app.screens.keys()]) removeScreen(id);
   app.mode = 'mesh';
 }
 

@@ -27,13 +27,13 @@ export class SfuSession extends EventTarget {
     this.screenTrack = null;
   }
 
-  // Publishes our media, if we have any. Receiving needs nothing from us: the server offers.
+  // Publishes our media, and the (empty) screen section even without a camera or microphone,
+  // so that anyone can share a screen. Receiving needs nothing from us: the server offers.
   async start() {
-    if (!this.localStream || !this.localStream.getTracks().length) return;
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     this.publisher = pc;
     pc.onconnectionstatechange = () => this.#note(`publish ${pc.connectionState}`);
-    for (const track of this.localStream.getTracks()) {
+    for (const track of this.localStream ? this.localStream.getTracks() : []) {
       const init = { direction: 'sendonly', streams: [this.localStream] };
       if (track.kind === 'video') init.sendEncodings = SIMULCAST;
       const t = pc.addTransceiver(track, init);
@@ -42,7 +42,8 @@ export class SfuSession extends EventTarget {
     this.screen = pc.addTransceiver(this.screenTrack || 'video', { direction: 'sendonly', streams: [new MediaStream()] });
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    const video = this.localStream.getVideoTracks()[0];
+    if (this.closed) return;  // left (or reconnected) meanwhile: this session is over
+    const video = this.localStream && this.localStream.getVideoTracks()[0];
     const height = video ? video.getSettings().height : undefined;
     this.rooms.send({ type: 'sfu-publish', sdp: offer.sdp, screen: this.screen.mid, ...(height ? { height } : {}) });
     this.#note('→ publish offer');
@@ -57,7 +58,11 @@ export class SfuSession extends EventTarget {
       this.publisher.setRemoteDescription({ type: 'answer', sdp: msg.sdp })
         .catch((e) => this.#note(`publish answer refused: ${e.message}`));
     } else if (msg.type === 'sfu-subscribe-offer') {
-      this.queue = this.queue.then(() => this.#subscribe(msg)).catch((e) => this.#note(`subscribe failed: ${e.message}`));
+      this.queue = this.queue.then(() => this.#subscribe(msg)).catch((e) => {
+        this.#note(`subscribe failed: ${e.message}`);
+        // An answer the server cannot use makes it start the connection again (never stuck).
+        if (!this.closed) this.rooms.send({ type: 'sfu-subscribe-answer', connection: msg.connection, sdp: '' });
+      });
     } else if (msg.type === 'sfu-subscribe-close') {
       this.queue = this.queue.then(() => {
         if (msg.connection === this.connection) this.#closeSubscriber();
@@ -68,6 +73,7 @@ export class SfuSession extends EventTarget {
   }
 
   async #subscribe(msg) {
+    if (this.closed) return;
     if (msg.connection !== this.connection || !this.subscriber) {
       this.#closeSubscriber();
       const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
@@ -85,6 +91,7 @@ export class SfuSession extends EventTarget {
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
+    if (this.closed || pc !== this.subscriber) return;
     this.rooms.send({ type: 'sfu-subscribe-answer', connection: msg.connection, sdp: answer.sdp });
     this.#note(`← subscribe offer (${(msg.sdp.match(/^m=/gm) || []).length} m-lines) → answer`);
   }

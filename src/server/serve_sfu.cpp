@@ -39,7 +39,8 @@ struct ServeSfu::Slot {
   std::unique_ptr<boost::asio::steady_timer> totals_timer;
   // Worker thread only: each member's room, for the replies.
   std::unordered_map<std::string, std::string> rooms;
-  std::size_t pinned = 0;  // serve loop only: rooms pinned here
+  std::size_t pinned = 0;   // serve loop only: rooms pinned here
+  std::size_t entered = 0;  // serve loop only: their members
   std::uint16_t port = 0;
 
   struct Shared {
@@ -95,7 +96,11 @@ std::string ServeSfu::start() {
       config_.workers ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto slot = std::make_unique<Slot>(i);
-    slot->worker = std::make_unique<sfu::Worker>(*context, sfu::Worker::Config{});
+    sfu::Worker::Config wc;
+    wc.max_participants = 2 * config_.max_members_per_worker;  // publish + subscribe each
+    // Every member may publish a microphone, a camera, a screen and one more.
+    wc.router.max_tracks = 4 * config_.max_members_per_worker;
+    slot->worker = std::make_unique<sfu::Worker>(*context, wc);
     slot->driver = std::make_unique<sfu::WorkerDriver>(slot->loop, *slot->worker);
     const std::uint16_t port = config_.port ? static_cast<std::uint16_t>(config_.port + i) : 0;
     if (config_.port && config_.port + i > 65535) return "--sfu-port leaves no room for worker " + std::to_string(i);
@@ -184,21 +189,29 @@ void ServeSfu::enter(std::string_view room_view, std::string_view member_view) {
   std::string room(room_view), member(member_view);
   auto [pin, created] = pins_.try_emplace(room);
   if (created) {
-    // The worker with the fewest rooms takes the new one.
+    // The worker with the fewest members takes the new room (then the fewest rooms).
     std::size_t best = 0;
     for (std::size_t i = 1; i < slots_.size(); ++i)
-      if (slots_[i]->pinned < slots_[best]->pinned) best = i;
+      if (std::pair(slots_[i]->entered, slots_[i]->pinned) <
+          std::pair(slots_[best]->entered, slots_[best]->pinned))
+        best = i;
     pin->second.slot = best;
     ++slots_[best]->pinned;
   }
   ++pin->second.members;
   Slot* s = slots_[pin->second.slot].get();
+  ++s->entered;
   s->loop.post([this, s, room, member] {
-    if (auto why = s->conference->join(room, member); !why.empty()) {
-      reply(room, member, error_text("join", why));
-      return;
+    try {
+      if (auto why = s->conference->join(room, member); !why.empty()) {
+        reply(room, member, error_text("join", why));
+        return;
+      }
+      s->rooms[member] = room;
+    } catch (const std::exception& e) {
+      spdlog::warn("sfu: entering a room failed: {}", e.what());
+      reply(room, member, error_text("join", "the SFU could not take this member"));
     }
-    s->rooms[member] = room;
     flush(*s);
   });
 }
@@ -207,12 +220,17 @@ void ServeSfu::exit(std::string_view room_view, std::string_view member_view) {
   auto pin = pins_.find(std::string(room_view));
   if (pin == pins_.end()) return;
   Slot* s = slots_[pin->second.slot].get();
+  --s->entered;
   if (--pin->second.members == 0) {
     --s->pinned;
     pins_.erase(pin);
   }
   s->loop.post([this, s, member = std::string(member_view)] {
-    s->conference->leave(member);
+    try {
+      s->conference->leave(member);
+    } catch (const std::exception& e) {
+      spdlog::warn("sfu: leaving a room failed: {}", e.what());
+    }
     flush(*s);
     s->rooms.erase(member);
   });

@@ -115,10 +115,13 @@ sdp::LocalParameters Conference::local(const Member& m, bool publish) const {
 std::string Conference::join(const std::string& room, const std::string& member) {
   if (members_.contains(member)) return "already in an SFU room";
   if (members_.size() >= config_.max_members) return "this SFU worker is full";
+  // Participant ids are 2·index and 2·index+1: never let them wrap onto a live member.
+  if (next_index_ >= (1u << 31) - 1) return "this SFU worker has run out of participant ids";
   auto m = std::make_unique<Member>();
   m->id = member;
   m->room = room;
   m->index = next_index_++;
+  m->connection = next_connection_++;
   // RFC 8445 §5.3: ufrag ≥ 24 bits and pwd ≥ 128 bits of randomness; 62 symbols each.
   m->publish_ufrag = random_token(8);
   m->publish_pwd = random_token(24);
@@ -244,9 +247,12 @@ void Conference::offer(Member& m) {
       // a=msid: the app finds the member's tile by it, and tells a shared screen apart.
       f.stream_id = t.screen ? other->id + "~screen" : other->id;
       f.track_id = other->id + '-' + t.media.mid;
-      if (reuse < reusable.size())
-        m.sections[reusable[reuse++]] = std::move(s);
-      else
+      if (reuse < reusable.size()) {
+        Section& slot = m.sections[reusable[reuse++]];
+        m.ssrcs.erase(slot.track.ssrc);  // the ended track's SSRCs go with it
+        m.ssrcs.erase(slot.track.rtx_ssrc);
+        slot = std::move(s);
+      } else
         m.sections.push_back(std::move(s));
       changed = true;
     }
@@ -287,7 +293,7 @@ void Conference::close_subscribe(Member& m) {
   m.subscribe_ufrag = random_token(8);
   m.subscribe_pwd = random_token(24);
   if (existed) messages_.push_back({m.id, "sfu-subscribe-close", "", m.connection});
-  ++m.connection;
+  m.connection = next_connection_++;
 }
 
 std::string Conference::subscribe_answer(const std::string& member, std::uint32_t connection,
@@ -297,20 +303,27 @@ std::string Conference::subscribe_answer(const std::string& member, std::uint32_
   if (!m->offer_out || connection != m->connection)
     return "no subscribe offer of connection " + std::to_string(connection) +
            " is waiting for an answer";
+  // An answer to the current offer that cannot be used would leave the member waiting for
+  // ever: the connection starts again, with a fresh offer (RFC 8829 §5.5 has no way back).
+  auto restart = [&](std::string why) {
+    close_subscribe(*m);
+    offer(*m);
+    return why + "; the subscribe connection starts again";
+  };
   auto answer = sdp::parse(text);
-  if (!answer || answer->media.empty()) return "the answer does not parse as SDP";
+  if (!answer || answer->media.empty()) return restart("the answer does not parse as SDP");
   if (answer->media.size() != m->sections.size())
-    return "the answer has " + std::to_string(answer->media.size()) + " media sections, the offer " +
-           std::to_string(m->sections.size());
+    return restart("the answer has " + std::to_string(answer->media.size()) +
+                   " media sections, the offer " + std::to_string(m->sections.size()));
   if (!m->subscribe_added) {
     auto dtls = sdp::dtls_parameters(*answer, answer->media.front());
-    if (!dtls) return dtls.error();
+    if (!dtls) return restart(dtls.error());
     // Our actpass is answered active (we are the DTLS server) or passive.
     m->subscribe_role =
         dtls->setup == sdp::Setup::kPassive ? dtls::Role::kClient : dtls::Role::kServer;
     if (!worker_.add_participant(m->subscribe_id(), {m->subscribe_ufrag, m->subscribe_pwd,
                                                      fingerprints(*dtls), m->subscribe_role}))
-      return "the SFU worker refused the connection";
+      return restart("the SFU worker refused the connection");
     m->subscribe_added = true;
   }
   for (std::size_t i = 0; i < m->sections.size(); ++i) {

@@ -80,7 +80,8 @@ class Conference {
   Expected<std::string, std::string> publish(const std::string& member, std::string_view offer,
                                              int top_height = 0, std::string_view screen_mid = {});
   // The member's answer to the last subscribe offer of `connection` (as the offer said). "" or
-  // why not.
+  // why not. An answer to the current offer that cannot be used (it does not parse, has the
+  // wrong sections, …) closes that connection and offers a new one.
   std::string subscribe_answer(const std::string& member, std::uint32_t connection,
                                std::string_view answer);
   // Jitsi-style receiver constraints: the largest video height the member wants by default and
@@ -112,6 +113,7 @@ class Conference {
   Config config_;
   std::map<std::string, std::unique_ptr<Member>> members_;
   std::uint32_t next_index_ = 1;
+  std::uint32_t next_connection_ = 1;  // across members: a rejoin never reuses a number
   std::deque<Message> messages_;
 };
 

@@ -157,10 +157,33 @@ TEST_F(ConferenceTest, NothingLeftToForwardClosesTheSubscribeConnection) {
   ASSERT_TRUE(conference_.publish("cy", load("chromium156-media-offer.sdp")));
   auto fresh = drain();
   ASSERT_EQ(fresh.size(), 1u);
-  EXPECT_EQ(fresh[0].connection, first[0].connection + 1);
+  EXPECT_GT(fresh[0].connection, first[0].connection);  // a new connection
   EXPECT_NE(fresh[0].sdp.find("a=setup:actpass"), std::string::npos);
   answer_all(fresh);
   EXPECT_EQ(worker_.router().subscription_count(), 2u);
+}
+
+TEST_F(ConferenceTest, AnUnusableAnswerToTheCurrentOfferStartsTheConnectionAgain) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));
+  auto first = drain();
+  ASSERT_EQ(first.size(), 1u);
+  // The browser failed to apply it and says so with an answer the SFU cannot use.
+  EXPECT_NE(conference_.subscribe_answer("bo", first[0].connection, ""), "");
+  auto again = drain();
+  ASSERT_EQ(again.size(), 2u);  // not left waiting: the old connection closes, a new one is offered
+  EXPECT_EQ(again[0].type, "sfu-subscribe-close");
+  EXPECT_EQ(again[0].connection, first[0].connection);
+  EXPECT_EQ(again[1].type, "sfu-subscribe-offer");
+  EXPECT_NE(again[1].connection, first[0].connection);
+  answer_all(again);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
+  // Connection numbers are never reused, even by a member who leaves and comes back.
+  conference_.leave("bo");
+  ASSERT_EQ(conference_.join("r", "bo"), "");
+  auto rejoined = drain();
+  ASSERT_EQ(rejoined.size(), 1u);
+  EXPECT_GT(rejoined[0].connection, again[1].connection);
 }
 
 TEST_F(ConferenceTest, MaxHeightConstraintsPickTheLayer) {
