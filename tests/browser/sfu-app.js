@@ -81,6 +81,28 @@ run('SFU rooms in the web app', async () => {
       await joinThroughUi(browser, { name: 'Hal', room: pair })];
     await seesAll(forced, ['Gil', 'Hal'], 2, 'mode=sfu pair');
     check((await mode(forced[1])) === 'sfu' && (await links(forced[1])) === 0, 'a mode=sfu link makes a pair an SFU room');
+
+    // Someone leaves and someone else joins: the leaver's sections end (port 0) and the
+    // newcomer's tracks reuse those slots under new mids (RFC 8829 §5.2.2 recycling), which
+    // Chromium must take without starting its subscribe connection again.
+    const ivy = await joinThroughUi(browser, { name: 'Ivy', room: pair });
+    await seesAll([...forced, ivy], ['Gil', 'Hal', 'Ivy'], 3, 'three');
+    const before = await forced[0].evaluate(() => window.peerkitApp.sfu.connection);
+    await ivy.context().close();
+    await forced[0].waitForFunction(() => !document.querySelector('figure.tile[data-member]') ||
+      [...document.querySelectorAll('figure.tile[data-member] figcaption')].every((c) => c.textContent !== 'Ivy'), null, { timeout: 15000 });
+    const jo = await joinThroughUi(browser, { name: 'Jo', room: pair });
+    for (const [page, who] of [[forced[0], 'Gil'], [forced[1], 'Hal']]) {
+      const seen = await waitForVideoFrom(page, 'Jo', 45000).catch((e) => ({ error: e.message.split('\n')[0] }));
+      check(seen.frames > 0, `${who} decodes Jo, who took Ivy's place`, seen);
+    }
+    const after = await forced[0].evaluate(() => ({ connection: window.peerkitApp.sfu.connection,
+      failures: window.peerkitApp.sfu.log.filter((l) => /failed|refused/.test(l)) }));
+    check(after.connection === before && after.failures.length === 0,
+      "Gil's subscribe connection took the recycled sections without starting again", { before, after });
+    const mlines = await forced[0].evaluate(() => (window.peerkitApp.sfu.subscriber.remoteDescription.sdp.match(/^m=/gm) || []).length);
+    check(mlines === 6, "the slots were reused: Gil's offer still has 6 sections (Hal's 3, Jo's 3 in Ivy's)", mlines);
+    await jo.context().close();
   } finally {
     await browser.close();
   }
