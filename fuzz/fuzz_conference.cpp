@@ -7,25 +7,22 @@
 // is left in the router.
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "dtls/context.h"
 #include "sdp/session_description.h"
 #include "sfu/conference.h"
 #include "support/browser_answer.h"
+#include "support/sdp_data.h"
 
 namespace {
 
 using namespace peerkit;
 
 std::string load(const char* name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const std::string text = testing::read_sdp_data(name);
+  return text;
 }
 
 struct Fixture {

@@ -5,13 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "server/serve_node.h"
 #include "support/browser_answer.h"
 #include "ws_client.h"
+#include "support/sdp_data.h"
 
 namespace peerkit {
 namespace {
@@ -22,10 +22,8 @@ namespace json = boost::json;
 namespace http = boost::beast::http;
 
 std::string load(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const std::string text = testing::read_sdp_data(name);
+  return text;
 }
 
 class ServeSfuTest : public ::testing::Test {

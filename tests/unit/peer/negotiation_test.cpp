@@ -4,17 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "support/sdp_data.h"
 
 namespace peerkit::peer {
 namespace {
 
 std::string read_data(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const std::string text = testing::read_sdp_data(name);
+  return text;
 }
 
 LocalIdentity identity(const char* ufrag) {

@@ -4,22 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "sdp/media_answer.h"
+#include "support/sdp_data.h"
 
 namespace peerkit::sdp {
 namespace {
 
 std::string read_data(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  bool found = false;
+  const std::string text = testing::read_sdp_data(name, &found);
+  EXPECT_TRUE(found) << name;
+  return text;
 }
 
 SessionDescription load(const std::string& name) {

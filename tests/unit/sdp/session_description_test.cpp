@@ -4,19 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+#include "support/sdp_data.h"
 
 namespace peerkit::sdp {
 namespace {
 
 std::string read_data(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  bool found = false;
+  const std::string text = testing::read_sdp_data(name, &found);
+  EXPECT_TRUE(found) << name;
+  return text;
 }
 
 class CapturedSdp : public ::testing::TestWithParam<const char*> {};

@@ -4,19 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "sdp/answer.h"
+#include "support/sdp_data.h"
 
 namespace peerkit::sdp {
 namespace {
 
 SessionDescription load(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto d = parse(s.str());
+  const std::string text = testing::read_sdp_data(name);
+  auto d = parse(text);
   EXPECT_TRUE(d) << name;
   return d ? *d : SessionDescription{};
 }

@@ -5,21 +5,18 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "dtls/context.h"
 #include "sdp/media.h"
 #include "support/browser_answer.h"
+#include "support/sdp_data.h"
 
 namespace peerkit::sfu {
 namespace {
 
 std::string load(const std::string& name) {
-  std::ifstream in(std::string(PEERKIT_SDP_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const std::string text = testing::read_sdp_data(name);
+  return text;
 }
 
 std::string answer_to(const std::string& offer) { return testing::browser_answer_to(offer); }
