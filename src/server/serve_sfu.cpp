@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "dtls/certificate.h"
@@ -43,11 +44,9 @@ struct ServeSfu::Slot {
   std::size_t entered = 0;  // serve loop only: their members
   std::uint16_t port = 0;
 
-  struct Shared {
-    std::atomic<std::uint64_t> rooms{0}, members{0}, srtp_in{0}, srtp_out{0}, forwarded{0},
-        rtx{0}, keyframe_requests{0}, padding{0}, unprotect_failures{0}, ingress_dropped{0},
-        layer_changes{0}, datagrams_in{0};
-  } shared;
+  // The counters /metrics reads from another thread: a copy made once a kTotalsInterval.
+  mutable std::mutex totals_mutex;
+  Totals totals;
 
   // Publishes the counters now and every kTotalsInterval; stop() cancels it before the loop
   // ends, and the slot outlives its loop.
@@ -62,21 +61,14 @@ struct ServeSfu::Slot {
   void publish_totals() {
     const auto& w = worker->stats();
     const auto& r = worker->router().stats();
-    auto set = [](std::atomic<std::uint64_t>& a, std::uint64_t v) {
-      a.store(v, std::memory_order_relaxed);
-    };
-    set(shared.rooms, conference->rooms());
-    set(shared.members, conference->members());
-    set(shared.srtp_in, w.srtp_in);
-    set(shared.srtp_out, w.srtp_out);
-    set(shared.unprotect_failures, w.unprotect_failures);
-    set(shared.forwarded, r.forwarded);
-    set(shared.rtx, r.rtx_sent);
-    set(shared.keyframe_requests, r.keyframe_requests_sent);
-    set(shared.padding, r.padding_packets);
-    set(shared.ingress_dropped, r.ingress_dropped);
-    set(shared.layer_changes, r.layer_changes);
-    set(shared.datagrams_in, driver->datagrams_in());
+    const Totals now{conference->rooms(),      conference->members(),
+                     w.srtp_in,                w.srtp_out,
+                     r.forwarded,              r.rtx_sent,
+                     r.keyframe_requests_sent, r.padding_packets,
+                     w.unprotect_failures,     r.ingress_dropped,
+                     r.layer_changes,          driver->datagrams_in()};
+    std::lock_guard lock(totals_mutex);
+    totals = now;
   }
 };
 
@@ -255,73 +247,66 @@ void ServeSfu::request(std::string_view room_view, std::string_view member_view,
 
 void ServeSfu::handle(Slot& slot, const std::string& room, const std::string& member,
                       const std::string& type, const std::string& text) {
-  Slot* s = &slot;
-  {
-    boost::system::error_code ec;
-    auto value = json::parse(text, ec);  // the rooms core checked its shape already
-    if (ec || !value.is_object()) return;
-    const auto& o = value.as_object();
-    auto sdp = [&o]() -> std::string_view {
-      const auto* v = o.if_contains("sdp");
-      return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-    };
-    if (type == "sfu-publish") {
-      int height = 0;
-      if (const auto* h = o.if_contains("height"); h && h->is_number())
-        height = static_cast<int>(h->to_number<std::int64_t>());
-      std::string_view screen;
-      if (const auto* v = o.if_contains("screen"); v && v->is_string()) screen = v->as_string();
-      auto answer = s->conference->publish(member, sdp(), height, screen);
-      reply(room, member,
-            answer ? json::serialize(json::object{{"type", "sfu-publish-answer"}, {"sdp", *answer}})
-                   : error_text(type, answer.error()));
-    } else if (type == "sfu-subscribe-answer") {
-      // An integer (the rooms core checked); a number no connection has is answered "stale".
-      const auto& c = o.at("connection");
-      const std::uint64_t wide = c.is_uint64()                      ? c.as_uint64()
-                                 : c.is_int64() && c.as_int64() > 0 ? std::uint64_t(c.as_int64())
-                                                                    : 0;
-      const auto connection = static_cast<std::uint32_t>(std::min<std::uint64_t>(wide, UINT32_MAX));
-      const auto why = s->conference->subscribe_answer(member, connection, sdp());
-      if (!why.empty()) reply(room, member, error_text(type, why));
-    } else if (type == "sfu-constraints") {
-      std::optional<int> max;
-      if (const auto* h = o.if_contains("maxHeight"); h && h->is_number())
-        max = static_cast<int>(h->to_number<std::int64_t>());
-      std::map<std::string, int> sources;
-      if (const auto* src = o.if_contains("sources"); src && src->is_object())
-        for (const auto& [id, v] : src->as_object())
-          sources[std::string(id)] = static_cast<int>(v.to_number<std::int64_t>());
-      s->conference->constrain(member, max, std::move(sources));
-    } else if (type == "sfu-stats") {
-      json::object out{{"type", "sfu-stats"}};
-      if (auto info = s->conference->info(member)) {
-        out["publishConnected"] = info->publish_connected;
-        out["subscribeConnected"] = info->subscribe_connected;
-        out["estimate"] = info->estimate_bps ? json::value(*info->estimate_bps) : json::value();
-        out["loss"] = info->loss;
-        json::array subs;
-        for (const auto& sub : info->subscriptions)
-          subs.push_back(json::object{
-              {"source", sub.source},
-              {"kind", sub.kind},
-              {"layer", sub.layer ? json::value(*sub.layer) : json::value()}});
-        out["subscriptions"] = std::move(subs);
-      }
-      reply(room, member, json::serialize(out));
+  boost::system::error_code ec;
+  auto value = json::parse(text, ec);  // the rooms core checked its shape already
+  if (ec || !value.is_object()) return;
+  const auto& o = value.as_object();
+  auto sdp = [&o]() -> std::string_view {
+    const auto* v = o.if_contains("sdp");
+    return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+  };
+  if (type == "sfu-publish") {
+    int height = 0;
+    if (const auto* h = o.if_contains("height"); h && h->is_number())
+      height = static_cast<int>(h->to_number<std::int64_t>());
+    std::string_view screen;
+    if (const auto* v = o.if_contains("screen"); v && v->is_string()) screen = v->as_string();
+    auto answer = slot.conference->publish(member, sdp(), height, screen);
+    reply(room, member,
+          answer ? json::serialize(json::object{{"type", "sfu-publish-answer"}, {"sdp", *answer}})
+                 : error_text(type, answer.error()));
+  } else if (type == "sfu-subscribe-answer") {
+    // An integer (the rooms core checked); a number no connection has is answered "stale".
+    const auto& c = o.at("connection");
+    const std::uint64_t wide = c.is_uint64()                      ? c.as_uint64()
+                               : c.is_int64() && c.as_int64() > 0 ? std::uint64_t(c.as_int64())
+                                                                  : 0;
+    const auto connection = static_cast<std::uint32_t>(std::min<std::uint64_t>(wide, UINT32_MAX));
+    const auto why = slot.conference->subscribe_answer(member, connection, sdp());
+    if (!why.empty()) reply(room, member, error_text(type, why));
+  } else if (type == "sfu-constraints") {
+    std::optional<int> max;
+    if (const auto* h = o.if_contains("maxHeight"); h && h->is_number())
+      max = static_cast<int>(h->to_number<std::int64_t>());
+    std::map<std::string, int> sources;
+    if (const auto* src = o.if_contains("sources"); src && src->is_object())
+      for (const auto& [id, v] : src->as_object())
+        sources[std::string(id)] = static_cast<int>(v.to_number<std::int64_t>());
+    slot.conference->constrain(member, max, std::move(sources));
+  } else if (type == "sfu-stats") {
+    json::object out{{"type", "sfu-stats"}};
+    if (auto info = slot.conference->info(member)) {
+      out["publishConnected"] = info->publish_connected;
+      out["subscribeConnected"] = info->subscribe_connected;
+      out["estimate"] = info->estimate_bps ? json::value(*info->estimate_bps) : json::value();
+      out["loss"] = info->loss;
+      json::array subs;
+      for (const auto& sub : info->subscriptions)
+        subs.push_back(json::object{
+            {"source", sub.source},
+            {"kind", sub.kind},
+            {"layer", sub.layer ? json::value(*sub.layer) : json::value()}});
+      out["subscriptions"] = std::move(subs);
     }
+    reply(room, member, json::serialize(out));
   }
 }
 
 std::vector<ServeSfu::Totals> ServeSfu::totals() const {
   std::vector<Totals> out;
   for (const auto& slot : slots_) {
-    const auto& a = slot->shared;
-    auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
-    out.push_back({get(a.rooms), get(a.members), get(a.srtp_in), get(a.srtp_out),
-                   get(a.forwarded), get(a.rtx), get(a.keyframe_requests), get(a.padding),
-                   get(a.unprotect_failures), get(a.ingress_dropped), get(a.layer_changes),
-                   get(a.datagrams_in)});
+    std::lock_guard lock(slot->totals_mutex);
+    out.push_back(slot->totals);
   }
   return out;
 }
