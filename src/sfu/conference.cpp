@@ -16,7 +16,9 @@ namespace {
 const std::vector<std::string> kVideoFeedback = {"nack", "nack pli", "ccm fir", "transport-cc"};
 const std::vector<std::string> kAudioFeedback = {"transport-cc"};
 
-std::vector<dtls::Fingerprint> fingerprints(const sdp::DtlsParameters& d) {
+}  // namespace
+
+std::vector<dtls::Fingerprint> dtls_fingerprints(const sdp::DtlsParameters& d) {
   std::vector<dtls::Fingerprint> out;
   for (const auto& f : d.fingerprints) out.push_back(dtls::Fingerprint{f.algorithm, f.digest});
   return out;
@@ -28,7 +30,17 @@ rtp::ExtensionMap extension_map(const std::vector<sdp::Extension>& extensions) {
   return m;
 }
 
-}  // namespace
+TrackParams track_params(const sdp::AcceptedMedia& media, ParticipantId publisher) {
+  TrackParams t;
+  t.publisher = publisher;
+  t.codec = media.kind == "audio" ? Codec::kOpus : Codec::kVp8;
+  t.clock_rate = media.codec.clock_rate;
+  t.mid = media.mid;
+  t.rids = media.rids;
+  t.extensions = extension_map(media.extensions);
+  t.rtx_payload_type = media.rtx_pt;
+  return t;
+}
 
 struct Conference::Section {
   sdp::ForwardedTrack track;  // as offered; track.active false: an ended track's slot
@@ -49,7 +61,6 @@ struct Conference::Member {
   std::uint32_t index = 0;  // participants 2·index (publish) and 2·index+1 (subscribe)
   std::uint64_t session_id = 0;
   std::string publish_ufrag, publish_pwd, subscribe_ufrag, subscribe_pwd;
-  bool published = false;
   int top_height = 0;
   std::vector<Published> tracks;
 
@@ -156,7 +167,8 @@ Expected<std::string, std::string> Conference::publish(const std::string& member
   using Error = Unexpected<std::string>;
   Member* m = find(member);
   if (!m) return Error("not in an SFU room");
-  if (m->published) return Error("already publishing (renegotiating a publish is not supported)");
+  if (!m->tracks.empty())  // every accepted publish has a track (build_sfu_answer: ≥ 1 section)
+    return Error("already publishing (renegotiating a publish is not supported)");
   auto offer = sdp::parse(offer_text);
   if (!offer) return Error("the offer does not parse as SDP");
   sdp::SfuAnswerOptions options;
@@ -169,18 +181,10 @@ Expected<std::string, std::string> Conference::publish(const std::string& member
   const dtls::Role role =
       answer->local_setup == sdp::Setup::kPassive ? dtls::Role::kServer : dtls::Role::kClient;
   if (!worker_.add_participant(m->publish_id(), {m->publish_ufrag, m->publish_pwd,
-                                                 fingerprints(answer->remote_dtls), role}))
+                                                 dtls_fingerprints(answer->remote_dtls), role}))
     return Error("the SFU worker refused the connection");
   for (const auto& media : answer->media) {
-    TrackParams t;
-    t.publisher = m->publish_id();
-    t.codec = media.kind == "audio" ? Codec::kOpus : Codec::kVp8;
-    t.clock_rate = media.codec.clock_rate;
-    t.mid = media.mid;
-    t.rids = media.rids;
-    t.extensions = extension_map(media.extensions);
-    t.rtx_payload_type = media.rtx_pt;
-    auto track = worker_.router().add_track(std::move(t));
+    auto track = worker_.router().add_track(track_params(media, m->publish_id()));
     if (!track) {
       worker_.remove_participant(m->publish_id());  // its tracks go with it
       m->tracks.clear();
@@ -188,7 +192,6 @@ Expected<std::string, std::string> Conference::publish(const std::string& member
     }
     m->tracks.push_back({media, *track, !screen_mid.empty() && media.mid == screen_mid});
   }
-  m->published = true;
   m->top_height = top_height > 0 ? top_height : config_.default_top_height;
   touch_room(m->room, m);
   return answer->description.to_string();
@@ -322,7 +325,7 @@ std::string Conference::subscribe_answer(const std::string& member, std::uint32_
     m->subscribe_role =
         dtls->setup == sdp::Setup::kPassive ? dtls::Role::kClient : dtls::Role::kServer;
     if (!worker_.add_participant(m->subscribe_id(), {m->subscribe_ufrag, m->subscribe_pwd,
-                                                     fingerprints(*dtls), m->subscribe_role}))
+                                                     dtls_fingerprints(*dtls), m->subscribe_role}))
       return restart("the SFU worker refused the connection");
     m->subscribe_added = true;
   }

@@ -30,9 +30,17 @@
 #include "common/random.h"
 #include "dtls/certificate.h"
 #include "sdp/answer.h"
+#include "sdp/media_answer.h"
 #include "sfu/worker.h"
 
 namespace peerkit::sfu {
+
+// The pieces of an SDP exchange the worker and router take, shared with the SFU test tools:
+// a Router track for a publish section build_sfu_answer accepted, the peer's fingerprints for
+// dtls::Transport, and an extmap as rtp::ExtensionMap.
+TrackParams track_params(const sdp::AcceptedMedia& media, ParticipantId publisher);
+std::vector<dtls::Fingerprint> dtls_fingerprints(const sdp::DtlsParameters& d);
+rtp::ExtensionMap extension_map(const std::vector<sdp::Extension>& extensions);
 
 class Conference {
  public:

@@ -46,7 +46,7 @@ bool RoomsServer::sfu_mode_after_join(const std::string& room, std::size_t size,
   if (mode.sfu) return true;
   if (mode.policy == Policy::kSfu || (mode.policy == Policy::kAuto && size > options_.sfu_threshold)) {
     mode.sfu = true;
-    *switched = !created && size > 1;  // members already there move over
+    *switched = !created;  // members already there move over (a new room has only the joiner)
   }
   return mode.sfu;
 }

@@ -22,6 +22,7 @@
 #include "sdp/media_answer.h"
 #include "sdp/sfu_offer.h"
 #include "sdp/webrtc_params.h"
+#include "sfu/conference.h"
 #include "sfu/driver/worker_driver.h"
 
 namespace json = boost::json;
@@ -99,17 +100,6 @@ class Node {
     l.session_id = 1000 + id;
     return l;
   }
-  static std::vector<dtls::Fingerprint> fingerprints(const sdp::DtlsParameters& d) {
-    std::vector<dtls::Fingerprint> out;
-    for (const auto& f : d.fingerprints) out.push_back(dtls::Fingerprint{f.algorithm, f.digest});
-    return out;
-  }
-  static rtp::ExtensionMap extension_map(const std::vector<sdp::Extension>& e) {
-    rtp::ExtensionMap m;
-    for (const auto& x : e) (void)m.add(x.id, x.uri);
-    return m;
-  }
-
   json::object publish(std::uint32_t id, const std::string& text) {
     auto offer = sdp::parse(text);
     if (!offer) return {{"error", "offer does not parse"}};
@@ -121,18 +111,10 @@ class Node {
     const dtls::Role role =
         a->local_setup == sdp::Setup::kPassive ? dtls::Role::kServer : dtls::Role::kClient;
     if (!worker_.add_participant({id},
-                                 {l.ice_ufrag, l.ice_pwd, fingerprints(a->remote_dtls), role}))
+                                 {l.ice_ufrag, l.ice_pwd, sfu::dtls_fingerprints(a->remote_dtls), role}))
       return {{"error", "participant refused"}};
     for (const auto& m : a->media) {
-      sfu::TrackParams t;
-      t.publisher = {id};
-      t.codec = m.kind == "audio" ? sfu::Codec::kOpus : sfu::Codec::kVp8;
-      t.clock_rate = m.codec.clock_rate;
-      t.mid = m.mid;
-      t.rids = m.rids;
-      t.extensions = extension_map(m.extensions);
-      t.rtx_payload_type = m.rtx_pt;
-      auto track = worker_.router().add_track(std::move(t));
+      auto track = worker_.router().add_track(sfu::track_params(m, {id}));
       if (!track) return {{"error", "track refused"}};
       published_[id].push_back({m, *track});
     }
@@ -185,7 +167,7 @@ class Node {
     // The browser answers our actpass: active makes us the DTLS server.
     const dtls::Role role =
         dtls->setup == sdp::Setup::kActive ? dtls::Role::kServer : dtls::Role::kClient;
-    if (!worker_.add_participant({id}, {l.ice_ufrag, l.ice_pwd, fingerprints(*dtls), role}))
+    if (!worker_.add_participant({id}, {l.ice_ufrag, l.ice_pwd, sfu::dtls_fingerprints(*dtls), role}))
       return {{"error", "participant refused"}};
     auto ours = sdp::parse_media_sections(it->second.offer);
     if (!ours) return {{"error", ours.error()}};
@@ -196,7 +178,7 @@ class Node {
       s.payload_type = f.codec.pt;
       s.rtx_ssrc = f.rtx_ssrc;
       s.rtx_payload_type = f.rtx_pt.value_or(0);
-      s.extensions = extension_map((*ours)[i].extensions);
+      s.extensions = sfu::extension_map((*ours)[i].extensions);
       s.mid = f.mid;
       const bool video = f.kind == "video";
       auto sub = worker_.router().subscribe(
