@@ -1,7 +1,8 @@
 // One node of `peerkit serve`, its composition root: the acceptor and connection limits, TLS
-// (with reload), the embedded STUN/TURN service on its own workers, /metrics, and both signaling
-// cores. One event loop thread runs HTTP, both WebSocket protocols and the cores (single-threaded
-// by design; one loop per thread). The sessions see the node only through SessionHost.
+// (with reload), the embedded STUN/TURN service on its own workers, the SFU (ServeSfu: one worker
+// loop and UDP port per core, src/sfu/), /metrics, and both signaling cores. One event loop thread
+// runs HTTP, both WebSocket protocols and the cores (single-threaded by design; one loop per
+// thread). The sessions see the node only through SessionHost.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

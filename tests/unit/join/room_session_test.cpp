@@ -114,13 +114,19 @@ TEST(RoomSession, OutgoingSignalsAreWhatPeerJsReads) {
   EXPECT_EQ(back->candidate, c.candidate);
 }
 
-TEST(RoomSession, AnSfuRoomClosesTheLinksAndCarriesChatOverSignals) {
-  RoomSession s("r", "Ann");
+// Ann, welcomed, joins room r where Bo already is, and the room's mode is `mode`; the events
+// of the join are returned.
+std::vector<RoomEvent> join_with_bo(RoomSession& s, const std::string& mode) {
   s.on_server_frame(kWelcome);
   s.take_events();
   s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},)"
-                    R"("members":[{"id":"b2","name":"Bo"}],"mode":"mesh"})");
-  auto ev = s.take_events();
+                    R"("members":[{"id":"b2","name":"Bo"}],"mode":")" + mode + R"("})");
+  return s.take_events();
+}
+
+TEST(RoomSession, AnSfuRoomClosesTheLinksAndCarriesChatOverSignals) {
+  RoomSession s("r", "Ann");
+  auto ev = join_with_bo(s, "mesh");
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].kind, K::kOpenPeer);  // a mesh as before
   EXPECT_FALSE(s.sfu());
@@ -147,11 +153,7 @@ TEST(RoomSession, AnSfuRoomClosesTheLinksAndCarriesChatOverSignals) {
 
 TEST(RoomSession, JoiningAnSfuRoomOpensNoLinks) {
   RoomSession s("r", "Ann");
-  s.on_server_frame(kWelcome);
-  s.take_events();
-  s.on_server_frame(R"({"type":"joined","room":"r","self":{"id":"me1","name":"Ann"},)"
-                    R"("members":[{"id":"b2","name":"Bo"}],"mode":"sfu"})");
-  auto ev = s.take_events();
+  auto ev = join_with_bo(s, "sfu");
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].kind, K::kJoined);
   EXPECT_EQ(ev[1].kind, K::kSfu);
