@@ -62,16 +62,19 @@ async function joinThroughUi(browser, { name, room, relay = false, base = BASE, 
 }
 
 // Waits until `page` shows a remote tile captioned `name` whose video decodes new frames.
-async function waitForVideoFrom(page, name, timeout = 30000) {
-  const handle = await page.waitForFunction((who) => {
-    const tile = [...document.querySelectorAll('figure.tile[data-member]')].find((t) => t.querySelector('figcaption').textContent === who);
+// `tiles`/`caption`/`minFrames`/`memo` pick another kind of tile (a shared screen, say); frames
+// are counted from the first call per name and memo (reset window[memo] to count from now).
+async function waitForVideoFrom(page, name, timeout = 30000,
+  { tiles = 'figure.tile[data-member]', caption = name, minFrames = 10, memo = '__frames' } = {}) {
+  const handle = await page.waitForFunction(([who, sel, cap, min, key]) => {
+    const tile = [...document.querySelectorAll(sel)].find((t) => t.querySelector('figcaption').textContent === cap);
     if (!tile) return false;
     const v = tile.querySelector('video');
     const frames = v.getVideoPlaybackQuality().totalVideoFrames;
-    window.__frames = window.__frames || {};
-    const first = window.__frames[who] ??= frames;
-    return frames >= first + 10 && v.videoWidth > 0 ? { frames, width: v.videoWidth, height: v.videoHeight } : false;
-  }, name, { timeout, polling: 100 });
+    window[key] = window[key] || {};
+    const first = window[key][who] ??= frames;
+    return frames >= first + min && v.videoWidth > 0 ? { frames, width: v.videoWidth, height: v.videoHeight } : false;
+  }, [name, tiles, caption, minFrames, memo], { timeout, polling: 100 });
   return handle.jsonValue();
 }
 

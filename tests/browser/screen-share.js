@@ -7,17 +7,9 @@ const crypto = require('crypto');
 const { launch, check, run, joinThroughUi, waitForVideoFrom } = require('./lib');
 
 // Waits until `page` shows `name`'s screen tile decoding new frames.
-async function waitForScreen(page, name, timeout = 30000) {
-  return page.waitForFunction((who) => {
-    const tile = [...document.querySelectorAll('figure.tile.screen')].find((t) => t.querySelector('figcaption').textContent === `${who}'s screen`);
-    if (!tile) return false;
-    const v = tile.querySelector('video');
-    const frames = v.getVideoPlaybackQuality().totalVideoFrames;
-    window.__screenFrames = window.__screenFrames || {};
-    const first = window.__screenFrames[who] ??= frames;
-    return frames >= first + 5 && v.videoWidth > 0 ? { frames, width: v.videoWidth, height: v.videoHeight } : false;
-  }, name, { timeout, polling: 100 }).then((h) => h.jsonValue()).catch((e) => ({ error: e.message.split('\n')[0] }));
-}
+const waitForScreen = (page, name, timeout = 30000) => waitForVideoFrom(page, name, timeout,
+  { tiles: 'figure.tile.screen', caption: `${name}'s screen`, minFrames: 5, memo: '__screenFrames' })
+  .catch((e) => ({ error: e.message.split('\n')[0] }));
 const screenTiles = (page) => page.$$eval('figure.tile.screen', (t) => t.length);
 
 // How many times the page's connections negotiated (offers and answers applied) so far.
