@@ -85,6 +85,15 @@ struct TwoPeers {
     });
   }
 
+  // The callbacks above run on the Runtime's loops and touch the members declared after a and
+  // b, which are destroyed first. Closing both (no callback runs after close() returns; a
+  // callback running meanwhile finishes first) keeps a late event — b's on_data_channel for a
+  // channel the test did not wait for, a last candidate — off freed memory.
+  ~TwoPeers() {
+    a->close();
+    b->close();
+  }
+
   std::string negotiate() {
     auto offer = a->create_offer();
     if (auto* e = std::get_if<std::string>(&offer)) return *e;
