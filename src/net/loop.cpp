@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 namespace peerkit::net {
@@ -61,10 +63,16 @@ void CoreTimer::rearm(Timestamp deadline) {
 }
 
 void CoreTimer::wait() {
-  const auto delay = std::max<std::int64_t>(0, (deadline_ - loop_.now()).us());
+  // steady_timer counts nanoseconds in an int64: a far deadline would overflow it, so wait at
+  // most an hour at a time; the handler below waits again while the deadline is still ahead.
+  constexpr std::int64_t kLongestWaitUs = 3600LL * 1'000'000;
+  const auto delay = std::clamp<std::int64_t>((deadline_ - loop_.now()).us(), 0, kLongestWaitUs);
   timer_.expires_after(std::chrono::microseconds(delay));  // cancels a wait in flight
   timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (!*alive || ec) return;  // cancelled: rearm() started another wait, or we are gone
+    // cancel() cannot recall a handler that had already expired and was queued: rearm(never)
+    // after that still leaves this call to come, with success.
+    if (deadline_ == Timestamp::never()) return;
     const Timestamp now = loop_.now();
     if (now < deadline_) return wait();  // steady_timer and SteadyClock may round apart
     deadline_ = Timestamp::never();

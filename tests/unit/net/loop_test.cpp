@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <limits>
 
 namespace peerkit::net {
 namespace {
@@ -80,6 +81,39 @@ TEST(CoreTimer, NeverDisarmsAndADeadlineInThePastFiresAtOnce) {
   EXPECT_EQ(fired, 0);
   timer.rearm(loop.now() - Duration::seconds(1));
   loop.run_for(Duration::millis(30));
+  EXPECT_EQ(fired, 1);
+}
+
+// Both deadlines have passed, so one poll of the reactor queues both handlers; `first` runs
+// before `second` and disarms it, but `second`'s handler is already on its way (the race behind
+// a UBSan overflow in CI: the late handler waited again for never() - now).
+TEST(CoreTimer, DisarmedAfterItsHandlerWasQueuedDoesNotCallBackOrWaitForever) {
+  Loop loop("test");
+  int second_fired = 0;
+  CoreTimer second(loop, [&](Timestamp) { ++second_fired; });
+  CoreTimer first(loop, [&](Timestamp) { second.cancel(); });
+  first.rearm(loop.now() - Duration::seconds(2));
+  second.rearm(loop.now() - Duration::seconds(1));
+  loop.run_for(Duration::millis(30));
+  EXPECT_EQ(first.expiries(), 1u);
+  EXPECT_EQ(second_fired, 0);
+  EXPECT_EQ(second.deadline(), Timestamp::never());
+  second.rearm(loop.now());  // and it still works afterwards
+  loop.run_for(Duration::millis(30));
+  EXPECT_EQ(second_fired, 1);
+}
+
+// A finite deadline further away than steady_timer can count (int64 nanoseconds) is waited for
+// in steps instead of overflowing.
+TEST(CoreTimer, AFarDeadlineDoesNotOverflowTheTimer) {
+  Loop loop("test");
+  int fired = 0;
+  CoreTimer timer(loop, [&](Timestamp) { ++fired; });
+  timer.rearm(Timestamp::from_micros(std::numeric_limits<std::int64_t>::max() - 1));
+  loop.run_for(Duration::millis(20));
+  EXPECT_EQ(fired, 0);
+  timer.rearm(loop.now());
+  loop.run_for(Duration::millis(20));
   EXPECT_EQ(fired, 1);
 }
 
