@@ -99,10 +99,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto drain = [&] {
     while (auto o = router.poll_output()) {
       if (o->rtcp) {
-        CHECK(rtp::parse_compound(o->bytes).has_value());
+        auto packets = rtp::parse_compound(o->bytes);
+        CHECK(packets.has_value());
         bool publisher = false;
         for (const auto& [t, p] : tracks) publisher |= p == o->to;
-        CHECK(publisher);
+        // A subscriber gets sender reports only, each about one of its own streams.
+        for (const auto& p : *packets) {
+          const auto* sr = std::get_if<rtp::SenderReport>(&p);
+          if (!sr) {
+            CHECK(publisher);
+            continue;
+          }
+          bool own = false;
+          for (const auto& [id, m] : subs) own |= m.who == o->to && m.ssrc == sr->ssrc;
+          CHECK(own);
+        }
         continue;
       }
       auto v = rtp::parse_packet(o->bytes);
@@ -236,6 +247,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           p[0] = rtp::Pli{1, media};
         } else if (k % 4 == 2) {
           p[0] = rtp::Fir{1, {rtp::FirEntry{media, s.u8()}}};
+        } else if (k % 16 == 3) {  // a publisher's clock, for a layer SSRC (who × 100 + layer × 10)
+          const std::uint32_t ssrc = who.value * 100 + (s.u8() % 3u) * 10 + s.u8() % 4u;
+          p[0] = rtp::SenderReport{ssrc, (std::uint64_t{s.u16()} << 32) | s.u16(), s.u16() * 1000u, 0, 0, {}};
+        } else if (k % 16 == 7) {  // a subscriber's block, naming a stream and any LSR / DLSR
+          rtp::ReportBlock b;
+          b.ssrc = media;
+          b.last_sr = s.u8() & 1 ? s.u16() : (std::uint32_t{s.u16()} << 16) | s.u16();
+          b.delay_since_last_sr = s.u16();
+          b.fraction_lost = s.u8();
+          p[0] = rtp::ReceiverReport{1, {b}};
         } else {
           router.handle_rtcp(now, who, s.bytes(255));
           break;
@@ -304,6 +325,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     drain();
+    for (const auto& [id, m] : subs)  // an RTT from reports stays inside its clamp
+      if (auto rtt = router.rtt(m.who)) CHECK(*rtt >= Duration::millis(1) && *rtt <= Duration::seconds(10));
   }
   return 0;
 }

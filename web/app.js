@@ -267,7 +267,8 @@ function updateQuality() {
   }
   const s = app.sfu && app.sfu.lastStats;
   if (!s) return;
-  const weak = (s.loss || 0) > 0.05 || (s.estimate !== null && s.estimate !== undefined && s.estimate < 250000);
+  const weak = (s.loss || 0) > 0.05 || (typeof s.rtt === 'number' && s.rtt > 0.4) ||
+    (s.estimate !== null && s.estimate !== undefined && s.estimate < 250000);
   for (const [id, t] of app.sfuTiles) {
     const sub = (s.subscriptions || []).find((x) => x.source === id && x.kind === 'video');
     const low = weak && sub && sub.layer === 0;
@@ -665,6 +666,7 @@ function sfuDetails(sfu) {
   const row = (k, v) => { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; };
   row('estimate toward us', s.estimate ? `${Math.round(s.estimate / 1000)} kbit/s` : '–');
   row('loss toward us', s.loss !== undefined ? `${(s.loss * 100).toFixed(1)} %` : '–');
+  row('round trip to the server', typeof s.rtt === 'number' ? `${Math.round(s.rtt * 1000)} ms` : '–');
   for (const sub of s.subscriptions || []) {
     if (sub.kind !== 'video') continue;
     row(`video of ${app.members.get(sub.source) || sub.source}`, sub.layer === null ? 'paused' : `layer ${sub.layer}`);

@@ -66,7 +66,8 @@ struct ServeSfu::Slot {
                      r.forwarded,              r.rtx_sent,
                      r.keyframe_requests_sent, r.padding_packets,
                      w.unprotect_failures,     r.ingress_dropped,
-                     r.layer_changes,          driver->datagrams_in()};
+                     r.layer_changes,          driver->datagrams_in(),
+                     r.sender_reports_sent,    r.receiver_reports_sent};
     std::lock_guard lock(totals_mutex);
     totals = now;
   }
@@ -290,12 +291,14 @@ void ServeSfu::handle(Slot& slot, const std::string& room, const std::string& me
       out["subscribeConnected"] = info->subscribe_connected;
       out["estimate"] = info->estimate_bps ? json::value(*info->estimate_bps) : json::value();
       out["loss"] = info->loss;
+      out["rtt"] = info->rtt ? json::value(static_cast<double>(info->rtt->us()) / 1e6) : json::value();
       json::array subs;
       for (const auto& sub : info->subscriptions)
         subs.push_back(json::object{
             {"source", sub.source},
             {"kind", sub.kind},
-            {"layer", sub.layer ? json::value(*sub.layer) : json::value()}});
+            {"layer", sub.layer ? json::value(*sub.layer) : json::value()},
+            {"loss", sub.loss ? json::value(*sub.loss) : json::value()}});
       out["subscriptions"] = std::move(subs);
     }
     reply(room, member, json::serialize(out));
@@ -342,6 +345,10 @@ void ServeSfu::collect_metrics(net::MetricFamilies& out) const {
   family("padding_total", counter, "Padding-only probe packets sent.", &Totals::padding);
   family("layer_changes_total", counter, "Simulcast layer changes by the bandwidth allocator.",
          &Totals::layer_changes);
+  family("sender_reports_total", counter, "RTCP sender reports sent to subscribers (one per stream).",
+         &Totals::sender_reports);
+  family("receiver_reports_total", counter, "RTCP receiver reports sent to publishers.",
+         &Totals::receiver_reports);
 }
 
 }  // namespace peerkit::server

@@ -401,11 +401,14 @@ std::optional<Conference::MemberInfo> Conference::info(const std::string& member
     out.estimate_bps = static_cast<std::uint64_t>(b->estimate_bps());
     out.loss = b->loss_fraction();
   }
+  out.rtt = worker_.router().rtt(m.subscribe_id());
   for (const auto& s : m.sections) {
     if (!s.subscription) continue;
     const auto* stream = worker_.router().stream(*s.subscription);
+    const auto* report = worker_.router().last_report(*s.subscription);
     out.subscriptions.push_back(
-        {s.source, s.track.kind, stream ? stream->current_layer() : std::nullopt});
+        {s.source, s.track.kind, stream ? stream->current_layer() : std::nullopt,
+         report ? std::optional<double>(report->fraction_lost / 256.0) : std::nullopt});
   }
   return out;
 }

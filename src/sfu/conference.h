@@ -63,11 +63,13 @@ class Conference {
     std::string source;  // the publishing member
     std::string kind;    // audio, video
     std::optional<int> layer;  // the layer being forwarded; nullopt: paused
+    std::optional<double> loss;  // 0–1, the member's latest receiver report on it
   };
   struct MemberInfo {
     bool publish_connected = false, subscribe_connected = false;
     std::optional<std::uint64_t> estimate_bps;  // the subscribe connection's send-side estimate
     double loss = 0;
+    std::optional<Duration> rtt;  // the subscribe connection's, from its receiver reports
     std::vector<SubscriptionInfo> subscriptions;
   };
 

@@ -54,6 +54,8 @@ class OutboundStream {
   std::optional<int> current_layer() const { return current_; }
   // A target is set and not yet reached: the caller should ask for the target's keyframe.
   bool switch_pending() const { return target_ && target_ != current_; }
+  // egress RTP timestamp = ingress timestamp of the current layer + this (its SR maps likewise).
+  std::uint32_t timestamp_offset() const { return ts_offset_; }
 
   // Decides on one ingress packet (of any layer of the track) and computes its egress fields.
   Expected<EgressFields, Drop> forward(const IngressPacket& p);

@@ -113,6 +113,7 @@ void Router::remove_participant(ParticipantId p) {
   for (SubscriptionId s : subs) unsubscribe(s);
   connections_.erase(p);
   publisher_feedback_.erase(p);
+  rtt_.erase(p);
 }
 
 Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
@@ -144,6 +145,7 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     }
     if (t->layer_ssrc[l]) ssrc_index_.erase({from, *t->layer_ssrc[l]});  // the layer restarted
     t->layer_ssrc[l] = v.header.ssrc;
+    t->receive[static_cast<std::size_t>(l)].emplace(tp.clock_rate);
     ssrc_index_[{from, v.header.ssrc}] = {id, l};
     *layer = l;
     return t.get();
@@ -172,6 +174,8 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
     ++stats_.ingress_dropped;
     return;
   }
+  if (auto& r = t->receive[static_cast<std::size_t>(layer)])
+    r->on_packet(v->header.sequence, v->header.timestamp, now);
   forward(now, *t, *in);
 }
 
@@ -195,6 +199,8 @@ void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
       c->sent.add(now, *n);
     }
     s.history.store(now, p, *f);
+    ++s.sent.packets;
+    s.sent.octets += static_cast<std::uint32_t>(p->payload_size);
     push(s.subscriber, false, std::span(egress_).first(*n));
     ++stats_.forwarded;
   }
@@ -269,7 +275,7 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
       if (Subscription* s = subscription(nack->media_ssrc)) {
         auto t = tracks_.find(s->track);
         if (t != tracks_.end())
-          s->responder.handle_nack(now, *nack, config_.default_rtt, s->history,
+          s->responder.handle_nack(now, *nack, rtt(from).value_or(config_.default_rtt), s->history,
                                    t->second->params.extensions, s->params, sink);
       }
     } else if (const auto* pli = std::get_if<rtp::Pli>(&p)) {
@@ -286,8 +292,13 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
             now - conn.last_allocation >= config_.allocation_interval)
           allocate(from, conn, now);
       }
+    } else if (const auto* sr = std::get_if<rtp::SenderReport>(&p)) {
+      on_sender_report(now, from, *sr);
+      for (const auto& b : sr->reports) on_report_block(now, from, b);
+    } else if (const auto* rr = std::get_if<rtp::ReceiverReport>(&p)) {
+      for (const auto& b : rr->reports) on_report_block(now, from, b);
     }
-    // SR/RR/SDES/BYE/REMB: RTT and receiver reports are not consumed yet.
+    // SDES/BYE/REMB: not consumed (BYE: leaving is signalled; REMB: TWCC is used instead).
   }
 }
 
@@ -310,6 +321,7 @@ void Router::handle_timeout(Timestamp now) {
     if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
   if (now - last_housekeeping_ >= Duration::seconds(1)) {
     for (auto& [id, s] : subscriptions_) s->history.expire(now);
+    send_reports(now);
     last_housekeeping_ = now;
   }
 }

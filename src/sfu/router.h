@@ -28,6 +28,7 @@
 #include "common/time.h"
 #include "rtp/extensions.h"
 #include "rtp/packet.h"
+#include "rtp/rtcp.h"
 #include "sfu/bandwidth_estimator.h"
 #include "sfu/egress_writer.h"
 #include "sfu/ids.h"
@@ -37,6 +38,7 @@
 #include "sfu/outbound_stream.h"
 #include "sfu/packet_history.h"
 #include "sfu/rate_meter.h"
+#include "sfu/sender_reports.h"
 #include "sfu/twcc_feedback.h"
 
 namespace peerkit::sfu {
@@ -65,7 +67,8 @@ class Router {
  public:
   struct Config {
     std::uint32_t rtcp_ssrc = 1;                  // sender SSRC of the SFU's own RTCP
-    Duration default_rtt = Duration::millis(50);  // until RTT is measured (SR/RR: not yet)
+    // Until a subscriber's reports give its RTT (sender reports every second, their blocks).
+    Duration default_rtt = Duration::millis(50);
     // Limits: a room of 100 participants × 3 tracks; subscriptions per track.
     std::size_t max_tracks = 300;
     std::size_t max_subscriptions_per_track = 100;
@@ -117,6 +120,9 @@ class Router {
     std::uint64_t layer_changes = 0;    // by the allocator
     std::uint64_t padding_packets = 0;  // probes
     std::uint64_t twcc_reports_sent = 0;  // transport-wide CC feedback to publishers
+    std::uint64_t sender_reports_sent = 0;    // one per forwarded stream and second
+    std::uint64_t receiver_reports_sent = 0;  // RR packets to publishers
+    std::uint64_t rtt_samples = 0;            // report blocks that named one of our SRs
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -127,6 +133,10 @@ class Router {
   // The send-side estimate toward a subscriber connection, once it has sent one
   // transport-wide-cc stamped packet (nullptr before, and for a connection without TWCC).
   const BandwidthEstimator* bandwidth(ParticipantId subscriber) const;
+  // A subscriber connection's RTT from its report blocks (nullopt until one named our SR).
+  std::optional<Duration> rtt(ParticipantId subscriber) const;
+  // The subscriber's latest report block about a subscription's stream (loss, jitter).
+  const rtp::ReportBlock* last_report(SubscriptionId id) const;
 
  private:
   struct Subscription;
@@ -170,6 +180,12 @@ class Router {
   };
   std::map<ParticipantId, PublisherFeedback> publisher_feedback_;
   void send_publisher_feedback(Timestamp now);
+  // router_reports.cpp: RRs to publishers, SRs to subscribers (every housekeeping second), and
+  // the report blocks that come back.
+  void send_reports(Timestamp now);
+  void on_sender_report(Timestamp now, ParticipantId from, const rtp::SenderReport& sr);
+  void on_report_block(Timestamp now, ParticipantId from, const rtp::ReportBlock& b);
+  std::map<ParticipantId, SmoothedRtt> rtt_;
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;

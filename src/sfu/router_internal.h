@@ -5,7 +5,9 @@
 #include <optional>
 #include <vector>
 
+#include "sfu/receive_statistics.h"
 #include "sfu/router.h"
+#include "sfu/sender_reports.h"
 
 namespace peerkit::sfu {
 
@@ -16,6 +18,8 @@ struct Router::Track {
   std::vector<SubscriptionId> subscriptions;
   KeyframeRequests keyframes;
   std::array<RateMeter, kMaxLayers> layer_rate{};  // ingress, for the layer allocator
+  // Per layer, as a receiver: the report blocks toward the publisher and its sender clock.
+  std::array<std::optional<ReceiveStatistics>, kMaxLayers> receive{};
 };
 
 struct Router::Subscription {
@@ -27,6 +31,9 @@ struct Router::Subscription {
   PacketHistory history;
   NackResponder responder;
   std::optional<int> preferred;  // the highest layer the client wants (set_layer)
+  StreamCounters sent;           // for its sender reports
+  SentReports reports;
+  std::optional<rtp::ReportBlock> last_report;  // the subscriber's latest block about it
 };
 
 }  // namespace peerkit::sfu

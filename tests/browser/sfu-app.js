@@ -71,8 +71,18 @@ run('SFU rooms in the web app', async () => {
       return s && s.subscriptions && s.subscriptions.length === 15 && s.subscribeConnected ? s : false;
     }, null, { timeout: 15000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
     check(stats !== null, 'sfu-stats: the server forwards 15 tracks to Ann over a connected subscribe connection', stats);
+    // The server's sender reports come back in Ann's receiver reports: it knows her round trip.
+    const rtt = await pages[0].waitForFunction(() => {
+      const s = window.peerkitApp.sfu && window.peerkitApp.sfu.lastStats;
+      return s && typeof s.rtt === 'number' ? s.rtt : false;
+    }, null, { timeout: 15000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
+    check(rtt !== null && rtt >= 0 && rtt < 1, 'sfu-stats: the server measured Ann\'s round trip from her receiver reports', rtt);
+    // The panel is redrawn every second from the latest stats.
+    await pages[0].waitForFunction(() => /round trip to the server\s*\d+ ms/.test(document.querySelector('#peer-details').textContent),
+      null, { timeout: 5000, polling: 250 }).catch(() => {});
     const panel = await pages[0].textContent('#peer-details');
-    check(/SFU — publish connected, receive connected/.test(panel) && /video of Fay/.test(panel), 'the details panel shows the SFU path', panel.slice(0, 300));
+    check(/SFU — publish connected, receive connected/.test(panel) && /video of Fay/.test(panel) &&
+          /round trip to the server\s*\d+ ms/.test(panel), 'the details panel shows the SFU path and the round trip', panel.slice(0, 400));
 
     for (const p of pages) await p.context().close();
 

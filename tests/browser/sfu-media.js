@@ -78,6 +78,37 @@ run('sfu-media', async () => {
         'the SFU unprotected and forwarded SRTP without failures', stats);
   check(stats.twcc_reports > 0, 'the SFU sends transport-wide CC feedback to the publisher', stats);
 
+  // RTCP reports, as Chromium reads them: the SFU's receiver reports give the publisher a round
+  // trip (remote-inbound-rtp, from LSR/DLSR), its sender reports reach the subscriber
+  // (remote-outbound-rtp), and the subscriber's reports about them give the SFU its RTT.
+  const reports = await page.evaluate(async () => {
+    const deadline = Date.now() + 15000;
+    let out = {};
+    while (Date.now() < deadline) {
+      out = { publisherRtt: {}, subscriberSr: {} };
+      (await pub.getStats()).forEach((s) => {
+        if (s.type === 'remote-inbound-rtp' && s.roundTripTime !== undefined) out.publisherRtt[s.kind] = s.roundTripTime;
+      });
+      (await sub.getStats()).forEach((s) => {
+        if (s.type === 'remote-outbound-rtp') out.subscriberSr[s.kind] = s.reportsSent || 0;
+      });
+      if (out.publisherRtt.audio !== undefined && out.publisherRtt.video !== undefined && out.subscriberSr.audio > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return out;
+  });
+  console.log(`  reports: ${JSON.stringify(reports)}`);
+  check(reports.publisherRtt.audio >= 0 && reports.publisherRtt.video >= 0 && reports.publisherRtt.video < 1,
+        'the publisher measures its round trip from the SFU\'s receiver reports (audio and video)', reports);
+  check(reports.subscriberSr.audio > 0, 'the subscriber receives the SFU\'s sender reports', reports);
+  let rtcpStats = await sfu.ask({ op: 'stats' });
+  for (const until = Date.now() + 5000; rtcpStats.rtt_samples === 0 && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 200));
+    rtcpStats = await sfu.ask({ op: 'stats' });
+  }
+  check(rtcpStats.sender_reports > 0 && rtcpStats.receiver_reports > 0 && rtcpStats.rtt_samples > 0,
+        'the SFU measures the subscriber\'s RTT from its reports', rtcpStats);
+
   // Simulcast: publisher 3 with q/h/f, subscriber 4.
   const page3 = await browser.newPage();  // its own camera at 1280×720
   await page3.goto(BASE + '/');

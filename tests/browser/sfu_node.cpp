@@ -213,6 +213,9 @@ class Node {
             {"forwarded", r.forwarded},
             {"keyframe_requests", r.keyframe_requests_sent},
             {"twcc_reports", r.twcc_reports_sent},
+            {"sender_reports", r.sender_reports_sent},
+            {"receiver_reports", r.receiver_reports_sent},
+            {"rtt_samples", r.rtt_samples},
             {"padding", r.padding_packets},
             {"layer_changes", r.layer_changes},
             {"datagrams_in", driver_.datagrams_in()}};
