@@ -9,6 +9,7 @@
 //   - while only synthesized packets flow (steps of −2 … +3 per layer), no subscriber's primary
 //     stream jumps by more than the history cap plus a margin (switches are contiguous; a
 //     resend without RTX may repeat an old number).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -61,6 +62,7 @@ rtp::ExtensionMap publisher_map() {
   (void)m.add(1, rtp::ExtensionKind::kMid);
   (void)m.add(2, rtp::ExtensionKind::kRid);
   (void)m.add(3, rtp::ExtensionKind::kTransportWideCc);
+  (void)m.add(4, rtp::ExtensionKind::kRepairedRid);
   return m;
 }
 
@@ -156,6 +158,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         t.clock_rate = t.codec == Codec::kOpus ? 48'000 : 90'000;
         if (kind & 2) t.rids = {"q", "h", "f"};
         t.use_fir = kind & 4;
+        t.nack = kind & 8;  // the publisher leg's NACK and RTX (router_repair.cpp)
+        t.rtx_payload_type = 97;
         t.extensions = publisher_map();
         if (auto id = router.add_track(std::move(t))) {
           tracks[id->value] = who;
@@ -226,6 +230,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         static_cast<std::uint32_t>(mid[0] - '0');
         b.extensions = ext;
         b.payload = std::span(payload).first(*n + 4);
+        std::array<std::byte, 18> rtx_payload{};
+        if (f & 0x20) {  // the same packet as a retransmission on the layer's RTX stream
+          const std::uint16_t osn = static_cast<std::uint16_t>(ls.seq - (s.u8() % 8));
+          rtx_payload[0] = std::byte(osn >> 8);
+          rtx_payload[1] = std::byte(osn & 0xff);
+          std::copy_n(payload.begin(), *n + 4, rtx_payload.begin() + 2);
+          ext[1] = {4, as_bytes(rid)};  // repaired-rid
+          b.header.payload_type = 97;
+          b.header.ssrc += 5;
+          b.header.sequence = s.u16();
+          b.payload = std::span(rtx_payload).first(*n + 6);
+        }
         auto size = rtp::build_packet(b, buf);
         CHECK(size.has_value());
         router.handle_rtp(now, who, std::span(buf).first(*size));

@@ -39,6 +39,9 @@ TrackParams track_params(const sdp::AcceptedMedia& media, ParticipantId publishe
   t.rids = media.rids;
   t.extensions = extension_map(media.extensions);
   t.rtx_payload_type = media.rtx_pt;
+  // build_sfu_answer echoes the offer's "nack" (sdp::SfuAnswerOptions::rtcp_fb).
+  t.nack = media.kind == "video" &&
+           std::find(media.codec.rtcp_fb.begin(), media.codec.rtcp_fb.end(), "nack") != media.codec.rtcp_fb.end();
   return t;
 }
 

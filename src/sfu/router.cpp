@@ -99,6 +99,7 @@ void Router::remove_track(TrackId id) {
   if (it == tracks_.end()) return;
   for (SubscriptionId s : std::vector<SubscriptionId>(it->second->subscriptions)) unsubscribe(s);
   std::erase_if(ssrc_index_, [id](const auto& kv) { return kv.second.first == id; });
+  std::erase_if(rtx_index_, [id](const auto& kv) { return kv.second.first == id; });
   tracks_.erase(it);
 }
 
@@ -123,8 +124,8 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     *layer = it->second.second;
     return t->second.get();
   }
-  // Unknown SSRC: bind it by mid (+ rid). A repaired-rid marks the publisher's RTX stream,
-  // which is not forwarded (NACK toward publishers is not done yet).
+  // Unknown SSRC: bind it by mid (+ rid). A repaired-rid or the RTX payload type marks the
+  // publisher's RTX stream, which rtx_track_for() binds instead.
   for (const auto& [id, t] : tracks_) {
     const TrackParams& tp = t->params;
     if (tp.publisher != from) continue;
@@ -146,6 +147,8 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     if (t->layer_ssrc[l]) ssrc_index_.erase({from, *t->layer_ssrc[l]});  // the layer restarted
     t->layer_ssrc[l] = v.header.ssrc;
     t->receive[static_cast<std::size_t>(l)].emplace(tp.clock_rate);
+    if (tp.nack && tp.codec == Codec::kVp8) t->missing[static_cast<std::size_t>(l)].emplace();
+    else t->missing[static_cast<std::size_t>(l)].reset();
     ssrc_index_[{from, v.header.ssrc}] = {id, l};
     *layer = l;
     return t.get();
@@ -163,8 +166,13 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
         f->second.twcc.on_packet(*seq, now);
         f->second.media_ssrc = v->header.ssrc;
       }
+  if (v && rtx_index_.contains({from, v->header.ssrc})) {  // the publisher's RTX stream
+    repair(now, from, *v);
+    return;
+  }
   int layer = 0;
   Track* t = v ? track_for(from, *v, &layer) : nullptr;
+  if (!t && v && repair(now, from, *v)) return;  // the first packet of an RTX stream
   if (!t) {
     ++stats_.ingress_dropped;
     return;
@@ -174,8 +182,10 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
     ++stats_.ingress_dropped;
     return;
   }
-  if (auto& r = t->receive[static_cast<std::size_t>(layer)])
-    r->on_packet(v->header.sequence, v->header.timestamp, now);
+  const auto l = static_cast<std::size_t>(layer);
+  if (auto& r = t->receive[l]) r->on_packet(v->header.sequence, v->header.timestamp, now);
+  if (auto& m = t->missing[l]) m->on_packet(v->header.sequence, now);
+  t->media_pt[l] = v->header.payload_type;
   forward(now, *t, *in);
 }
 
@@ -316,6 +326,7 @@ void Router::send_publisher_feedback(Timestamp now) {
 
 void Router::handle_timeout(Timestamp now) {
   send_publisher_feedback(now);
+  send_publisher_nacks(now);
   for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
   for (auto& [who, c] : connections_)
     if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
@@ -333,7 +344,7 @@ Timestamp Router::next_timeout() const {
   for (const auto& [who, c] : connections_)
     if (c->blocked_bps) next = std::min(next, c->next_probe);
   for (const auto& [who, f] : publisher_feedback_) next = std::min(next, f.twcc.next_timeout());
-  return next;
+  return std::min(next, next_publisher_nack());
 }
 
 std::optional<Output> Router::poll_output() {

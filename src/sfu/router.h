@@ -55,6 +55,9 @@ struct TrackParams {
   // mid too (and no repaired-rid without simulcast), so only the type tells them from media:
   // they must never be bound to a layer or forwarded as media.
   std::optional<std::uint8_t> rtx_payload_type;
+  // The publisher negotiated `nack` (video): the SFU asks it for what it lost on the way in and
+  // forwards the retransmissions it gets back (router_repair.cpp).
+  bool nack = false;
 };
 
 struct Output {
@@ -123,6 +126,9 @@ class Router {
     std::uint64_t sender_reports_sent = 0;    // one per forwarded stream and second
     std::uint64_t receiver_reports_sent = 0;  // RR packets to publishers
     std::uint64_t rtt_samples = 0;            // report blocks that named one of our SRs
+    std::uint64_t publisher_nacks_sent = 0;   // NACK packets to publishers
+    std::uint64_t repaired = 0;               // publishers' retransmissions that filled a gap
+    std::uint64_t rtx_unrequested = 0;  // publishers' RTX we did not ask for (probes, dupes)
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -186,6 +192,15 @@ class Router {
   void on_sender_report(Timestamp now, ParticipantId from, const rtp::SenderReport& sr);
   void on_report_block(Timestamp now, ParticipantId from, const rtp::ReportBlock& b);
   std::map<ParticipantId, SmoothedRtt> rtt_;
+  // router_repair.cpp: NACK toward publishers and their RTX streams.
+  Track* rtx_track_for(ParticipantId from, const rtp::PacketView& v, int* layer);
+  bool repair(Timestamp now, ParticipantId from, const rtp::PacketView& v);
+  void send_publisher_nacks(Timestamp now);
+  Timestamp next_publisher_nack() const;
+  // (publisher, RTX SSRC) → (track, layer), learnt like ssrc_index_ (mid + repaired-rid or
+  // the RTX payload type).
+  std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> rtx_index_;
+  std::array<std::byte, kMaxPacketSize> repair_buffer_{};
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;

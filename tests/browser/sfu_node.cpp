@@ -216,6 +216,9 @@ class Node {
             {"sender_reports", r.sender_reports_sent},
             {"receiver_reports", r.receiver_reports_sent},
             {"rtt_samples", r.rtt_samples},
+            {"publisher_nacks", r.publisher_nacks_sent},
+            {"repaired", r.repaired},
+            {"rtx_unrequested", r.rtx_unrequested},
             {"padding", r.padding_packets},
             {"layer_changes", r.layer_changes},
             {"datagrams_in", driver_.datagrams_in()}};
