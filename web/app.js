@@ -279,11 +279,35 @@ $('view').addEventListener('click', (e) => {
   const on = e.target.getAttribute('aria-pressed') !== 'true';
   e.target.setAttribute('aria-pressed', String(on));
   $('videos').classList.toggle('speaker-view', on);
+  updateSfuConstraints();
 });
+
+// In an SFU room, ask for no more of each member's camera than its tile shows (sfu-constraints,
+// docs/protocol-rooms.md): its height in device pixels, rounded up to a common video height so
+// that a tile a little taller than a layer still gets the one above it. Sent when it changes.
+const STANDARD_HEIGHTS = [90, 180, 360, 720, 1080, 2160];
+let sentConstraints = '';
+function updateSfuConstraints() {
+  if (!app.sfu) return;
+  const sources = {};
+  for (const [id, t] of app.sfuTiles) {
+    const video = t.tile.querySelector('video');
+    const px = video ? video.clientHeight * (window.devicePixelRatio || 1) : 0;
+    if (px <= 0) continue;  // not laid out yet: no constraint rather than the smallest layer
+    sources[id] = STANDARD_HEIGHTS.find((h) => h >= px) || STANDARD_HEIGHTS[STANDARD_HEIGHTS.length - 1];
+  }
+  const text = JSON.stringify(sources);
+  if (text === sentConstraints) return;
+  sentConstraints = text;
+  app.sfuConstraints = sources;  // for the details panel and tests
+  app.sfu.constrain(null, sources);
+}
+window.addEventListener('resize', () => updateSfuConstraints());
 
 // ---- SFU rooms (web/sfu.js) -----------------------------------------------------------------
 function enterSfu() {
   app.mode = 'sfu';
+  sentConstraints = '';  // a new session has none yet
   const sfu = new SfuSession({ rooms: app.rooms, localStream: app.localStream });
   app.sfu = sfu;
   for (const id of app.members.keys()) sfuTile(id);
@@ -613,6 +637,7 @@ function scheduleDetails() {
 setInterval(async () => {
   for (const link of app.links.values()) link.lastStats = await link.stats();
   if (app.sfu) app.sfu.requestStats();
+  updateSfuConstraints();
   updateQuality();
   renderDetails();
 }, 1000);

@@ -91,6 +91,25 @@ run('SFU rooms in the web app', async () => {
       await joinThroughUi(browser, { name: 'Hal', room: pair })];
     await seesAll(forced, ['Gil', 'Hal'], 2, 'mode=sfu pair');
     check((await mode(forced[1])) === 'sfu' && (await links(forced[1])) === 0, 'a mode=sfu link makes a pair an SFU room');
+    // Constraints from the tiles (sfu-constraints): Hal's one tile fills Gil's window, so Gil
+    // asks for (and gets) more than Hal's lowest layer; in a small window his tile is small and
+    // he gets the lowest; back at full size, more again.
+    const cameraLayer = (page, want) => page.waitForFunction((w) => {
+      const s = window.peerkitApp.sfu && window.peerkitApp.sfu.lastStats;
+      const layers = ((s && s.subscriptions) || []).filter((x) => x.kind === 'video' && x.layer !== null).map((x) => x.layer);
+      return layers.length === 1 && (w === 'lowest' ? layers[0] === 0 : layers[0] > 0) ? { layer: layers[0] } : false;
+    }, want, { timeout: 30000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
+    const fullSize = await cameraLayer(forced[0], 'higher');
+    check(fullSize !== null, 'sfu-constraints: with one large tile Gil gets above Hal\'s lowest layer', fullSize);
+    await forced[0].setViewportSize({ width: 360, height: 260 });
+    const small = await cameraLayer(forced[0], 'lowest');
+    check(small !== null, 'sfu-constraints: in a small window he gets Hal\'s lowest layer',
+          await forced[0].evaluate(() => ({ asked: window.peerkitApp.sfuConstraints, stats: window.peerkitApp.sfu.lastStats })));
+    await forced[0].setViewportSize({ width: 1100, height: 720 });
+    const large = await cameraLayer(forced[0], 'higher');
+    check(large !== null, 'sfu-constraints: back at full size a higher layer again', large);
+    console.log(`  Gil's layer of Hal: ${JSON.stringify(fullSize)} at full size, ${JSON.stringify(small)} small, ${JSON.stringify(large)} again`);
+
 
     // Someone leaves and someone else joins: the leaver's sections end (port 0) and the
     // newcomer's tracks reuse those slots under new mids (RFC 8829 §5.2.2 recycling), which
