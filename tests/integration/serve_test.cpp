@@ -274,7 +274,7 @@ TEST_F(ServeTest, ShutdownClosesSocketsWithGoingAway) {
 TEST_F(ServeTest, IceServersGiveWorkingTurnCredentials) {
   const auto turn_port = testing::free_udp_tcp_port();
   ASSERT_NE(turn_port, 0);
-  auto parsed = app::parse_serve_cli({"peerkit serve", "--turn-port", std::to_string(turn_port)},
+  auto parsed = app::parse_serve_cli({"peerkit serve", "--sfu-port", "0", "--turn-port", std::to_string(turn_port)},
                                      "test-secret");
   ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
   auto c = parsed.config;
@@ -396,7 +396,7 @@ TEST_F(ServeTest, ForeignOriginsGetNoCredentialsAndNoWebSocket) {
   const auto turn_port = testing::free_udp_tcp_port();
   ASSERT_NE(turn_port, 0);
   auto parsed = app::parse_serve_cli(
-      {"peerkit serve", "--turn-port", std::to_string(turn_port), "--cors", "http://app.test"},
+      {"peerkit serve", "--sfu-port", "0", "--turn-port", std::to_string(turn_port), "--cors", "http://app.test"},
       "test-secret");
   ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
   auto c = parsed.config;
@@ -504,7 +504,7 @@ TEST_F(ServeTest, PinnedSecretFileKeepsCredentialsAcrossARestart) {
     turn_port = testing::free_udp_tcp_port();
     ASSERT_NE(turn_port, 0);
     auto parsed = app::parse_serve_cli(
-        {"peerkit serve", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
+        {"peerkit serve", "--sfu-port", "0", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
         fresh);
     ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
     auto c = parsed.config;
@@ -545,7 +545,7 @@ TEST_F(ServeTest, SecretFileRotatesWithoutARestart) {
   const std::uint16_t turn_port = testing::free_udp_tcp_port();
   ASSERT_NE(turn_port, 0);
   auto parsed = app::parse_serve_cli(
-      {"peerkit serve", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
+      {"peerkit serve", "--sfu-port", "0", "--turn-port", std::to_string(turn_port), "--ice-secret-file", file},
       "unused-fresh-secret");
   ASSERT_EQ(parsed.action, decltype(parsed)::Action::kRun) << parsed.message;
   auto c = parsed.config;
@@ -766,9 +766,10 @@ TEST(ServeProcess, OfflineQueueMemoryIsBoundedAndReturned) {
   const std::string binary = env && *env ? env : PEERKIT_BINARY;
   const std::uint16_t port = free_tcp_port();
   const std::string port_text = std::to_string(port);
-  std::vector<std::string> args = {binary,         "serve",       "--no-turn",   "--port",
-                                   port_text,      "--log-level", "warn",        "--expire_timeout",
-                                   "1000"};
+  // --sfu-port 0: a `make run` on this machine holds the default 3480.
+  std::vector<std::string> args = {binary,         "serve",       "--no-turn",   "--sfu-port",
+                                   "0",            "--port",      port_text,     "--log-level",
+                                   "warn",         "--expire_timeout", "1000"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
