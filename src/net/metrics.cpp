@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <future>
+#include <limits>
 #include <memory>
 
 namespace peerkit::net {
@@ -27,6 +28,29 @@ void add_family(MetricFamilies& out, std::string name, std::string help,
       m.counter.value = s.value;
     else
       m.gauge.value = s.value;
+    family.metric.push_back(std::move(m));
+  }
+  out.push_back(std::move(family));
+}
+
+void add_histogram(MetricFamilies& out, std::string name, std::string help,
+                   const std::vector<HistogramSample>& samples) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = prometheus::MetricType::Histogram;
+  for (const auto& s : samples) {
+    prometheus::ClientMetric m;
+    for (const auto& [k, v] : s.labels) m.label.push_back({k, v});
+    const LatencyHistogram& h = s.histogram;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < LatencyHistogram::kBoundsUs.size(); ++i) {
+      cumulative += h.bucket(i);
+      m.histogram.bucket.push_back({cumulative, static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6});
+    }
+    m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = h.count();
+    m.histogram.sample_sum = static_cast<double>(h.sum_us()) / 1e6;
     family.metric.push_back(std::move(m));
   }
   out.push_back(std::move(family));

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/latency_histogram.h"
 #include "net/loop.h"
 
 namespace peerkit::net {
@@ -31,6 +32,16 @@ struct Sample {
 // Appends a family of samples; `type` is counter or gauge.
 void add_family(MetricFamilies& out, std::string name, std::string help,
                 prometheus::MetricType type, const std::vector<Sample>& samples);
+
+// One labelled histogram of a family.
+struct HistogramSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  LatencyHistogram histogram;
+};
+// Appends a histogram family in seconds: cumulative buckets at LatencyHistogram's bounds and
+// +Inf, _sum and _count.
+void add_histogram(MetricFamilies& out, std::string name, std::string help,
+                   const std::vector<HistogramSample>& samples);
 
 // The text exposition format (version 0.0.4).
 std::string render_metrics(const MetricFamilies& families);

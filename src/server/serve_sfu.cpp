@@ -67,7 +67,8 @@ struct ServeSfu::Slot {
                      r.keyframe_requests_sent, r.padding_packets,
                      w.unprotect_failures,     r.ingress_dropped,
                      r.layer_changes,          driver->datagrams_in(),
-                     r.sender_reports_sent,    r.receiver_reports_sent};
+                     r.sender_reports_sent,    r.receiver_reports_sent,
+                     driver->forwarding_latency()};
     std::lock_guard lock(totals_mutex);
     totals = now;
   }
@@ -349,6 +350,12 @@ void ServeSfu::collect_metrics(net::MetricFamilies& out) const {
          &Totals::sender_reports);
   family("receiver_reports_total", counter, "RTCP receiver reports sent to publishers.",
          &Totals::receiver_reports);
+  std::vector<net::HistogramSample> latency;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    latency.push_back({{{"worker", std::to_string(i)}}, all[i].forwarding_latency});
+  net::add_histogram(out, "peerkit_sfu_forwarding_latency_seconds",
+                     "From reading a datagram to sending what the worker made of it (per datagram).",
+                     latency);
 }
 
 }  // namespace peerkit::server

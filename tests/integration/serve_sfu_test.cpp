@@ -119,6 +119,12 @@ TEST_F(ServeSfuTest, PublishSubscribeStatsAndLeaveAcrossTheWorkerThreads) {
     if (members != 2) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(members, 2u);
+  // Every worker exports its forwarding-latency histogram (empty here: no media flowed).
+  const std::string metrics = http_request(port, http::verb::get, "/metrics").body();
+  EXPECT_NE(metrics.find("# TYPE peerkit_sfu_forwarding_latency_seconds histogram"), std::string::npos);
+  EXPECT_NE(metrics.find("peerkit_sfu_forwarding_latency_seconds_bucket{worker=\"0\",le=\"0.001\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("peerkit_sfu_sender_reports_total{worker=\"0\"}"), std::string::npos);
 
   a->close();  // Ann's tracks go: Bo has nothing left to receive
   auto closed = next_of(*b, "sfu-subscribe-close");

@@ -126,6 +126,13 @@ TEST(SfuWorkerDriver, PublisherToSubscriberOverRealUdpOnOnePort) {
   EXPECT_EQ(media, 10);
   EXPECT_EQ(worker.stats().unprotect_failures, 0u);
   EXPECT_GE(driver.datagrams_in(), 10u);
+  // Every read that made the worker send was timed, read to send: the checks, the handshakes
+  // and the ten forwarded packets at least (each within the last bucket's 25 ms unless this
+  // machine stalls, so only the count and the sum are asserted).
+  const auto& latency = driver.forwarding_latency();
+  EXPECT_GE(latency.count(), 10u);
+  EXPECT_LE(latency.count(), driver.datagrams_in());
+  EXPECT_LT(latency.sum_us(), latency.count() * 1'000'000);  // under a second on average
   driver.stop();
 }
 

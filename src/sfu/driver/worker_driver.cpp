@@ -69,30 +69,38 @@ void WorkerDriver::drain() {
     auto got = net::receive_segments(fd, buffer, from_);
     if (!got) break;
     if (got->truncated) continue;  // larger than any STUN, DTLS or SRTP datagram
+    const Timestamp read_at = loop_.now();  // one clock read for the batch
+    std::uint64_t segments = 0;
     for (std::size_t at = 0; at < got->bytes; at += got->segment) {
       const std::size_t n = std::min(got->segment, got->bytes - at);
-      ++datagrams_in_;
-      worker_.handle_datagram(loop_.now(), kSocket, from_, ByteSpan(buffer.data() + at, n));
+      ++segments;
+      worker_.handle_datagram(read_at, kSocket, from_, ByteSpan(buffer.data() + at, n));
     }
+    datagrams_in_ += segments;
     // A batch of input, then its output: forwarding latency stays one read, not 64.
-    pump();
+    if (send_and_deliver() > 0) latency_.add(loop_.now() - read_at, segments);
     if (stopped_) return;
   }
 }
 
-void WorkerDriver::pump() {
-  if (stopped_) return;
+std::size_t WorkerDriver::send_and_deliver() {
+  if (stopped_) return 0;
+  std::size_t sent = 0;
   {
     auto batch = worker_.transmits();
-    for (const Transmit& t : batch) out_.add(socket_.native_handle(), t.to, t.data);
+    for (const Transmit& t : batch) {
+      out_.add(socket_.native_handle(), t.to, t.data);
+      ++sent;
+    }
     out_.flush();
   }
   const auto alive = alive_;
   while (auto e = worker_.poll_event()) {
     if (on_event) on_event(*e);
-    if (!*alive) return;
+    if (!*alive) return sent;
   }
   timer_.rearm(worker_.next_timeout());
+  return sent;
 }
 
 }  // namespace peerkit::sfu

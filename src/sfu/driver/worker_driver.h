@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/address.h"
+#include "net/latency_histogram.h"
 #include "net/loop.h"
 #include "net/udp_gso.h"
 #include "sfu/worker.h"
@@ -30,16 +31,20 @@ class WorkerDriver {
   void start();
   // After calling into the worker from outside (participants, tracks): sends what it produced,
   // delivers its events and re-arms the timer.
-  void pump();
+  void pump() { (void)send_and_deliver(); }
   void stop();
 
   std::function<void(const Worker::Event&)> on_event;
   std::uint64_t datagrams_in() const { return datagrams_in_; }
+  // Ingress → egress inside this process: from a read's return to the send of what the worker
+  // made of it, once per datagram read in a batch that sent something (T11's p99).
+  const net::LatencyHistogram& forwarding_latency() const { return latency_; }
 
  private:
   static constexpr SocketId kSocket{1};
   void receive();
   void drain();
+  std::size_t send_and_deliver();  // pump(); returns the datagrams sent
 
   net::Loop& loop_;
   Worker& worker_;
@@ -49,6 +54,7 @@ class WorkerDriver {
   SocketAddress from_;
   bool stopped_ = false;
   std::uint64_t datagrams_in_ = 0;
+  net::LatencyHistogram latency_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
