@@ -266,6 +266,7 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
     const auto* info = transport_->channels().channel(in->id);
     if (!info) return;
     auto ch = std::make_shared<ChannelImpl>();
+    remember(ch);
     ch->connection = weak_from_this();
     ch->label = info->label;
     ch->protocol = info->protocol;
@@ -352,6 +353,12 @@ void ConnectionImpl::update_state() {
 
 // Callbacks run from a posted task, never inside the call or event that produced them; each
 // checks `closed` so that none runs after close() returned.
+void ConnectionImpl::remember(const std::shared_ptr<ChannelImpl>& ch) {
+  if (every_channel_.size() >= 64 && every_channel_.size() == every_channel_.capacity())
+    std::erase_if(every_channel_, [](const auto& w) { return w.expired(); });
+  every_channel_.push_back(ch);
+}
+
 void ConnectionImpl::queue(std::function<void()> f) {
   callbacks_.push_back(std::move(f));
 }
@@ -395,6 +402,7 @@ std::variant<std::shared_ptr<ChannelImpl>, std::string> ConnectionImpl::create_c
   if (init.negotiated != init.id.has_value())
     return std::string("TypeError: a negotiated channel needs an id, and only it");
   auto ch = std::make_shared<ChannelImpl>();
+  remember(ch);
   ch->connection = weak_from_this();
   ch->label = label;
   ch->protocol = init.protocol;
@@ -465,8 +473,9 @@ void ConnectionImpl::close() {
     ch.on_message = nullptr;
     drop_early(ch);
   };
-  for (auto& [id, ch] : channels_) drop(*ch);
-  for (auto& ch : pending_channels_) drop(*ch);
+  for (const auto& weak : every_channel_)  // open, pending and peer-closed ones alike
+    if (auto ch = weak.lock()) drop(*ch);
+  every_channel_.clear();
   {
     std::lock_guard l(callbacks);
     on_candidate = nullptr;

@@ -133,6 +133,12 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   bool dtls_connected_ = false, dtls_failed_ = false, dtls_closed_ = false;
   std::vector<std::shared_ptr<ChannelImpl>> pending_channels_;  // before the DTLS role is known
   std::map<std::uint16_t, std::shared_ptr<ChannelImpl>> channels_;
+  // Every channel still alive, closed ones too: close() drops their callbacks. A channel closed
+  // by the peer leaves channels_ at once but drops its callbacks only in its queued close
+  // task, which close() skips — and an application's callback that holds its own channel
+  // would keep both alive for ever. Pruned of expired entries as it grows.
+  std::vector<std::weak_ptr<ChannelImpl>> every_channel_;
+  void remember(const std::shared_ptr<ChannelImpl>& ch);
   std::deque<std::function<void()>> callbacks_;
   bool delivering_scheduled_ = false;
   Stats counters_;

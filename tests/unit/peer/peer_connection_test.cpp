@@ -385,6 +385,31 @@ TEST(PeerConnection, CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock) {
   EXPECT_EQ(b_error.rfind("OperationError", 0), 0u) << b_error;
 }
 
+// An application's callback that holds its own channel (natural in JavaScript, a cycle in C++)
+// must not keep the channel alive after close — also when the peer closed the channel just
+// before, so that its close task was still queued when close() came (CI's LeakSanitizer
+// found that leak after CallsFromInsideCallbacksAndOtherThreadsDoNotDeadlock).
+TEST(PeerConnection, ACallbackHoldingItsOwnChannelDoesNotOutliveClose) {
+  std::weak_ptr<DataChannel> held;
+  {
+    TwoPeers p;
+    auto chat = std::get<std::shared_ptr<DataChannel>>(p.a->create_data_channel("held"));
+    p.b->on_data_channel([&](std::shared_ptr<DataChannel> ch) {
+      std::lock_guard l(p.w.m);
+      held = ch;
+      ch->on_message([ch](const Message&) { (void)ch->ready_state(); });
+      ch->on_close([ch] { (void)ch->ready_state(); });
+      p.w.notify();
+    });
+    ASSERT_EQ(p.negotiate(), "");
+    ASSERT_TRUE(p.w.wait([&] { return !held.expired(); }));
+    chat->close();  // b hears it and queues the channel's close task...
+    p.a->close();
+    p.b->close();   // ...which this may overtake
+  }
+  EXPECT_TRUE(held.expired());
+}
+
 TEST(PeerConnection, BadInputGetsBrowserErrors) {
   Runtime runtime;
   auto pc = PeerConnection::create(runtime, loopback());
