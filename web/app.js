@@ -244,11 +244,14 @@ setInterval(() => {
   }
   for (const id of speech.keys()) if (!app.members.has(id)) speech.delete(id);
   const dominant = loudest && speech.get(loudest).energy > SPEAKING_LEVEL / 4 ? loudest : app.dominant;
+  const moved = dominant !== app.dominant;
   app.dominant = dominant;
   for (const id of app.members.keys()) {
     const tile = tileOf(id);
     if (tile) tile.classList.toggle('dominant', id === dominant);
   }
+  // In the speaker view the dominant tile is the large one: its layer follows it at once.
+  if (moved && $('videos').classList.contains('speaker-view')) updateSfuConstraints();
 }, 100);
 function tileOf(id) {
   const link = app.links.get(id);
@@ -292,7 +295,11 @@ function updateSfuConstraints() {
   const sources = {};
   for (const [id, t] of app.sfuTiles) {
     const video = t.tile.querySelector('video');
-    const px = video ? video.clientHeight * (window.devicePixelRatio || 1) : 0;
+    // object-fit: cover scales the picture to fill the tile, so a tile wider than the picture's
+    // aspect shows it taller than the tile: ask for the height it is drawn at.
+    const aspect = video && video.videoWidth && video.videoHeight ? video.videoWidth / video.videoHeight : 0;
+    const drawn = video ? Math.max(video.clientHeight, aspect ? video.clientWidth / aspect : 0) : 0;
+    const px = drawn * (window.devicePixelRatio || 1);
     if (px <= 0) continue;  // not laid out yet: no constraint rather than the smallest layer
     sources[id] = STANDARD_HEIGHTS.find((h) => h >= px) || STANDARD_HEIGHTS[STANDARD_HEIGHTS.length - 1];
   }

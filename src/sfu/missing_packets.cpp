@@ -4,70 +4,76 @@
 
 namespace peerkit::sfu {
 
-void MissingPackets::on_packet(std::uint16_t sequence, Timestamp now) {
+bool MissingPackets::on_packet(std::uint16_t sequence, Timestamp now) {
   const std::int64_t seq = unwrapper_.unwrap(sequence);
   if (!newest_) {
     newest_ = seq;
-    return;
+    return true;
   }
   if (seq <= *newest_) {  // late: it closes its own gap, if it opened one
-    if (missing_.erase(seq) > 0) ++stats_.recovered;
-    return;
+    if (missing_.erase(seq) > 0) {
+      ++stats_.recovered;
+      recompute_next_due();
+      return true;
+    }
+    return std::find(repaired_.begin(), repaired_.end(), seq) == repaired_.end();
   }
   const std::int64_t gap = seq - *newest_ - 1;
   newest_ = seq;
-  if (gap == 0) return;
-  if (gap > config_.max_gap) {  // a restart, not loss: what was missing before is moot too
-    missing_.clear();
-    return;
-  }
-  // Only the newest max_missing can be kept: skip straight to them.
-  const std::int64_t first = seq - std::min<std::int64_t>(gap, static_cast<std::int64_t>(config_.max_missing));
-  for (std::int64_t s = first; s < seq; ++s) missing_.emplace(s, Entry{now, Timestamp(), 0});
+  if (gap == 0) return true;
+  if (gap > config_.max_gap) return true;  // an outage or a restart: not asked about
+  for (std::int64_t s = seq - gap; s < seq; ++s) missing_.emplace(s, Entry{now, Timestamp(), 0});
   stats_.detected += static_cast<std::uint64_t>(gap);
   forget_oldest_beyond_cap();
-}
-
-bool MissingPackets::repaired(std::uint16_t sequence) {
-  if (!newest_) return false;
-  const std::int64_t seq = unwrapper_.peek(sequence);
-  if (missing_.erase(seq) == 0) return false;
-  ++stats_.recovered;
+  next_due_ = std::min(next_due_, now + config_.reorder_wait);
   return true;
 }
 
-Timestamp MissingPackets::due_at(const Entry& e, Duration rtt) const {
-  if (e.tries == 0) return e.detected + config_.reorder_wait;
-  return e.last_asked + std::max(config_.retry, rtt);
+bool MissingPackets::is_missing(std::uint16_t sequence) const {
+  return newest_ && missing_.contains(unwrapper_.peek(sequence));
 }
 
-std::vector<std::uint16_t> MissingPackets::due(Timestamp now, Duration rtt) {
+void MissingPackets::repaired(std::uint16_t sequence) {
+  if (!newest_) return;
+  const std::int64_t seq = unwrapper_.peek(sequence);
+  if (missing_.erase(seq) == 0) return;
+  ++stats_.recovered;
+  repaired_[repaired_next_] = seq;
+  repaired_next_ = (repaired_next_ + 1) % repaired_.size();
+  recompute_next_due();
+}
+
+Timestamp MissingPackets::due_at(const Entry& e) const {
+  if (e.tries == 0) return e.detected + config_.reorder_wait;
+  return e.last_asked + config_.retry;
+}
+
+std::vector<std::uint16_t> MissingPackets::due(Timestamp now) {
   std::vector<std::uint16_t> out;
+  if (now < next_due_) return out;
   for (auto it = missing_.begin(); it != missing_.end();) {
     Entry& e = it->second;
     const bool expired = now - e.detected >= config_.max_age;
-    if (expired || (e.tries >= config_.max_tries && due_at(e, rtt) <= now)) {
+    if (expired || (e.tries >= config_.max_tries && due_at(e) <= now)) {
       ++stats_.given_up;  // the last try had its RTT to be answered
       it = missing_.erase(it);
       continue;
     }
-    if (e.tries < config_.max_tries && due_at(e, rtt) <= now) {
+    if (due_at(e) <= now) {
       ++e.tries;
       e.last_asked = now;
       out.push_back(static_cast<std::uint16_t>(it->first));
     }
     ++it;
   }
+  recompute_next_due();
   return out;
 }
 
-Timestamp MissingPackets::next_timeout(Duration rtt) const {
-  Timestamp next = Timestamp::never();
-  for (const auto& [seq, e] : missing_) {
-    next = std::min(next, due_at(e, rtt));
-    next = std::min(next, e.detected + config_.max_age);
-  }
-  return next;
+void MissingPackets::recompute_next_due() {
+  next_due_ = Timestamp::never();
+  for (const auto& [seq, e] : missing_)
+    next_due_ = std::min({next_due_, due_at(e), e.detected + config_.max_age});
 }
 
 void MissingPackets::forget_oldest_beyond_cap() {

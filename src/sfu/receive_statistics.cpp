@@ -21,7 +21,9 @@ void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t rtp_time
   // first packet counts (see the header).
   const std::int64_t ts = timestamps_.unwrap(rtp_timestamp);
   if (newest_ts_ && ts <= *newest_ts_) return;
-  const std::int64_t arrival = (now - first_arrival_).us() * clock_rate_ / 1'000'000;
+  const std::int64_t since = (now - first_arrival_).us();  // split: no product overflows
+  const std::int64_t rate = clock_rate_;
+  const std::int64_t arrival = since / 1'000'000 * rate + since % 1'000'000 * rate / 1'000'000;
   const std::int64_t transit = arrival - ts;
   if (newest_ts_) {
     const std::int64_t d = std::abs(transit - last_transit_);

@@ -147,7 +147,9 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     if (t->layer_ssrc[l]) ssrc_index_.erase({from, *t->layer_ssrc[l]});  // the layer restarted
     t->layer_ssrc[l] = v.header.ssrc;
     t->receive[static_cast<std::size_t>(l)].emplace(tp.clock_rate);
-    if (tp.nack && tp.codec == Codec::kVp8) t->missing[static_cast<std::size_t>(l)].emplace();
+    if (tp.nack && tp.codec == Codec::kVp8)  // retries an RTT apart (the publisher's is not measured)
+      t->missing[static_cast<std::size_t>(l)].emplace(MissingPackets::Config{
+          .retry = std::max(Duration::millis(20), config_.default_rtt)});
     else t->missing[static_cast<std::size_t>(l)].reset();
     ssrc_index_[{from, v.header.ssrc}] = {id, l};
     *layer = l;
@@ -183,8 +185,11 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
     return;
   }
   const auto l = static_cast<std::size_t>(layer);
+  if (auto& m = t->missing[l]; m && !m->on_packet(v->header.sequence, now)) {
+    ++stats_.ingress_dropped;  // the late original of a packet already repaired and forwarded
+    return;
+  }
   if (auto& r = t->receive[l]) r->on_packet(v->header.sequence, v->header.timestamp, now);
-  if (auto& m = t->missing[l]) m->on_packet(v->header.sequence, now);
   t->media_pt[l] = v->header.payload_type;
   forward(now, *t, *in);
 }

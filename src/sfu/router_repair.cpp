@@ -58,7 +58,7 @@ bool Router::repair(Timestamp now, ParticipantId from, const rtp::PacketView& v)
   const auto osn = static_cast<std::uint16_t>((std::to_integer<unsigned>(v.payload[0]) << 8) |
                                               std::to_integer<unsigned>(v.payload[1]));
   auto& missing = t->missing[l];
-  if (!missing || !t->media_pt[l] || !t->layer_ssrc[l] || !missing->repaired(osn)) {
+  if (!missing || !t->media_pt[l] || !t->layer_ssrc[l] || !missing->is_missing(osn)) {
     ++stats_.rtx_unrequested;
     return true;
   }
@@ -72,7 +72,8 @@ bool Router::repair(Timestamp now, ParticipantId from, const rtp::PacketView& v)
   auto n = rtp::build_packet(b, repair_buffer_);
   if (!n) return true;
   auto in = make_ingress(std::span(repair_buffer_).first(*n), now, layer, t->params.codec);
-  if (!in) return true;
+  if (!in) return true;  // still missing: a later retransmission may be well-formed
+  missing->repaired(osn);
   if (auto& r = t->receive[l]) r->on_packet(osn, v.header.timestamp, now);
   ++stats_.repaired;
   forward(now, *t, *in);
@@ -83,7 +84,7 @@ void Router::send_publisher_nacks(Timestamp now) {
   for (auto& [id, t] : tracks_)
     for (std::size_t l = 0; l < kMaxLayers; ++l) {
       if (!t->missing[l] || !t->layer_ssrc[l]) continue;
-      const auto seqs = t->missing[l]->due(now, config_.default_rtt);
+      const auto seqs = t->missing[l]->due(now);
       if (seqs.empty()) continue;
       std::array<rtp::RtcpPacket, 1> p{
           rtp::GenericNack{config_.rtcp_ssrc, *t->layer_ssrc[l], rtp::nack_items(seqs)}};
@@ -99,7 +100,7 @@ Timestamp Router::next_publisher_nack() const {
   Timestamp next = Timestamp::never();
   for (const auto& [id, t] : tracks_)
     for (const auto& m : t->missing)
-      if (m && m->missing() > 0) next = std::min(next, m->next_timeout(config_.default_rtt));
+      if (m) next = std::min(next, m->next_timeout());
   return next;
 }
 

@@ -11,8 +11,10 @@ rtp::SenderReport sender_report(std::uint32_t ssrc, const SenderClock& publisher
   rtp::SenderReport sr;
   sr.ssrc = ssrc;
   sr.ntp_time = ntp_plus(publisher.ntp_time, elapsed);
-  // elapsed.us() × clock_rate stays far inside int64 for any elapsed below a century.
-  const std::int64_t ticks = elapsed.us() * static_cast<std::int64_t>(clock_rate) / 1'000'000;
+  // Whole seconds and the rest apart, so that no elapsed time overflows the product.
+  const std::int64_t rate = clock_rate;
+  const std::int64_t ticks =
+      elapsed.us() / 1'000'000 * rate + elapsed.us() % 1'000'000 * rate / 1'000'000;
   sr.rtp_time = publisher.rtp_time + static_cast<std::uint32_t>(ticks) + timestamp_offset;
   sr.packet_count = sent.packets;
   sr.octet_count = sent.octets;

@@ -78,12 +78,14 @@ void WorkerDriver::drain() {
     }
     datagrams_in_ += segments;
     // A batch of input, then its output: forwarding latency stays one read, not 64.
-    if (send_and_deliver() > 0) latency_.add(loop_.now() - read_at, segments);
+    const auto sent = send_and_deliver();
+    if (!sent) return;  // an event handler destroyed the driver
+    if (*sent > 0) latency_.add(loop_.now() - read_at, segments);
     if (stopped_) return;
   }
 }
 
-std::size_t WorkerDriver::send_and_deliver() {
+std::optional<std::size_t> WorkerDriver::send_and_deliver() {
   if (stopped_) return 0;
   std::size_t sent = 0;
   {
@@ -97,7 +99,7 @@ std::size_t WorkerDriver::send_and_deliver() {
   const auto alive = alive_;
   while (auto e = worker_.poll_event()) {
     if (on_event) on_event(*e);
-    if (!*alive) return sent;
+    if (!*alive) return std::nullopt;
   }
   timer_.rearm(worker_.next_timeout());
   return sent;

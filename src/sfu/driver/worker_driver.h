@@ -8,6 +8,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/address.h"
@@ -44,7 +45,8 @@ class WorkerDriver {
   static constexpr SocketId kSocket{1};
   void receive();
   void drain();
-  std::size_t send_and_deliver();  // pump(); returns the datagrams sent
+  // pump(); the datagrams sent, or nullopt when an event handler destroyed the driver.
+  std::optional<std::size_t> send_and_deliver();
 
   net::Loop& loop_;
   Worker& worker_;
