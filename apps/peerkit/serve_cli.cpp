@@ -152,6 +152,11 @@ ParsedCommand<server::ServeConfig> parse_serve_cli(const std::vector<std::string
   app.add_option("--sfu-workers", c.sfu.workers, "SFU worker threads, one UDP port each (0: one per core)")
       ->group(sfu)
       ->check(CLI::Range(0, 64));
+  app.add_option("--sfu-loudest-audio", c.sfu.loudest_audio,
+                 "in an SFU room with more microphones than this, forward only this many loudest "
+                 "(0: every one)")
+      ->group(sfu)
+      ->check(CLI::Range(0, 100));
   app.add_option("--sfu-ip", o.sfu_ip, "address the SFU workers listen on (default: --host)")
       ->group(sfu);
   app.add_option("--sfu-port", c.sfu.port,

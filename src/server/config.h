@@ -26,6 +26,9 @@ struct SfuConfig {
   std::uint16_t port = 0;  // `peerkit serve` defaults to 3480; 0 here keeps tests apart
   IpAddress announce = *IpAddress::parse("127.0.0.1");
   std::size_t max_members_per_worker = 500;
+  // Loudest-N audio (sfu::Router::Config::loudest_audio): rooms of up to this many
+  // microphones hear them all; larger ones only the loudest this many.
+  std::size_t loudest_audio = 6;
 };
 
 struct ServeConfig {

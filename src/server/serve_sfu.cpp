@@ -94,6 +94,7 @@ std::string ServeSfu::start() {
     wc.max_participants = 2 * config_.max_members_per_worker;  // publish + subscribe each
     // Every member may publish a microphone, a camera, a screen and one more.
     wc.router.max_tracks = 4 * config_.max_members_per_worker;
+    wc.router.loudest_audio = config_.loudest_audio;
     slot->worker = std::make_unique<sfu::Worker>(*context, wc);
     slot->driver = std::make_unique<sfu::WorkerDriver>(slot->loop, *slot->worker);
     const std::uint16_t port = config_.port ? static_cast<std::uint16_t>(config_.port + i) : 0;

@@ -148,6 +148,12 @@ std::string Conference::join(const std::string& room, const std::string& member)
   return "";
 }
 
+std::uint32_t Conference::group_of(const std::string& room) {
+  auto [it, added] = room_groups_.try_emplace(room, next_group_);
+  if (added) ++next_group_;
+  return it->second;
+}
+
 void Conference::leave(const std::string& member) {
   auto it = members_.find(member);
   if (it == members_.end()) return;
@@ -157,6 +163,8 @@ void Conference::leave(const std::string& member) {
   worker_.remove_participant(m.subscribe_id());
   const std::string room = m.room;
   members_.erase(it);
+  if (std::none_of(members_.begin(), members_.end(), [&](const auto& kv) { return kv.second->room == room; }))
+    room_groups_.erase(room);
   for (auto& [id, other] : members_)
     for (auto& s : other->sections)
       if (s.source == member) s.subscription.reset();
@@ -187,7 +195,9 @@ Expected<std::string, std::string> Conference::publish(const std::string& member
                                                  dtls_fingerprints(answer->remote_dtls), role}))
     return Error("the SFU worker refused the connection");
   for (const auto& media : answer->media) {
-    auto track = worker_.router().add_track(track_params(media, m->publish_id()));
+    TrackParams params = track_params(media, m->publish_id());
+    params.group = group_of(m->room);
+    auto track = worker_.router().add_track(std::move(params));
     if (!track) {
       worker_.remove_participant(m->publish_id());  // its tracks go with it
       m->tracks.clear();

@@ -122,6 +122,10 @@ class Conference {
   RandomSource& random_;
   Config config_;
   std::map<std::string, std::unique_ptr<Member>> members_;
+  // The router's group of each room with members (speakers are ranked per room).
+  std::map<std::string, std::uint32_t> room_groups_;
+  std::uint32_t next_group_ = 1;
+  std::uint32_t group_of(const std::string& room);
   std::uint32_t next_index_ = 1;
   std::uint32_t next_connection_ = 1;  // across members: a rejoin never reuses a number
   std::deque<Message> messages_;

@@ -28,7 +28,10 @@ Expected<TrackId, Router::Error> Router::add_track(TrackParams params) {
   t->id = TrackId{next_track_++};
   t->params = std::move(params);
   const TrackId id = t->id;
+  const bool audio = t->params.codec == Codec::kOpus;
+  const std::uint32_t group = t->params.group;
   tracks_.emplace(id, std::move(t));
+  if (audio && config_.loudest_audio > 0) apply_loudest(group);  // it may cross the threshold
   return id;
 }
 
@@ -51,7 +54,7 @@ Expected<SubscriptionId, Router::Error> Router::subscribe(ParticipantId subscrib
       SubscriptionId{next_subscription_++}, subscriber, track, std::move(params),
       OutboundStream(seeds), PacketHistory(audio ? PacketHistory::audio() : PacketHistory::video()),
       NackResponder(first_rtx_sequence), layer});
-  s->stream.set_target_layer(layer);
+  s->stream.set_target_layer(audio && !audio_forwarded(t) ? std::nullopt : layer);
   const SubscriptionId id = s->id;
   by_subscriber_ssrc_[{subscriber, s->params.ssrc}] = id;
   used_ssrcs_.insert({subscriber, s->params.ssrc});
@@ -100,7 +103,10 @@ void Router::remove_track(TrackId id) {
   for (SubscriptionId s : std::vector<SubscriptionId>(it->second->subscriptions)) unsubscribe(s);
   std::erase_if(ssrc_index_, [id](const auto& kv) { return kv.second.first == id; });
   std::erase_if(rtx_index_, [id](const auto& kv) { return kv.second.first == id; });
+  const bool audio = it->second->params.codec == Codec::kOpus;
+  const std::uint32_t group = it->second->params.group;
   tracks_.erase(it);
+  if (audio && config_.loudest_audio > 0) apply_loudest(group);
 }
 
 void Router::remove_participant(ParticipantId p) {
@@ -115,6 +121,7 @@ void Router::remove_participant(ParticipantId p) {
   connections_.erase(p);
   publisher_feedback_.erase(p);
   rtt_.erase(p);
+  for (auto& [group, detector] : speakers_) detector.remove(p);
 }
 
 Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
@@ -191,6 +198,7 @@ void Router::handle_rtp(Timestamp now, ParticipantId from, ByteSpan packet) {
   }
   if (auto& r = t->receive[l]) r->on_packet(v->header.sequence, v->header.timestamp, now);
   t->media_pt[l] = v->header.payload_type;
+  if (t->params.codec == Codec::kOpus) on_audio(now, *t, *v);
   forward(now, *t, *in);
 }
 
@@ -332,6 +340,7 @@ void Router::send_publisher_feedback(Timestamp now) {
 void Router::handle_timeout(Timestamp now) {
   send_publisher_feedback(now);
   send_publisher_nacks(now);
+  update_speakers(now);
   for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
   for (auto& [who, c] : connections_)
     if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
@@ -349,6 +358,7 @@ Timestamp Router::next_timeout() const {
   for (const auto& [who, c] : connections_)
     if (c->blocked_bps) next = std::min(next, c->next_probe);
   for (const auto& [who, f] : publisher_feedback_) next = std::min(next, f.twcc.next_timeout());
+  for (const auto& [group, detector] : speakers_) next = std::min(next, detector.next_timeout());
   return std::min(next, next_publisher_nack());
 }
 

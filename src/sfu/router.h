@@ -39,6 +39,7 @@
 #include "sfu/packet_history.h"
 #include "sfu/rate_meter.h"
 #include "sfu/sender_reports.h"
+#include "sfu/speaker_detector.h"
 #include "sfu/twcc_feedback.h"
 
 namespace peerkit::sfu {
@@ -58,6 +59,8 @@ struct TrackParams {
   // The publisher negotiated `nack` (video): the SFU asks it for what it lost on the way in and
   // forwards the retransmissions it gets back (router_repair.cpp).
   bool nack = false;
+  // The room: speakers are ranked, and loudest-N audio chosen, within one group.
+  std::uint32_t group = 0;
 };
 
 struct Output {
@@ -86,6 +89,10 @@ class Router {
     Duration allocation_interval = Duration::millis(250);
     Duration probe_tick = Duration::millis(10);
     Duration probe_pause = Duration::seconds(3);  // after a probe ran into over-use
+    // 0: forward every audio track. N: in a group with more than N audio publishers, forward
+    // only the N loudest (sfu/speaker_detector.h, from RFC 6464 levels); the others' audio
+    // pauses for every subscriber and resumes when they are among the loudest again.
+    std::size_t loudest_audio = 0;
   };
 
   Router();
@@ -129,6 +136,7 @@ class Router {
     std::uint64_t publisher_nacks_sent = 0;   // NACK packets to publishers
     std::uint64_t repaired = 0;               // publishers' retransmissions that filled a gap
     std::uint64_t rtx_unrequested = 0;  // publishers' RTX we did not ask for (probes, dupes)
+    std::uint64_t audio_paused = 0;     // audio subscriptions paused by loudest-N
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -143,6 +151,8 @@ class Router {
   std::optional<Duration> rtt(ParticipantId subscriber) const;
   // The subscriber's latest report block about a subscription's stream (loss, jitter).
   const rtp::ReportBlock* last_report(SubscriptionId id) const;
+  // The group's speakers (nullptr while it has had no audio level), for the app's highlight.
+  const SpeakerDetector* speakers(std::uint32_t group) const;
 
  private:
   struct Subscription;
@@ -201,6 +211,12 @@ class Router {
   // the RTX payload type).
   std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> rtx_index_;
   std::array<std::byte, kMaxPacketSize> repair_buffer_{};
+  // router_speakers.cpp: a detector per group; loudest-N audio when Config::loudest_audio.
+  void on_audio(Timestamp now, const Track& t, const rtp::PacketView& v);
+  void update_speakers(Timestamp now);
+  void apply_loudest(std::uint32_t group);
+  bool audio_forwarded(const Track& t) const;
+  std::map<std::uint32_t, SpeakerDetector> speakers_;
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;
   std::uint32_t next_subscription_ = 1;
