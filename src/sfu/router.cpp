@@ -124,13 +124,18 @@ void Router::remove_participant(ParticipantId p) {
   for (auto& [group, detector] : speakers_) detector.remove(p);
 }
 
+Router::Track* Router::indexed(const SsrcIndex& index, ParticipantId from, std::uint32_t ssrc,
+                               int* layer) {
+  auto it = index.find({from, ssrc});
+  if (it == index.end()) return nullptr;
+  auto t = tracks_.find(it->second.first);
+  if (t == tracks_.end()) return nullptr;
+  *layer = it->second.second;
+  return t->second.get();
+}
+
 Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
-  if (auto it = ssrc_index_.find({from, v.header.ssrc}); it != ssrc_index_.end()) {
-    auto t = tracks_.find(it->second.first);
-    if (t == tracks_.end()) return nullptr;
-    *layer = it->second.second;
-    return t->second.get();
-  }
+  if (Track* t = indexed(ssrc_index_, from, v.header.ssrc, layer)) return t;
   // Unknown SSRC: bind it by mid (+ rid). A repaired-rid or the RTX payload type marks the
   // publisher's RTX stream, which rtx_track_for() binds instead.
   for (const auto& [id, t] : tracks_) {

@@ -169,7 +169,10 @@ class Router {
   std::map<SubscriptionId, std::unique_ptr<Subscription>> subscriptions_;
   std::map<std::pair<ParticipantId, std::uint32_t>, SubscriptionId> by_subscriber_ssrc_;
   // (publisher, SSRC) → (track, layer), learnt from mid + rid on the first packets.
-  std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> ssrc_index_;
+  using SsrcIndex = std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>>;
+  SsrcIndex ssrc_index_;
+  // The track and layer `index` binds (from, ssrc) to; nullptr when none (or it is gone).
+  Track* indexed(const SsrcIndex& index, ParticipantId from, std::uint32_t ssrc, int* layer);
   std::set<std::pair<ParticipantId, std::uint32_t>> used_ssrcs_;  // primary and RTX, per subscriber
   // Per subscriber connection: its transport-wide sequence and what feedback says of its path.
   struct Connection {
@@ -209,7 +212,7 @@ class Router {
   Timestamp next_publisher_nack() const;
   // (publisher, RTX SSRC) → (track, layer), learnt like ssrc_index_ (mid + repaired-rid or
   // the RTX payload type).
-  std::map<std::pair<ParticipantId, std::uint32_t>, std::pair<TrackId, int>> rtx_index_;
+  SsrcIndex rtx_index_;
   std::array<std::byte, kMaxPacketSize> repair_buffer_{};
   // router_speakers.cpp: a detector per group; loudest-N audio when Config::loudest_audio.
   void on_audio(Timestamp now, const Track& t, const rtp::PacketView& v);

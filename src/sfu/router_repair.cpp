@@ -13,12 +13,7 @@
 namespace peerkit::sfu {
 
 Router::Track* Router::rtx_track_for(ParticipantId from, const rtp::PacketView& v, int* layer) {
-  if (auto it = rtx_index_.find({from, v.header.ssrc}); it != rtx_index_.end()) {
-    auto t = tracks_.find(it->second.first);
-    if (t == tracks_.end()) return nullptr;
-    *layer = it->second.second;
-    return t->second.get();
-  }
+  if (Track* t = indexed(rtx_index_, from, v.header.ssrc, layer)) return t;
   for (const auto& [id, t] : tracks_) {
     const TrackParams& tp = t->params;
     if (tp.publisher != from) continue;
