@@ -226,14 +226,27 @@ function audioReceiver(id) {
   const link = app.links.get(id);
   return link ? link.pc.getReceivers().find((r) => r.track && r.track.kind === 'audio') || null : null;
 }
+// A source's level is that of its latest packet only (one per 20 ms), and short sounds (a word's
+// onset, the fake microphone's 20 ms beep twice a second) fall between 100 ms looks — always the
+// same ones when the two periods lock. So the levels are sampled once per audio packet and the
+// loudest of each 100 ms kept for the indicators.
+const peaks = new Map();  // member id → loudest level heard since the last indicator update
 setInterval(() => {
-  // Synchronization-source timestamps are on the epoch timeline (performance.timeOrigin).
   const now = performance.timeOrigin + performance.now();
-  let loudest = null;
   for (const id of app.members.keys()) {
     const r = audioReceiver(id);
     const sources = r && r.getSynchronizationSources ? r.getSynchronizationSources() : [];
+    // Synchronization-source timestamps are on the epoch timeline (performance.timeOrigin).
     const level = sources.length && now - sources[0].timestamp < 500 ? sources[0].audioLevel || 0 : 0;
+    peaks.set(id, Math.max(peaks.get(id) || 0, level));
+  }
+}, 20);
+setInterval(() => {
+  const now = performance.timeOrigin + performance.now();
+  let loudest = null;
+  for (const id of app.members.keys()) {
+    const level = peaks.get(id) || 0;
+    peaks.delete(id);
     const s = speech.get(id) || { last: 0, energy: 0 };
     s.energy = s.energy * 0.9 + level * 0.1;
     if (level > SPEAKING_LEVEL) s.last = now;
@@ -243,6 +256,7 @@ setInterval(() => {
     if (tile) tile.classList.toggle('speaking', now - s.last < 600);
   }
   for (const id of speech.keys()) if (!app.members.has(id)) speech.delete(id);
+  for (const id of peaks.keys()) if (!app.members.has(id)) peaks.delete(id);
   const dominant = loudest && speech.get(loudest).energy > SPEAKING_LEVEL / 4 ? loudest : app.dominant;
   const moved = dominant !== app.dominant;
   app.dominant = dominant;
