@@ -6,13 +6,16 @@
 # split (cores, drivers, net/) stays free to change without breaking anybody's build. The
 # archive is made of the object files of those libraries; only what the peer references is
 # pulled in at link time. net/metrics (prometheus-cpp, used by the servers) is left out, so
-# the package needs OpenSSL, zlib and threads only; Asio is header-only and stays inside.
+# the package needs OpenSSL, zlib, threads and libsrtp2 (media tracks) only; Asio is header-only
+# and stays inside.
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)  # the same name in peerkitConfig
 
 set(PEERKIT_LIBRARY_PARTS peerkit_peer peerkit_peer_core peerkit_ice_driver peerkit_ice peerkit_turn
-    peerkit_stun peerkit_dtls peerkit_sctp peerkit_sdp peerkit_common)
+    peerkit_stun peerkit_dtls peerkit_sctp peerkit_sdp peerkit_rtp peerkit_srtp peerkit_common)
 add_library(peerkit_lib STATIC)
 foreach(part ${PEERKIT_LIBRARY_PARTS})
   target_sources(peerkit_lib PRIVATE $<TARGET_OBJECTS:${part}>)
@@ -22,7 +25,8 @@ set_target_properties(peerkit_lib PROPERTIES OUTPUT_NAME peerkit EXPORT_NAME pee
 target_include_directories(peerkit_lib INTERFACE $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
                                                  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(peerkit_lib INTERFACE cxx_std_20)
-target_link_libraries(peerkit_lib INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
+target_link_libraries(peerkit_lib INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads
+                                            PkgConfig::SRTP2)
 add_library(peerkit::peerkit ALIAS peerkit_lib)
 
 install(TARGETS peerkit_lib EXPORT peerkitTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

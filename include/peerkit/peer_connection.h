@@ -7,6 +7,12 @@
 //   chat->on_message([](const peerkit::Message& m) { ... });
 //   auto offer = pc->create_offer();                // then set_local_description(*offer) …
 //
+// Media is RTP in and out, as a packetizer makes it (peerkit has no codecs): add_track() before
+// the first offer gives a sendonly track (Opus or VP8), send_rtp() sends a packet on it; a remote
+// offer's sending sections arrive as on_track() tracks whose on_rtp() gets each packet. See
+// docs/peer.md "Media" for what is not done yet (renegotiating tracks, sendrecv answers, RTCP
+// reports, NACK/RTX, congestion control).
+//
 // Thread model (tested in tests/unit/peer/peer_connection_test.cpp):
 //  - Each connection lives on one loop thread of its Runtime (connections are spread over
 //    the Runtime's threads). All its callbacks run on that thread.
@@ -44,6 +50,7 @@ namespace peerkit {
 namespace peer {
 class ConnectionImpl;
 struct ChannelImpl;
+struct TrackImpl;
 class RuntimeImpl;
 }  // namespace peer
 
@@ -142,6 +149,45 @@ class DataChannel {
   std::shared_ptr<peer::ChannelImpl> impl_;
 };
 
+struct TrackInit {
+  std::string kind = "video";  // "audio" (Opus, 48 kHz) or "video" (VP8, 90 kHz)
+  std::string stream_id;       // a=msid's stream; empty: one per connection
+  std::string track_id;        // a=msid's track; empty: kind and mid
+};
+
+// One direction of an RTCRtpTransceiver, with raw RTP: a track we send (add_track) or one the
+// remote sends us (on_track). Its callbacks run on the connection's loop thread, like every
+// other, and none after the connection's close().
+class MediaTrack {
+ public:
+  ~MediaTrack();
+  std::string kind() const;
+  std::string mid() const;  // "" until the first offer or answer fixes it
+  std::string stream_id() const;
+  std::string track_id() const;
+  bool local() const;          // true: we send it
+  std::uint32_t ssrc() const;  // ours (local tracks); 0 for remote ones
+
+  // A local track: sends one RTP packet once the connection is connected and the remote took
+  // the track. The packet keeps its sequence number, timestamp, marker and payload; the SSRC,
+  // payload type and header extensions become the negotiated ones (the mid is written).
+  // Errors: "InvalidStateError: …" (not connected or not negotiated), "TypeError: …" (not RTP,
+  // or over 1 500 bytes).
+  Error send_rtp(std::span<const std::byte> packet);
+  // A remote track: asks its sender for a keyframe (RTCP PLI, RFC 4585 §6.3.1).
+  Error request_keyframe();
+  // A remote track: each decrypted RTP packet, as sent (the sender's SSRC and numbering).
+  void on_rtp(std::function<void(std::span<const std::byte>)> f);
+  // A local track: the remote asked for a keyframe (PLI or FIR).
+  void on_keyframe_request(std::function<void()> f);
+
+ private:
+  friend class peer::ConnectionImpl;
+  friend class PeerConnection;
+  explicit MediaTrack(std::shared_ptr<peer::TrackImpl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<peer::TrackImpl> impl_;
+};
+
 struct Stats {  // W3C webrtc-stats names
   struct CandidatePair {
     std::string local_candidate, remote_candidate;  // "candidate:…" texts
@@ -168,6 +214,15 @@ struct Stats {  // W3C webrtc-stats names
   std::vector<CandidatePair> candidate_pairs;
   Transport transport;
   std::vector<DataChannel> data_channels;
+  struct RtpStream {  // RTCOutboundRtpStreamStats (local tracks) / RTCInboundRtpStreamStats
+    std::string kind, mid;
+    bool local = false;
+    std::uint32_t ssrc = 0;  // ours, for local tracks
+    std::uint64_t packets = 0, payload_bytes = 0;  // sent or received
+    std::uint64_t pli_count = 0;  // keyframe requests received (local) or sent (remote)
+  };
+  std::vector<RtpStream> rtp_streams;
+  std::uint64_t srtp_dropped = 0;  // SRTP/SRTCP datagrams not ours, unauthenticated or replayed
   std::string dtls_state;  // RTCTransportStats.dtlsState (the same as transport.dtls_state)
   std::string selected_candidate_pair_local, selected_candidate_pair_remote;
   std::uint32_t data_channels_opened = 0, data_channels_closed = 0;
@@ -188,6 +243,8 @@ class PeerConnection {
   Error add_ice_candidate(const IceCandidate& c);
   std::variant<std::shared_ptr<DataChannel>, std::string> create_data_channel(
       std::string label, const DataChannelInit& init = {});
+  // Before the first offer or answer (a later one is refused: renegotiation is not done yet).
+  std::variant<std::shared_ptr<MediaTrack>, std::string> add_track(const TrackInit& init = {});
   void close();
 
   PeerConnectionState connection_state() const;
@@ -202,6 +259,8 @@ class PeerConnection {
   void on_gathering_complete(std::function<void()> f);
   void on_connection_state(std::function<void(PeerConnectionState)> f);
   void on_data_channel(std::function<void(std::shared_ptr<DataChannel>)> f);
+  // A remote description's section that sends to us (RTCPeerConnection's track event).
+  void on_track(std::function<void(std::shared_ptr<MediaTrack>)> f);
   // Errors of calls that were queued (see the thread model above), as their return value would
   // have said.
   void on_error(std::function<void(const std::string&)> f);

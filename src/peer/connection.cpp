@@ -4,6 +4,7 @@
 
 #include "net/interfaces.h"
 #include "ice/host_filter.h"
+#include "rtp/packet.h"
 
 namespace peerkit::peer {
 namespace {
@@ -56,6 +57,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   id.fingerprint = certificate_->fingerprint();
   id.session_id = random_.next_u32() & 0x7fffffff;
   negotiation_ = std::make_unique<Negotiation>(id);
+  register_tracks();
   // Host candidates: the library's filter, loopback only when asked (the default of browsers).
   ice::HostFilter base;
   base.allow_loopback = config_.allow_loopback;
@@ -70,6 +72,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
 std::variant<SessionDescription, std::string> ConnectionImpl::create_offer() {
   if (closed) return std::string("InvalidStateError: the connection is closed");
   if (auto e = ensure_agent(ice::Role::kControlling)) return *e;
+  if (!pending_channels_.empty() || !channels_.empty()) negotiation_->want_data();
   auto o = negotiation_->create_offer();
   if (!o) return o.error();
   return SessionDescription{"offer", *o};
@@ -115,6 +118,7 @@ Error ConnectionImpl::set_remote(const SessionDescription& d) {
   for (const auto& c : r->candidates) (void)agent_->add_remote_candidate(now, c);
   if (r->end_of_candidates) agent_->remote_end_of_candidates(now);
   if (transport_) transport_->set_remote_fingerprints(now, r->fingerprints);
+  if (*type != sdp::SdpType::kRollback) apply_media(*r, *type == sdp::SdpType::kOffer);
   make_transport();
   driver_->pump();
   pump();
@@ -146,6 +150,7 @@ void ConnectionImpl::make_transport() {
   c.role = *p.dtls_role;
   c.remote_fingerprints = p.fingerprints;
   c.max_message_size = p.send_max_message_size;
+  c.data = p.data;
   transport_ = std::make_unique<DataTransport>(dtls_context_, c, random_);
   const auto now = loop_->now();
   for (auto& ch : pending_channels_) {
@@ -207,6 +212,11 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 }
 
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
+  if (rtp::looks_like_rtp_or_rtcp(r.payload)) {  // RFC 7983: SRTP and SRTCP share the pair
+    media_.handle_datagram(r.payload);
+    handle_media_events();
+    return;
+  }
   if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
   ++counters_.transport.packets_received;
   counters_.transport.bytes_received += r.payload.size();
@@ -241,6 +251,7 @@ void ConnectionImpl::handle_transport_event(DataTransportEvent e) {
       dtls_connected_ = s->up;
       dtls_failed_ = !s->up && s->reason != "closed";
       dtls_closed_ = !s->up && s->reason == "closed";
+      if (s->up) start_media();
       update_state();
     }
     return;
@@ -476,12 +487,20 @@ void ConnectionImpl::close() {
   for (const auto& weak : every_channel_)  // open, pending and peer-closed ones alike
     if (auto ch = weak.lock()) drop(*ch);
   every_channel_.clear();
+  auto drop_track = [](TrackImpl& t) {
+    std::lock_guard l(t.callbacks);
+    t.on_rtp = nullptr;
+    t.on_keyframe_request = nullptr;
+  };
+  for (auto& t : local_tracks_) drop_track(*t);
+  for (auto& [mid, t] : remote_tracks_) drop_track(*t);
   {
     std::lock_guard l(callbacks);
     on_candidate = nullptr;
     on_gathering_complete = nullptr;
     on_state = nullptr;
     on_channel = nullptr;
+    on_track = nullptr;
     on_error = nullptr;
   }
   if (negotiation_) negotiation_->close();
@@ -534,6 +553,22 @@ Stats ConnectionImpl::stats() const {
   };
   for (const auto& ch : pending_channels_) channel_stats(*ch);
   for (const auto& [id, ch] : channels_) channel_stats(*ch);
+  auto rtp_stats = [&](const TrackImpl& t) {
+    Stats::RtpStream r;
+    r.kind = t.kind;
+    r.mid = t.mid;
+    r.local = t.local;
+    r.ssrc = t.ssrc;
+    if (const auto it = media_.counters().find(t.mid); it != media_.counters().end() && !t.mid.empty()) {
+      r.packets = t.local ? it->second.packets_sent : it->second.packets_received;
+      r.payload_bytes = t.local ? it->second.bytes_sent : it->second.bytes_received;
+      r.pli_count = t.local ? it->second.keyframe_requests_received : it->second.keyframe_requests_sent;
+    }
+    s.rtp_streams.push_back(std::move(r));
+  };
+  for (const auto& t : local_tracks_) rtp_stats(*t);
+  for (const auto& [mid, t] : remote_tracks_) rtp_stats(*t);
+  s.srtp_dropped = media_.dropped();
   return s;
 }
 
@@ -587,6 +622,139 @@ void ConnectionImpl::deliver_early(ChannelImpl& ch) {
     if (ch.state > 2 || closed || closed_requested) return;
     handler(*m);
   }
+}
+
+// ---- media ------------------------------------------------------------------------------------
+
+std::variant<std::shared_ptr<TrackImpl>, std::string> ConnectionImpl::add_track(const TrackInit& init) {
+  if (closed) return std::string("InvalidStateError: the connection is closed");
+  if (init.kind != "audio" && init.kind != "video")
+    return "TypeError: a track's kind is \"audio\" or \"video\", not \"" + init.kind + '"';
+  auto t = std::make_shared<TrackImpl>();
+  t->connection = weak_from_this();
+  t->kind = init.kind;
+  t->stream_id = init.stream_id;
+  t->track_id = init.track_id;
+  t->local = true;
+  do t->ssrc = random_.next_u32();
+  while (t->ssrc == 0 || std::any_of(local_tracks_.begin(), local_tracks_.end(),
+                                     [&](const auto& o) { return o->ssrc == t->ssrc; }));
+  if (negotiation_) {
+    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id);
+    if (!added) return added.error();
+    t->mid = added->mid;
+    t->stream_id = added->stream_id;
+    t->track_id = added->track_id;
+  } else if (local_tracks_.size() >= 16) {
+    return std::string("OperationError: at most 16 tracks per connection");
+  }
+  local_tracks_.push_back(t);
+  return t;
+}
+
+void ConnectionImpl::register_tracks() {
+  for (auto& t : local_tracks_) {
+    if (!t->mid.empty()) continue;
+    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id);
+    if (!added) continue;  // add_track checked kind and count already
+    t->mid = added->mid;
+    t->stream_id = added->stream_id;
+    t->track_id = added->track_id;
+  }
+}
+
+void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
+  if (!offer) {
+    media_.set_sending(p.sending);
+    return;
+  }
+  std::vector<ReceivingTrack> receiving;
+  std::map<std::string, std::shared_ptr<TrackImpl>> kept;
+  for (const auto& r : p.receiving) {
+    receiving.push_back(r.receiving);
+    if (auto it = remote_tracks_.find(r.mid); it != remote_tracks_.end() && it->second->kind == r.kind) {
+      kept[r.mid] = it->second;
+      continue;
+    }
+    auto t = std::make_shared<TrackImpl>();
+    t->connection = weak_from_this();
+    t->kind = r.kind;
+    t->mid = r.mid;
+    t->stream_id = r.stream_id;
+    t->track_id = r.track_id;
+    kept[r.mid] = t;
+    queue([this, t] {
+      std::function<void(std::shared_ptr<MediaTrack>)> f;
+      { std::lock_guard l(callbacks); f = on_track; }
+      if (f) f(std::shared_ptr<MediaTrack>(new MediaTrack(t)));
+    });
+  }
+  remote_tracks_ = std::move(kept);  // a section no longer sending delivers nothing more
+  media_.set_receiving(std::move(receiving));
+}
+
+void ConnectionImpl::start_media() {
+  if (media_.started() || !transport_) return;
+  const auto keying = transport_->dtls().srtp_keying();
+  if (!keying) return;  // the peer negotiated no use_srtp: a data-only connection
+  srtp::Keys k;
+  k.profile = keying->profile;
+  k.local_key = keying->local_key;
+  k.local_salt = keying->local_salt;
+  k.remote_key = keying->remote_key;
+  k.remote_salt = keying->remote_salt;
+  std::uint32_t receiver_ssrc;
+  do receiver_ssrc = random_.next_u32();
+  while (receiver_ssrc == 0);
+  if (auto started = media_.start(k, receiver_ssrc); !started) report_error("OperationError: " + started.error());
+}
+
+void ConnectionImpl::handle_media_events() {
+  while (auto e = media_.poll_event()) {
+    if (auto* rtp = std::get_if<RtpReceived>(&*e)) {
+      const auto it = remote_tracks_.find(rtp->mid);
+      if (it == remote_tracks_.end()) continue;
+      queue([t = it->second, packet = std::move(rtp->packet)] {
+        std::function<void(std::span<const std::byte>)> f;
+        { std::lock_guard l(t->callbacks); f = t->on_rtp; }
+        if (f) f(packet);
+      });
+    } else if (const auto* k = std::get_if<KeyframeRequested>(&*e)) {
+      for (const auto& t : local_tracks_) {
+        if (t->mid != k->mid) continue;
+        queue([t] {
+          std::function<void()> f;
+          { std::lock_guard l(t->callbacks); f = t->on_keyframe_request; }
+          if (f) f();
+        });
+      }
+    }
+  }
+}
+
+void ConnectionImpl::send_datagram(const std::vector<std::byte>& d) {
+  (void)agent_->send(loop_->now(), d);
+  driver_->pump();
+}
+
+Error ConnectionImpl::send_rtp(TrackImpl& t, ByteSpan packet) {
+  if (closed) return "InvalidStateError: the connection is closed";
+  if (!t.local) return "InvalidAccessError: a remote track is not sent";
+  if (t.mid.empty() || !agent_) return "InvalidStateError: the track is not negotiated";
+  auto d = media_.send_rtp(t.mid, packet);
+  if (!d) return d.error();
+  send_datagram(*d);
+  return std::nullopt;
+}
+
+Error ConnectionImpl::request_keyframe(TrackImpl& t) {
+  if (closed) return "InvalidStateError: the connection is closed";
+  if (t.local) return "InvalidAccessError: keyframes are requested of remote tracks";
+  if (!agent_) return "InvalidStateError: the track is not negotiated";
+  auto d = media_.keyframe_request(t.mid);
+  if (!d) return d.error();
+  send_datagram(*d);
+  return std::nullopt;
 }
 
 }  // namespace peerkit::peer

@@ -21,6 +21,7 @@
 #include "ice/driver/agent_driver.h"
 #include "net/loop.h"
 #include "peer/data_transport.h"
+#include "peer/media_session.h"
 #include "peer/negotiation.h"
 #include "peerkit/peer_connection.h"
 
@@ -54,6 +55,17 @@ struct ChannelImpl {
   bool message_handler_set = false;
 };
 
+struct TrackImpl {
+  std::weak_ptr<ConnectionImpl> connection;
+  std::string kind, stream_id, track_id;
+  bool local = false;
+  std::uint32_t ssrc = 0;  // ours (local tracks)
+  std::string mid;         // the loop thread only; "" until negotiated (local)
+  std::mutex callbacks;    // guards the two below
+  std::function<void(std::span<const std::byte>)> on_rtp;
+  std::function<void()> on_keyframe_request;
+};
+
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
   ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration config,
@@ -73,6 +85,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void set_low_threshold(ChannelImpl& c, std::size_t bytes);
   void close();
   Stats stats() const;
+  std::variant<std::shared_ptr<TrackImpl>, std::string> add_track(const TrackInit& init);
+  Error send_rtp(TrackImpl& t, ByteSpan packet);
+  Error request_keyframe(TrackImpl& t);
 
   std::atomic<PeerConnectionState> state{PeerConnectionState::kNew};
   std::atomic<SignalingState> signaling{SignalingState::kStable};
@@ -85,6 +100,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   std::function<void()> on_gathering_complete;
   std::function<void(PeerConnectionState)> on_state;
   std::function<void(std::shared_ptr<DataChannel>)> on_channel;
+  std::function<void(std::shared_ptr<MediaTrack>)> on_track;
   std::function<void(const std::string&)> on_error;
   void report_error(std::string error);
   std::atomic<bool> closed{false};
@@ -109,6 +125,11 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void queue(std::function<void()> f);
   void deliver();
   void mirror_buffered();
+  void register_tracks();             // pending local tracks into the negotiation
+  void apply_media(const RemoteParameters& p, bool offer);
+  void start_media();                 // once DTLS is up: the SRTP keys
+  void handle_media_events();
+  void send_datagram(const std::vector<std::byte>& d);
 
   std::shared_ptr<net::Loop> loop_;
   Configuration config_;
@@ -139,6 +160,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // would keep both alive for ever. Pruned of expired entries as it grows.
   std::vector<std::weak_ptr<ChannelImpl>> every_channel_;
   void remember(const std::shared_ptr<ChannelImpl>& ch);
+  // Tracks: ours (added before negotiation) and the remote's, by mid once known.
+  std::vector<std::shared_ptr<TrackImpl>> local_tracks_;
+  std::map<std::string, std::shared_ptr<TrackImpl>> remote_tracks_;
+  MediaSession media_;
   std::deque<std::function<void()>> callbacks_;
   bool delivering_scheduled_ = false;
   Stats counters_;

@@ -57,7 +57,7 @@ void DataTransport::drive(Timestamp now) {
   while (const auto s = dtls_.poll_state_change()) {
     if (*s == dtls::State::kConnected) {
       events_.emplace_back(TransportStateEvent{TransportStateEvent::Layer::kDtls, true, {}});
-      if (!sctp_started_) {
+      if (!sctp_started_ && config_.data) {
         sctp_started_ = true;
         association_.connect(now);
       }

@@ -30,6 +30,9 @@ struct DataTransportConfig {
   std::size_t mtu = 1200;                           // the DTLS datagram size
   std::uint64_t max_message_size = 65536;           // what we may send (sdp::sendable_message_size)
   sctp::AssociationConfig sctp;
+  // Whether a data-channel section was negotiated: without one (a media-only connection) DTLS
+  // carries only the SRTP key export, and no SCTP association is started.
+  bool data = true;
 };
 
 struct TransportStateEvent {

@@ -1,6 +1,10 @@
 #include "peer/negotiation.h"
 
+#include <algorithm>
+
 #include "sdp/answer.h"
+#include "sdp/media_answer.h"
+#include "sdp/sfu_offer.h"
 #include "sdp/webrtc_params.h"
 
 namespace peerkit::peer {
@@ -21,37 +25,123 @@ sdp::LocalParameters local_parameters(const LocalIdentity& l, std::uint64_t vers
   return p;
 }
 
-// The remote data section's parameters, whatever its type.
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
+// What our media sections and answers say a native peer does: it writes and reads the mid
+// (RFC 8843 §15), asks for and answers keyframe requests (PLI, FIR). No NACK/RTX, transport-cc
+// or REMB yet, so none is claimed: a sender must not wait for feedback that never comes.
+sdp::SfuAnswerOptions native_answer_options() {
+  sdp::SfuAnswerOptions o;
+  o.ice_lite = false;
+  o.extensions = {std::string(kMidUri)};
+  o.rtcp_fb = {"nack pli", "ccm fir"};
+  return o;
+}
+
+// RFC 8830 §2: msid-id = 1*64token-char (RFC 4566's token-char). What goes into our a=msid
+// lines, so nothing the application passes can add a line of its own.
+bool is_msid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`{|}~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool offers_media(const sdp::SessionDescription& d) {
+  for (const auto& m : d.media)
+    if (!m.rejected() && sdp::is_rtp_media(m)) return true;
+  return false;
+}
+
+// The section whose transport every bundled section shares: the first one not rejected
+// (RFC 8843 §7: the offerer's BUNDLE tag leads the group, and peerkit bundles everything).
+const sdp::MediaSection* transport_section(const sdp::SessionDescription& d) {
+  for (const auto& m : d.media)
+    if (!m.rejected()) return &m;
+  return nullptr;
+}
+
+// The remote transport's parameters, and its data section's if there is one.
 Expected<RemoteParameters, std::string> read_remote(const sdp::SessionDescription& d,
                                                     std::uint64_t our_max) {
-  const sdp::MediaSection* data = nullptr;
-  sdp::DataChannelParameters dc;
+  const sdp::MediaSection* transport = transport_section(d);
+  if (transport == nullptr) return Unexpected(std::string("the description has no accepted section"));
+  RemoteParameters r;
   for (const auto& m : d.media) {
     if (m.rejected()) continue;
     if (const auto p = sdp::data_channel_parameters(m)) {
-      data = &m;
-      dc = *p;
+      r.data = true;
+      r.send_max_message_size = sdp::sendable_message_size(our_max, p->max_message_size);
       break;
     }
   }
-  if (data == nullptr) return Unexpected(std::string("the description has no data-channel section"));
-  auto ice = sdp::ice_parameters(d, *data);
+  auto ice = sdp::ice_parameters(d, *transport);
   if (!ice) return Unexpected(ice.error());
-  auto dtls = sdp::dtls_parameters(d, *data);
+  auto dtls = sdp::dtls_parameters(d, *transport);
   if (!dtls) return Unexpected(dtls.error());
-  RemoteParameters r;
   r.ice_ufrag = ice->ufrag;
   r.ice_pwd = ice->pwd;
   r.ice_lite = ice->ice_lite;
   for (const auto& f : dtls->fingerprints) r.fingerprints.push_back(dtls::Fingerprint{f.algorithm, f.digest});
-  r.send_max_message_size = sdp::sendable_message_size(our_max, dc.max_message_size);
-  r.mid = std::string(data->mid().value_or(""));
-  for (const auto line : sdp::candidates(*data)) {
+  r.mid = std::string(transport->mid().value_or(""));
+  for (const auto line : sdp::candidates(*transport)) {
     auto c = ice::parse_candidate("candidate:" + std::string(line));
     if (c) r.candidates.push_back(std::move(*c));  // an unreadable candidate is skipped, as browsers do
   }
-  r.end_of_candidates = sdp::end_of_candidates(*data);
+  r.end_of_candidates = sdp::end_of_candidates(*transport);
   return r;
+}
+
+std::optional<std::uint8_t> one_byte_id(std::optional<std::uint16_t> id) {
+  if (!id || *id == 0 || *id > 255) return std::nullopt;
+  return static_cast<std::uint8_t>(*id);
+}
+
+// The sections of a remote offer our answer receives: what build_sfu_answer accepts that the
+// remote sends on, with the SSRCs and msid it announced.
+std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a) {
+  std::vector<RemoteParameters::Track> out;
+  for (const auto& accepted : a.media) {
+    if (accepted.direction != sdp::Direction::kRecvonly) continue;
+    const sdp::MediaDescription* offered = nullptr;
+    for (const auto& o : a.offered)
+      if (o.mid == accepted.mid) offered = &o;
+    if (offered == nullptr) continue;
+    RemoteParameters::Track t;
+    t.mid = accepted.mid;
+    t.kind = accepted.kind;
+    if (!offered->msids.empty()) {
+      t.stream_id = offered->msids.front().stream;
+      t.track_id = offered->msids.front().track;
+    }
+    t.receiving.mid = accepted.mid;
+    for (const auto& s : offered->ssrcs)
+      if (std::find(t.receiving.ssrcs.begin(), t.receiving.ssrcs.end(), s.ssrc) == t.receiving.ssrcs.end())
+        t.receiving.ssrcs.push_back(s.ssrc);
+    t.receiving.mid_extension = one_byte_id(offered->extension_id(kMidUri));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+sdp::Codec local_codec(const std::string& kind) {
+  sdp::Codec c;
+  if (kind == "audio") {
+    c.pt = 111;
+    c.name = "opus";
+    c.clock_rate = 48000;
+    c.channels = 2;
+    c.fmtp = "minptime=10;useinbandfec=1";
+  } else {
+    c.pt = 96;
+    c.name = "VP8";
+    c.clock_rate = 90000;
+  }
+  c.rtcp_fb = native_answer_options().rtcp_fb;
+  if (kind == "audio") c.rtcp_fb.clear();
+  return c;
 }
 
 }  // namespace
@@ -63,7 +153,57 @@ Expected<std::string, std::string> Negotiation::create_offer() {
   if (s != sdp::SignalingState::kStable && s != sdp::SignalingState::kHaveLocalOffer)
     return Unexpected("InvalidStateError: cannot create an offer in state " +
                       std::string(sdp::to_string(s)));
-  return sdp::build_data_offer(local_parameters(local_, version_)).to_string();
+  const auto local = local_parameters(local_, version_);
+  if (tracks_.empty()) return sdp::build_data_offer(local).to_string();
+  std::vector<sdp::ForwardedTrack> sections;
+  for (const auto& t : tracks_) {
+    sdp::ForwardedTrack f;
+    f.mid = t.mid;
+    f.kind = t.kind;
+    f.codec = local_codec(t.kind);
+    f.ssrc = t.ssrc;
+    f.stream_id = t.stream_id;
+    f.track_id = t.track_id;
+    sections.push_back(std::move(f));
+  }
+  sdp::SfuOfferOptions o;
+  o.ice_lite = false;
+  o.cname = local_.ice_ufrag;  // RFC 7022: one random CNAME per connection
+  o.audio_extensions = o.video_extensions = {std::string(kMidUri)};
+  auto d = sdp::build_sfu_offer(sections, local, extension_ids_, o);
+  if (!d) return Unexpected("OperationError: " + d.error());
+  if (want_data_) {  // the data section follows the tracks, in the same BUNDLE group
+    const std::string mid = std::to_string(tracks_.size());
+    auto data = sdp::build_data_offer(local).media.front();
+    for (auto& line : data.body.lines)
+      if (line.is_attribute("mid")) line = sdp::attribute("mid", mid);
+    d->media.push_back(std::move(data));
+    for (auto& line : d->session.lines)
+      if (line.is_attribute("group") && line.attribute_value() && line.attribute_value()->starts_with("BUNDLE"))
+        line = sdp::attribute("group", std::string(*line.attribute_value()) + ' ' + mid);
+  }
+  return d->to_string();
+}
+
+Expected<LocalTrack, std::string> Negotiation::add_track(std::string kind, std::uint32_t ssrc,
+                                                         std::string stream_id, std::string track_id) {
+  if (kind != "audio" && kind != "video")
+    return Unexpected("TypeError: a track's kind is \"audio\" or \"video\", not \"" + kind + '"');
+  if (negotiated_)
+    return Unexpected(std::string(
+        "InvalidStateError: tracks are added before the first offer or answer (renegotiating new tracks is not supported yet)"));
+  if (tracks_.size() >= 16) return Unexpected(std::string("OperationError: at most 16 tracks per connection"));
+  for (const auto* id : {&stream_id, &track_id})
+    if (!id->empty() && !is_msid_id(*id))
+      return Unexpected("SyntaxError: \"" + *id + "\" is not an msid identifier (1 to 64 letters, digits or !#$%&'*+-.^_`{|}~, RFC 8830 §2)");
+  LocalTrack t;
+  t.mid = std::to_string(tracks_.size());
+  t.kind = std::move(kind);
+  t.ssrc = ssrc;
+  t.stream_id = stream_id.empty() ? local_.ice_ufrag : std::move(stream_id);
+  t.track_id = track_id.empty() ? t.kind + '-' + t.mid : std::move(track_id);
+  tracks_.push_back(t);
+  return t;
 }
 
 Expected<std::string, std::string> Negotiation::create_answer() {
@@ -72,7 +212,13 @@ Expected<std::string, std::string> Negotiation::create_answer() {
       !remote_offer_)
     return Unexpected("InvalidStateError: cannot create an answer in state " +
                       std::string(sdp::to_string(s)));
-  auto a = sdp::build_answer(*remote_offer_, local_parameters(local_, version_));
+  const auto local = local_parameters(local_, version_);
+  if (offers_media(*remote_offer_)) {
+    // What the offer sends is received; a section we cannot take is rejected (port 0).
+    if (auto m = sdp::build_sfu_answer(*remote_offer_, local, native_answer_options()))
+      return m->description.to_string();
+  }
+  auto a = sdp::build_answer(*remote_offer_, local);
   if (!a) return Unexpected(a.error());
   return a->description.to_string();
 }
@@ -93,6 +239,7 @@ Expected<sdp::Transition, std::string> Negotiation::set_local(sdp::SdpType type,
   }
   local_text_ = std::string(text);
   ++version_;
+  negotiated_ = true;
   if (type == sdp::SdpType::kOffer) {
     we_offered_ = true;
     mid_ = std::string(parsed->media.front().mid().value_or("0"));
@@ -121,12 +268,31 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
   if (!d) return Unexpected(sdp::to_string(d.error()));
   auto params = read_remote(*d, local_.max_message_size);
   if (!params) return Unexpected(params.error());
-  auto dtls = sdp::dtls_parameters(*d, [&]() -> const sdp::MediaSection& {
-    for (const auto& m : d->media)
-      if (!m.rejected() && sdp::data_channel_parameters(m)) return m;
-    return d->media.front();
-  }());
+  auto dtls = sdp::dtls_parameters(*d, *transport_section(*d));
   if (!dtls) return Unexpected(dtls.error());
+  if (type == sdp::SdpType::kOffer && offers_media(*d)) {
+    auto a = sdp::build_sfu_answer(*d, local_parameters(local_, version_), native_answer_options());
+    if (a) params->receiving = receiving_tracks(*a);
+    else if (!params->data) return Unexpected(a.error());
+  }
+  if (type != sdp::SdpType::kOffer && !tracks_.empty()) {
+    // Our tracks the answer takes, with the payload type we offered and the mid id it kept.
+    std::vector<sdp::MediaDescription> offered;
+    if (auto ours = sdp::parse(local_text_))
+      if (auto sections = sdp::parse_media_sections(*ours)) offered = std::move(*sections);
+    auto answered = sdp::parse_media_sections(*d);
+    if (!answered) return Unexpected(answered.error());
+    for (const auto& t : tracks_) {
+      const sdp::MediaDescription *o = nullptr, *a = nullptr;
+      for (const auto& m : offered) if (m.mid == t.mid) o = &m;
+      for (const auto& m : *answered) if (m.mid == t.mid) a = &m;
+      if (!o || !a || a->disabled || o->codecs.empty() ||
+          (a->direction != sdp::Direction::kRecvonly && a->direction != sdp::Direction::kSendrecv))
+        continue;
+      params->sending.push_back(SendingTrack{t.mid, t.ssrc, o->codecs.front().pt,
+                                             one_byte_id(a->extension_id(kMidUri))});
+    }
+  }
   if (type == sdp::SdpType::kOffer) {
     params->ice_role = params->ice_lite ? ice::Role::kControlling : ice::Role::kControlled;
   } else {
@@ -141,6 +307,7 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
   if (!t) return Unexpected(t.error());
   if (t->implicit_rollback) we_offered_ = false;
   remote_text_ = std::string(text);
+  negotiated_ = true;
   if (type == sdp::SdpType::kOffer) remote_offer_ = *d;
   remote_ = *params;
   return *params;

@@ -1,5 +1,6 @@
-// Offer/answer for a data-channel PeerConnection (JSEP, RFC 9429): makes our descriptions with
-// sdp/answer.h, applies both sides' descriptions through the signaling state machine
+// Offer/answer for a PeerConnection (JSEP, RFC 9429): makes our descriptions with sdp/answer.h
+// (data channels only) or, once there is media, sdp/sfu_offer.h (our sendonly tracks, the data
+// section after them) and sdp/media_answer.h (what a remote offer sends us, received), applies both sides' descriptions through the signaling state machine
 // (sdp/jsep_state.h), and says what the rest of the connection needs from the remote one:
 // ICE credentials and candidates, DTLS fingerprints and roles, the max message size.
 //
@@ -18,6 +19,8 @@
 #include "dtls/transport.h"
 #include "ice/agent_config.h"
 #include "ice/candidate.h"
+#include "peer/media_session.h"
+#include "sdp/media.h"
 #include "sdp/jsep_state.h"
 #include "sdp/session_description.h"
 #include "sdp/webrtc_params.h"
@@ -42,7 +45,23 @@ struct RemoteParameters {
   ice::Role ice_role = ice::Role::kControlling;  // ours
   std::optional<dtls::Role> dtls_role;           // ours, once an answer fixed it
   std::uint64_t send_max_message_size = 65536;   // what we may send
-  std::string mid;                               // the data section's
+  std::string mid;                               // the transport (first bundled) section's
+  bool data = false;                             // a data-channel section was negotiated
+  // A remote offer: the sections that send to us, which our answer receives (ontrack).
+  struct Track {
+    std::string mid, kind, stream_id, track_id;
+    ReceivingTrack receiving;
+  };
+  std::vector<Track> receiving;
+  // A remote answer: those of our tracks it takes (recvonly or sendrecv), as we send them.
+  std::vector<SendingTrack> sending;
+};
+
+// A track we send (PeerConnection::add_track): one sendonly section of our offers.
+struct LocalTrack {
+  std::string mid, kind;  // "audio" (Opus) or "video" (VP8)
+  std::uint32_t ssrc = 0;
+  std::string stream_id, track_id;
 };
 
 // What RTCPeerConnection.localDescription shows: our description with the candidates gathered
@@ -62,6 +81,13 @@ class Negotiation {
   // Applies the remote description; its parameters are returned (and kept: parameters()).
   Expected<RemoteParameters, std::string> set_remote(sdp::SdpType type, std::string_view text);
   void close() { state_.close(); }
+  // Before the first description only (renegotiating new tracks is not done yet). The mid is
+  // chosen here; the SSRC is the caller's.
+  Expected<LocalTrack, std::string> add_track(std::string kind, std::uint32_t ssrc,
+                                              std::string stream_id, std::string track_id);
+  // A data channel exists: offers with tracks carry a data section too.
+  void want_data() { want_data_ = true; }
+  const std::vector<LocalTrack>& local_tracks() const { return tracks_; }
 
   sdp::SignalingState signaling_state() const { return state_.state(); }
   const std::optional<RemoteParameters>& parameters() const { return remote_; }
@@ -79,6 +105,11 @@ class Negotiation {
   std::string mid_ = "0";
   bool we_offered_ = false;
   std::optional<sdp::Setup> local_setup_;
+  std::vector<LocalTrack> tracks_;
+  sdp::ExtensionIds extension_ids_;
+  bool want_data_ = false;
+  bool negotiated_ = false;  // a description has been set: the sections are fixed
+
 };
 
 }  // namespace peerkit::peer

@@ -89,6 +89,11 @@ std::variant<std::shared_ptr<DataChannel>, std::string> PeerConnection::create_d
   if (auto* e = std::get_if<std::string>(&r)) return *e;
   return std::shared_ptr<DataChannel>(new DataChannel(std::get<std::shared_ptr<peer::ChannelImpl>>(r)));
 }
+std::variant<std::shared_ptr<MediaTrack>, std::string> PeerConnection::add_track(const TrackInit& init) {
+  auto r = run_on(impl_->loop(), [&] { return impl_->add_track(init); });
+  if (auto* e = std::get_if<std::string>(&r)) return *e;
+  return std::shared_ptr<MediaTrack>(new MediaTrack(std::get<std::shared_ptr<peer::TrackImpl>>(r)));
+}
 void PeerConnection::close() {
   // Closed at once for the caller (no callback runs after this returns), carried out on the loop.
   impl_->closed_requested = true;
@@ -122,6 +127,10 @@ void PeerConnection::on_connection_state(std::function<void(PeerConnectionState)
 void PeerConnection::on_data_channel(std::function<void(std::shared_ptr<DataChannel>)> f) {
   std::lock_guard l(impl_->callbacks);
   impl_->on_channel = std::move(f);
+}
+void PeerConnection::on_track(std::function<void(std::shared_ptr<MediaTrack>)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_track = std::move(f);
 }
 void PeerConnection::on_error(std::function<void(const std::string&)> f) {
   std::lock_guard l(impl_->callbacks);
@@ -220,6 +229,55 @@ void DataChannel::on_buffered_amount_low(std::function<void()> f) {
 void DataChannel::on_close(std::function<void()> f) {
   std::lock_guard l(impl_->callbacks);
   impl_->on_close = std::move(f);
+}
+
+// ---- MediaTrack ----
+
+MediaTrack::~MediaTrack() = default;  // like a channel, the track lives while its connection does
+
+std::string MediaTrack::kind() const { return impl_->kind; }
+bool MediaTrack::local() const { return impl_->local; }
+std::uint32_t MediaTrack::ssrc() const { return impl_->ssrc; }
+std::string MediaTrack::mid() const {
+  auto c = impl_->connection.lock();
+  if (!c) return impl_->mid;
+  return run_on(c->loop(), [&] { return impl_->mid; });
+}
+std::string MediaTrack::stream_id() const {
+  auto c = impl_->connection.lock();
+  if (!c) return impl_->stream_id;
+  return run_on(c->loop(), [&] { return impl_->stream_id; });
+}
+std::string MediaTrack::track_id() const {
+  auto c = impl_->connection.lock();
+  if (!c) return impl_->track_id;
+  return run_on(c->loop(), [&] { return impl_->track_id; });
+}
+
+Error MediaTrack::send_rtp(std::span<const std::byte> packet) {
+  auto c = impl_->connection.lock();
+  if (!c) return "InvalidStateError: the connection is gone";
+  if (peer::current_runtime_loop() != nullptr && !c->loop().in_loop_thread()) {
+    std::vector<std::byte> copy(packet.begin(), packet.end());  // queued: owned
+    return command_on(c->loop(), [c, t = impl_, copy = std::move(copy)] { return c->send_rtp(*t, copy); },
+                      error_sink(c));
+  }
+  return run_on(c->loop(), [&] { return c->send_rtp(*impl_, packet); });
+}
+
+Error MediaTrack::request_keyframe() {
+  auto c = impl_->connection.lock();
+  if (!c) return "InvalidStateError: the connection is gone";
+  return command_on(c->loop(), [c, t = impl_] { return c->request_keyframe(*t); }, error_sink(c));
+}
+
+void MediaTrack::on_rtp(std::function<void(std::span<const std::byte>)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_rtp = std::move(f);
+}
+void MediaTrack::on_keyframe_request(std::function<void()> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_keyframe_request = std::move(f);
 }
 
 }  // namespace peerkit

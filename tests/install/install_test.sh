@@ -23,10 +23,10 @@ check "one library archive (no internal peerkit_* archives)" \
   test "$(find "$prefix" -name '*.a' | wc -l)" -eq 1
 check "the package names no path of the source or build tree" \
   bash -c "! grep -rqF -e '$src' -e '$build' '$prefix/lib/cmake'"
-# What a user's link line gets from us: OpenSSL, zlib, threads; none of the servers' deps.
+# What a user's link line gets from us: OpenSSL, zlib, threads, libsrtp2; none of the servers' deps.
 links=$(grep -A3 INTERFACE_LINK_LIBRARIES "$prefix/lib/cmake/peerkit/peerkitTargets.cmake" | tr -d '\n')
-check "link interface is OpenSSL, ZLIB, Threads only ($(echo "$links" | grep -o '"[^"]*"' | head -1))" \
-  bash -c "echo '$links' | grep -q OpenSSL::SSL && ! echo '$links' | grep -Eqi 'spdlog|prometheus|boost|CLI11|peerkit_'"
+check "link interface is OpenSSL, ZLIB, Threads, libsrtp2 only ($(echo "$links" | grep -o '"[^"]*"' | head -1))" \
+  bash -c "echo '$links' | grep -q OpenSSL::SSL && echo '$links' | grep -q SRTP2 && ! echo '$links' | grep -Eqi 'spdlog|prometheus|boost|CLI11|peerkit_'"
 
 # An application's build: a copy of examples/ outside the tree. ccache's base dir is the work
 # dir, so a new temporary directory still hits the cache.

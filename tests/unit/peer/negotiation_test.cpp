@@ -47,14 +47,27 @@ TEST(Negotiation, AnswersAChromiumOffer) {
   EXPECT_NE(answer->find("a=ice-ufrag:pk01"), std::string::npos);
 }
 
-TEST(Negotiation, AnswersAMediaOfferWithTheDataSectionOnly) {
+// A browser's camera-and-microphone offer with a data channel: its media is received (recvonly:
+// peerkit sends only on tracks it offered itself) and the data section is taken.
+TEST(Negotiation, AnswersAChromiumMediaOfferReceivingItsMediaAndTakingTheData) {
   Negotiation n(identity("pk02"));
-  ASSERT_TRUE(n.set_remote(SdpType::kOffer, read_data("chromium156-media-offer.sdp")));
+  const auto remote = n.set_remote(SdpType::kOffer, read_data("chromium156-media-offer.sdp"));
+  ASSERT_TRUE(remote) << remote.error();
+  ASSERT_EQ(remote->receiving.size(), 2u);
+  EXPECT_EQ(remote->receiving[0].kind, "audio");
+  EXPECT_EQ(remote->receiving[0].stream_id, "ff1f77af-18c9-416f-9f6f-811931266d41");
+  EXPECT_EQ(remote->receiving[1].receiving.ssrcs.front(), 3406058701u);
+  EXPECT_TRUE(remote->data);
   const auto answer = n.create_answer();
   ASSERT_TRUE(answer) << answer.error();
-  EXPECT_NE(answer->find("m=audio 0 "), std::string::npos);
-  EXPECT_NE(answer->find("m=video 0 "), std::string::npos);
-  EXPECT_NE(answer->find("a=group:BUNDLE 2"), std::string::npos);
+  EXPECT_NE(answer->find("m=audio 9 "), std::string::npos) << *answer;
+  EXPECT_NE(answer->find("m=video 9 "), std::string::npos);
+  EXPECT_NE(answer->find("a=recvonly"), std::string::npos);
+  EXPECT_EQ(answer->find("a=sendrecv"), std::string::npos);
+  EXPECT_NE(answer->find("a=group:BUNDLE 0 1 2"), std::string::npos);
+  EXPECT_NE(answer->find("m=application 9 "), std::string::npos);
+  ASSERT_TRUE(n.set_local(SdpType::kAnswer, *answer));
+  EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
 }
 
 TEST(Negotiation, OffersAndTakesAChromiumShapedAnswer) {
@@ -139,6 +152,84 @@ TEST(LocalCandidates, GoIntoTheSectionOfTheirMidAndEndWhenGatheringIs) {
   // Nothing gathered yet, or no such mid: unchanged.
   EXPECT_EQ(with_local_candidates(sdp, "1", {}, false), sdp);
   EXPECT_EQ(with_local_candidates(sdp, "9", c, true), sdp);
+}
+
+}  // namespace
+}  // namespace peerkit::peer
+
+namespace peerkit::peer {
+namespace {
+
+// Tracks: sendonly sections in our offer; a peer that takes the offer receives them with the
+// SSRCs and msid announced, and its answer tells us what to send with.
+TEST(NegotiationTracks, APublisherOfferIsReceivedAndItsAnswerSaysHowToSend) {
+  Negotiation a(identity("pub1")), b(identity("sub1"));
+  const auto mic = a.add_track("audio", 0x1111, "", "");
+  const auto cam = a.add_track("video", 0x2222, "stream-x", "camera");
+  ASSERT_TRUE(mic && cam);
+  EXPECT_EQ(mic->mid, "0");
+  EXPECT_EQ(mic->stream_id, "pub1");  // defaults to the ufrag: one stream per connection
+  EXPECT_EQ(mic->track_id, "audio-0");
+  EXPECT_EQ(cam->mid, "1");
+  a.want_data();
+  const auto offer = a.create_offer();
+  ASSERT_TRUE(offer) << offer.error();
+  EXPECT_NE(offer->find("a=group:BUNDLE 0 1 2"), std::string::npos) << *offer;
+  EXPECT_NE(offer->find("m=application"), std::string::npos);
+  EXPECT_NE(offer->find("a=msid:stream-x camera"), std::string::npos);
+  EXPECT_NE(offer->find("a=rtpmap:111 opus/48000/2"), std::string::npos);
+  EXPECT_NE(offer->find("a=rtpmap:96 VP8/90000"), std::string::npos);
+  EXPECT_NE(offer->find("a=ssrc:8738 cname:pub1"), std::string::npos);  // 0x2222
+  EXPECT_EQ(offer->find("a=ice-lite"), std::string::npos);
+  ASSERT_TRUE(a.set_local(SdpType::kOffer, *offer));
+
+  const auto remote = b.set_remote(SdpType::kOffer, *offer);
+  ASSERT_TRUE(remote) << remote.error();
+  ASSERT_EQ(remote->receiving.size(), 2u);
+  EXPECT_EQ(remote->receiving[0].kind, "audio");
+  EXPECT_EQ(remote->receiving[0].receiving.ssrcs, std::vector<std::uint32_t>{0x1111});
+  EXPECT_EQ(remote->receiving[1].stream_id, "stream-x");
+  EXPECT_EQ(remote->receiving[1].track_id, "camera");
+  EXPECT_TRUE(remote->receiving[1].receiving.mid_extension);
+  EXPECT_TRUE(remote->data);
+  const auto answer = b.create_answer();
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_NE(answer->find("a=recvonly"), std::string::npos) << *answer;
+  EXPECT_EQ(answer->find("a=sendonly"), std::string::npos);
+  EXPECT_NE(answer->find("m=application 9"), std::string::npos);
+  ASSERT_TRUE(b.set_local(SdpType::kAnswer, *answer));
+
+  const auto back = a.set_remote(SdpType::kAnswer, *answer);
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->sending.size(), 2u);
+  EXPECT_EQ(back->sending[0].mid, "0");
+  EXPECT_EQ(back->sending[0].ssrc, 0x1111u);
+  EXPECT_EQ(back->sending[0].payload_type, 111);
+  EXPECT_EQ(back->sending[1].payload_type, 96);
+  EXPECT_TRUE(back->sending[1].mid_extension);
+  EXPECT_EQ(a.signaling_state(), SignalingState::kStable);
+}
+
+TEST(NegotiationTracks, AreAddedBeforeTheFirstDescriptionWithValidIds) {
+  Negotiation n(identity("trk1"));
+  EXPECT_EQ(n.add_track("screen", 1, "", "").error().rfind("TypeError", 0), 0u);
+  // An msid identifier is a token: no space, no line break that would add an SDP line.
+  EXPECT_EQ(n.add_track("audio", 1, "a b", "").error().rfind("SyntaxError", 0), 0u);
+  EXPECT_EQ(n.add_track("audio", 1, "", "x\r\na=ice-lite").error().rfind("SyntaxError", 0), 0u);
+  EXPECT_EQ(n.add_track("audio", 1, std::string(65, 'a'), "").error().rfind("SyntaxError", 0), 0u);
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(n.add_track("audio", 10 + i, "", ""));
+  EXPECT_EQ(n.add_track("audio", 99, "", "").error().rfind("OperationError", 0), 0u);
+  ASSERT_TRUE(n.set_local(SdpType::kOffer, *n.create_offer()));
+  EXPECT_EQ(n.add_track("video", 2, "", "").error().rfind("InvalidStateError", 0), 0u);
+  EXPECT_EQ(n.local_tracks().size(), 16u);
+}
+
+TEST(NegotiationTracks, AnOfferWithoutTracksOrChannelsStaysADataOffer) {
+  Negotiation n(identity("dat1"));
+  const auto offer = n.create_offer();
+  ASSERT_TRUE(offer);
+  EXPECT_NE(offer->find("m=application"), std::string::npos);
+  EXPECT_EQ(offer->find("m=audio"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,170 @@
+#include "peer/media_session.h"
+
+#include <algorithm>
+
+#include "rtp/packet.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtcp_feedback.h"
+
+namespace peerkit::peer {
+
+void MediaSession::set_sending(std::vector<SendingTrack> tracks) { sending_ = std::move(tracks); }
+
+void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
+  receiving_ = std::move(tracks);
+  // A binding learned for a section that is gone (or now announces its SSRCs) is forgotten.
+  std::erase_if(remote_ssrc_mid_, [&](const auto& kv) {
+    return std::none_of(receiving_.begin(), receiving_.end(),
+                        [&](const ReceivingTrack& t) { return t.mid == kv.second; });
+  });
+}
+
+Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uint32_t receiver_ssrc) {
+  auto s = srtp::Session::create(keys);
+  if (!s) return Unexpected("SRTP: " + std::string(srtp::to_string(s.error())));
+  srtp_ = std::move(*s);
+  receiver_ssrc_ = receiver_ssrc;
+  buffer_.resize(srtp::kMaxPacket + srtp::kMaxOverhead);
+  return true;
+}
+
+const SendingTrack* MediaSession::sending(const std::string& mid) const {
+  for (const auto& t : sending_)
+    if (t.mid == mid) return &t;
+  return nullptr;
+}
+
+Expected<std::vector<std::byte>, std::string> MediaSession::send_rtp(const std::string& mid,
+                                                                     ByteSpan packet) {
+  if (!srtp_) return Unexpected(std::string("InvalidStateError: the transport is not connected"));
+  const SendingTrack* t = sending(mid);
+  if (t == nullptr)
+    return Unexpected("InvalidStateError: track " + mid + " is not negotiated for sending");
+  auto v = rtp::parse_packet(packet);
+  if (!v || rtp::is_rtcp(packet)) return Unexpected(std::string("TypeError: not an RTP packet"));
+  rtp::PacketBuild b;
+  b.header = v->header;
+  b.header.ssrc = t->ssrc;
+  b.header.payload_type = t->payload_type;
+  rtp::Extension mid_ext;
+  if (t->mid_extension) {
+    mid_ext.id = *t->mid_extension;
+    mid_ext.data = as_bytes(std::string_view(t->mid));
+    b.extensions = std::span<const rtp::Extension>(&mid_ext, 1);
+  }
+  b.payload = v->payload;
+  const std::size_t size = rtp::packet_size(b);
+  if (size == 0 || size > srtp::kMaxPacket)
+    return Unexpected("TypeError: the packet is over " + std::to_string(srtp::kMaxPacket) + " bytes");
+  auto built = rtp::build_packet(b, MutableByteSpan(buffer_.data(), buffer_.size()));
+  if (!built) return Unexpected(std::string("TypeError: the packet cannot be written"));
+  auto protected_size = srtp_->protect_rtp(MutableByteSpan(buffer_.data(), buffer_.size()), *built);
+  if (!protected_size) return Unexpected("OperationError: SRTP: " + std::string(srtp::to_string(protected_size.error())));
+  auto& c = counters_[mid];
+  ++c.packets_sent;
+  c.bytes_sent += v->payload.size();
+  return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*protected_size));
+}
+
+Expected<std::vector<std::byte>, std::string> MediaSession::keyframe_request(const std::string& mid) {
+  if (!srtp_) return Unexpected(std::string("InvalidStateError: the transport is not connected"));
+  std::optional<std::uint32_t> source;
+  for (const auto& t : receiving_)
+    if (t.mid == mid && !t.ssrcs.empty()) source = t.ssrcs.front();
+  for (const auto& [ssrc, m] : remote_ssrc_mid_)
+    if (!source && m == mid) source = ssrc;
+  if (!source) return Unexpected("InvalidStateError: nothing has been received on track " + mid);
+  const rtp::RtcpPacket pli = rtp::Pli{receiver_ssrc_, *source};
+  auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&pli, 1),
+                               MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
+  if (!n) return Unexpected(std::string("OperationError: cannot write the PLI"));
+  auto p = srtp_->protect_rtcp(MutableByteSpan(buffer_.data(), buffer_.size()), *n);
+  if (!p) return Unexpected("OperationError: SRTCP: " + std::string(srtp::to_string(p.error())));
+  ++counters_[mid].keyframe_requests_sent;
+  return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*p));
+}
+
+const ReceivingTrack* MediaSession::receiving_for(std::uint32_t ssrc, ByteSpan packet) {
+  for (const auto& t : receiving_)
+    if (std::find(t.ssrcs.begin(), t.ssrcs.end(), ssrc) != t.ssrcs.end()) return &t;
+  if (const auto it = remote_ssrc_mid_.find(ssrc); it != remote_ssrc_mid_.end())
+    for (const auto& t : receiving_)
+      if (t.mid == it->second) return &t;
+  // Not announced: the mid extension binds it (RFC 8843 §9.2).
+  auto v = rtp::parse_packet(packet);
+  if (!v) return nullptr;
+  for (const auto& t : receiving_) {
+    if (!t.mid_extension) continue;
+    const auto mid = v->extensions.find(*t.mid_extension);
+    if (!mid || as_string_view(*mid) != t.mid) continue;
+    if (remote_ssrc_mid_.size() >= kMaxRemoteSsrcs) return nullptr;
+    remote_ssrc_mid_[ssrc] = t.mid;
+    return &t;
+  }
+  return nullptr;
+}
+
+void MediaSession::handle_datagram(ByteSpan datagram) {
+  if (!srtp_ || datagram.size() > buffer_.size() || !rtp::looks_like_rtp_or_rtcp(datagram)) {
+    ++dropped_;
+    return;
+  }
+  std::copy(datagram.begin(), datagram.end(), buffer_.begin());
+  const MutableByteSpan buffer(buffer_.data(), buffer_.size());
+  if (rtp::is_rtcp(datagram)) {
+    auto n = srtp_->unprotect_rtcp(buffer, datagram.size());
+    if (!n) {
+      ++dropped_;
+      return;
+    }
+    handle_rtcp(ByteSpan(buffer_.data(), *n));
+    return;
+  }
+  auto n = srtp_->unprotect_rtp(buffer, datagram.size());
+  if (!n) {
+    ++dropped_;
+    return;
+  }
+  const ByteSpan plain(buffer_.data(), *n);
+  auto v = rtp::parse_packet(plain);
+  const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, plain) : nullptr;
+  if (t == nullptr) {
+    ++dropped_;
+    return;
+  }
+  auto& c = counters_[t->mid];
+  ++c.packets_received;
+  c.bytes_received += v->payload.size();
+  events_.emplace_back(RtpReceived{t->mid, std::vector<std::byte>(plain.begin(), plain.end())});
+}
+
+void MediaSession::handle_rtcp(ByteSpan plain) {
+  auto packets = rtp::parse_compound(plain);
+  if (!packets) {
+    ++dropped_;
+    return;
+  }
+  auto request = [&](std::uint32_t media_ssrc) {
+    for (const auto& t : sending_) {
+      if (t.ssrc != media_ssrc) continue;
+      ++counters_[t.mid].keyframe_requests_received;
+      events_.emplace_back(KeyframeRequested{t.mid});
+    }
+  };
+  for (const auto& p : *packets) {
+    if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
+    else if (const auto* fir = std::get_if<rtp::Fir>(&p))
+      for (const auto& e : fir->entries) request(e.ssrc);
+  }
+}
+
+std::optional<MediaEvent> MediaSession::poll_event() {
+  if (next_event_ == events_.size()) {
+    events_.clear();
+    next_event_ = 0;
+    return std::nullopt;
+  }
+  return std::move(events_[next_event_++]);
+}
+
+}  // namespace peerkit::peer

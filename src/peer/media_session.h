@@ -1,0 +1,101 @@
+// The media half of a PeerConnection above ICE, sans-IO: RTP and RTCP over SRTP (RFC 3711) with
+// the keys DTLS-SRTP exported (RFC 5764 §4.2), for the tracks the negotiation agreed on.
+//
+//   send_rtp(mid, packet) ──▶ our SSRC, payload type and mid extension ──▶ SRTP ──▶ datagram
+//   datagram ──▶ SRTP ──▶ RTP: the receiving track it belongs to ──▶ event
+//                       └▶ RTCP: PLI/FIR for one of our SSRCs ──▶ keyframe-request event
+//
+// Applications hand whole RTP packets, as a packetizer produces them (libdatachannel's level:
+// peerkit has no codecs). The session writes what the connection negotiated — the track's SSRC
+// and payload type, and the mid header extension (RFC 8843 §15: a BUNDLE sender includes it,
+// and an SFU binds streams by it) — and keeps the sequence number, timestamp, marker and payload.
+//
+// Incoming RTP belongs to a receiving track by SSRC: the SSRCs its section announced (a=ssrc),
+// else the first packet whose mid extension names the track binds its SSRC (RFC 8843 §9.2). RTCP
+// yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs; other
+// RTCP is counted and dropped (no reports, NACK or congestion control yet: docs/peer.md).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/expected.h"
+#include "srtp/session.h"
+
+namespace peerkit::peer {
+
+struct SendingTrack {
+  std::string mid;
+  std::uint32_t ssrc = 0;
+  std::uint8_t payload_type = 0;
+  std::optional<std::uint8_t> mid_extension;  // the negotiated id of sdes:mid
+};
+
+struct ReceivingTrack {
+  std::string mid;
+  std::vector<std::uint32_t> ssrcs;           // announced by the remote section (may be empty)
+  std::optional<std::uint8_t> mid_extension;  // the remote's id of sdes:mid
+};
+
+struct RtpReceived {
+  std::string mid;
+  std::vector<std::byte> packet;  // the decrypted RTP packet, as the remote sent it
+};
+struct KeyframeRequested {
+  std::string mid;  // one of our sending tracks
+};
+using MediaEvent = std::variant<RtpReceived, KeyframeRequested>;
+
+struct MediaCounters {  // RTCRtpStreamStats-like, per mid
+  std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
+  std::uint64_t keyframe_requests_received = 0, keyframe_requests_sent = 0;
+};
+
+class MediaSession {
+ public:
+  static constexpr std::size_t kMaxRemoteSsrcs = 64;  // per connection (srtp's default bound)
+
+  // Tracks come from the negotiation and may change with every offer/answer.
+  void set_sending(std::vector<SendingTrack> tracks);
+  void set_receiving(std::vector<ReceivingTrack> tracks);
+  // Once DTLS is up. Fails for a profile libsrtp does not take.
+  Expected<bool, std::string> start(const srtp::Keys& keys, std::uint32_t receiver_ssrc);
+  bool started() const { return srtp_ != nullptr; }
+
+  // One protected datagram for the track `mid`. Errors: not started, no such sending track (or
+  // not negotiated yet), not RTP, too large.
+  Expected<std::vector<std::byte>, std::string> send_rtp(const std::string& mid, ByteSpan packet);
+  // A PLI (RFC 4585 §6.3.1) toward the media source of receiving track `mid`, protected.
+  Expected<std::vector<std::byte>, std::string> keyframe_request(const std::string& mid);
+  // An SRTP or SRTCP datagram (RFC 7983: the first byte is 128–191). What is not ours, fails to
+  // authenticate or replays is counted and dropped.
+  void handle_datagram(ByteSpan datagram);
+  std::optional<MediaEvent> poll_event();
+
+  const std::map<std::string, MediaCounters>& counters() const { return counters_; }
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  const SendingTrack* sending(const std::string& mid) const;
+  const ReceivingTrack* receiving_for(std::uint32_t ssrc, ByteSpan packet);
+  void handle_rtcp(ByteSpan plain);
+
+  std::vector<SendingTrack> sending_;
+  std::vector<ReceivingTrack> receiving_;
+  std::map<std::uint32_t, std::string> remote_ssrc_mid_;  // learned bindings, ≤ kMaxRemoteSsrcs
+  std::unique_ptr<srtp::Session> srtp_;
+  std::uint32_t receiver_ssrc_ = 1;
+  std::vector<std::byte> buffer_;
+  std::vector<MediaEvent> events_;
+  std::size_t next_event_ = 0;
+  std::map<std::string, MediaCounters> counters_;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace peerkit::peer

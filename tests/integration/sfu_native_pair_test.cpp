@@ -1,0 +1,276 @@
+// A native publisher and a native subscriber (peerkit::PeerConnection with tracks) through
+// `peerkit serve`'s SFU, in-process on 127.0.0.1 (issue 11): Ann publishes an Opus and a VP8
+// track over the rooms protocol's SFU mode, Bo answers the server's subscribe offer, and RTP
+// goes Ann → SFU → Bo over ICE, DTLS-SRTP and the SFU's per-subscriber rewriting. The SFU gates
+// video on a keyframe and asks Ann for one (PLI); Bo's own keyframe request reaches Ann too.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "peerkit/peer_connection.h"
+#include "rtp/packet.h"
+#include "server/serve_node.h"
+#include "ws_client.h"
+
+namespace peerkit {
+namespace {
+
+using testing::WsClient;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+Configuration loopback_only() {  // rule 1: gather nothing but 127.0.0.1
+  Configuration c;
+  c.host_filter = "127.0.0.1/32";
+  c.allow_loopback = true;
+  return c;
+}
+
+json::object next_of(WsClient& c, std::string_view type) {
+  for (int i = 0; i < 20; ++i) {
+    auto text = c.next();
+    if (!text) break;
+    auto o = json::parse(*text).as_object();
+    if (o.at("type").is_string() && o.at("type").as_string() == type) return o;
+  }
+  return {};
+}
+
+// What the test threads and the connections' loop threads share.
+struct Shared {
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::string, std::vector<std::vector<std::byte>>> received;  // by kind
+  std::vector<std::shared_ptr<MediaTrack>> remote_tracks;
+  int keyframe_requests = 0;
+  int connected = 0;
+
+  template <typename F>
+  bool wait(F done, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock l(m);
+    return cv.wait_for(l, timeout, done);
+  }
+};
+
+// An RTP packet as a packetizer writes it; SSRC, payload type 0 and no extensions: the track
+// writes the negotiated ones. The payload says which packet it is.
+std::vector<std::byte> rtp_packet(std::uint16_t seq, std::uint32_t ts, bool marker,
+                                  std::vector<std::uint8_t> payload) {
+  std::vector<std::byte> p(rtp::kFixedHeaderSize + payload.size());
+  rtp::PacketBuild b;
+  b.header.sequence = seq;
+  b.header.timestamp = ts;
+  b.header.marker = marker;
+  b.header.ssrc = 0x1234;
+  std::vector<std::byte> body(payload.size());
+  for (std::size_t i = 0; i < payload.size(); ++i) body[i] = std::byte{payload[i]};
+  b.payload = body;
+  auto n = rtp::build_packet(b, p);
+  p.resize(n ? *n : 0);
+  return p;
+}
+
+// RFC 7741: descriptor S=1 PID=0, then a VP8 frame header whose low bit is 0 for a key frame
+// (with the 9d 01 2a start code and a 320×180 size), 1 for a delta frame; then the frame number.
+std::vector<std::uint8_t> vp8_payload(bool key, std::uint8_t frame) {
+  if (key) return {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00, frame, 0xAA};
+  return {0x10, 0x11, 0x02, 0x00, frame, 0xBB, 0xBB};
+}
+
+TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
+  spdlog::set_level(spdlog::level::warn);
+  server::ServeConfig config;
+  config.port = 0;
+  config.turn = false;
+  config.sfu.workers = 1;
+  server::ServeNode service(config);
+  ASSERT_EQ(service.start(), "");
+
+  auto join = [&](const std::string& name, json::object* joined) {
+    auto c = std::make_unique<WsClient>();
+    EXPECT_TRUE(c->connect(service.port(), "/ws")) << c->error();
+    c->next();  // welcome
+    c->send(json::serialize(json::object{{"type", "join"}, {"room", "native"}, {"name", name}, {"mode", "sfu"}}));
+    *joined = next_of(*c, "joined");
+    return c;
+  };
+  json::object ja, jb;
+  auto ann_ws = join("Ann", &ja);
+  auto bo_ws = join("Bo", &jb);
+  ASSERT_EQ(ja.at("mode"), "sfu");
+  const std::string ann_id(ja.at("self").at("id").as_string());
+
+  Runtime runtime(2);
+  Shared ann, bo;
+  auto ann_pc = PeerConnection::create(runtime, loopback_only());
+  auto bo_pc = PeerConnection::create(runtime, loopback_only());
+  for (auto [pc, s] : {std::pair{ann_pc.get(), &ann}, std::pair{bo_pc.get(), &bo}})
+    pc->on_connection_state([s](PeerConnectionState st) {
+      std::lock_guard l(s->m);
+      if (st == PeerConnectionState::kConnected) ++s->connected;
+      s->cv.notify_all();
+    });
+
+  // Ann publishes: two sendonly tracks in one offer.
+  auto audio = ann_pc->add_track({"audio", "", ""});
+  auto video = ann_pc->add_track({"video", "", ""});
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<MediaTrack>>(audio));
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<MediaTrack>>(video));
+  auto mic = std::get<std::shared_ptr<MediaTrack>>(audio);
+  auto cam = std::get<std::shared_ptr<MediaTrack>>(video);
+  EXPECT_EQ(mic->mid(), "");  // not negotiated yet
+  cam->on_keyframe_request([&] {
+    std::lock_guard l(ann.m);
+    ++ann.keyframe_requests;
+    ann.cv.notify_all();
+  });
+  auto offer = ann_pc->create_offer();
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(offer)) << std::get<std::string>(offer);
+  const auto& offer_sdp = std::get<SessionDescription>(offer).sdp;
+  EXPECT_NE(offer_sdp.find("m=audio"), std::string::npos);
+  EXPECT_NE(offer_sdp.find("a=sendonly"), std::string::npos);
+  EXPECT_EQ(offer_sdp.find("a=ice-lite"), std::string::npos);
+  EXPECT_EQ(offer_sdp.find("m=application"), std::string::npos);  // no channel: no data section
+  ASSERT_EQ(ann_pc->set_local_description(std::get<SessionDescription>(offer)), std::nullopt);
+  EXPECT_EQ(mic->mid(), "0");
+  EXPECT_EQ(cam->mid(), "1");
+  ann_ws->send(json::serialize(json::object{{"type", "sfu-publish"}, {"sdp", offer_sdp}, {"height", 180}}));
+  auto published = next_of(*ann_ws, "sfu-publish-answer");
+  ASSERT_TRUE(published.contains("sdp")) << json::serialize(published);
+  ASSERT_EQ(ann_pc->set_remote_description({"answer", std::string(published.at("sdp").as_string())}), std::nullopt);
+  EXPECT_EQ(std::get<std::string>(ann_pc->add_track({"audio", "", ""})).rfind("InvalidStateError", 0), 0u);
+
+  // Bo subscribes: the server's offer, our answer.
+  bo_pc->on_track([&](std::shared_ptr<MediaTrack> t) {
+    t->on_rtp([&, kind = t->kind()](std::span<const std::byte> p) {
+      std::lock_guard l(bo.m);
+      bo.received[kind].emplace_back(p.begin(), p.end());
+      bo.cv.notify_all();
+    });
+    std::lock_guard l(bo.m);
+    bo.remote_tracks.push_back(std::move(t));
+    bo.cv.notify_all();
+  });
+  auto sub = next_of(*bo_ws, "sfu-subscribe-offer");
+  ASSERT_TRUE(sub.contains("sdp"));
+  ASSERT_EQ(bo_pc->set_remote_description({"offer", std::string(sub.at("sdp").as_string())}), std::nullopt);
+  auto answer = bo_pc->create_answer();
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(answer)) << std::get<std::string>(answer);
+  const auto& answer_sdp = std::get<SessionDescription>(answer).sdp;
+  EXPECT_NE(answer_sdp.find("a=recvonly"), std::string::npos) << answer_sdp;
+  ASSERT_EQ(bo_pc->set_local_description(std::get<SessionDescription>(answer)), std::nullopt);
+  bo_ws->send(json::serialize(json::object{{"type", "sfu-subscribe-answer"}, {"connection", sub.at("connection")}, {"sdp", answer_sdp}}));
+
+  ASSERT_TRUE(bo.wait([&] { return bo.remote_tracks.size() == 2; })) << "on_track";
+  // Copies, then calls outside the lock: a track's getters wait for its loop thread, whose
+  // callbacks take this lock.
+  auto remote_tracks = [&] {
+    std::lock_guard l(bo.m);
+    return bo.remote_tracks;
+  };
+  for (const auto& t : remote_tracks()) {
+    EXPECT_FALSE(t->local());
+    EXPECT_EQ(t->stream_id(), ann_id);  // the SFU keeps the publisher's stream grouping
+  }
+  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection";
+  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection";
+
+  // 20 ms of audio and a video frame per tick. Video stays delta frames until the SFU asks for a
+  // keyframe: it forwards none before one, so only its PLI lets Bo see video at all.
+  std::uint16_t audio_seq = 100, video_seq = 5000;
+  std::uint8_t frame = 0;
+  int keyframes_sent = 0;
+  int handled_requests = 0;
+  auto tick = [&] {
+    EXPECT_EQ(mic->send_rtp(rtp_packet(audio_seq, audio_seq * 960u, false, {0xF8, 0xFF, 0xFE, static_cast<std::uint8_t>(audio_seq)})), std::nullopt);
+    ++audio_seq;
+    bool key = false;
+    {
+      std::lock_guard l(ann.m);
+      key = ann.keyframe_requests > handled_requests;
+      handled_requests = ann.keyframe_requests;
+    }
+    keyframes_sent += key;
+    EXPECT_EQ(cam->send_rtp(rtp_packet(video_seq++, frame * 3000u, true, vp8_payload(key, frame))), std::nullopt);
+    ++frame;
+    std::this_thread::sleep_for(20ms);  // the media clock: one packet per 20 ms, as a capture would
+  };
+  auto received = [&](const std::string& kind) {
+    std::lock_guard l(bo.m);
+    return bo.received[kind].size();
+  };
+  for (int i = 0; i < 500 && (received("audio") < 20 || received("video") < 20); ++i) tick();
+  EXPECT_GE(received("audio"), 20u);
+  EXPECT_GE(received("video"), 20u);
+  EXPECT_GE(keyframes_sent, 1) << "the SFU asked for a keyframe";
+
+  // Bo asks for a keyframe: the SFU passes it on to Ann (throttled, so give it time).
+  int before;
+  {
+    std::lock_guard l(ann.m);
+    before = ann.keyframe_requests;
+  }
+  std::shared_ptr<MediaTrack> bo_video;
+  for (const auto& t : remote_tracks())
+    if (t->kind() == "video") bo_video = t;
+  ASSERT_TRUE(bo_video);
+  EXPECT_EQ(bo_video->request_keyframe(), std::nullopt);
+  bool passed_on = false;
+  for (int i = 0; i < 150 && !passed_on; ++i) {
+    tick();
+    std::lock_guard l(ann.m);
+    passed_on = ann.keyframe_requests > before;
+  }
+  EXPECT_TRUE(passed_on) << "Bo's PLI reached Ann";
+
+  // What Bo got is what Ann sent: the same payloads, in order, renumbered without gaps.
+  std::map<std::string, std::vector<std::vector<std::byte>>> got;
+  {
+    std::lock_guard l(bo.m);  // a copy: the loop threads take this lock in their callbacks
+    got = bo.received;
+  }
+  for (const auto& kind : {std::string("audio"), std::string("video")}) {
+    const auto& packets = got[kind];
+    std::optional<std::uint16_t> last_seq;
+    std::optional<std::uint32_t> ssrc;
+    for (const auto& p : packets) {
+      auto v = rtp::parse_packet(p);
+      ASSERT_TRUE(v) << kind;
+      if (ssrc) EXPECT_EQ(v->header.ssrc, *ssrc) << kind;
+      ssrc = v->header.ssrc;
+      if (last_seq) EXPECT_EQ(static_cast<std::uint16_t>(*last_seq + 1), v->header.sequence) << kind;
+      last_seq = v->header.sequence;
+      if (kind == "audio") {
+        ASSERT_EQ(v->payload.size(), 4u);
+        EXPECT_EQ(std::to_integer<int>(v->payload[0]), 0xF8);
+      } else {
+        ASSERT_GE(v->payload.size(), 5u);
+        EXPECT_EQ(std::to_integer<int>(v->payload[0]), 0x10);  // the VP8 descriptor as sent
+      }
+    }
+    // The first video packet Bo decodes from is a keyframe.
+    if (kind == "video" && !packets.empty()) {
+      auto v = rtp::parse_packet(packets.front());
+      EXPECT_EQ(std::to_integer<int>(v->payload[1]) & 1, 0) << "starts on a keyframe";
+    }
+  }
+  const auto stats = ann_pc->get_stats();
+  ASSERT_EQ(stats.rtp_streams.size(), 2u);
+  for (const auto& s : stats.rtp_streams) {
+    EXPECT_TRUE(s.local);
+    EXPECT_GT(s.packets, 20u);
+    EXPECT_NE(s.ssrc, 0u);
+  }
+  EXPECT_EQ(stats.srtp_dropped, 0u);
+  ann_pc->close();
+  bo_pc->close();
+  service.stop();
+}
+
+}  // namespace
+}  // namespace peerkit

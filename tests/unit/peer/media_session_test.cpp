@@ -1,0 +1,188 @@
+// The media half of a connection (peer/media_session.h): two sessions with mirrored DTLS-SRTP
+// keys stand for the two ends; what one sends, the other decrypts, routes and reports.
+#include "peer/media_session.h"
+
+#include <gtest/gtest.h>
+
+#include "rtp/packet.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtcp_feedback.h"
+
+namespace peerkit::peer {
+namespace {
+
+srtp::Keys keys(bool mirrored) {
+  srtp::Keys k;
+  k.profile = srtp::kAes128CmHmacSha1_80;
+  const std::vector<std::uint8_t> a(16, 0x11), b(16, 0x22), sa(14, 0x33), sb(14, 0x44);
+  k.local_key = mirrored ? b : a;
+  k.local_salt = mirrored ? sb : sa;
+  k.remote_key = mirrored ? a : b;
+  k.remote_salt = mirrored ? sa : sb;
+  return k;
+}
+
+// An RTP packet as a packetizer writes it: its own SSRC and payload type, which the session
+// replaces with the negotiated ones.
+std::vector<std::byte> packet(std::uint16_t seq, std::vector<std::byte> payload,
+                              std::uint32_t ssrc = 0xDEAD, std::uint8_t pt = 0) {
+  rtp::PacketBuild b;
+  b.header.sequence = seq;
+  b.header.timestamp = seq * 960u;
+  b.header.ssrc = ssrc;
+  b.header.payload_type = pt;
+  b.payload = payload;
+  std::vector<std::byte> out(rtp::packet_size(b));
+  const auto n = rtp::build_packet(b, out);
+  out.resize(n ? *n : 0);
+  return out;
+}
+
+std::vector<std::byte> bytes(std::initializer_list<int> v) {
+  std::vector<std::byte> out;
+  for (int x : v) out.push_back(std::byte(x));
+  return out;
+}
+
+struct Pair {
+  MediaSession sender, receiver;
+  Pair(std::optional<std::uint8_t> ext, std::vector<std::uint32_t> announced) {
+    sender.set_sending({SendingTrack{"0", 0xA0A0A0A0, 111, ext}});
+    receiver.set_receiving({ReceivingTrack{"0", std::move(announced), ext}});
+    EXPECT_TRUE(sender.start(keys(false), 1));
+    EXPECT_TRUE(receiver.start(keys(true), 2));
+  }
+};
+
+TEST(MediaSession, WritesTheNegotiatedHeaderAndTheReceiverRoutesByAnnouncedSsrc) {
+  Pair p(std::nullopt, {0xA0A0A0A0});
+  const auto wire = p.sender.send_rtp("0", packet(7, bytes({1, 2, 3})));
+  ASSERT_TRUE(wire) << wire.error();
+  EXPECT_GT(wire->size(), packet(7, bytes({1, 2, 3})).size());  // the SRTP auth tag
+  p.receiver.handle_datagram(*wire);
+  auto e = p.receiver.poll_event();
+  ASSERT_TRUE(e);
+  const auto* got = std::get_if<RtpReceived>(&*e);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->mid, "0");
+  const auto v = rtp::parse_packet(got->packet);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->header.ssrc, 0xA0A0A0A0u);
+  EXPECT_EQ(v->header.payload_type, 111);
+  EXPECT_EQ(v->header.sequence, 7);
+  EXPECT_EQ(v->header.timestamp, 7u * 960u);
+  EXPECT_EQ(std::vector<std::byte>(v->payload.begin(), v->payload.end()), bytes({1, 2, 3}));
+  EXPECT_FALSE(p.receiver.poll_event());
+  EXPECT_EQ(p.sender.counters().at("0").packets_sent, 1u);
+  EXPECT_EQ(p.sender.counters().at("0").bytes_sent, 3u);
+  EXPECT_EQ(p.receiver.counters().at("0").packets_received, 1u);
+  EXPECT_EQ(p.receiver.dropped(), 0u);
+
+  // The same datagram again is a replay (RFC 3711 §3.3.2): dropped, no event.
+  p.receiver.handle_datagram(*wire);
+  EXPECT_FALSE(p.receiver.poll_event());
+  EXPECT_EQ(p.receiver.dropped(), 1u);
+}
+
+TEST(MediaSession, AnUnannouncedSsrcBindsByItsMidExtension) {
+  Pair p(std::uint8_t{4}, {});
+  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
+  ASSERT_TRUE(wire);
+  p.receiver.handle_datagram(*wire);
+  auto e = p.receiver.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
+  const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
+  ASSERT_TRUE(v);
+  const auto mid = v->extensions.find(4);
+  ASSERT_TRUE(mid);
+  EXPECT_EQ(as_string_view(*mid), "0");  // RFC 8843 §15: the sender writes its mid
+  // The binding holds, and a keyframe request can now name the source.
+  const auto pli = p.receiver.keyframe_request("0");
+  ASSERT_TRUE(pli) << pli.error();
+  p.sender.handle_datagram(*pli);
+  e = p.sender.poll_event();
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(std::holds_alternative<KeyframeRequested>(*e));
+  EXPECT_EQ(std::get<KeyframeRequested>(*e).mid, "0");
+  EXPECT_EQ(p.sender.counters().at("0").keyframe_requests_received, 1u);
+  EXPECT_EQ(p.receiver.counters().at("0").keyframe_requests_sent, 1u);
+}
+
+TEST(MediaSession, WithoutAnnouncementOrMidTheStreamIsDropped) {
+  Pair p(std::nullopt, {});  // nothing to route by
+  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
+  ASSERT_TRUE(wire);
+  p.receiver.handle_datagram(*wire);
+  EXPECT_FALSE(p.receiver.poll_event());
+  EXPECT_EQ(p.receiver.dropped(), 1u);
+  const auto pli = p.receiver.keyframe_request("0");
+  ASSERT_FALSE(pli);
+  EXPECT_EQ(pli.error().rfind("InvalidStateError", 0), 0u);
+}
+
+TEST(MediaSession, FirAsksForAKeyframeToo) {
+  Pair p(std::nullopt, {0xA0A0A0A0});
+  // An FIR (RFC 5104 §4.3.1) built by hand, protected by the receiver's SRTCP context.
+  const rtp::RtcpPacket fir = rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, 1}, rtp::FirEntry{0x12345678, 1}}};
+  std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
+  const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&fir, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
+  ASSERT_TRUE(n);
+  auto session = srtp::Session::create(keys(true));
+  ASSERT_TRUE(session);
+  const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
+  ASSERT_TRUE(size);
+  buf.resize(*size);
+  p.sender.handle_datagram(buf);
+  auto e = p.sender.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));  // the entry for our SSRC
+  EXPECT_FALSE(p.sender.poll_event());  // the other SSRC is not ours
+}
+
+TEST(MediaSession, RefusesWhatCannotBeSent) {
+  MediaSession s;
+  s.set_sending({SendingTrack{"0", 1, 96, std::nullopt}});
+  auto r = s.send_rtp("0", packet(1, bytes({1})));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("InvalidStateError", 0), 0u);  // not started
+  ASSERT_TRUE(s.start(keys(false), 1));
+  r = s.send_rtp("1", packet(1, bytes({1})));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("not negotiated"), std::string::npos);
+  r = s.send_rtp("0", bytes({1, 2, 3}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("TypeError", 0), 0u);
+  r = s.send_rtp("0", packet(1, std::vector<std::byte>(srtp::kMaxPacket)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("over"), std::string::npos);
+  EXPECT_FALSE(s.counters().contains("0"));
+}
+
+TEST(MediaSession, GarbageAndForgeriesAreCountedAndDropped) {
+  Pair p(std::nullopt, {0xA0A0A0A0});
+  auto wire = *p.sender.send_rtp("0", packet(3, bytes({5, 5})));
+  wire.back() ^= std::byte{1};  // the auth tag no longer matches
+  p.receiver.handle_datagram(wire);
+  p.receiver.handle_datagram(bytes({0x80}));
+  p.receiver.handle_datagram(bytes({0x17, 0xFE, 0xFD}));  // DTLS, not ours
+  p.receiver.handle_datagram({});
+  EXPECT_FALSE(p.receiver.poll_event());
+  EXPECT_EQ(p.receiver.dropped(), 4u);
+  MediaSession idle;  // not started: everything is dropped
+  idle.handle_datagram(wire);
+  EXPECT_EQ(idle.dropped(), 1u);
+}
+
+TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
+  Pair p(std::uint8_t{4}, {});
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))));
+  ASSERT_TRUE(p.receiver.poll_event());
+  ASSERT_TRUE(p.receiver.keyframe_request("0"));
+  p.receiver.set_receiving({ReceivingTrack{"1", {}, 4}});
+  EXPECT_FALSE(p.receiver.keyframe_request("0"));
+  // A packet still naming mid 0 belongs to nothing now.
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))));
+  EXPECT_FALSE(p.receiver.poll_event());
+}
+
+}  // namespace
+}  // namespace peerkit::peer
