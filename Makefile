@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling bench-ice
+.PHONY: all setup build run test fuzz-build fuzz-long asan-build asan clean bench bench-signaling bench-ice bench-sfu
 
 all: build
 
@@ -59,6 +59,10 @@ bench-signaling: build
 
 bench-ice: build
 	@bash bench/ice-bench.sh
+
+# T10: peerkit serve's SFU against Janus VideoRoom (Debian janus, installed by scripts/setup).
+bench-sfu: build
+	@bash bench/sfu-bench.sh
 
 # T7-T9: the native peer against node-datachannel and @roamhq/wrtc (bench/peer-bench.sh).
 .PHONY: bench-peer

@@ -628,8 +628,7 @@ void ConnectionImpl::deliver_early(ChannelImpl& ch) {
 
 std::variant<std::shared_ptr<TrackImpl>, std::string> ConnectionImpl::add_track(const TrackInit& init) {
   if (closed) return std::string("InvalidStateError: the connection is closed");
-  if (init.kind != "audio" && init.kind != "video")
-    return "TypeError: a track's kind is \"audio\" or \"video\", not \"" + init.kind + '"';
+  if (auto e = track_init_error(init.kind, init.stream_id, init.track_id)) return *e;
   auto t = std::make_shared<TrackImpl>();
   t->connection = weak_from_this();
   t->kind = init.kind;
@@ -664,6 +663,7 @@ void ConnectionImpl::register_tracks() {
 }
 
 void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
+  media_.set_reduced_size_rtcp(p.rtcp_rsize);
   if (!offer) {
     media_.set_sending(p.sending);
     return;
@@ -672,7 +672,11 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
   std::map<std::string, std::shared_ptr<TrackImpl>> kept;
   for (const auto& r : p.receiving) {
     receiving.push_back(r.receiving);
-    if (auto it = remote_tracks_.find(r.mid); it != remote_tracks_.end() && it->second->kind == r.kind) {
+    // The same section carrying the same source stays the same track; a section an SFU reuses
+    // for another source is a new one (a new on_track).
+    if (auto it = remote_tracks_.find(r.mid);
+        it != remote_tracks_.end() && it->second->kind == r.kind && it->second->stream_id == r.stream_id &&
+        it->second->track_id == r.track_id && it->second->remote_ssrcs == r.receiving.ssrcs) {
       kept[r.mid] = it->second;
       continue;
     }
@@ -682,6 +686,7 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
     t->mid = r.mid;
     t->stream_id = r.stream_id;
     t->track_id = r.track_id;
+    t->remote_ssrcs = r.receiving.ssrcs;
     kept[r.mid] = t;
     queue([this, t] {
       std::function<void(std::shared_ptr<MediaTrack>)> f;
@@ -689,7 +694,15 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
       if (f) f(std::shared_ptr<MediaTrack>(new MediaTrack(t)));
     });
   }
-  remote_tracks_ = std::move(kept);  // a section no longer sending delivers nothing more
+  // A track no longer received delivers nothing more, and lets go of its callbacks (which may
+  // hold the application's MediaTrack), as close() does.
+  for (auto& [mid, t] : remote_tracks_) {
+    if (auto k = kept.find(mid); k != kept.end() && k->second == t) continue;
+    std::lock_guard l(t->callbacks);
+    t->on_rtp = nullptr;
+    t->on_keyframe_request = nullptr;
+  }
+  remote_tracks_ = std::move(kept);
   media_.set_receiving(std::move(receiving));
 }
 

@@ -60,6 +60,7 @@ struct TrackImpl {
   std::string kind, stream_id, track_id;
   bool local = false;
   std::uint32_t ssrc = 0;  // ours (local tracks)
+  std::vector<std::uint32_t> remote_ssrcs;  // what the remote announced (remote tracks)
   std::string mid;         // the loop thread only; "" until negotiated (local)
   std::mutex callbacks;    // guards the two below
   std::function<void(std::span<const std::byte>)> on_rtp;

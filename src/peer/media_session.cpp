@@ -1,6 +1,7 @@
 #include "peer/media_session.h"
 
 #include <algorithm>
+#include <set>
 
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
@@ -11,12 +12,20 @@ namespace peerkit::peer {
 void MediaSession::set_sending(std::vector<SendingTrack> tracks) { sending_ = std::move(tracks); }
 
 void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
+  std::set<std::uint32_t> before, after;
+  for (const auto& t : receiving_) before.insert(t.ssrcs.begin(), t.ssrcs.end());
+  for (const auto& [ssrc, mid] : remote_ssrc_mid_) before.insert(ssrc);
   receiving_ = std::move(tracks);
-  // A binding learned for a section that is gone (or now announces its SSRCs) is forgotten.
+  // A binding learned for a section that is gone is forgotten.
   std::erase_if(remote_ssrc_mid_, [&](const auto& kv) {
     return std::none_of(receiving_.begin(), receiving_.end(),
                         [&](const ReceivingTrack& t) { return t.mid == kv.second; });
   });
+  for (const auto& t : receiving_) after.insert(t.ssrcs.begin(), t.ssrcs.end());
+  for (const auto& [ssrc, mid] : remote_ssrc_mid_) after.insert(ssrc);
+  if (srtp_)
+    for (const auto ssrc : before)
+      if (!after.contains(ssrc)) srtp_->remove_ssrc(ssrc);
 }
 
 Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uint32_t receiver_ssrc) {
@@ -74,9 +83,12 @@ Expected<std::vector<std::byte>, std::string> MediaSession::keyframe_request(con
   for (const auto& [ssrc, m] : remote_ssrc_mid_)
     if (!source && m == mid) source = ssrc;
   if (!source) return Unexpected("InvalidStateError: nothing has been received on track " + mid);
-  const rtp::RtcpPacket pli = rtp::Pli{receiver_ssrc_, *source};
-  auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&pli, 1),
-                               MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
+  // RFC 3550 §6.1 / RFC 4585 §3.1: a compound packet starts with a report, unless reduced-size
+  // RTCP (RFC 5506) was negotiated.
+  std::vector<rtp::RtcpPacket> packets;
+  if (!reduced_size_) packets.emplace_back(rtp::ReceiverReport{receiver_ssrc_, {}});
+  packets.emplace_back(rtp::Pli{receiver_ssrc_, *source});
+  auto n = rtp::build_compound(packets, MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
   if (!n) return Unexpected(std::string("OperationError: cannot write the PLI"));
   auto p = srtp_->protect_rtcp(MutableByteSpan(buffer_.data(), buffer_.size()), *n);
   if (!p) return Unexpected("OperationError: SRTCP: " + std::string(srtp::to_string(p.error())));
@@ -128,7 +140,7 @@ void MediaSession::handle_datagram(ByteSpan datagram) {
   const ByteSpan plain(buffer_.data(), *n);
   auto v = rtp::parse_packet(plain);
   const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, plain) : nullptr;
-  if (t == nullptr) {
+  if (t == nullptr || (t->payload_type && v->header.payload_type != *t->payload_type)) {
     ++dropped_;
     return;
   }
@@ -154,7 +166,16 @@ void MediaSession::handle_rtcp(ByteSpan plain) {
   for (const auto& p : *packets) {
     if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
     else if (const auto* fir = std::get_if<rtp::Fir>(&p))
-      for (const auto& e : fir->entries) request(e.ssrc);
+      for (const auto& e : fir->entries) {
+        if (std::none_of(sending_.begin(), sending_.end(), [&](const SendingTrack& t) { return t.ssrc == e.ssrc; }))
+          continue;  // not ours: nothing to remember (the map stays bounded by our tracks × senders)
+        const auto key = std::pair(fir->sender_ssrc, e.ssrc);
+        const auto seen = fir_sequence_.find(key);
+        if (seen != fir_sequence_.end() && seen->second == e.sequence) continue;  // a repeat
+        if (seen == fir_sequence_.end() && fir_sequence_.size() >= kMaxRemoteSsrcs) fir_sequence_.erase(fir_sequence_.begin());
+        fir_sequence_[key] = e.sequence;
+        request(e.ssrc);
+      }
   }
 }
 

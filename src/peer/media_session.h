@@ -39,7 +39,8 @@ struct SendingTrack {
 
 struct ReceivingTrack {
   std::string mid;
-  std::vector<std::uint32_t> ssrcs;           // announced by the remote section (may be empty)
+  std::vector<std::uint32_t> ssrcs;           // media SSRCs the remote section announced (may be empty)
+  std::optional<std::uint8_t> payload_type;   // the codec answered; others (RTX, padding) are dropped
   std::optional<std::uint8_t> mid_extension;  // the remote's id of sdes:mid
 };
 
@@ -61,9 +62,12 @@ class MediaSession {
  public:
   static constexpr std::size_t kMaxRemoteSsrcs = 64;  // per connection (srtp's default bound)
 
-  // Tracks come from the negotiation and may change with every offer/answer.
+  // Tracks come from the negotiation and may change with every offer/answer. The SRTP
+  // contexts of SSRCs no longer received are released (srtp/ keeps at most 64).
   void set_sending(std::vector<SendingTrack> tracks);
   void set_receiving(std::vector<ReceivingTrack> tracks);
+  // RFC 5506: with a=rtcp-rsize a PLI goes alone; without, behind an empty receiver report.
+  void set_reduced_size_rtcp(bool on) { reduced_size_ = on; }
   // Once DTLS is up. Fails for a profile libsrtp does not take.
   Expected<bool, std::string> start(const srtp::Keys& keys, std::uint32_t receiver_ssrc);
   bool started() const { return srtp_ != nullptr; }
@@ -89,6 +93,8 @@ class MediaSession {
   std::vector<SendingTrack> sending_;
   std::vector<ReceivingTrack> receiving_;
   std::map<std::uint32_t, std::string> remote_ssrc_mid_;  // learned bindings, ≤ kMaxRemoteSsrcs
+  // RFC 5104 §4.3.1.2: a FIR repeated with the same sequence number is not a new request.
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint8_t> fir_sequence_;  // (sender, media)
   std::unique_ptr<srtp::Session> srtp_;
   std::uint32_t receiver_ssrc_ = 1;
   std::vector<std::byte> buffer_;
@@ -96,6 +102,7 @@ class MediaSession {
   std::size_t next_event_ = 0;
   std::map<std::string, MediaCounters> counters_;
   std::uint64_t dropped_ = 0;
+  bool reduced_size_ = false;
 };
 
 }  // namespace peerkit::peer

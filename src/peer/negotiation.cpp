@@ -38,17 +38,6 @@ sdp::SfuAnswerOptions native_answer_options() {
   return o;
 }
 
-// RFC 8830 §2: msid-id = 1*64token-char (RFC 4566's token-char). What goes into our a=msid
-// lines, so nothing the application passes can add a line of its own.
-bool is_msid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (const char c : id) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`{|}~").find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
-
 bool offers_media(const sdp::SessionDescription& d) {
   for (const auto& m : d.media)
     if (!m.rejected() && sdp::is_rtp_media(m)) return true;
@@ -117,8 +106,15 @@ std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a)
       t.track_id = offered->msids.front().track;
     }
     t.receiving.mid = accepted.mid;
+    t.receiving.payload_type = accepted.codec.pt;
+    // The media SSRCs, not their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI names
+    // the first, and nothing here asks for retransmissions.
+    std::vector<std::uint32_t> rtx;
     for (const auto& s : offered->ssrcs)
-      if (std::find(t.receiving.ssrcs.begin(), t.receiving.ssrcs.end(), s.ssrc) == t.receiving.ssrcs.end())
+      if (auto r = offered->rtx_ssrc(s.ssrc)) rtx.push_back(*r);
+    for (const auto& s : offered->ssrcs)
+      if (std::find(rtx.begin(), rtx.end(), s.ssrc) == rtx.end() &&
+          std::find(t.receiving.ssrcs.begin(), t.receiving.ssrcs.end(), s.ssrc) == t.receiving.ssrcs.end())
         t.receiving.ssrcs.push_back(s.ssrc);
     t.receiving.mid_extension = one_byte_id(offered->extension_id(kMidUri));
     out.push_back(std::move(t));
@@ -146,6 +142,27 @@ sdp::Codec local_codec(const std::string& kind) {
 
 }  // namespace
 
+// RFC 8830 §2: msid-id = 1*64token-char (RFC 4566's token-char). What goes into our a=msid
+// lines, so nothing the application passes can add a line of its own.
+bool is_msid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`{|}~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> track_init_error(const std::string& kind, const std::string& stream_id,
+                                            const std::string& track_id) {
+  if (kind != "audio" && kind != "video")
+    return "TypeError: a track's kind is \"audio\" or \"video\", not \"" + kind + '"';
+  for (const auto* id : {&stream_id, &track_id})
+    if (!id->empty() && !is_msid_id(*id))
+      return "SyntaxError: \"" + *id + "\" is not an msid identifier (1 to 64 letters, digits or !#$%&'*+-.^_`{|}~, RFC 8830 §2)";
+  return std::nullopt;
+}
+
 Negotiation::Negotiation(LocalIdentity local) : local_(std::move(local)) {}
 
 Expected<std::string, std::string> Negotiation::create_offer() {
@@ -154,6 +171,10 @@ Expected<std::string, std::string> Negotiation::create_offer() {
     return Unexpected("InvalidStateError: cannot create an offer in state " +
                       std::string(sdp::to_string(s)));
   const auto local = local_parameters(local_, version_);
+  // RFC 3264 §8: a re-offer keeps every section; ours would drop the media we receive.
+  if (tracks_.empty() && remote_ && !remote_->receiving.empty())
+    return Unexpected(std::string(
+        "OperationError: renegotiating a connection that receives media is not supported yet (the remote re-offers)"));
   if (tracks_.empty()) return sdp::build_data_offer(local).to_string();
   std::vector<sdp::ForwardedTrack> sections;
   for (const auto& t : tracks_) {
@@ -187,15 +208,11 @@ Expected<std::string, std::string> Negotiation::create_offer() {
 
 Expected<LocalTrack, std::string> Negotiation::add_track(std::string kind, std::uint32_t ssrc,
                                                          std::string stream_id, std::string track_id) {
-  if (kind != "audio" && kind != "video")
-    return Unexpected("TypeError: a track's kind is \"audio\" or \"video\", not \"" + kind + '"');
+  if (auto e = track_init_error(kind, stream_id, track_id)) return Unexpected(*e);
   if (negotiated_)
     return Unexpected(std::string(
         "InvalidStateError: tracks are added before the first offer or answer (renegotiating new tracks is not supported yet)"));
   if (tracks_.size() >= 16) return Unexpected(std::string("OperationError: at most 16 tracks per connection"));
-  for (const auto* id : {&stream_id, &track_id})
-    if (!id->empty() && !is_msid_id(*id))
-      return Unexpected("SyntaxError: \"" + *id + "\" is not an msid identifier (1 to 64 letters, digits or !#$%&'*+-.^_`{|}~, RFC 8830 §2)");
   LocalTrack t;
   t.mid = std::to_string(tracks_.size());
   t.kind = std::move(kind);
@@ -270,6 +287,9 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
   if (!params) return Unexpected(params.error());
   auto dtls = sdp::dtls_parameters(*d, *transport_section(*d));
   if (!dtls) return Unexpected(dtls.error());
+  if (type == sdp::SdpType::kOffer && !tracks_.empty())
+    return Unexpected(std::string(
+        "OperationError: a connection with tracks of its own offers and takes answers only (answering or renegotiating with tracks is not supported yet)"));
   if (type == sdp::SdpType::kOffer && offers_media(*d)) {
     auto a = sdp::build_sfu_answer(*d, local_parameters(local_, version_), native_answer_options());
     if (a) params->receiving = receiving_tracks(*a);
@@ -293,6 +313,8 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
                                              one_byte_id(a->extension_id(kMidUri))});
     }
   }
+  for (const auto& m : d->media)  // RFC 5506: the remote takes reduced-size RTCP
+    if (!m.rejected() && sdp::is_rtp_media(m) && m.body.has("rtcp-rsize")) params->rtcp_rsize = true;
   if (type == sdp::SdpType::kOffer) {
     params->ice_role = params->ice_lite ? ice::Role::kControlling : ice::Role::kControlled;
   } else {

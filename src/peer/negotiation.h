@@ -55,7 +55,12 @@ struct RemoteParameters {
   std::vector<Track> receiving;
   // A remote answer: those of our tracks it takes (recvonly or sendrecv), as we send them.
   std::vector<SendingTrack> sending;
+  bool rtcp_rsize = false;  // a=rtcp-rsize in its RTP sections (RFC 5506)
 };
+
+// Why add_track() refuses this kind or these ids (msid tokens, RFC 8830 §2), if it does.
+std::optional<std::string> track_init_error(const std::string& kind, const std::string& stream_id,
+                                            const std::string& track_id);
 
 // A track we send (PeerConnection::add_track): one sendonly section of our offers.
 struct LocalTrack {

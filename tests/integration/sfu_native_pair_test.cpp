@@ -227,6 +227,14 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     passed_on = ann.keyframe_requests > before;
   }
   EXPECT_TRUE(passed_on) << "Bo's PLI reached Ann";
+  const auto bo_stats = bo_pc->get_stats();
+  ASSERT_EQ(bo_stats.rtp_streams.size(), 2u);
+  for (const auto& s : bo_stats.rtp_streams) {
+    EXPECT_FALSE(s.local);
+    EXPECT_GE(s.packets, 20u) << s.kind;
+    EXPECT_EQ(s.pli_count, s.kind == "video" ? 1u : 0u) << s.kind;  // the one request Bo made
+  }
+  EXPECT_EQ(bo_stats.srtp_dropped, 0u);
 
   // What Bo got is what Ann sent: the same payloads, in order, renumbered without gaps.
   std::map<std::string, std::vector<std::vector<std::byte>>> got;

@@ -48,7 +48,7 @@ struct Pair {
   MediaSession sender, receiver;
   Pair(std::optional<std::uint8_t> ext, std::vector<std::uint32_t> announced) {
     sender.set_sending({SendingTrack{"0", 0xA0A0A0A0, 111, ext}});
-    receiver.set_receiving({ReceivingTrack{"0", std::move(announced), ext}});
+    receiver.set_receiving({ReceivingTrack{"0", std::move(announced), 111, ext}});
     EXPECT_TRUE(sender.start(keys(false), 1));
     EXPECT_TRUE(receiver.start(keys(true), 2));
   }
@@ -136,6 +136,52 @@ TEST(MediaSession, FirAsksForAKeyframeToo) {
   auto e = p.sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));  // the entry for our SSRC
   EXPECT_FALSE(p.sender.poll_event());  // the other SSRC is not ours
+
+  // The same FIR again (a retransmission: same sequence number) asks for nothing new; the next
+  // sequence number does (RFC 5104 §4.3.1.2).
+  auto protect = [&](std::uint8_t sequence) {
+    const rtp::RtcpPacket again = rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, sequence}}};
+    std::vector<std::byte> out(srtp::kMaxPacket + srtp::kMaxOverhead);
+    const auto len = rtp::build_compound(std::span<const rtp::RtcpPacket>(&again, 1), MutableByteSpan(out.data(), srtp::kMaxPacket));
+    const auto sz = (*session)->protect_rtcp(MutableByteSpan(out.data(), out.size()), *len);
+    out.resize(*sz);
+    return out;
+  };
+  p.sender.handle_datagram(protect(1));
+  EXPECT_FALSE(p.sender.poll_event());
+  p.sender.handle_datagram(protect(2));
+  EXPECT_TRUE(p.sender.poll_event());
+  EXPECT_EQ(p.sender.counters().at("0").keyframe_requests_received, 2u);
+}
+
+// RFC 3550 §6.1: without reduced-size RTCP the PLI follows a receiver report; with it, alone.
+TEST(MediaSession, APliIsCompoundUnlessReducedSizeWasNegotiated) {
+  for (const bool rsize : {false, true}) {
+    Pair p(std::nullopt, {0xA0A0A0A0});
+    p.receiver.set_reduced_size_rtcp(rsize);
+    auto pli = p.receiver.keyframe_request("0");
+    ASSERT_TRUE(pli);
+    auto keys_of_receiver = srtp::Session::create(keys(false));  // the sender's view
+    ASSERT_TRUE(keys_of_receiver);
+    std::vector<std::byte> plain(*pli);
+    plain.resize(plain.size() + srtp::kMaxOverhead);
+    const auto n = (*keys_of_receiver)->unprotect_rtcp(MutableByteSpan(plain.data(), plain.size()), pli->size());
+    ASSERT_TRUE(n);
+    const auto packets = rtp::parse_compound(ByteSpan(plain.data(), *n));
+    ASSERT_TRUE(packets);
+    ASSERT_EQ(packets->size(), rsize ? 1u : 2u);
+    if (!rsize) EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(packets->front()));
+    EXPECT_TRUE(std::holds_alternative<rtp::Pli>(packets->back()));
+  }
+}
+
+// What the answer did not take — RTX, padding probes, another codec — is not media of the track.
+TEST(MediaSession, APayloadTypeNotAnsweredIsDropped) {
+  Pair p(std::nullopt, {0xA0A0A0A0});
+  p.sender.set_sending({SendingTrack{"0", 0xA0A0A0A0, 97, std::nullopt}});  // e.g. RTX's
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))));
+  EXPECT_FALSE(p.receiver.poll_event());
+  EXPECT_EQ(p.receiver.dropped(), 1u);
 }
 
 TEST(MediaSession, RefusesWhatCannotBeSent) {
@@ -177,7 +223,7 @@ TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
   p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))));
   ASSERT_TRUE(p.receiver.poll_event());
   ASSERT_TRUE(p.receiver.keyframe_request("0"));
-  p.receiver.set_receiving({ReceivingTrack{"1", {}, 4}});
+  p.receiver.set_receiving({ReceivingTrack{"1", {}, 111, 4}});
   EXPECT_FALSE(p.receiver.keyframe_request("0"));
   // A packet still naming mid 0 belongs to nothing now.
   p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))));

@@ -224,6 +224,27 @@ TEST(NegotiationTracks, AreAddedBeforeTheFirstDescriptionWithValidIds) {
   EXPECT_EQ(n.local_tracks().size(), 16u);
 }
 
+// Answering with tracks, or renegotiating media, is refused with a reason rather than
+// producing descriptions that silently leave tracks out (RFC 3264 §8 keeps every section).
+TEST(NegotiationTracks, WhatIsNotSupportedYetIsRefusedClearly) {
+  Negotiation pub(identity("pub2")), sub(identity("sub2"));
+  ASSERT_TRUE(pub.add_track("video", 7, "", ""));
+  const auto offer = *pub.create_offer();
+  ASSERT_TRUE(pub.set_local(SdpType::kOffer, offer));
+  Negotiation other(identity("oth2"));
+  ASSERT_TRUE(other.add_track("audio", 9, "", ""));
+  const auto refused = other.set_remote(SdpType::kOffer, offer);  // would answer with its track
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().rfind("OperationError", 0), 0u) << refused.error();
+  EXPECT_EQ(other.signaling_state(), SignalingState::kStable);
+
+  ASSERT_TRUE(sub.set_remote(SdpType::kOffer, offer));
+  ASSERT_TRUE(sub.set_local(SdpType::kAnswer, *sub.create_answer()));
+  const auto reoffer = sub.create_offer();  // would drop the video it receives
+  ASSERT_FALSE(reoffer);
+  EXPECT_EQ(reoffer.error().rfind("OperationError", 0), 0u);
+}
+
 TEST(NegotiationTracks, AnOfferWithoutTracksOrChannelsStaysADataOffer) {
   Negotiation n(identity("dat1"));
   const auto offer = n.create_offer();

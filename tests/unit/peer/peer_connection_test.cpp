@@ -431,3 +431,29 @@ TEST(PeerConnection, BadInputGetsBrowserErrors) {
 
 }  // namespace
 }  // namespace peerkit
+
+namespace peerkit {
+namespace {
+
+// add_track refuses at once what the negotiation would refuse later, so a track handed to the
+// application is one that will be offered.
+TEST(PeerConnectionTracks, BadTrackInitIsRefusedWhenAdded) {
+  Runtime runtime{1};
+  auto pc = PeerConnection::create(runtime, loopback());
+  auto bad_id = pc->add_track({"video", "two words", ""});
+  ASSERT_TRUE(std::holds_alternative<std::string>(bad_id));
+  EXPECT_EQ(std::get<std::string>(bad_id).rfind("SyntaxError", 0), 0u);
+  auto bad_kind = pc->add_track({"screen", "", ""});
+  ASSERT_TRUE(std::holds_alternative<std::string>(bad_kind));
+  EXPECT_EQ(std::get<std::string>(bad_kind).rfind("TypeError", 0), 0u);
+  auto ok = pc->add_track({"video", "cam-stream", "cam"});
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<MediaTrack>>(ok));
+  auto offer = pc->create_offer();
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(offer));
+  EXPECT_NE(std::get<SessionDescription>(offer).sdp.find("a=msid:cam-stream cam"), std::string::npos);
+  EXPECT_EQ(std::get<SessionDescription>(offer).sdp.find("two words"), std::string::npos);
+  pc->close();
+}
+
+}  // namespace
+}  // namespace peerkit

@@ -81,6 +81,22 @@ TEST_F(ConferenceTest, APublishIsAnsweredAndOfferedToTheRestOfTheRoomOnly) {
   EXPECT_FALSE(conference_.publish("ann", load("chromium156-media-offer.sdp")));  // once
 }
 
+// A member who only watches (publishes nothing) and joins after the others published gets
+// their tracks at once: the join itself offers what the room publishes.
+TEST_F(ConferenceTest, ALaterMemberIsOfferedWhatIsAlreadyPublished) {
+  ASSERT_EQ(conference_.join("r", "ann"), "");
+  ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));
+  EXPECT_TRUE(drain().empty());  // nobody else yet
+  ASSERT_EQ(conference_.join("r", "viewer"), "");
+  auto messages = drain();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].member, "viewer");
+  EXPECT_EQ(messages[0].type, "sfu-subscribe-offer");
+  EXPECT_EQ(count(messages[0].sdp, "m=video"), 1);
+  answer_all(messages);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
+}
+
 TEST_F(ConferenceTest, ChangesWhileAnOfferIsOutAreFoldedIntoTheNextOffer) {
   for (const char* m : {"ann", "bo", "cy"}) ASSERT_EQ(conference_.join("r", m), "");
   ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# T10 of ../shared/perf/targets.md: SFU forwarding, peerkit serve's SFU against Janus 1.1.2
+# VideoRoom (Debian `janus`), the same load from the same generator (build/bin/sfuload: peerkit
+# PeerConnections publishing a VP8 track each, subscribers receiving every publisher), ROUNDS
+# rounds alternating the two servers, in a fresh network namespace whose only non-loopback address
+# is 10.77.0.1 on one end of a veth pair (libnice, under Janus, does not gather loopback; everything
+# stays inside the namespace). Each server runs alone on one core's worth of threads: peerkit
+# with one SFU worker, Janus as it comes. The figure is forwarded SRTP packets per server
+# CPU-second (utime + stime of the server process over the measured window), and the loss.
+# The LAST line is
+#   SFU forwarding: peerkit <X> pkt/CPU-s, janus <Y> pkt/CPU-s
+# Not a test: numbers move with machine load — run it on a quiet machine; copy the figures to
+# docs/benchmarks.md with the command.
+#
+#   make bench-sfu                                  (= make build && bench/sfu-bench.sh)
+#   PUBLISHERS=2 SUBSCRIBERS=10 PPS=1000 SECONDS_PER_RUN=10 ROUNDS=3 bench/sfu-bench.sh
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/tests/netns/lib.sh"
+command -v janus > /dev/null || { echo "janus missing: run scripts/setup (Debian package janus)"; exit 1; }
+in_fresh_netns "$@"
+PUBLISHERS=${PUBLISHERS:-2}
+SUBSCRIBERS=${SUBSCRIBERS:-10}
+PPS=${PPS:-1000}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+ROUNDS=${ROUNDS:-3}
+SERVERS=${SERVERS:-peerkit janus}  # both, in this order, each round
+BIN=${BIN:-$ROOT/build/bin}
+[ -x "$BIN/sfuload" ] && [ -x "$BIN/peerkit" ] || { echo "build first (make build)"; exit 1; }
+IP=10.77.0.1
+# A veth pair with both ends here (the kernel has no dummy interfaces): d0 carries the address.
+ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up &&
+  ip addr add "$IP/32" dev d0 || { echo "cannot make the veth pair"; exit 1; }
+WORK=$(mktemp -d /tmp/peerkit-sfu-bench.XXXXXX)
+PIDS=()
+trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+
+# Janus: the VideoRoom plugin and the HTTP transport only, host candidates on d0 only.
+janus_lib=$(dirname "$(ls /usr/lib/*/janus/plugins/libjanus_videoroom.so | head -1)")/..
+disabled() { (cd "$janus_lib/$1" && ls lib*.so | grep -v -e "$2" | paste -sd, -); }
+mkdir -p "$WORK/janus"
+cat > "$WORK/janus/janus.jcfg" <<EOF
+general: {
+  configs_folder = "$WORK/janus"
+  plugins_folder = "$janus_lib/plugins"
+  transports_folder = "$janus_lib/transports"
+  events_folder = "$janus_lib/events"
+  loggers_folder = "$janus_lib/loggers"
+  debug_level = 3
+  session_timeout = 120
+}
+media: { rtp_port_range = "20000-40000" }
+nat: { ice_enforce_list = "d0" ignore_mdns = true }
+plugins: { disable = "$(disabled plugins videoroom)" }
+transports: { disable = "$(disabled transports libjanus_http)" }
+events: { broadcast = false disable = "$(disabled events NONE)" }
+loggers: { disable = "$(disabled loggers NONE)" }
+EOF
+cat > "$WORK/janus/janus.transport.http.jcfg" <<EOF
+general: { json = "compact" base_path = "/janus" http = true port = 8088 ip = "$IP" https = false }
+admin: { admin_http = false admin_https = false }
+EOF
+echo 'general: { }' > "$WORK/janus/janus.plugin.videoroom.jcfg"
+
+run_peerkit() {
+  "$BIN/peerkit" serve --host "$IP" --port 9000 --no-turn --sfu-workers 1 --sfu-port 3480 \
+    --log-level warn > "$WORK/peerkit.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_for_port tcp 9000 > /dev/null && wait_for_port udp 3480 > /dev/null
+  "$BIN/sfuload" peerkit "$IP" 9000 "$pid" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log" | tail -1
+  kill "$pid"; wait "$pid" 2>/dev/null
+}
+run_janus() {
+  janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" > "$WORK/janus.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_for_port tcp 8088 > /dev/null
+  "$BIN/sfuload" janus "$IP" 8088 "$pid" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log" | tail -1
+  kill "$pid"; wait "$pid" 2>/dev/null
+}
+
+field() { echo "$1" | grep -oE "(^| )$2=[0-9.]+" | cut -d= -f2; }
+stats() { printf '%s\n' "$@" | awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+                                     END { printf "%.0f %.0f %.0f", s / NR, lo, hi }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+
+echo "== T10: $PUBLISHERS publishers × $PPS packets/s, $SUBSCRIBERS subscribers each receiving every publisher," \
+     "$ROUNDS rounds of $SECONDS_PER_RUN s per server, alternating"
+pk=() ja=() pk_loss=() ja_loss=()
+for r in $(seq "$ROUNDS"); do
+  for server in $SERVERS; do
+    line=$("run_$server")
+    if [ -z "$(field "$line" pkt_per_cpu_s)" ]; then
+      echo "  $server FAILED: $line $(tail -3 "$WORK/sfuload.log")" >&2
+      continue
+    fi
+    echo "  $line"
+    if [ "$server" = peerkit ]; then pk+=("$(field "$line" pkt_per_cpu_s)"); pk_loss+=("$(field "$line" loss)")
+    else ja+=("$(field "$line" pkt_per_cpu_s)"); ja_loss+=("$(field "$line" loss)"); fi
+  done
+done
+read -r pk_mean pk_lo pk_hi <<< "$(stats "${pk[@]:-0}")"
+read -r ja_mean ja_lo ja_hi <<< "$(stats "${ja[@]:-0}")"
+echo "T10: peerkit $pk_mean pkt/CPU-s ($pk_lo–$pk_hi, loss ${pk_loss[*]:-n/a}), janus $ja_mean ($ja_lo–$ja_hi, loss ${ja_loss[*]:-n/a});" \
+     "ratio $(ratio "$pk_mean" "$ja_mean")x (target ≥ 5x; ≥ 250 k/s per core at < 0.1 % loss)"
+echo "SFU forwarding: peerkit $pk_mean pkt/CPU-s, janus $ja_mean pkt/CPU-s"
