@@ -6,7 +6,8 @@
 # is 10.77.0.1 on one end of a veth pair (libnice, under Janus, does not gather loopback; everything
 # stays inside the namespace). Each server runs alone on one core's worth of threads: peerkit
 # with one SFU worker, Janus as it comes. The figure is forwarded SRTP packets per server
-# CPU-second (utime + stime of the server process over the measured window), and the loss.
+# CPU-second (utime + stime of the server process over the measured window), and the loss;
+# for peerkit also T11's p99 from its forwarding-latency histogram (/metrics; Janus has none).
 # The LAST line is
 #   SFU forwarding: peerkit <X> pkt/CPU-s, janus <Y> pkt/CPU-s
 # Not a test: numbers move with machine load — run it on a quiet machine; copy the figures to
@@ -62,22 +63,35 @@ admin: { admin_http = false admin_https = false }
 EOF
 echo 'general: { }' > "$WORK/janus/janus.plugin.videoroom.jcfg"
 
+load() {  # load SERVER PORT PID: one sfuload run against it, then the server stopped
+  local out status p99=""
+  out=$("$BIN/sfuload" "$1" "$IP" "$2" "$3" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log")
+  status=$?
+  [ "$status" -eq 0 ] || echo "sfuload against $1 exited with status $status" >> "$WORK/sfuload.log"
+  # T11 (peerkit only: Janus has no such measure): the worker's ingress → egress histogram over
+  # the whole run, p99 as the upper bound of the bucket that holds it.
+  if [ "$1" = peerkit ] && command -v curl > /dev/null; then
+    p99=$(curl -s "http://$IP:$2/metrics" | awk -F'[{}", ]+' '/^peerkit_sfu_forwarding_latency_seconds_bucket/ {
+            for (i = 1; i < NF; i++) if ($i == "le=") le = $(i + 1); n[le] += $NF; order[++k] = le }
+          END { total = n["+Inf"]; for (j = 1; j <= k; j++) if (n[order[j]] >= 0.99 * total && total > 0) { print order[j]; exit } }')
+  fi
+  echo "$(echo "$out" | tail -1)${p99:+ forwarding_p99_le_s=$p99}"
+  kill "$3"; wait "$3" 2>/dev/null
+}
 run_peerkit() {
   "$BIN/peerkit" serve --host "$IP" --port 9000 --no-turn --sfu-workers 1 --sfu-port 3480 \
     --log-level warn > "$WORK/peerkit.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   wait_for_port tcp 9000 > /dev/null && wait_for_port udp 3480 > /dev/null
-  "$BIN/sfuload" peerkit "$IP" 9000 "$pid" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log" | tail -1
-  kill "$pid"; wait "$pid" 2>/dev/null
+  load peerkit 9000 "$pid"
 }
 run_janus() {
   janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" > "$WORK/janus.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   wait_for_port tcp 8088 > /dev/null
-  "$BIN/sfuload" janus "$IP" 8088 "$pid" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log" | tail -1
-  kill "$pid"; wait "$pid" 2>/dev/null
+  load janus 8088 "$pid"
 }
 
 field() { echo "$1" | grep -oE "(^| )$2=[0-9.]+" | cut -d= -f2; }
@@ -87,7 +101,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 echo "== T10: $PUBLISHERS publishers × $PPS packets/s, $SUBSCRIBERS subscribers each receiving every publisher," \
      "$ROUNDS rounds of $SECONDS_PER_RUN s per server, alternating"
-pk=() ja=() pk_loss=() ja_loss=()
+pk=() ja=() pk_loss=() ja_loss=() pk_p99=()
 for r in $(seq "$ROUNDS"); do
   for server in $SERVERS; do
     line=$("run_$server")
@@ -97,6 +111,7 @@ for r in $(seq "$ROUNDS"); do
     fi
     echo "  $line"
     if [ "$server" = peerkit ]; then pk+=("$(field "$line" pkt_per_cpu_s)"); pk_loss+=("$(field "$line" loss)")
+      pk_p99+=("$(echo "$line" | grep -oE 'forwarding_p99_le_s=[^ ]+' | cut -d= -f2)")
     else ja+=("$(field "$line" pkt_per_cpu_s)"); ja_loss+=("$(field "$line" loss)"); fi
   done
 done
@@ -104,4 +119,5 @@ read -r pk_mean pk_lo pk_hi <<< "$(stats "${pk[@]:-0}")"
 read -r ja_mean ja_lo ja_hi <<< "$(stats "${ja[@]:-0}")"
 echo "T10: peerkit $pk_mean pkt/CPU-s ($pk_lo–$pk_hi, loss ${pk_loss[*]:-n/a}), janus $ja_mean ($ja_lo–$ja_hi, loss ${ja_loss[*]:-n/a});" \
      "ratio $(ratio "$pk_mean" "$ja_mean")x (target ≥ 5x; ≥ 250 k/s per core at < 0.1 % loss)"
+echo "T11: peerkit's ingress → egress p99 ≤ ${pk_p99[*]:-n/a} s per round, at this load (target ≤ 1 ms at 80 % of the maximum)"
 echo "SFU forwarding: peerkit $pk_mean pkt/CPU-s, janus $ja_mean pkt/CPU-s"

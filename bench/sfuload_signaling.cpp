@@ -180,7 +180,7 @@ class JanusSignaling final : public SfuSignaling {
     }
     cv_.notify_all();
     if (keepalive_.joinable()) keepalive_.join();
-    poller_.detach();  // blocked in a long poll of at most 30 s; the process is ending
+    poller_.detach();  // in a long poll of up to 30 s: sfuload ends with _Exit before it returns
   }
 
   void add_subscriber(int index) override {

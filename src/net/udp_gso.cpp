@@ -25,7 +25,7 @@ void GsoSender::add(int fd, const SocketAddress& to, ByteSpan payload) {
                      payload.size() <= segment_ && count_ < kMaxSegments &&
                      bytes_ + payload.size() <= kMaxBytes && gso_;
   if (!joins) {
-    flush();
+    close_run();
     fd_ = fd;
     if (!(to == to_) || name_len_ == 0) {
       to_ = to;
@@ -39,10 +39,17 @@ void GsoSender::add(int fd, const SocketAddress& to, ByteSpan payload) {
 }
 
 void GsoSender::flush() {
+  close_run();
+  send_singles();
+}
+
+void GsoSender::close_run() {
   if (count_ == 0) return;
   if (count_ == 1 || !gso_) {
-    send_one_by_one();
+    for (std::size_t i = 0; i < count_; ++i)
+      queue_single(ByteSpan(static_cast<const std::byte*>(iov_[i].iov_base), iov_[i].iov_len));
   } else {
+    send_singles();  // what came before this run leaves before it
     msghdr m{};
     m.msg_name = &name_;
     m.msg_namelen = name_len_;
@@ -63,7 +70,8 @@ void GsoSender::flush() {
     } else if (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
       // No GSO on this kernel or device (EIO: no checksum offload): from now on one by one.
       gso_ = false;
-      send_one_by_one();
+      for (std::size_t i = 0; i < count_; ++i)
+        queue_single(ByteSpan(static_cast<const std::byte*>(iov_[i].iov_base), iov_[i].iov_len));
     } else {
       dropped_ += count_;  // a full socket buffer drops the burst, as the network might
     }
@@ -72,15 +80,34 @@ void GsoSender::flush() {
   closed_run_ = false;
 }
 
-void GsoSender::send_one_by_one() {
-  for (std::size_t i = 0; i < count_; ++i) {
+void GsoSender::queue_single(ByteSpan payload) {
+  if (singles_ == kMaxMessages || (singles_ > 0 && singles_fd_ != fd_)) send_singles();
+  singles_fd_ = fd_;
+  single_iov_[singles_] = {const_cast<std::byte*>(payload.data()), payload.size()};
+  std::memcpy(&single_names_[singles_], &name_, name_len_);
+  msghdr& h = messages_[singles_].msg_hdr;
+  h = msghdr{};
+  h.msg_name = &single_names_[singles_];
+  h.msg_namelen = name_len_;
+  h.msg_iov = &single_iov_[singles_];
+  h.msg_iovlen = 1;
+  ++singles_;
+}
+
+void GsoSender::send_singles() {
+  std::size_t at = 0;
+  while (at < singles_) {
     ++calls_;
-    if (::sendto(fd_, iov_[i].iov_base, iov_[i].iov_len, MSG_DONTWAIT,
-                 reinterpret_cast<const sockaddr*>(&name_), name_len_) >= 0)
-      ++datagrams_;
-    else
-      ++dropped_;
+    const int n = ::sendmmsg(singles_fd_, messages_.data() + at, static_cast<unsigned>(singles_ - at), MSG_DONTWAIT);
+    if (n <= 0) {
+      ++dropped_;  // the first one failed (a full buffer, an unreachable address): skip it
+      ++at;
+    } else {
+      datagrams_ += static_cast<std::uint64_t>(n);
+      at += static_cast<std::size_t>(n);
+    }
   }
+  singles_ = 0;
 }
 
 bool enable_gro(int fd) {

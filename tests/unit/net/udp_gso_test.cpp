@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include "net/endpoint.h"
@@ -108,7 +109,7 @@ TEST(GsoSender, RunsBreakAtANewDestinationALargerDatagramAfterAShortOneAndTheSeg
   EXPECT_EQ(read_all(a.fd, burst.size()), burst);
 }
 
-TEST(GsoSender, WithoutGsoTheSameDatagramsGoOneByOne) {
+TEST(GsoSender, WithoutGsoTheSameDatagramsGoSeparatelyInOneSendmmsg) {
   UdpSocket from, to;
   GsoSender out;
   out.disable_gso();
@@ -116,8 +117,35 @@ TEST(GsoSender, WithoutGsoTheSameDatagramsGoOneByOne) {
   for (int i = 0; i < 5; ++i) sent.push_back(datagram(1200, i));
   for (const auto& d : sent) out.add(from.fd, to.address, d);
   out.flush();
-  EXPECT_EQ(out.calls(), 5u);
-  EXPECT_EQ(read_all(to.fd, sent.size()), sent);
+  EXPECT_EQ(out.calls(), 1u);
+  EXPECT_EQ(out.datagrams(), 5u);
+  int joined = 0;
+  EXPECT_EQ(read_all(to.fd, sent.size(), &joined), sent);
+  EXPECT_EQ(joined, 0);
+}
+
+// An SFU's fan-out: one packet to each of many destinations, then a burst to one of them; the
+// singles leave in sendmmsg batches of at most kMaxMessages, before the burst, each where it goes.
+TEST(GsoSender, SinglesToManyDestinationsLeaveTogetherAndInOrder) {
+  UdpSocket from;
+  std::vector<std::unique_ptr<UdpSocket>> subscribers;
+  for (int i = 0; i < 70; ++i) subscribers.push_back(std::make_unique<UdpSocket>());
+  GsoSender out;
+  std::vector<std::vector<std::byte>> packets;
+  for (int i = 0; i < 70; ++i) packets.push_back(datagram(900, i));
+  for (int i = 0; i < 70; ++i) out.add(from.fd, subscribers[i]->address, packets[i]);
+  std::vector<std::vector<std::byte>> burst;
+  for (int i = 0; i < 3; ++i) burst.push_back(datagram(900, 100 + i));
+  for (const auto& d : burst) out.add(from.fd, subscribers[0]->address, d);
+  out.flush();
+  EXPECT_EQ(out.calls(), 3u);  // 64 singles, 6 singles, the GSO run
+  EXPECT_EQ(out.datagrams(), 73u);
+  EXPECT_EQ(out.dropped(), 0u);
+  auto first = read_all(subscribers[0]->fd, 4);
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_EQ(first[0], packets[0]);  // its single before the burst
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(first[static_cast<std::size_t>(i) + 1], burst[static_cast<std::size_t>(i)]);
+  for (int i = 1; i < 70; ++i) EXPECT_EQ(read_all(subscribers[i]->fd, 1), std::vector<std::vector<std::byte>>{packets[i]}) << i;
 }
 
 TEST(ReceiveSegments, NothingWaitingIsNullopt) {
