@@ -8,7 +8,7 @@ BIN=build/fuzz/bin
 ART=build/fuzz/artifacts
 mkdir -p "$ART"
 passed=0; failed=0
-for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent fuzz_ice_lite fuzz_sdp fuzz_dtls fuzz_sctp fuzz_dcep fuzz_join fuzz_rtp fuzz_sfu fuzz_conference fuzz_cluster; do
+for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signaling fuzz_ice_candidate fuzz_ice_agent fuzz_ice_lite fuzz_sdp fuzz_dtls fuzz_sctp fuzz_dcep fuzz_join fuzz_rtp fuzz_sfu fuzz_media_session fuzz_conference fuzz_cluster; do
   corpus=build/fuzz/corpus/$f
   mkdir -p "$corpus"
   # Inputs that once failed are replayed first (fuzz/regressions/<target without fuzz_>-*).
@@ -22,6 +22,7 @@ for f in fuzz_stun_message fuzz_channeldata_framing fuzz_turn_server fuzz_signal
   [ "$f" = fuzz_sdp ] && seeds=(tests/data/sdp)
   dict=fuzz/${f#fuzz_}.dict
   [ "$f" = fuzz_conference ] && dict=fuzz/sdp.dict
+  [ "$f" = fuzz_media_session ] && dict=fuzz/rtp.dict
   [ -e "$dict" ] || dict=fuzz/stun.dict
   if "$BIN/$f" -max_total_time="$SECONDS_EACH" -dict="$dict" -print_final_stats=1 \
        -artifact_prefix="$ART/$f-" "$corpus" "${seeds[@]}" >"build/fuzz/$f.log" 2>&1; then

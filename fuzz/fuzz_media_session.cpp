@@ -1,0 +1,126 @@
+// The native peer's media half (src/peer/media_session.h) against a hostile but authenticated
+// remote: the remote holds the SRTP keys (it did the DTLS handshake), so what it sends decrypts
+// and reaches the RTP/RTCP handling. The input scripts a connection: the tracks negotiated, then
+// datagrams the remote protects (RTP or RTCP plaintext of its choosing) or sends raw, keyframe
+// requests and sends of ours in between. Nothing may crash, read out of bounds or grow beyond
+// its bounds; every event names a track that exists.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "peer/media_session.h"
+#include "srtp/session.h"
+
+namespace {
+using namespace peerkit;
+using namespace peerkit::peer;
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+srtp::Keys keys(bool mirrored) {
+  srtp::Keys k;
+  k.profile = srtp::kAes128CmHmacSha1_80;
+  const std::vector<std::uint8_t> a(16, 0x11), b(16, 0x22), sa(14, 0x33), sb(14, 0x44);
+  k.local_key = mirrored ? b : a;
+  k.local_salt = mirrored ? sb : sa;
+  k.remote_key = mirrored ? a : b;
+  k.remote_salt = mirrored ? sa : sb;
+  return k;
+}
+
+struct Reader {
+  const std::uint8_t* p;
+  std::size_t n;
+  std::uint8_t byte() {
+    if (n == 0) return 0;
+    --n;
+    return *p++;
+  }
+  std::uint32_t u32() { return (std::uint32_t{byte()} << 24) | (std::uint32_t{byte()} << 16) | (std::uint32_t{byte()} << 8) | byte(); }
+  std::vector<std::byte> bytes(std::size_t count) {
+    count = std::min(count, n);
+    std::vector<std::byte> out(count);
+    for (auto& b : out) b = std::byte{byte()};
+    return out;
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Reader in{data, size};
+  MediaSession ours;
+  auto remote = srtp::Session::create(keys(true));  // the remote's contexts: it protects for us
+  check(remote.has_value());
+
+  // Tracks: up to 3 sending and 3 receiving, mids "0".."5", SSRCs and extension ids from the input.
+  std::vector<SendingTrack> sending;
+  std::vector<ReceivingTrack> receiving;
+  for (int i = 0, n = in.byte() % 4; i < n; ++i)
+    sending.push_back({std::to_string(i), in.u32(), static_cast<std::uint8_t>(in.byte() & 0x7f),
+                       in.byte() % 2 ? std::optional<std::uint8_t>(in.byte() % 16) : std::nullopt});
+  for (int i = 0, n = in.byte() % 4; i < n; ++i) {
+    ReceivingTrack t{std::to_string(3 + i), {}, std::nullopt, std::nullopt};
+    for (int s = 0, k = in.byte() % 3; s < k; ++s) t.ssrcs.push_back(in.u32());
+    if (in.byte() % 2) t.payload_type = static_cast<std::uint8_t>(in.byte() & 0x7f);
+    if (in.byte() % 2) t.mid_extension = static_cast<std::uint8_t>(in.byte() % 16);
+    receiving.push_back(std::move(t));
+  }
+  ours.set_sending(sending);
+  ours.set_receiving(receiving);
+  ours.set_reduced_size_rtcp(in.byte() % 2);
+  check(ours.start(keys(false), 1).has_value());
+
+  std::vector<std::byte> buffer(srtp::kMaxPacket + srtp::kMaxOverhead);
+  for (int step = 0; step < 64 && in.n > 0; ++step) {
+    const std::uint8_t op = in.byte();
+    const std::size_t length = in.byte() * 8u + in.byte() % 8u;
+    switch (op % 6) {
+      case 0:
+      case 1: {  // the remote protects RTP (0) or RTCP (1) plaintext of its choosing
+        auto plain = in.bytes(std::min<std::size_t>(length, srtp::kMaxPacket));
+        std::copy(plain.begin(), plain.end(), buffer.begin());
+        const MutableByteSpan b(buffer.data(), buffer.size());
+        auto n = op % 6 == 0 ? (*remote)->protect_rtp(b, plain.size()) : (*remote)->protect_rtcp(b, plain.size());
+        if (n) ours.handle_datagram(ByteSpan(buffer.data(), *n));
+        break;
+      }
+      case 2: {  // anything, unprotected
+        auto raw = in.bytes(length);
+        ours.handle_datagram(raw);
+        break;
+      }
+      case 3: {  // a send of ours: any bytes as the application's packet
+        auto packet = in.bytes(std::min<std::size_t>(length, 1600));
+        auto sent = ours.send_rtp(std::to_string(op / 6 % 6), packet);
+        if (sent) check(sent->size() <= srtp::kMaxPacket + srtp::kMaxOverhead);
+        break;
+      }
+      case 4:
+        (void)ours.keyframe_request(std::to_string(op / 6 % 6));
+        break;
+      case 5:  // a renegotiation drops or keeps the receiving tracks
+        if (!receiving.empty() && op % 2) receiving.pop_back();
+        ours.set_receiving(receiving);
+        break;
+    }
+    while (auto e = ours.poll_event()) {
+      if (const auto* r = std::get_if<RtpReceived>(&*e)) {
+        bool known = false;
+        for (const auto& t : receiving) known |= t.mid == r->mid;
+        check(known);
+        check(r->packet.size() <= srtp::kMaxPacket + srtp::kMaxOverhead);
+      } else {
+        const auto& k = std::get<KeyframeRequested>(*e);
+        bool known = false;
+        for (const auto& t : sending) known |= t.mid == k.mid;
+        check(known);
+      }
+    }
+  }
+  return 0;
+}
