@@ -34,7 +34,7 @@ ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up 
   ip addr add "$IP/32" dev d0 || { echo "cannot make the veth pair"; exit 1; }
 WORK=$(mktemp -d /tmp/peerkit-sfu-bench.XXXXXX)
 PIDS=()
-trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+trap 'cleanup; ip link del d0 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 # Janus: the VideoRoom plugin and the HTTP transport only, host candidates on d0 only.
 janus_lib=$(dirname "$(ls /usr/lib/*/janus/plugins/libjanus_videoroom.so | head -1)")/..
@@ -104,7 +104,8 @@ echo "== T10: $PUBLISHERS publishers × $PPS packets/s, $SUBSCRIBERS subscribers
 pk=() ja=() pk_loss=() ja_loss=() pk_p99=()
 for r in $(seq "$ROUNDS"); do
   for server in $SERVERS; do
-    line=$("run_$server")
+    "run_$server" > "$WORK/line"  # not in a subshell: the server's PID stays in PIDS for cleanup
+    line=$(cat "$WORK/line")
     if [ -z "$(field "$line" pkt_per_cpu_s)" ]; then
       echo "  $server FAILED: $line $(tail -3 "$WORK/sfuload.log")" >&2
       continue

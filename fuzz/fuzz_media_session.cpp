@@ -103,8 +103,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 4:
         (void)ours.keyframe_request(std::to_string(op / 6 % 6));
         break;
-      case 5:  // a renegotiation drops or keeps the receiving tracks
-        if (!receiving.empty() && op % 2) receiving.pop_back();
+      case 5:  // a renegotiation drops a receiving track, or adds one (perhaps an old SSRC again)
+        if (!receiving.empty() && op % 2) {
+          receiving.pop_back();
+        } else if (receiving.size() < 6) {
+          ReceivingTrack t{std::to_string(3 + receiving.size()), {in.u32()}, std::nullopt, std::uint8_t{1}};
+          receiving.push_back(std::move(t));
+        }
         ours.set_receiving(receiving);
         break;
     }

@@ -237,6 +237,7 @@ class JoinApp {
     c.relay_only = o_.relay_only;
     c.host_filter = o_.host_filter;
     c.allow_loopback = o_.allow_loopback;
+    c.receive_media = false;  // join plays nothing: a browser's camera offer is answered rejected
     l->pc = PeerConnection::create(runtime_, c);
     auto& pc = *l->pc;
     pc.on_local_candidate(on_link(id, l->gen, [this](Link& k, const IceCandidate& cand) {

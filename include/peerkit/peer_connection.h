@@ -87,6 +87,10 @@ struct Configuration {
   // "10.0.0.0/8,!10.9.0.0/16"); loopback only when allow_loopback.
   std::string host_filter;
   bool allow_loopback = false;
+  // What a remote offer's audio and video sections get: true, answered recvonly (on_track,
+  // as a browser without tracks of its own answers); false, rejected (port 0), so the remote
+  // sends no media at all — for data-only peers such as `peerkit join`.
+  bool receive_media = true;
 };
 
 enum class PeerConnectionState { kNew, kConnecting, kConnected, kDisconnected, kFailed, kClosed };

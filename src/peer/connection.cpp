@@ -56,6 +56,7 @@ Error ConnectionImpl::ensure_agent(ice::Role role) {
   id.ice_pwd = agent_->local_pwd();
   id.fingerprint = certificate_->fingerprint();
   id.session_id = random_.next_u32() & 0x7fffffff;
+  id.receive_media = config_.receive_media;
   negotiation_ = std::make_unique<Negotiation>(id);
   register_tracks();
   // Host candidates: the library's filter, loopback only when asked (the default of browsers).
@@ -698,9 +699,13 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
   // hold the application's MediaTrack), as close() does.
   for (auto& [mid, t] : remote_tracks_) {
     if (auto k = kept.find(mid); k != kept.end() && k->second == t) continue;
-    std::lock_guard l(t->callbacks);
-    t->on_rtp = nullptr;
-    t->on_keyframe_request = nullptr;
+    std::function<void(std::span<const std::byte>)> rtp;
+    std::function<void()> keyframe;
+    {
+      std::lock_guard l(t->callbacks);
+      rtp.swap(t->on_rtp);
+      keyframe.swap(t->on_keyframe_request);
+    }  // what they captured goes here, outside the lock (its destructor may call the track)
   }
   remote_tracks_ = std::move(kept);
   media_.set_receiving(std::move(receiving));

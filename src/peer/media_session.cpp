@@ -23,9 +23,17 @@ void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
   });
   for (const auto& t : receiving_) after.insert(t.ssrcs.begin(), t.ssrcs.end());
   for (const auto& [ssrc, mid] : remote_ssrc_mid_) after.insert(ssrc);
-  if (srtp_)
-    for (const auto ssrc : before)
-      if (!after.contains(ssrc)) srtp_->remove_ssrc(ssrc);
+  for (const auto ssrc : after)
+    if (retired_.erase(ssrc)) std::erase(retired_order_, ssrc);  // announced again: live
+  for (const auto ssrc : before) {
+    if (after.contains(ssrc)) continue;
+    if (srtp_) srtp_->remove_inbound_ssrc(ssrc);  // inbound only: ours keep their index
+    if (retired_.insert(ssrc).second) retired_order_.push_back(ssrc);
+    if (retired_order_.size() > kMaxRetired) {
+      retired_.erase(retired_order_.front());
+      retired_order_.pop_front();
+    }
+  }
 }
 
 Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uint32_t receiver_ssrc) {
@@ -96,7 +104,8 @@ Expected<std::vector<std::byte>, std::string> MediaSession::keyframe_request(con
   return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*p));
 }
 
-const ReceivingTrack* MediaSession::receiving_for(std::uint32_t ssrc, ByteSpan packet) {
+const ReceivingTrack* MediaSession::receiving_for(std::uint32_t ssrc, std::uint8_t payload_type,
+                                                  ByteSpan packet) {
   for (const auto& t : receiving_)
     if (std::find(t.ssrcs.begin(), t.ssrcs.end(), ssrc) != t.ssrcs.end()) return &t;
   if (const auto it = remote_ssrc_mid_.find(ssrc); it != remote_ssrc_mid_.end())
@@ -105,8 +114,10 @@ const ReceivingTrack* MediaSession::receiving_for(std::uint32_t ssrc, ByteSpan p
   // Not announced: the mid extension binds it (RFC 8843 §9.2).
   auto v = rtp::parse_packet(packet);
   if (!v) return nullptr;
+  if (retired_.contains(ssrc)) return nullptr;
   for (const auto& t : receiving_) {
-    if (!t.mid_extension) continue;
+    // Only the answered codec binds: an RTX or FEC stream naming the mid takes no slot.
+    if (!t.mid_extension || (t.payload_type && payload_type != *t.payload_type)) continue;
     const auto mid = v->extensions.find(*t.mid_extension);
     if (!mid || as_string_view(*mid) != t.mid) continue;
     if (remote_ssrc_mid_.size() >= kMaxRemoteSsrcs) return nullptr;
@@ -132,6 +143,14 @@ void MediaSession::handle_datagram(ByteSpan datagram) {
     handle_rtcp(ByteSpan(buffer_.data(), *n));
     return;
   }
+  // The SSRC is in the clear (RFC 3711 §3.1): a retired stream is not decrypted at all.
+  if (datagram.size() >= 12) {
+    const auto at = [&](std::size_t i) { return std::to_integer<std::uint32_t>(datagram[i]); };
+    if (retired_.contains((at(8) << 24) | (at(9) << 16) | (at(10) << 8) | at(11))) {
+      ++dropped_;
+      return;
+    }
+  }
   auto n = srtp_->unprotect_rtp(buffer, datagram.size());
   if (!n) {
     ++dropped_;
@@ -139,7 +158,7 @@ void MediaSession::handle_datagram(ByteSpan datagram) {
   }
   const ByteSpan plain(buffer_.data(), *n);
   auto v = rtp::parse_packet(plain);
-  const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, plain) : nullptr;
+  const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, v->header.payload_type, plain) : nullptr;
   if (t == nullptr || (t->payload_type && v->header.payload_type != *t->payload_type)) {
     ++dropped_;
     return;

@@ -17,9 +17,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -87,12 +89,18 @@ class MediaSession {
 
  private:
   const SendingTrack* sending(const std::string& mid) const;
-  const ReceivingTrack* receiving_for(std::uint32_t ssrc, ByteSpan packet);
+  const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
   void handle_rtcp(ByteSpan plain);
 
   std::vector<SendingTrack> sending_;
   std::vector<ReceivingTrack> receiving_;
   std::map<std::uint32_t, std::string> remote_ssrc_mid_;  // learned bindings, ≤ kMaxRemoteSsrcs
+  // SSRCs whose SRTP context was released: their packets are dropped before decryption and
+  // never bound again by mid (a fresh context would accept replays of the old stream), unless a
+  // later description announces them. Oldest forgotten first beyond kMaxRetired.
+  static constexpr std::size_t kMaxRetired = 256;
+  std::set<std::uint32_t> retired_;
+  std::deque<std::uint32_t> retired_order_;
   // RFC 5104 §4.3.1.2: a FIR repeated with the same sequence number is not a new request.
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint8_t> fir_sequence_;  // (sender, media)
   std::unique_ptr<srtp::Session> srtp_;

@@ -230,7 +230,7 @@ Expected<std::string, std::string> Negotiation::create_answer() {
     return Unexpected("InvalidStateError: cannot create an answer in state " +
                       std::string(sdp::to_string(s)));
   const auto local = local_parameters(local_, version_);
-  if (offers_media(*remote_offer_)) {
+  if (local_.receive_media && offers_media(*remote_offer_)) {
     // What the offer sends is received; a section we cannot take is rejected (port 0).
     if (auto m = sdp::build_sfu_answer(*remote_offer_, local, native_answer_options()))
       return m->description.to_string();
@@ -290,7 +290,7 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
   if (type == sdp::SdpType::kOffer && !tracks_.empty())
     return Unexpected(std::string(
         "OperationError: a connection with tracks of its own offers and takes answers only (answering or renegotiating with tracks is not supported yet)"));
-  if (type == sdp::SdpType::kOffer && offers_media(*d)) {
+  if (type == sdp::SdpType::kOffer && local_.receive_media && offers_media(*d)) {
     auto a = sdp::build_sfu_answer(*d, local_parameters(local_, version_), native_answer_options());
     if (a) params->receiving = receiving_tracks(*a);
     else if (!params->data) return Unexpected(a.error());

@@ -33,6 +33,7 @@ struct LocalIdentity {
   dtls::Fingerprint fingerprint;
   std::uint64_t session_id = 0;
   std::uint64_t max_message_size = 262144;  // what we accept (advertised)
+  bool receive_media = true;  // Configuration::receive_media: a remote's media answered recvonly, or rejected
 };
 
 struct RemoteParameters {

@@ -164,7 +164,13 @@ Expected<std::size_t, Error> Session::unprotect_rtcp(MutableByteSpan buffer, std
 }
 
 void Session::remove_ssrc(std::uint32_t ssrc) {
-  for (auto* list : {&out_ssrcs_, &in_ssrcs_}) {
+  remove(ssrc, true);
+  remove(ssrc, false);
+}
+void Session::remove_inbound_ssrc(std::uint32_t ssrc) { remove(ssrc, false); }
+
+void Session::remove(std::uint32_t ssrc, bool outbound) {
+  for (auto* list : {outbound ? &out_ssrcs_ : &in_ssrcs_}) {
     const auto it = std::find(list->begin(), list->end(), ssrc);
     if (it == list->end()) continue;
     list->erase(it);

@@ -82,6 +82,9 @@ class Session {
 
   // Forgets a stream (both directions) and frees its SSRC slot.
   void remove_ssrc(std::uint32_t ssrc);
+  // The inbound direction only: a remote's ended stream. Never our own outbound streams, whose
+  // index restarting at 0 would reuse keystream (RFC 3711 §9.1): a remote can name our SSRC.
+  void remove_inbound_ssrc(std::uint32_t ssrc);
 
   std::uint16_t profile() const { return profile_; }
   std::size_t outbound_ssrcs() const { return out_ssrcs_.size(); }
@@ -90,6 +93,7 @@ class Session {
  private:
   struct Impl;
   Session(std::uint16_t profile, SessionOptions options, std::unique_ptr<Impl> impl);
+  void remove(std::uint32_t ssrc, bool outbound);
   Expected<std::size_t, Error> run(bool outbound, bool rtcp, MutableByteSpan buffer,
                                    std::size_t length);
 

@@ -1,6 +1,6 @@
 // Chromium in the web app and `peerkit join` in one room (issue 10 acceptance): offers in both
 // directions (the later member offers: browser first → join offers; join first → the browser
-// offers, with its audio and video sections, which join answers recvonly), chat both ways, a
+// offers, with its audio and video sections, which join answers rejected: receive_media off), chat both ways, a
 // 20 MiB file with a matching SHA-256 each way, and the close seen on both sides.
 'use strict';
 const crypto = require('crypto');

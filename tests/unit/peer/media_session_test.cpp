@@ -228,6 +228,36 @@ TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
   // A packet still naming mid 0 belongs to nothing now.
   p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))));
   EXPECT_FALSE(p.receiver.poll_event());
+
+  // Section 0 comes back (an SFU reusing it for another source): the ended stream's SSRC stays
+  // retired — its SRTP context was released, so a replay of the old stream would decrypt again
+  // — and does not bind by mid; only an announcement brings it back.
+  const auto old_stream = *p.sender.send_rtp("0", packet(3, bytes({1})));
+  p.receiver.set_receiving({ReceivingTrack{"0", {}, 111, 4}});
+  p.receiver.handle_datagram(old_stream);
+  EXPECT_FALSE(p.receiver.poll_event());
+  p.receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 111, 4}});
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(4, bytes({1}))));
+  EXPECT_TRUE(p.receiver.poll_event());
+}
+
+// A remote can announce our own SSRC (the PLI's sender SSRC is visible) and drop it again:
+// releasing it must not reset our outbound SRTCP index (RFC 3711 §9.1: keystream reuse).
+TEST(MediaSession, ReleasingARemoteSsrcLeavesOurOutboundStreams) {
+  Pair p(std::nullopt, {0xA0A0A0A0});
+  auto first = p.receiver.keyframe_request("0");  // receiver SSRC 2 sends SRTCP
+  ASSERT_TRUE(first);
+  p.receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0, 2}, 111, std::nullopt}});
+  p.receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 111, std::nullopt}});
+  auto second = p.receiver.keyframe_request("0");
+  ASSERT_TRUE(second);
+  // The SRTCP index (E flag + 31 bits before the tag, RFC 3711 §3.4) moved on: not reused.
+  auto index = [](const std::vector<std::byte>& d) {
+    const std::size_t at = d.size() - 10 - 4;
+    return (std::to_integer<std::uint32_t>(d[at]) << 24 | std::to_integer<std::uint32_t>(d[at + 1]) << 16 |
+            std::to_integer<std::uint32_t>(d[at + 2]) << 8 | std::to_integer<std::uint32_t>(d[at + 3])) & 0x7fffffffu;
+  };
+  EXPECT_EQ(index(*second), index(*first) + 1);
 }
 
 }  // namespace

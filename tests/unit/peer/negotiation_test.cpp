@@ -70,6 +70,21 @@ TEST(Negotiation, AnswersAChromiumMediaOfferReceivingItsMediaAndTakingTheData) {
   EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
 }
 
+// Configuration::receive_media = false: the old data-only answer, media sections rejected.
+TEST(Negotiation, WithoutReceiveMediaAMediaOfferGetsTheDataSectionOnly) {
+  auto id = identity("pk03");
+  id.receive_media = false;
+  Negotiation n(id);
+  const auto remote = n.set_remote(SdpType::kOffer, read_data("chromium156-media-offer.sdp"));
+  ASSERT_TRUE(remote) << remote.error();
+  EXPECT_TRUE(remote->receiving.empty());
+  const auto answer = n.create_answer();
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_NE(answer->find("m=audio 0 "), std::string::npos);
+  EXPECT_NE(answer->find("m=video 0 "), std::string::npos);
+  EXPECT_NE(answer->find("a=group:BUNDLE 2"), std::string::npos);
+}
+
 TEST(Negotiation, OffersAndTakesAChromiumShapedAnswer) {
   Negotiation n(identity("pk03"));
   const auto offer = n.create_offer();
