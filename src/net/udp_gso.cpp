@@ -100,7 +100,11 @@ void GsoSender::send_singles() {
     ++calls_;
     const int n = ::sendmmsg(singles_fd_, messages_.data() + at, static_cast<unsigned>(singles_ - at), MSG_DONTWAIT);
     if (n <= 0) {
-      ++dropped_;  // the first one failed (a full buffer, an unreachable address): skip it
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        dropped_ += singles_ - at;  // the socket buffer is full: the rest would fail one by one
+        break;
+      }
+      ++dropped_;  // this one failed (e.g. an unreachable address): skip it, send the rest
       ++at;
     } else {
       datagrams_ += static_cast<std::uint64_t>(n);

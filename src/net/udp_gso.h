@@ -42,6 +42,11 @@ class GsoSender {
   static constexpr std::size_t kMaxBytes = 65000;
   static constexpr std::size_t kMaxMessages = 64;  // single datagrams per sendmmsg
 
+  GsoSender() = default;
+  // Not copyable: the queued messages point into the sender's own arrays.
+  GsoSender(const GsoSender&) = delete;
+  GsoSender& operator=(const GsoSender&) = delete;
+
   // Queues one datagram. Its bytes must stay valid until flush(). A datagram joins the queued
   // run when it goes to the same (fd, to), the run's earlier datagrams all have its segment
   // size, and it is not larger than that size (the last segment may be shorter, and then closes
