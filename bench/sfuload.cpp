@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   for (auto deadline = Clock::now() + 20s; connected < publishers; std::this_thread::sleep_for(10ms))
     if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(publishers) + " publishers connected");
   // Subscribers join once everything is published, so each gets one offer of every publisher's
-  // track (the native peer does not take re-offers that add sections yet).
+  // track (a re-offer adding sections is untested on the native peer).
   for (int i = 0; i < subscribers; ++i) {
     auto s = std::make_unique<Subscriber>();
     s->pc = make_pc(runtime, host, connected);

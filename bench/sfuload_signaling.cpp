@@ -1,8 +1,7 @@
-// The two servers' signaling for sfuload: blocking Boost.Beast clients (a bench, not a service),
-// every read bounded by a socket timeout so a silent server ends the run with a message.
+// The two servers' signaling for sfuload: blocking Boost.Beast clients (a bench, not a service).
+// Reads block (Asio's synchronous reads wait in poll() and ignore SO_RCVTIMEO): a server that
+// never answers hangs the run; the Janus event waits have their own 15 s deadline.
 #include "sfuload_signaling.h"
-
-#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,11 +33,6 @@ using tcp = asio::ip::tcp;
 [[noreturn]] void fail(const std::string& why) {
   std::fprintf(stderr, "sfuload: %s\n", why.c_str());
   std::exit(1);
-}
-
-void read_timeout(tcp::socket& s, int seconds) {
-  timeval tv{seconds, 0};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 std::string text_of(const json::value& v) { return std::string(v.as_string()); }
@@ -85,7 +79,6 @@ class PeerkitSignaling final : public SfuSignaling {
       drains_.emplace_back([ws = m.ws.get()] {
         beast::flat_buffer b;
         beast::error_code ec;
-        read_timeout(beast::get_lowest_layer(*ws), 0);  // no timeout while draining
         while (!ec) {
           ws->read(b, ec);
           b.clear();
@@ -106,7 +99,6 @@ class PeerkitSignaling final : public SfuSignaling {
     beast::error_code ec;
     beast::get_lowest_layer(*m.ws).connect(endpoint_, ec);
     if (ec) fail("peerkit: connect: " + ec.message());
-    read_timeout(beast::get_lowest_layer(*m.ws), 15);
     m.ws->handshake(endpoint_.address().to_string() + ':' + std::to_string(endpoint_.port()), "/ws", ec);
     if (ec) fail("peerkit: WebSocket handshake: " + ec.message());
     m.ws->read_message_max(8 << 20);
@@ -274,13 +266,12 @@ class JanusSignaling final : public SfuSignaling {
     }
   }
 
-  json::object exchange(http::request<http::string_body> req, int timeout_s) {
+  json::object exchange(http::request<http::string_body> req) {
     asio::io_context io;
     tcp::socket s(io);
     beast::error_code ec;
     s.connect(endpoint_, ec);
     if (ec) fail("janus: connect: " + ec.message());
-    read_timeout(s, timeout_s);
     req.set(http::field::host, endpoint_.address().to_string());
     req.prepare_payload();
     http::write(s, req, ec);
@@ -298,14 +289,14 @@ class JanusSignaling final : public SfuSignaling {
     http::request<http::string_body> req{http::verb::post, path, 11};
     req.set(http::field::content_type, "application/json");
     req.body() = json::serialize(body);
-    auto r = exchange(std::move(req), 15);
+    auto r = exchange(std::move(req));
     const auto kind = r.at("janus").as_string();
     if (kind == "error") fail("janus: " + json::serialize(r));
     return r;
   }
 
   json::object get(const std::string& path) {
-    return exchange(http::request<http::string_body>{http::verb::get, path, 11}, 40);
+    return exchange(http::request<http::string_body>{http::verb::get, path, 11});
   }
 
   tcp::endpoint endpoint_;
