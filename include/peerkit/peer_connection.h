@@ -157,6 +157,10 @@ struct TrackInit {
   std::string kind = "video";  // "audio" (Opus, 48 kHz) or "video" (VP8, 90 kHz)
   std::string stream_id;       // a=msid's stream; empty: one per connection
   std::string track_id;        // a=msid's track; empty: kind and mid
+  // Simulcast (video; RTCRtpEncodingParameters.rid, RFC 8853): one layer per rid, in ascending
+  // quality ("q", "h", "f", as an SFU expects them), at most 4, each 1–16 of [A-Za-z0-9_-].
+  // Each layer is its own RTP stream with its own SSRC; send_rtp(packet, rid) names the layer.
+  std::vector<std::string> rids;
 };
 
 // One direction of an RTCRtpTransceiver, with raw RTP: a track we send (add_track) or one the
@@ -178,12 +182,21 @@ class MediaTrack {
   // Errors: "InvalidStateError: …" (not connected or not negotiated), "TypeError: …" (not RTP,
   // or over 1 500 bytes).
   Error send_rtp(std::span<const std::byte> packet);
+  // A local simulcast track: one packet of layer `rid` (its own SSRC and the rid header
+  // extension, RFC 8852). A layer the answer did not take (or paused) is an
+  // "InvalidStateError: …"; an answer without simulcast takes the first layer alone, sent as a
+  // plain stream (JSEP, RFC 8829 §5.3.1).
+  Error send_rtp(std::span<const std::byte> packet, std::string_view rid);
+  // A local track: the layers the answer took (empty before it, and without simulcast).
+  std::vector<std::string> rids() const;
   // A remote track: asks its sender for a keyframe (RTCP PLI, RFC 4585 §6.3.1).
   Error request_keyframe();
   // A remote track: each decrypted RTP packet, as sent (the sender's SSRC and numbering).
   void on_rtp(std::function<void(std::span<const std::byte>)> f);
   // A local track: the remote asked for a keyframe (PLI or FIR).
   void on_keyframe_request(std::function<void()> f);
+  // The same, naming the simulcast layer whose SSRC the PLI or FIR named ("" without simulcast).
+  void on_layer_keyframe_request(std::function<void(const std::string& rid)> f);
 
  private:
   friend class peer::ConnectionImpl;

@@ -492,6 +492,7 @@ void ConnectionImpl::close() {
     std::lock_guard l(t.callbacks);
     t.on_rtp = nullptr;
     t.on_keyframe_request = nullptr;
+    t.on_layer_keyframe_request = nullptr;
   };
   for (auto& t : local_tracks_) drop_track(*t);
   for (auto& [mid, t] : remote_tracks_) drop_track(*t);
@@ -629,18 +630,33 @@ void ConnectionImpl::deliver_early(ChannelImpl& ch) {
 
 std::variant<std::shared_ptr<TrackImpl>, std::string> ConnectionImpl::add_track(const TrackInit& init) {
   if (closed) return std::string("InvalidStateError: the connection is closed");
-  if (auto e = track_init_error(init.kind, init.stream_id, init.track_id)) return *e;
+  if (auto e = track_init_error(init.kind, init.stream_id, init.track_id, init.rids)) return *e;
   auto t = std::make_shared<TrackImpl>();
   t->connection = weak_from_this();
   t->kind = init.kind;
   t->stream_id = init.stream_id;
   t->track_id = init.track_id;
   t->local = true;
-  do t->ssrc = random_.next_u32();
-  while (t->ssrc == 0 || std::any_of(local_tracks_.begin(), local_tracks_.end(),
-                                     [&](const auto& o) { return o->ssrc == t->ssrc; }));
+  // One SSRC per layer (RFC 8853 §3: each simulcast stream is its own RTP stream), unique in
+  // the connection.
+  auto fresh_ssrc = [&] {
+    std::uint32_t s = 0;
+    auto taken = [&](std::uint32_t x) {
+      for (const auto& o : local_tracks_) {
+        if (o->ssrc == x) return true;
+        for (const auto& l : o->layers) if (l.ssrc == x) return true;
+      }
+      for (const auto& l : t->layers) if (l.ssrc == x) return true;
+      return false;
+    };
+    do s = random_.next_u32();
+    while (s == 0 || taken(s));
+    return s;
+  };
+  for (const auto& rid : init.rids) t->layers.push_back(SendingLayer{rid, fresh_ssrc()});
+  t->ssrc = t->layers.empty() ? fresh_ssrc() : t->layers.front().ssrc;
   if (negotiation_) {
-    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id);
+    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id, t->layers);
     if (!added) return added.error();
     t->mid = added->mid;
     t->stream_id = added->stream_id;
@@ -655,7 +671,7 @@ std::variant<std::shared_ptr<TrackImpl>, std::string> ConnectionImpl::add_track(
 void ConnectionImpl::register_tracks() {
   for (auto& t : local_tracks_) {
     if (!t->mid.empty()) continue;
-    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id);
+    auto added = negotiation_->add_track(t->kind, t->ssrc, t->stream_id, t->track_id, t->layers);
     if (!added) continue;  // add_track checked kind and count already
     t->mid = added->mid;
     t->stream_id = added->stream_id;
@@ -667,6 +683,14 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
   media_.set_reduced_size_rtcp(p.rtcp_rsize);
   if (!offer) {
     media_.set_sending(p.sending);
+    for (auto& t : local_tracks_) {
+      t->sent_rids.clear();
+      for (const auto& st : p.sending) {
+        if (st.mid != t->mid) continue;
+        for (const auto& l : st.layers) t->sent_rids.push_back(l.rid);
+        if (!st.plain_rid.empty()) t->sent_rids.push_back(st.plain_rid);
+      }
+    }
     return;
   }
   std::vector<ReceivingTrack> receiving;
@@ -740,10 +764,16 @@ void ConnectionImpl::handle_media_events() {
     } else if (const auto* k = std::get_if<KeyframeRequested>(&*e)) {
       for (const auto& t : local_tracks_) {
         if (t->mid != k->mid) continue;
-        queue([t] {
+        queue([t, rid = k->rid] {
           std::function<void()> f;
-          { std::lock_guard l(t->callbacks); f = t->on_keyframe_request; }
+          std::function<void(const std::string&)> layer;
+          {
+            std::lock_guard l(t->callbacks);
+            f = t->on_keyframe_request;
+            layer = t->on_layer_keyframe_request;
+          }
           if (f) f();
+          if (layer) layer(rid);
         });
       }
     }
@@ -755,11 +785,13 @@ void ConnectionImpl::send_datagram(const std::vector<std::byte>& d) {
   driver_->pump();
 }
 
-Error ConnectionImpl::send_rtp(TrackImpl& t, ByteSpan packet) {
+Error ConnectionImpl::send_rtp(TrackImpl& t, ByteSpan packet, std::string_view rid) {
   if (closed) return "InvalidStateError: the connection is closed";
   if (!t.local) return "InvalidAccessError: a remote track is not sent";
   if (t.mid.empty() || !agent_) return "InvalidStateError: the track is not negotiated";
-  auto d = media_.send_rtp(t.mid, packet);
+  if (!t.layers.empty() && rid.empty())
+    return "TypeError: track " + t.mid + " sends simulcast: name the layer (send_rtp(packet, rid))";
+  auto d = media_.send_rtp(t.mid, packet, rid);
   if (!d) return d.error();
   send_datagram(*d);
   return std::nullopt;

@@ -59,12 +59,15 @@ struct TrackImpl {
   std::weak_ptr<ConnectionImpl> connection;
   std::string kind, stream_id, track_id;
   bool local = false;
-  std::uint32_t ssrc = 0;  // ours (local tracks)
+  std::uint32_t ssrc = 0;  // ours (local tracks; the first layer's with simulcast)
+  std::vector<SendingLayer> layers;  // ours with simulcast (TrackInit::rids), ascending quality
+  std::vector<std::string> sent_rids;  // the layers the answer took (loop thread)
   std::vector<std::uint32_t> remote_ssrcs;  // what the remote announced (remote tracks)
   std::string mid;         // the loop thread only; "" until negotiated (local)
   std::mutex callbacks;    // guards the two below
   std::function<void(std::span<const std::byte>)> on_rtp;
   std::function<void()> on_keyframe_request;
+  std::function<void(const std::string&)> on_layer_keyframe_request;
 };
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
@@ -87,7 +90,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void close();
   Stats stats() const;
   std::variant<std::shared_ptr<TrackImpl>, std::string> add_track(const TrackInit& init);
-  Error send_rtp(TrackImpl& t, ByteSpan packet);
+  Error send_rtp(TrackImpl& t, ByteSpan packet, std::string_view rid = {});
   Error request_keyframe(TrackImpl& t);
 
   std::atomic<PeerConnectionState> state{PeerConnectionState::kNew};

@@ -1,6 +1,7 @@
 #include "peer/media_session.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "rtp/packet.h"
@@ -8,6 +9,22 @@
 #include "rtp/rtcp_feedback.h"
 
 namespace peerkit::peer {
+
+namespace {
+
+// Whether `ssrc` is one of the track's (its own, or a layer's: then `rid` names the layer).
+bool owns(const SendingTrack& t, std::uint32_t ssrc, std::string* rid) {
+  if (t.layers.empty()) return t.ssrc == ssrc;
+  for (const auto& l : t.layers)
+    if (l.ssrc == ssrc) {
+      if (rid) *rid = l.rid;
+      return true;
+    }
+  return false;
+}
+
+}  // namespace
+
 
 void MediaSession::set_sending(std::vector<SendingTrack> tracks) { sending_ = std::move(tracks); }
 
@@ -52,23 +69,39 @@ const SendingTrack* MediaSession::sending(const std::string& mid) const {
 }
 
 Expected<std::vector<std::byte>, std::string> MediaSession::send_rtp(const std::string& mid,
-                                                                     ByteSpan packet) {
+                                                                     ByteSpan packet,
+                                                                     std::string_view rid) {
   if (!srtp_) return Unexpected(std::string("InvalidStateError: the transport is not connected"));
   const SendingTrack* t = sending(mid);
   if (t == nullptr)
     return Unexpected("InvalidStateError: track " + mid + " is not negotiated for sending");
+  std::uint32_t ssrc = t->ssrc;
+  const SendingLayer* layer = nullptr;
+  if (!t->layers.empty()) {
+    for (const auto& l : t->layers)
+      if (l.rid == rid) layer = &l;
+    if (layer == nullptr)
+      return Unexpected("InvalidStateError: track " + mid + " sends no layer \"" + std::string(rid) +
+                        "\" (the answer did not take it)");
+    ssrc = layer->ssrc;
+  } else if (!rid.empty() && rid != t->plain_rid) {
+    return Unexpected("InvalidStateError: track " + mid + " sends no simulcast layer \"" +
+                      std::string(rid) + "\"");
+  }
   auto v = rtp::parse_packet(packet);
   if (!v || rtp::is_rtcp(packet)) return Unexpected(std::string("TypeError: not an RTP packet"));
   rtp::PacketBuild b;
   b.header = v->header;
-  b.header.ssrc = t->ssrc;
+  b.header.ssrc = ssrc;
   b.header.payload_type = t->payload_type;
-  rtp::Extension mid_ext;
-  if (t->mid_extension) {
-    mid_ext.id = *t->mid_extension;
-    mid_ext.data = as_bytes(std::string_view(t->mid));
-    b.extensions = std::span<const rtp::Extension>(&mid_ext, 1);
-  }
+  // RFC 8843 §15 (mid) and RFC 8852 §3.1 (rid: how a receiver binds a layer it has no a=ssrc
+  // for). Sent on every packet: the receiver may join, or lose its binding, at any time.
+  std::array<rtp::Extension, 2> ext;
+  std::size_t n_ext = 0;
+  if (t->mid_extension) ext[n_ext++] = rtp::Extension{*t->mid_extension, as_bytes(std::string_view(t->mid))};
+  if (layer != nullptr && t->rid_extension)
+    ext[n_ext++] = rtp::Extension{*t->rid_extension, as_bytes(std::string_view(layer->rid))};
+  b.extensions = std::span<const rtp::Extension>(ext.data(), n_ext);
   b.payload = v->payload;
   const std::size_t size = rtp::packet_size(b);
   if (size == 0 || size > srtp::kMaxPacket)
@@ -177,16 +210,17 @@ void MediaSession::handle_rtcp(ByteSpan plain) {
   }
   auto request = [&](std::uint32_t media_ssrc) {
     for (const auto& t : sending_) {
-      if (t.ssrc != media_ssrc) continue;
+      std::string rid;
+      if (!owns(t, media_ssrc, &rid)) continue;
       ++counters_[t.mid].keyframe_requests_received;
-      events_.emplace_back(KeyframeRequested{t.mid});
+      events_.emplace_back(KeyframeRequested{t.mid, std::move(rid)});
     }
   };
   for (const auto& p : *packets) {
     if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
     else if (const auto* fir = std::get_if<rtp::Fir>(&p))
       for (const auto& e : fir->entries) {
-        if (std::none_of(sending_.begin(), sending_.end(), [&](const SendingTrack& t) { return t.ssrc == e.ssrc; }))
+        if (std::none_of(sending_.begin(), sending_.end(), [&](const SendingTrack& t) { return owns(t, e.ssrc, nullptr); }))
           continue;  // not ours: nothing to remember (the map stays bounded by our tracks × senders)
         const auto key = std::pair(fir->sender_ssrc, e.ssrc);
         const auto seen = fir_sequence_.find(key);

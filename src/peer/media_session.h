@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -32,11 +33,23 @@
 
 namespace peerkit::peer {
 
+// One simulcast layer we send (RFC 8853): its rid and its own SSRC.
+struct SendingLayer {
+  std::string rid;
+  std::uint32_t ssrc = 0;
+};
+
 struct SendingTrack {
   std::string mid;
-  std::uint32_t ssrc = 0;
+  std::uint32_t ssrc = 0;  // without simulcast; with it, the layers' SSRCs are used
   std::uint8_t payload_type = 0;
   std::optional<std::uint8_t> mid_extension;  // the negotiated id of sdes:mid
+  // The layers the answer took (a=simulcast:recv, unpaused), in our order; empty: no simulcast.
+  std::vector<SendingLayer> layers;
+  std::optional<std::uint8_t> rid_extension;  // the negotiated id of sdes:rtp-stream-id
+  // We offered simulcast and the answer took none: only this layer, our first, is sent, as a
+  // plain stream on `ssrc` (JSEP, RFC 8829 §5.3.1: the first encoding alone).
+  std::string plain_rid;
 };
 
 struct ReceivingTrack {
@@ -52,6 +65,7 @@ struct RtpReceived {
 };
 struct KeyframeRequested {
   std::string mid;  // one of our sending tracks
+  std::string rid;  // the layer asked for ("" without simulcast)
 };
 using MediaEvent = std::variant<RtpReceived, KeyframeRequested>;
 
@@ -74,9 +88,11 @@ class MediaSession {
   Expected<bool, std::string> start(const srtp::Keys& keys, std::uint32_t receiver_ssrc);
   bool started() const { return srtp_ != nullptr; }
 
-  // One protected datagram for the track `mid`. Errors: not started, no such sending track (or
-  // not negotiated yet), not RTP, too large.
-  Expected<std::vector<std::byte>, std::string> send_rtp(const std::string& mid, ByteSpan packet);
+  // One protected datagram for the track `mid` (its layer `rid` when it sends simulcast: the
+  // layer's SSRC and the rid extension, RFC 8852 §3.1). Errors: not started, no such sending
+  // track (or not negotiated yet), no such layer, not RTP, too large.
+  Expected<std::vector<std::byte>, std::string> send_rtp(const std::string& mid, ByteSpan packet,
+                                                         std::string_view rid = {});
   // A PLI (RFC 4585 §6.3.1) toward the media source of receiving track `mid`, protected.
   Expected<std::vector<std::byte>, std::string> keyframe_request(const std::string& mid);
   // An SRTP or SRTCP datagram (RFC 7983: the first byte is 128–191). What is not ours, fails to

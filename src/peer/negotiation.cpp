@@ -153,10 +153,42 @@ bool is_msid_id(std::string_view id) {
   return true;
 }
 
+// What the answer's a=simulcast:recv (RFC 8853 §5.3) takes of our layers: the listed, unpaused
+// ones, in our order, sent with the rid extension. No simulcast, or no rid extension to say which
+// layer a packet is: the first layer alone, plain (JSEP, RFC 8829 §5.3.1).
+static void take_simulcast(const LocalTrack& t, const sdp::MediaDescription& answer, SendingTrack& st) {
+  st.rid_extension = one_byte_id(answer.extension_id(sdp::kRidUri));
+  if (answer.simulcast && st.rid_extension) {
+    for (const auto& l : t.layers)
+      for (const auto& stream : answer.simulcast->recv)
+        if (std::any_of(stream.begin(), stream.end(),
+                        [&](const sdp::SimulcastRid& r) { return r.rid == l.rid && !r.paused; })) {
+          st.layers.push_back(l);
+          break;
+        }
+    if (!st.layers.empty()) return;
+  }
+  st.layers.clear();
+  st.rid_extension.reset();
+  st.ssrc = t.layers.front().ssrc;
+  st.plain_rid = t.layers.front().rid;
+}
+
 std::optional<std::string> track_init_error(const std::string& kind, const std::string& stream_id,
-                                            const std::string& track_id) {
+                                            const std::string& track_id,
+                                            const std::vector<std::string>& rids) {
   if (kind != "audio" && kind != "video")
     return "TypeError: a track's kind is \"audio\" or \"video\", not \"" + kind + '"';
+  if (!rids.empty() && kind != "video")
+    return std::string("NotSupportedError: simulcast is for video tracks");
+  if (rids.size() > sdp::kMaxSendRids)
+    return "RangeError: at most " + std::to_string(sdp::kMaxSendRids) + " simulcast layers";
+  for (std::size_t i = 0; i < rids.size(); ++i) {
+    if (!sdp::valid_send_rid(rids[i]))
+      return "TypeError: \"" + rids[i] + "\" is not a rid (1 to 16 letters, digits, - or _, RFC 8851 §10)";
+    if (std::find(rids.begin(), rids.begin() + static_cast<std::ptrdiff_t>(i), rids[i]) != rids.begin() + static_cast<std::ptrdiff_t>(i))
+      return "InvalidModificationError: rid \"" + rids[i] + "\" is given twice";
+  }
   for (const auto* id : {&stream_id, &track_id})
     if (!id->empty() && !is_msid_id(*id))
       return "SyntaxError: \"" + *id + "\" is not an msid identifier (1 to 64 letters, digits or !#$%&'*+-.^_`{|}~, RFC 8830 §2)";
@@ -182,7 +214,8 @@ Expected<std::string, std::string> Negotiation::create_offer() {
     f.mid = t.mid;
     f.kind = t.kind;
     f.codec = local_codec(t.kind);
-    f.ssrc = t.ssrc;
+    f.ssrc = t.layers.empty() ? t.ssrc : 0;
+    for (const auto& l : t.layers) f.send_rids.push_back(l.rid);
     f.stream_id = t.stream_id;
     f.track_id = t.track_id;
     sections.push_back(std::move(f));
@@ -207,8 +240,11 @@ Expected<std::string, std::string> Negotiation::create_offer() {
 }
 
 Expected<LocalTrack, std::string> Negotiation::add_track(std::string kind, std::uint32_t ssrc,
-                                                         std::string stream_id, std::string track_id) {
-  if (auto e = track_init_error(kind, stream_id, track_id)) return Unexpected(*e);
+                                                         std::string stream_id, std::string track_id,
+                                                         std::vector<SendingLayer> layers) {
+  std::vector<std::string> rids;
+  for (const auto& l : layers) rids.push_back(l.rid);
+  if (auto e = track_init_error(kind, stream_id, track_id, rids)) return Unexpected(*e);
   if (negotiated_)
     return Unexpected(std::string(
         "InvalidStateError: tracks are added before the first offer or answer (renegotiating new tracks is not supported yet)"));
@@ -216,7 +252,8 @@ Expected<LocalTrack, std::string> Negotiation::add_track(std::string kind, std::
   LocalTrack t;
   t.mid = std::to_string(tracks_.size());
   t.kind = std::move(kind);
-  t.ssrc = ssrc;
+  t.ssrc = layers.empty() ? ssrc : layers.front().ssrc;
+  t.layers = std::move(layers);
   t.stream_id = stream_id.empty() ? local_.ice_ufrag : std::move(stream_id);
   t.track_id = track_id.empty() ? t.kind + '-' + t.mid : std::move(track_id);
   tracks_.push_back(t);
@@ -309,8 +346,9 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
       if (!o || !a || a->disabled || o->codecs.empty() ||
           (a->direction != sdp::Direction::kRecvonly && a->direction != sdp::Direction::kSendrecv))
         continue;
-      params->sending.push_back(SendingTrack{t.mid, t.ssrc, o->codecs.front().pt,
-                                             one_byte_id(a->extension_id(kMidUri))});
+      SendingTrack st{t.mid, t.ssrc, o->codecs.front().pt, one_byte_id(a->extension_id(kMidUri)), {}, {}, {}};
+      if (!t.layers.empty()) take_simulcast(t, *a, st);
+      params->sending.push_back(std::move(st));
     }
   }
   for (const auto& m : d->media)  // RFC 5506: the remote takes reduced-size RTCP

@@ -60,14 +60,18 @@ struct RemoteParameters {
 };
 
 // Why add_track() refuses this kind or these ids (msid tokens, RFC 8830 §2), if it does.
+// rids: simulcast layers (video only; at most sdp::kMaxSendRids RFC 8851 rid-ids, each at most
+// 16 bytes, none twice).
 std::optional<std::string> track_init_error(const std::string& kind, const std::string& stream_id,
-                                            const std::string& track_id);
+                                            const std::string& track_id,
+                                            const std::vector<std::string>& rids = {});
 
 // A track we send (PeerConnection::add_track): one sendonly section of our offers.
 struct LocalTrack {
   std::string mid, kind;  // "audio" (Opus) or "video" (VP8)
-  std::uint32_t ssrc = 0;
+  std::uint32_t ssrc = 0;  // the first layer's, with simulcast
   std::string stream_id, track_id;
+  std::vector<SendingLayer> layers;  // simulcast (a=rid send), ascending quality; empty: none
 };
 
 // What RTCPeerConnection.localDescription shows: our description with the candidates gathered
@@ -89,8 +93,10 @@ class Negotiation {
   void close() { state_.close(); }
   // Before the first description only (renegotiating new tracks is not done yet). The mid is
   // chosen here; the SSRC is the caller's.
+  // `layers`, when given, are simulcast layers each with its own SSRC (`ssrc` is ignored).
   Expected<LocalTrack, std::string> add_track(std::string kind, std::uint32_t ssrc,
-                                              std::string stream_id, std::string track_id);
+                                              std::string stream_id, std::string track_id,
+                                              std::vector<SendingLayer> layers = {});
   // A data channel exists: offers with tracks carry a data section too.
   void want_data() { want_data_ = true; }
   const std::vector<LocalTrack>& local_tracks() const { return tracks_; }

@@ -254,15 +254,24 @@ std::string MediaTrack::track_id() const {
   return run_on(c->loop(), [&] { return impl_->track_id; });
 }
 
-Error MediaTrack::send_rtp(std::span<const std::byte> packet) {
+Error MediaTrack::send_rtp(std::span<const std::byte> packet) { return send_rtp(packet, {}); }
+
+Error MediaTrack::send_rtp(std::span<const std::byte> packet, std::string_view rid) {
   auto c = impl_->connection.lock();
   if (!c) return "InvalidStateError: the connection is gone";
   if (peer::current_runtime_loop() != nullptr && !c->loop().in_loop_thread()) {
     std::vector<std::byte> copy(packet.begin(), packet.end());  // queued: owned
-    return command_on(c->loop(), [c, t = impl_, copy = std::move(copy)] { return c->send_rtp(*t, copy); },
+    return command_on(c->loop(),
+                      [c, t = impl_, copy = std::move(copy), r = std::string(rid)] { return c->send_rtp(*t, copy, r); },
                       error_sink(c));
   }
-  return run_on(c->loop(), [&] { return c->send_rtp(*impl_, packet); });
+  return run_on(c->loop(), [&] { return c->send_rtp(*impl_, packet, rid); });
+}
+
+std::vector<std::string> MediaTrack::rids() const {
+  auto c = impl_->connection.lock();
+  if (!c) return impl_->sent_rids;
+  return run_on(c->loop(), [&] { return impl_->sent_rids; });
 }
 
 Error MediaTrack::request_keyframe() {
@@ -278,6 +287,10 @@ void MediaTrack::on_rtp(std::function<void(std::span<const std::byte>)> f) {
 void MediaTrack::on_keyframe_request(std::function<void()> f) {
   std::lock_guard l(impl_->callbacks);
   impl_->on_keyframe_request = std::move(f);
+}
+void MediaTrack::on_layer_keyframe_request(std::function<void(const std::string&)> f) {
+  std::lock_guard l(impl_->callbacks);
+  impl_->on_layer_keyframe_request = std::move(f);
 }
 
 }  // namespace peerkit

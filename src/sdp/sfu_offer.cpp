@@ -23,7 +23,15 @@ Expected<bool, std::string> check(const std::vector<ForwardedTrack>& tracks) {
       return Unexpected("empty or repeated mid '" + t.mid + "'");
     if (t.kind != "audio" && t.kind != "video") return Unexpected("kind '" + t.kind + "'");
     if (!t.active) continue;
-    if (t.ssrc == 0 || !ssrcs.insert(t.ssrc).second)
+    if (t.send_rids.size() > kMaxSendRids)
+      return Unexpected("mid " + t.mid + ": more than " + std::to_string(kMaxSendRids) + " simulcast layers");
+    std::set<std::string> rids;
+    for (const auto& r : t.send_rids)
+      if (!valid_send_rid(r) || !rids.insert(r).second)
+        return Unexpected("mid " + t.mid + ": rid '" + r + "' is invalid or repeated");
+    if (!t.send_rids.empty() && t.ssrc == 0) {
+      if (t.rtx_pt) return Unexpected("mid " + t.mid + ": RTX with simulcast is not offered");
+    } else if (t.ssrc == 0 || !ssrcs.insert(t.ssrc).second)
       return Unexpected("mid " + t.mid + ": SSRC 0 or used twice");
     if (t.rtx_pt && (t.rtx_ssrc == 0 || !ssrcs.insert(t.rtx_ssrc).second))
       return Unexpected("mid " + t.mid + ": RTX without its own SSRC");
@@ -34,6 +42,13 @@ Expected<bool, std::string> check(const std::vector<ForwardedTrack>& tracks) {
 }
 
 }  // namespace
+
+bool valid_send_rid(std::string_view rid) {
+  if (rid.empty() || rid.size() > kMaxSendRidLength) return false;
+  return std::all_of(rid.begin(), rid.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+  });
+}
 
 Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<ForwardedTrack>& tracks,
                                                           const LocalParameters& local,
@@ -62,7 +77,10 @@ Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<Forw
     if (t.rtx_pt) m.formats.push_back(std::to_string(*t.rtx_pt));
     detail::add_transport(m.body, local, o.setup);
     m.body.add(attribute("mid", t.mid));
-    for (const auto& uri : t.kind == "audio" ? o.audio_extensions : o.video_extensions) {
+    std::vector<std::string> uris = t.kind == "audio" ? o.audio_extensions : o.video_extensions;
+    if (!t.send_rids.empty() && std::find(uris.begin(), uris.end(), kRidUri) == uris.end())
+      uris.emplace_back(kRidUri);
+    for (const auto& uri : uris) {
       const auto id = ids.id_for(uri);
       if (!id) return Unexpected("no header-extension id left for " + uri);
       m.body.add(attribute("extmap", std::to_string(*id) + ' ' + uri));
@@ -78,11 +96,21 @@ Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<Forw
     if (t.rtx_pt) {
       m.body.add(attribute("rtpmap", rtpmap(*t.rtx_pt, "rtx", c.clock_rate, 0)));
       m.body.add(attribute("fmtp", std::to_string(*t.rtx_pt) + " apt=" + std::to_string(c.pt)));
+    }
+    if (t.rtx_pt && t.send_rids.empty()) {
       m.body.add(attribute("ssrc-group", "FID " + std::to_string(t.ssrc) + ' ' +
                                              std::to_string(t.rtx_ssrc)));
     }
+    if (!t.send_rids.empty()) {
+      std::string list;
+      for (const auto& r : t.send_rids) {
+        m.body.add(attribute("rid", r + " send"));
+        list += (list.empty() ? "" : ";") + r;
+      }
+      m.body.add(attribute("simulcast", "send " + list));
+    }
     for (std::uint32_t ssrc : {t.ssrc, t.rtx_pt ? t.rtx_ssrc : 0u}) {
-      if (ssrc == 0) continue;
+      if (ssrc == 0 || !t.send_rids.empty()) continue;
       m.body.add(attribute("ssrc", std::to_string(ssrc) + " cname:" + o.cname));
       m.body.add(attribute("ssrc", std::to_string(ssrc) + " msid:" + t.stream_id + ' ' + t.track_id));
     }

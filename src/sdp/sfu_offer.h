@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/expected.h"
@@ -31,7 +32,19 @@ struct ForwardedTrack {
   std::string stream_id;       // a=msid: the publisher's stream ("-" for none)
   std::string track_id;
   bool active = true;  // false: an ended track's section, port 0
+  // Simulcast we send (RFC 8853 §5.1, RFC 8851): one a=rid:<rid> send per layer, in ascending
+  // quality, and a=simulcast:send listing them; the rid header extension (RFC 8852) joins the
+  // section's extmap. The layers' SSRCs are not written (as Chrome: a receiver binds them by mid
+  // and rid), so `ssrc` may be 0.
+  std::vector<std::string> send_rids;
 };
+
+inline constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+// Rids we write: RFC 8851 §10's rid-id, and at most 16 bytes so the one-byte header extension
+// carries them (RFC 8285 §4.2).
+inline constexpr std::size_t kMaxSendRidLength = 16;
+inline constexpr std::size_t kMaxSendRids = 4;
+bool valid_send_rid(std::string_view rid);
 
 struct SfuOfferOptions {
   bool ice_lite = true;
@@ -54,7 +67,8 @@ struct SfuOfferOptions {
   };
 };
 
-// Fails for no tracks, a duplicate or empty mid, an SSRC of 0 or used twice, an RTX type
+// Fails for no tracks, a duplicate or empty mid, an SSRC of 0 or used twice (without rids),
+// rids that are invalid, repeated or more than kMaxSendRids, an RTX type
 // without an RTX SSRC, or when the connection has run out of extension ids.
 Expected<SessionDescription, std::string> build_sfu_offer(const std::vector<ForwardedTrack>& tracks,
                                                           const LocalParameters& local,

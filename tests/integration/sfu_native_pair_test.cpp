@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "peerkit/peer_connection.h"
@@ -249,9 +250,13 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     for (const auto& p : packets) {
       auto v = rtp::parse_packet(p);
       ASSERT_TRUE(v) << kind;
-      if (ssrc) EXPECT_EQ(v->header.ssrc, *ssrc) << kind;
+      if (ssrc) {
+        EXPECT_EQ(v->header.ssrc, *ssrc) << kind;
+      }
       ssrc = v->header.ssrc;
-      if (last_seq) EXPECT_EQ(static_cast<std::uint16_t>(*last_seq + 1), v->header.sequence) << kind;
+      if (last_seq) {
+        EXPECT_EQ(static_cast<std::uint16_t>(*last_seq + 1), v->header.sequence) << kind;
+      }
       last_seq = v->header.sequence;
       if (kind == "audio") {
         ASSERT_EQ(v->payload.size(), 4u);
@@ -275,6 +280,178 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     EXPECT_NE(s.ssrc, 0u);
   }
   EXPECT_EQ(stats.srtp_dropped, 0u);
+  ann_pc->close();
+  bo_pc->close();
+  service.stop();
+}
+
+// Simulcast from a native publisher (TrackInit::rids, RFC 8853): three layers, each its own
+// SSRC with the rid extension and no a=ssrc, as Chrome sends them. The SFU's answer takes all
+// three; it binds the layers by mid + rid, asks each layer for a keyframe by its SSRC (the
+// publisher sees which layer), and forwards Bo one of them as one plain stream, which goes on
+// without a seam when Bo's constraint moves it to another layer.
+TEST(SfuNativePair, ASimulcastPublisherReachesASubscriberAsOneStream) {
+  spdlog::set_level(spdlog::level::warn);
+  server::ServeConfig config;
+  config.port = 0;
+  config.turn = false;
+  config.sfu.workers = 1;
+  server::ServeNode service(config);
+  ASSERT_EQ(service.start(), "");
+  auto join = [&](const std::string& name) {
+    auto c = std::make_unique<WsClient>();
+    EXPECT_TRUE(c->connect(service.port(), "/ws")) << c->error();
+    c->next();  // welcome
+    c->send(json::serialize(json::object{{"type", "join"}, {"room", "layers"}, {"name", name}, {"mode", "sfu"}}));
+    EXPECT_TRUE(next_of(*c, "joined").contains("self"));
+    return c;
+  };
+  auto ann_ws = join("Ann");
+  auto bo_ws = join("Bo");
+
+  Runtime runtime(2);
+  Shared ann, bo;
+  auto ann_pc = PeerConnection::create(runtime, loopback_only());
+  auto bo_pc = PeerConnection::create(runtime, loopback_only());
+  EXPECT_EQ(std::get<std::string>(ann_pc->add_track({"audio", "", "", {"q"}})).rfind("NotSupportedError", 0), 0u);
+  auto video = ann_pc->add_track({"video", "", "", {"q", "h", "f"}});
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<MediaTrack>>(video)) << std::get<std::string>(video);
+  auto cam = std::get<std::shared_ptr<MediaTrack>>(video);
+  std::map<std::string, int> layer_requests;  // under ann.m
+  cam->on_layer_keyframe_request([&](const std::string& rid) {
+    std::lock_guard l(ann.m);
+    ++layer_requests[rid];
+    ann.cv.notify_all();
+  });
+  auto offer = ann_pc->create_offer();
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(offer));
+  const auto offer_sdp = std::get<SessionDescription>(offer).sdp;
+  EXPECT_NE(offer_sdp.find("a=simulcast:send q;h;f"), std::string::npos) << offer_sdp;
+  ASSERT_EQ(ann_pc->set_local_description(std::get<SessionDescription>(offer)), std::nullopt);
+  ann_ws->send(json::serialize(json::object{{"type", "sfu-publish"}, {"sdp", offer_sdp}, {"height", 720}}));
+  auto published = next_of(*ann_ws, "sfu-publish-answer");
+  ASSERT_TRUE(published.contains("sdp")) << json::serialize(published);
+  ASSERT_EQ(ann_pc->set_remote_description({"answer", std::string(published.at("sdp").as_string())}), std::nullopt);
+  EXPECT_EQ(cam->rids(), (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_EQ(cam->send_rtp(rtp_packet(1, 0, true, vp8_payload(false, 0))).value_or("").rfind("TypeError", 0), 0u)
+      << "a simulcast track's packet names its layer";
+  EXPECT_EQ(cam->send_rtp(rtp_packet(1, 0, true, vp8_payload(false, 0)), "x").value_or("").rfind("InvalidStateError", 0), 0u);
+
+  bo_pc->on_track([&](std::shared_ptr<MediaTrack> t) {
+    t->on_rtp([&](std::span<const std::byte> p) {
+      std::lock_guard l(bo.m);
+      bo.received["video"].emplace_back(p.begin(), p.end());
+      bo.cv.notify_all();
+    });
+    std::lock_guard l(bo.m);
+    bo.remote_tracks.push_back(std::move(t));
+  });
+  for (auto [pc, s] : {std::pair{ann_pc.get(), &ann}, std::pair{bo_pc.get(), &bo}})
+    pc->on_connection_state([s](PeerConnectionState st) {
+      std::lock_guard l(s->m);
+      if (st == PeerConnectionState::kConnected) ++s->connected;
+      s->cv.notify_all();
+    });
+  auto sub = next_of(*bo_ws, "sfu-subscribe-offer");
+  ASSERT_TRUE(sub.contains("sdp"));
+  const std::string sub_sdp(sub.at("sdp").as_string());
+  EXPECT_EQ(sub_sdp.find("a=simulcast"), std::string::npos) << "the subscriber sees one stream";
+  ASSERT_EQ(bo_pc->set_remote_description({"offer", sub_sdp}), std::nullopt);
+  auto answer = bo_pc->create_answer();
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(answer));
+  ASSERT_EQ(bo_pc->set_local_description(std::get<SessionDescription>(answer)), std::nullopt);
+  bo_ws->send(json::serialize(json::object{{"type", "sfu-subscribe-answer"}, {"connection", sub.at("connection")},
+                                           {"sdp", std::get<SessionDescription>(answer).sdp}}));
+  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection";
+  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection";
+
+  // Each layer has its own numbering; the payload's last byte names the layer (0, 1, 2). A
+  // layer sends a keyframe when it was asked for one.
+  const std::vector<std::string> rids{"q", "h", "f"};
+  std::vector<std::uint16_t> seq{100, 2000, 30000};
+  std::map<std::string, int> handled;
+  std::uint8_t frame = 0;
+  auto tick = [&] {
+    std::map<std::string, int> asked;
+    {
+      std::lock_guard l(ann.m);
+      asked = layer_requests;
+    }
+    for (std::size_t i = 0; i < rids.size(); ++i) {
+      const bool key = asked[rids[i]] > handled[rids[i]];
+      handled[rids[i]] = asked[rids[i]];
+      auto payload = vp8_payload(key, frame);
+      payload.push_back(static_cast<std::uint8_t>(i));
+      EXPECT_EQ(cam->send_rtp(rtp_packet(seq[i]++, frame * 3000u, true, payload), rids[i]), std::nullopt);
+    }
+    ++frame;
+    std::this_thread::sleep_for(20ms);
+  };
+  auto received = [&] {
+    std::lock_guard l(bo.m);
+    return bo.received["video"].size();
+  };
+  for (int i = 0; i < 500 && received() < 30; ++i) tick();
+  ASSERT_GE(received(), 30u);
+  {
+    std::lock_guard l(ann.m);
+    int total = 0;
+    for (const auto& [rid, n] : layer_requests) {
+      EXPECT_TRUE(rid == "q" || rid == "h" || rid == "f") << "'" << rid << "'";
+      total += n;
+    }
+    EXPECT_GE(total, 1) << "the SFU asked a layer for a keyframe";
+  }
+  // Bo wants at most 180 lines: the quarter-size layer q (of 720). The SFU switches at q's
+  // next keyframe, which it asks Ann's q layer for; the stream Bo sees just continues.
+  auto last_layer = [&] {
+    std::lock_guard l(bo.m);
+    const auto& v = bo.received["video"];
+    return v.empty() ? -1 : std::to_integer<int>(v.back().back());
+  };
+  bo_ws->send(json::serialize(json::object{{"type", "sfu-constraints"}, {"maxHeight", 180}}));
+  for (int i = 0; i < 300 && last_layer() != 0; ++i) tick();
+  EXPECT_EQ(last_layer(), 0) << "Bo moved to layer q";
+  for (int i = 0; i < 5; ++i) tick();
+  std::vector<std::vector<std::byte>> got;
+  {
+    std::lock_guard l(bo.m);
+    got = bo.received["video"];
+  }
+  // One stream: one SSRC, gap-free numbering, starting on a keyframe, across the switch from
+  // the SFU's first choice to q; every packet is one Ann sent on a layer.
+  std::optional<std::uint16_t> last;
+  std::optional<std::uint32_t> ssrc;
+  std::set<int> layers;
+  for (const auto& p : got) {
+    auto v = rtp::parse_packet(p);
+    ASSERT_TRUE(v);
+    if (ssrc) {
+      EXPECT_EQ(v->header.ssrc, *ssrc);
+    }
+    ssrc = v->header.ssrc;
+    if (last) {
+      EXPECT_EQ(static_cast<std::uint16_t>(*last + 1), v->header.sequence);
+    }
+    last = v->header.sequence;
+    ASSERT_GE(v->payload.size(), 6u);
+    layers.insert(std::to_integer<int>(v->payload.back()));
+  }
+  EXPECT_EQ(std::to_integer<int>(rtp::parse_packet(got.front())->payload[1]) & 1, 0) << "starts on a keyframe";
+  for (int l : layers) EXPECT_LE(l, 2);
+  EXPECT_TRUE(layers.contains(0));
+  // The first q packet Bo got is a keyframe (the switch is keyframe-gated).
+  for (const auto& p : got) {
+    auto v = rtp::parse_packet(p);
+    if (std::to_integer<int>(v->payload.back()) != 0) continue;
+    EXPECT_EQ(std::to_integer<int>(v->payload[1]) & 1, 0) << "q starts on a keyframe";
+    break;
+  }
+  std::printf("simulcast: Bo received layers");
+  for (int l : layers) std::printf(" %s", rids[static_cast<std::size_t>(l)].c_str());
+  std::printf(" in %zu packets\n", got.size());
+  EXPECT_EQ(bo_pc->get_stats().srtp_dropped, 0u);
+  EXPECT_EQ(ann_pc->get_stats().srtp_dropped, 0u);
   ann_pc->close();
   bo_pc->close();
   service.stop();

@@ -260,5 +260,88 @@ TEST(MediaSession, ReleasingARemoteSsrcLeavesOurOutboundStreams) {
   EXPECT_EQ(index(*second), index(*first) + 1);
 }
 
+// Simulcast (RFC 8853): each layer is its own SSRC, and each packet says its layer with the rid
+// header extension (RFC 8852 §3.1) beside the mid, so a receiver without a=ssrc lines (an SFU
+// answering Chrome-shaped offers) binds it. A PLI naming a layer's SSRC asks that layer.
+TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
+  MediaSession sender, receiver;
+  SendingTrack t{"0", 0, 96, std::uint8_t{1}, {}, {}, {}};
+  t.layers = {SendingLayer{"q", 0x1111}, SendingLayer{"f", 0x3333}};
+  t.rid_extension = 2;
+  sender.set_sending({t});
+  receiver.set_receiving({ReceivingTrack{"0", {0x1111, 0x3333}, 96, std::uint8_t{1}}});
+  ASSERT_TRUE(sender.start(keys(false), 1));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+
+  for (const auto& [rid, ssrc] : {std::pair<std::string, std::uint32_t>{"q", 0x1111}, {"f", 0x3333}}) {
+    const auto wire = sender.send_rtp("0", packet(5, bytes({7})), rid);
+    ASSERT_TRUE(wire) << wire.error();
+    receiver.handle_datagram(*wire);
+    auto e = receiver.poll_event();
+    ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
+    const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->header.ssrc, ssrc);
+    const auto r = v->extensions.find(2);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(as_string_view(*r), rid);
+    const auto m = v->extensions.find(1);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(as_string_view(*m), "0");
+  }
+  // A layer the answer did not take, and no layer at all, are refused.
+  for (const std::string_view rid : {std::string_view("h"), std::string_view("")}) {
+    const auto refused = sender.send_rtp("0", packet(6, bytes({7})), rid);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().rfind("InvalidStateError", 0), 0u) << refused.error();
+  }
+
+  // The receiver's PLI names the SSRC it announced first (q's); FIR entries name f.
+  const auto pli = receiver.keyframe_request("0");
+  ASSERT_TRUE(pli);
+  sender.handle_datagram(*pli);
+  auto e = sender.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
+  EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "q");
+  const rtp::RtcpPacket fir = rtp::Fir{2, {rtp::FirEntry{0x3333, 1}}};
+  std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
+  const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&fir, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
+  ASSERT_TRUE(n);
+  auto session = srtp::Session::create(keys(true));
+  ASSERT_TRUE(session);
+  // A second SRTCP sender with the receiver's keys: start its index past the receiver's PLI.
+  std::vector<std::byte> skip(buf.size());
+  const rtp::RtcpPacket rr = rtp::ReceiverReport{2, {}};
+  const auto rn = rtp::build_compound(std::span<const rtp::RtcpPacket>(&rr, 1), MutableByteSpan(skip.data(), srtp::kMaxPacket));
+  ASSERT_TRUE((*session)->protect_rtcp(MutableByteSpan(skip.data(), skip.size()), *rn));
+  const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
+  ASSERT_TRUE(size);
+  buf.resize(*size);
+  sender.handle_datagram(buf);
+  e = sender.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
+  EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "f");
+}
+
+// The answer took no simulcast: the first layer alone goes out plain, on its SSRC, no rid.
+TEST(MediaSession, WithoutSimulcastInTheAnswerTheFirstLayerIsSentPlain) {
+  MediaSession sender, receiver;
+  SendingTrack t{"0", 0x1111, 96, std::nullopt, {}, {}, "q"};
+  sender.set_sending({t});
+  receiver.set_receiving({ReceivingTrack{"0", {0x1111}, 96, std::nullopt}});
+  ASSERT_TRUE(sender.start(keys(false), 1));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  const auto wire = sender.send_rtp("0", packet(5, bytes({7})), "q");
+  ASSERT_TRUE(wire) << wire.error();
+  receiver.handle_datagram(*wire);
+  auto e = receiver.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
+  const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->header.ssrc, 0x1111u);
+  EXPECT_EQ(v->extensions.count, 0u);
+  EXPECT_FALSE(sender.send_rtp("0", packet(6, bytes({7})), "f"));
+}
+
 }  // namespace
 }  // namespace peerkit::peer

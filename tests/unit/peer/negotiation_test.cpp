@@ -268,5 +268,70 @@ TEST(NegotiationTracks, AnOfferWithoutTracksOrChannelsStaysADataOffer) {
   EXPECT_EQ(offer->find("m=audio"), std::string::npos);
 }
 
+// Simulcast (RFC 8853): the offer lists the layers as send rids with the rid extension and no
+// a=ssrc (as Chrome's); the answer's a=simulcast:recv picks the layers sent, paused ones not;
+// an answer that cannot tell layers apart (no rid extension) gets the first layer alone.
+TEST(NegotiationTracks, SimulcastLayersAreOfferedAsRidsAndTheAnswerPicksThem) {
+  Negotiation pub(identity("sim1")), sub(identity("sim2"));
+  std::vector<SendingLayer> layers{{"q", 0x11}, {"h", 0x22}, {"f", 0x33}};
+  const auto cam = pub.add_track("video", 0, "", "", layers);
+  ASSERT_TRUE(cam) << cam.error();
+  EXPECT_EQ(cam->ssrc, 0x11u);
+  const auto offer = pub.create_offer();
+  ASSERT_TRUE(offer) << offer.error();
+  for (const char* line : {"a=rid:q send\r\n", "a=rid:h send\r\n", "a=rid:f send\r\n", "a=simulcast:send q;h;f\r\n",
+                           " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"})
+    EXPECT_NE(offer->find(line), std::string::npos) << line << *offer;
+  EXPECT_EQ(offer->find("a=ssrc:"), std::string::npos) << *offer;
+  ASSERT_TRUE(pub.set_local(SdpType::kOffer, *offer));
+
+  ASSERT_TRUE(sub.set_remote(SdpType::kOffer, *offer));
+  const auto answer = sub.create_answer();  // a native answer: mid only
+  ASSERT_TRUE(answer) << answer.error();
+  {
+    Negotiation again(identity("sim1"));
+    ASSERT_TRUE(again.add_track("video", 0, "", "", layers));
+    ASSERT_TRUE(again.set_local(SdpType::kOffer, *again.create_offer()));
+    const auto plain = again.set_remote(SdpType::kAnswer, *answer);
+    ASSERT_TRUE(plain) << plain.error();
+    ASSERT_EQ(plain->sending.size(), 1u);
+    EXPECT_TRUE(plain->sending[0].layers.empty());
+    EXPECT_EQ(plain->sending[0].plain_rid, "q");
+    EXPECT_EQ(plain->sending[0].ssrc, 0x11u);
+  }
+  // An SFU-shaped answer: the rid extension kept (the offer's id), h paused.
+  const auto at = offer->find(" urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id");
+  const auto start = offer->rfind("a=extmap:", at);
+  const std::string extmap = offer->substr(start, offer->find("\r\n", at) + 2 - start);
+  std::string sfu = *answer;
+  const auto mid_line = sfu.find("a=mid:0\r\n");
+  ASSERT_NE(mid_line, std::string::npos);
+  sfu.insert(mid_line + 9, extmap);
+  const auto sim = sfu.find("a=simulcast:recv q;h;f");
+  ASSERT_NE(sim, std::string::npos) << sfu;
+  sfu.replace(sim, 22, "a=simulcast:recv q;~h;f");
+  const auto back = pub.set_remote(SdpType::kAnswer, sfu);
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->sending.size(), 1u);
+  const auto& st = back->sending[0];
+  ASSERT_EQ(st.layers.size(), 2u);
+  EXPECT_EQ(st.layers[0].rid, "q");
+  EXPECT_EQ(st.layers[0].ssrc, 0x11u);
+  EXPECT_EQ(st.layers[1].rid, "f");
+  EXPECT_EQ(st.layers[1].ssrc, 0x33u);
+  EXPECT_TRUE(st.rid_extension);
+  EXPECT_TRUE(st.plain_rid.empty());
+}
+
+TEST(NegotiationTracks, SimulcastRidsAreChecked) {
+  Negotiation n(identity("sim3"));
+  EXPECT_EQ(n.add_track("audio", 0, "", "", {{"q", 1}}).error().rfind("NotSupportedError", 0), 0u);
+  EXPECT_EQ(n.add_track("video", 0, "", "", {{"q", 1}, {"q", 2}}).error().rfind("InvalidModificationError", 0), 0u);
+  EXPECT_EQ(n.add_track("video", 0, "", "", {{"a b", 1}}).error().rfind("TypeError", 0), 0u);
+  EXPECT_EQ(n.add_track("video", 0, "", "", {{std::string(17, 'r'), 1}}).error().rfind("TypeError", 0), 0u);
+  EXPECT_EQ(n.add_track("video", 0, "", "", {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}}).error().rfind("RangeError", 0), 0u);
+  EXPECT_TRUE(n.local_tracks().empty());
+}
+
 }  // namespace
 }  // namespace peerkit::peer

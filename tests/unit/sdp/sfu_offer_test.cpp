@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sdp/media_answer.h"
 #include "sdp/webrtc_params.h"
 
 namespace peerkit::sdp {
@@ -122,6 +123,53 @@ TEST(SfuOffer, RefusesWhatABrowserWouldTripOver) {
   auto no_msid = two_tracks();
   no_msid[0].track_id.clear();
   EXPECT_FALSE(build_sfu_offer(no_msid, ours(), ids));
+}
+
+// A simulcast sender's section (a native publisher's): rids and a=simulcast:send in ascending
+// quality, the rid extension, no a=ssrc (Chrome's shape); an SFU's answer takes the layers.
+TEST(SfuOffer, SimulcastSendRidsAreWrittenAndAnSfuTakesThem) {
+  ExtensionIds ids;
+  auto tracks = two_tracks();
+  tracks[1].ssrc = 0;
+  tracks[1].rtx_pt.reset();
+  tracks[1].rtx_ssrc = 0;
+  tracks[1].send_rids = {"q", "h", "f"};
+  SfuOfferOptions o;
+  o.ice_lite = false;
+  auto d = build_sfu_offer(tracks, ours(), ids, o);
+  ASSERT_TRUE(d) << d.error();
+  const auto text = d->to_string();
+  auto back = parse(text);
+  ASSERT_TRUE(back) << text;
+  auto sections = parse_media_sections(*back);
+  ASSERT_TRUE(sections) << sections.error();
+  const auto& v = (*sections)[1];
+  ASSERT_EQ(v.rids.size(), 3u);
+  EXPECT_EQ(v.rids[0].id, "q");
+  EXPECT_EQ(v.rids[2].id, "f");
+  EXPECT_EQ(v.rids[1].direction, Direction::kSendonly);
+  ASSERT_TRUE(v.simulcast);
+  ASSERT_EQ(v.simulcast->send.size(), 3u);
+  EXPECT_EQ(v.simulcast->send[1][0].rid, "h");
+  EXPECT_TRUE(v.extension_id(kRidUri));
+  EXPECT_FALSE((*sections)[0].extension_id(kRidUri));  // audio has no layers
+  EXPECT_TRUE(v.ssrcs.empty());
+  EXPECT_FALSE((*sections)[0].ssrcs.empty());
+
+  auto answer = build_sfu_answer(*back, ours());
+  ASSERT_TRUE(answer) << answer.error();
+  ASSERT_EQ(answer->media.size(), 2u);
+  EXPECT_EQ(answer->media[1].rids, (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_NE(answer->description.to_string().find("a=simulcast:recv q;h;f"), std::string::npos);
+
+  for (auto bad : std::vector<std::vector<std::string>>{{"q", "q"}, {"a b"}, {std::string(17, 'x')}, {"a", "b", "c", "d", "e"}}) {
+    auto t = tracks;
+    t[1].send_rids = bad;
+    EXPECT_FALSE(build_sfu_offer(t, ours(), ids, o)) << bad.front();
+  }
+  auto with_rtx = tracks;
+  with_rtx[1].rtx_pt = 97;
+  EXPECT_FALSE(build_sfu_offer(with_rtx, ours(), ids, o));
 }
 
 }  // namespace
