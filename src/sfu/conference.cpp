@@ -342,6 +342,7 @@ std::string Conference::subscribe_answer(const std::string& member, std::uint32_
       return restart("the SFU worker refused the connection");
     m->subscribe_added = true;
   }
+  const auto answered_sections = sdp::parse_media_sections(*answer);
   for (std::size_t i = 0; i < m->sections.size(); ++i) {
     Section& s = m->sections[i];
     if (!s.track.active || s.subscription) continue;
@@ -351,9 +352,17 @@ std::string Conference::subscribe_answer(const std::string& member, std::uint32_
     p.payload_type = f.codec.pt;
     p.rtx_ssrc = f.rtx_ssrc;
     p.rtx_payload_type = f.rtx_pt.value_or(0);
+    // RFC 8285 §6: an extension the answer left out of its section is not sent. A native
+    // subscriber keeps only the mid; without transport-cc it gets no send history and no
+    // estimate (and the layer it asked for, as a browser without feedback would).
+    const sdp::MediaDescription* answered = nullptr;
+    if (answered_sections)
+      for (const auto& a : *answered_sections)
+        if (a.mid == f.mid) answered = &a;
     for (const auto& uri : f.kind == "audio" ? sdp::SfuOfferOptions{}.audio_extensions
                                               : sdp::SfuOfferOptions{}.video_extensions)
-      if (auto id = m->extension_ids.find(uri)) (void)p.extensions.add(*id, uri);
+      if (auto id = m->extension_ids.find(uri); id && (!answered || answered->extension_id(uri)))
+        (void)p.extensions.add(*id, uri);
     p.mid = f.mid;
     const OutboundStream::Config seeds{f.codec.clock_rate,
                                        static_cast<std::uint16_t>(random_.next_u32()),

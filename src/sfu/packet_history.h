@@ -5,7 +5,10 @@
 // (≤ 64 KiB at the video cap) instead of a 1 200-byte copy.
 //
 // Bounded twice: by age (1 s audio, 2 s video — older packets are useless to a jitter buffer and
-// pin ingress buffers) and by count (a ring indexed by egress sequence number). Repeats of the
+// pin ingress buffers) and by count (a ring indexed by egress sequence number). The ring starts
+// at kInitialSlots and grows by half only when it would overwrite a packet younger than max_age, so it
+// costs what the stream's rate needs (T12: a 150-packet/s camera layer holds 300 entries over 2 s),
+// not max_packets up front. Repeats of the
 // same sequence number are rate-limited to one per max(RTT, 10 ms): a receiver re-NACKs a packet
 // until it arrives, and answering every NACK would multiply the load on a congested link.
 #pragma once
@@ -32,6 +35,8 @@ class PacketHistory {
   static Config audio() { return {Duration::seconds(1), 128, Duration::millis(10)}; }
   static Config video() { return {Duration::seconds(2), 1024, Duration::millis(10)}; }
 
+  static constexpr std::size_t kInitialSlots = 64;
+
   explicit PacketHistory(const Config& config);
 
   // Records a packet as sent at `now` with the fields it was written with.
@@ -55,10 +60,12 @@ class PacketHistory {
   void expire(Timestamp now);
 
   std::size_t size() const { return size_; }
+  std::size_t capacity() const { return slots_.size(); }
   const Config& config() const { return config_; }
 
  private:
   Entry& slot(std::int64_t seq) { return slots_[static_cast<std::size_t>(seq) % slots_.size()]; }
+  void grow();
 
   Config config_;
   std::vector<Entry> slots_;

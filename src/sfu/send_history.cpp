@@ -1,16 +1,34 @@
 #include "sfu/send_history.h"
 
+#include <algorithm>
+
 namespace peerkit::sfu {
 
 void SendHistory::on_sent(std::uint16_t transport_seq, std::size_t size, Timestamp now) {
   const std::int64_t seq = unwrap_.unwrap(transport_seq);
-  Entry& e = ring_[static_cast<std::size_t>(seq) % kCapacity];
-  e = Entry{seq, now, static_cast<std::uint32_t>(size), Entry::Reported::kNo};
+  while (ring_.size() < kCapacity) {
+    const Entry& old = slot(seq);
+    if (old.seq < 0 || old.seq >= seq || old.reported != Entry::Reported::kNo || now - old.send_time > kKeep) break;
+    grow();
+  }
+  slot(seq) = Entry{seq, now, static_cast<std::uint32_t>(size), Entry::Reported::kNo};
+}
+
+// Twice the slots: each entry goes to its place in the bigger ring. Two entries can meet there
+// only if their numbers differ by a multiple of the new size; the newer one is kept.
+void SendHistory::grow() {
+  std::vector<Entry> bigger(std::min(kCapacity, ring_.size() * 2));
+  for (const auto& e : ring_) {
+    if (e.seq < 0) continue;
+    Entry& to = bigger[static_cast<std::size_t>(e.seq) % bigger.size()];
+    if (to.seq < e.seq) to = e;
+  }
+  ring_ = std::move(bigger);
 }
 
 SendHistory::Entry* SendHistory::find(std::int64_t seq) {
   if (seq < 0) return nullptr;
-  Entry& e = ring_[static_cast<std::size_t>(seq) % kCapacity];
+  Entry& e = slot(seq);
   return e.seq == seq ? &e : nullptr;
 }
 

@@ -32,8 +32,14 @@ struct PacketResult {
 
 class SendHistory {
  public:
-  // 2 s of 2 000 packets/s (~19 Mbit/s of 1 200-byte packets); 24 bytes each, 96 KiB a connection.
+  // At most 2 s of 2 000 packets/s (~19 Mbit/s of 1 200-byte packets); 24 bytes each, 96 KiB a
+  // connection. The ring starts at kInitialCapacity and doubles only when it would overwrite a
+  // packet sent less than kKeep ago that no feedback has reported yet, so a connection costs
+  // what its rate needs (T12), not the maximum.
   static constexpr std::size_t kCapacity = 4096;
+  static constexpr std::size_t kInitialCapacity = 256;
+  static constexpr Duration kKeep = Duration::seconds(2);
+  std::size_t capacity() const { return ring_.size(); }
 
   void on_sent(std::uint16_t transport_seq, std::size_t size, Timestamp now);
   // The packets `feedback` reports for the first time, in sequence order.
@@ -49,8 +55,10 @@ class SendHistory {
     enum class Reported : std::uint8_t { kNo, kLost, kReceived } reported = Reported::kNo;
   };
   Entry* find(std::int64_t seq);
+  Entry& slot(std::int64_t seq) { return ring_[static_cast<std::size_t>(seq) % ring_.size()]; }
+  void grow();
 
-  std::vector<Entry> ring_ = std::vector<Entry>(kCapacity);
+  std::vector<Entry> ring_ = std::vector<Entry>(kInitialCapacity);
   rtp::SeqUnwrapper unwrap_;
   std::size_t unknown_reports_ = 0;
 };

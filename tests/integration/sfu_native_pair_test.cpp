@@ -258,6 +258,9 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
         EXPECT_EQ(static_cast<std::uint16_t>(*last_seq + 1), v->header.sequence) << kind;
       }
       last_seq = v->header.sequence;
+      // Bo's answer kept only the mid of the extensions offered (RFC 8285 §6): the SFU writes
+      // nothing else (no abs-send-time, no transport-wide sequence it would wait feedback for).
+      EXPECT_EQ(v->extensions.count, 1u) << kind;
       if (kind == "audio") {
         ASSERT_EQ(v->payload.size(), 4u);
         EXPECT_EQ(std::to_integer<int>(v->payload[0]), 0xF8);

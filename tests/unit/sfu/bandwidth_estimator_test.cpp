@@ -180,6 +180,42 @@ TEST(SendHistory, MapsFeedbackAcrossTheWrapAndReportsEachPacketOnce) {
   EXPECT_EQ(h.unknown_reports(), 1u);
 }
 
+// The ring follows the rate: it grows only past packets no feedback has reported yet that are
+// younger than kKeep, and what it held before growing is still found.
+TEST(SendHistory, GrowsOnlyForUnreportedRecentPackets) {
+  const Timestamp t0 = Timestamp::from_micros(5'000'000);
+  SendHistory fast;
+  EXPECT_EQ(fast.capacity(), SendHistory::kInitialCapacity);
+  for (int i = 0; i < 300; ++i) fast.on_sent(static_cast<std::uint16_t>(i), 1000, t0 + Duration::millis(i));
+  EXPECT_EQ(fast.capacity(), 2 * SendHistory::kInitialCapacity);
+  rtp::TransportFeedback f;
+  f.base_sequence = 0;
+  f.reference_time = 1;
+  f.packets = {{rtp::TwccStatus::kSmallDelta, 1}};
+  ASSERT_EQ(fast.on_feedback(f).size(), 1u);  // the first packet survived the growth
+
+  SendHistory reported;  // feedback keeps up: nothing to keep, no growth
+  for (int i = 0; i < 2000; ++i) {
+    reported.on_sent(static_cast<std::uint16_t>(i), 1000, t0 + Duration::millis(i));
+    if (i % 100 == 99) {
+      rtp::TransportFeedback batch;
+      batch.base_sequence = static_cast<std::uint16_t>(i - 99);
+      batch.reference_time = 1;
+      batch.packets.assign(100, {rtp::TwccStatus::kSmallDelta, 1});
+      ASSERT_EQ(reported.on_feedback(batch).size(), 100u);
+    }
+  }
+  EXPECT_EQ(reported.capacity(), SendHistory::kInitialCapacity);
+
+  SendHistory slow;  // 100 packets/s: each slot's packet is older than 2 s when it comes round
+  for (int i = 0; i < 2000; ++i) slow.on_sent(static_cast<std::uint16_t>(i), 1000, t0 + Duration::millis(10 * i));
+  EXPECT_EQ(slow.capacity(), SendHistory::kInitialCapacity);
+
+  SendHistory flood;  // never past kCapacity
+  for (int i = 0; i < 10000; ++i) flood.on_sent(static_cast<std::uint16_t>(i), 1000, t0 + Duration::micros(100 * i));
+  EXPECT_EQ(flood.capacity(), SendHistory::kCapacity);
+}
+
 TEST(DelayTrend, SteadyDelayIsNormalAndAGrowingQueueIsOveruse) {
   DelayTrend steady, growing;
   std::vector<PacketResult> a, b;

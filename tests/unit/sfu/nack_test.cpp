@@ -144,5 +144,28 @@ TEST(PacketHistory, AudioAndVideoDefaultsAreBounded) {
   EXPECT_LE(PacketHistory::video().max_packets * sizeof(PacketHistory::Entry), 64u * 1024u);
 }
 
+// The ring costs what the stream's rate needs: it starts small and grows by half only when it would
+// overwrite a packet younger than max_age; nothing held is lost when it grows.
+TEST(PacketHistory, GrowsWithTheRateNotUpFront) {
+  Stream s;
+  EXPECT_EQ(s.history.capacity(), PacketHistory::kInitialSlots);
+  s.frames(30);  // 90 packets in 1 s: more than 64 young ones
+  EXPECT_EQ(s.history.capacity(), PacketHistory::kInitialSlots * 3 / 2);
+  EXPECT_EQ(s.history.size(), 90u);
+  EXPECT_EQ(s.nack({65000, 65045, 65089}), 3u);  // the first, a middle one, the newest
+  // A slow stream never grows it: 3 packets a second, each older than 2 s by the time its slot
+  // comes round again.
+  Stream slow;
+  slow.frames(100, Duration::seconds(1));
+  EXPECT_EQ(slow.history.capacity(), PacketHistory::kInitialSlots);
+  EXPECT_LE(slow.history.size(), 9u);
+  // And never past max_packets.
+  Stream fast;
+  fast.history = PacketHistory({Duration::seconds(2), 200, Duration::millis(10)});
+  fast.frames(200, Duration::millis(1));
+  EXPECT_EQ(fast.history.capacity(), 200u);
+  EXPECT_EQ(fast.history.size(), 200u);
+}
+
 }  // namespace
 }  // namespace peerkit::sfu
