@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # T10 of ../shared/perf/targets.md: SFU forwarding, peerkit serve's SFU against Janus 1.1.2
 # VideoRoom (Debian `janus`), the same load from the same generator (build/bin/sfuload: peerkit
-# PeerConnections publishing a VP8 track each, subscribers receiving every publisher), ROUNDS
+# PeerConnections publishing a VP8 track each with three simulcast layers, subscribers receiving
+# every publisher), ROUNDS
 # rounds alternating the two servers, in a fresh network namespace whose only non-loopback address
 # is 10.77.0.1 on one end of a veth pair (libnice, under Janus, does not gather loopback; everything
 # stays inside the namespace). Each server runs alone on one core's worth of threads: peerkit
 # with one SFU worker, Janus as it comes. The figure is forwarded SRTP packets per server
 # CPU-second (utime + stime of the server process over the measured window), and the loss;
-# for peerkit also T11's p99 from its forwarding-latency histogram (/metrics; Janus has none).
+# for peerkit also T11's p99 from its forwarding-latency histogram (/metrics; Janus has none);
+# then T12, the RSS growth per published and per subscribed track, at a camera's rate (per
+# subscribed: what the second half of the subscribers adds; per published: the rest of the
+# growth, which includes the ingress packets held for retransmission).
 # The LAST line is
 #   SFU forwarding: peerkit <X> pkt/CPU-s, janus <Y> pkt/CPU-s
 # Not a test: numbers move with machine load — run it on a quiet machine; copy the figures to
 # docs/benchmarks.md with the command.
 #
 #   make bench-sfu                                  (= make build && bench/sfu-bench.sh)
-#   PUBLISHERS=2 SUBSCRIBERS=10 PPS=1000 SECONDS_PER_RUN=10 ROUNDS=3 bench/sfu-bench.sh
+#   PUBLISHERS=2 SUBSCRIBERS=10 PPS=1000 LAYERS=3 SECONDS_PER_RUN=10 ROUNDS=3 bench/sfu-bench.sh
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tests/netns/lib.sh"
@@ -25,6 +29,12 @@ SUBSCRIBERS=${SUBSCRIBERS:-10}
 PPS=${PPS:-1000}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 ROUNDS=${ROUNDS:-3}
+LAYERS=${LAYERS:-3}  # simulcast layers per publisher: 3 (q, h, f; PPS is f's rate) or 1
+# T12 (memory) runs once per server after the T10 rounds, at a camera's rate: f at 150 packets/s
+# (≈ 1.3 Mbit/s; with h and q ≈ 2 Mbit/s), so the SFU's packet history is what a real call costs.
+T12_PUBLISHERS=${T12_PUBLISHERS:-8}
+T12_SUBSCRIBERS=${T12_SUBSCRIBERS:-20}
+T12_PPS=${T12_PPS:-150}
 SERVERS=${SERVERS:-peerkit janus}  # both, in this order, each round
 BIN=${BIN:-$ROOT/build/bin}
 [ -x "$BIN/sfuload" ] && [ -x "$BIN/peerkit" ] || { echo "build first (make build)"; exit 1; }
@@ -65,7 +75,8 @@ echo 'general: { }' > "$WORK/janus/janus.plugin.videoroom.jcfg"
 
 load() {  # load SERVER PORT PID: one sfuload run against it, then the server stopped
   local out status p99=""
-  out=$("$BIN/sfuload" "$1" "$IP" "$2" "$3" "$PUBLISHERS" "$SUBSCRIBERS" "$PPS" "$SECONDS_PER_RUN" 2>> "$WORK/sfuload.log")
+  out=$("$BIN/sfuload" "$1" "$IP" "$2" "$3" "$RUN_PUBLISHERS" "$RUN_SUBSCRIBERS" "$RUN_PPS" "$SECONDS_PER_RUN" "$LAYERS" \
+        2>> "$WORK/sfuload.log")
   status=$?
   [ "$status" -eq 0 ] || echo "sfuload against $1 exited with status $status" >> "$WORK/sfuload.log"
   # T11 (peerkit only: Janus has no such measure): the worker's ingress → egress histogram over
@@ -94,13 +105,14 @@ run_janus() {
   load janus 8088 "$pid"
 }
 
-field() { echo "$1" | grep -oE "(^| )$2=[0-9.]+" | cut -d= -f2; }
+field() { echo "$1" | grep -oE "(^| )$2=-?[0-9.]+" | cut -d= -f2; }
 stats() { printf '%s\n' "$@" | awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
                                      END { printf "%.0f %.0f %.0f", s / NR, lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
-echo "== T10: $PUBLISHERS publishers × $PPS packets/s, $SUBSCRIBERS subscribers each receiving every publisher," \
-     "$ROUNDS rounds of $SECONDS_PER_RUN s per server, alternating"
+echo "== T10: $PUBLISHERS publishers × $PPS packets/s on the top of $LAYERS layer(s), $SUBSCRIBERS subscribers each" \
+     "receiving every publisher, $ROUNDS rounds of $SECONDS_PER_RUN s per server, alternating"
+RUN_PUBLISHERS=$PUBLISHERS RUN_SUBSCRIBERS=$SUBSCRIBERS RUN_PPS=$PPS
 pk=() ja=() pk_loss=() ja_loss=() pk_p99=()
 for r in $(seq "$ROUNDS"); do
   for server in $SERVERS; do
@@ -116,9 +128,19 @@ for r in $(seq "$ROUNDS"); do
     else ja+=("$(field "$line" pkt_per_cpu_s)"); ja_loss+=("$(field "$line" loss)"); fi
   done
 done
+echo "== T12: $T12_PUBLISHERS publishers × $T12_PPS packets/s on the top layer, $T12_SUBSCRIBERS subscribers, once per server"
+RUN_PUBLISHERS=$T12_PUBLISHERS RUN_SUBSCRIBERS=$T12_SUBSCRIBERS RUN_PPS=$T12_PPS
+t12=()
+for server in $SERVERS; do
+  "run_$server" > "$WORK/line"
+  line=$(cat "$WORK/line")
+  echo "  $line"
+  t12+=("$server $(field "$line" kib_per_published) KiB per published video track, $(field "$line" kib_per_subscribed) KiB per subscribed track")
+done
 read -r pk_mean pk_lo pk_hi <<< "$(stats "${pk[@]:-0}")"
 read -r ja_mean ja_lo ja_hi <<< "$(stats "${ja[@]:-0}")"
 echo "T10: peerkit $pk_mean pkt/CPU-s ($pk_lo–$pk_hi, loss ${pk_loss[*]:-n/a}), janus $ja_mean ($ja_lo–$ja_hi, loss ${ja_loss[*]:-n/a});" \
      "ratio $(ratio "$pk_mean" "$ja_mean")x (target ≥ 5x; ≥ 250 k/s per core at < 0.1 % loss)"
 echo "T11: peerkit's ingress → egress p99 ≤ ${pk_p99[*]:-n/a} s per round, at this load (target ≤ 1 ms at 80 % of the maximum)"
+for t in "${t12[@]}"; do echo "T12: $t (target: peerkit ≤ 2048 and ≤ 64)"; done
 echo "SFU forwarding: peerkit $pk_mean pkt/CPU-s, janus $ja_mean pkt/CPU-s"

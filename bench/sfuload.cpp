@@ -1,14 +1,18 @@
 // T10 (../shared/perf/targets.md): SFU forwarding, one load against peerkit serve's SFU or Janus
 // VideoRoom. Publishers and subscribers are peerkit PeerConnections with tracks (the public API),
-// so both servers see the same client: one VP8 track per publisher, looped synthetic frames of
-// PACKETS_PER_FRAME RTP packets (a keyframe when asked by PLI/FIR), every subscriber receiving every
-// publisher, counting packets without decoding. The server's CPU comes from /proc/PID/stat over the
+// so both servers see the same client: one VP8 track per publisher with three simulcast layers
+// (rids q, h, f; 1, 3 and 10 RTP packets per synthetic frame; a layer's keyframe when asked by
+// PLI/FIR), every subscriber receiving every publisher (one layer each: the server's choice),
+// counting packets and numbering gaps without decoding. The server's CPU comes from /proc/PID/stat over the
 // measured window; bench/sfu-bench.sh runs both servers alternately in one namespace.
 //
-//   sfuload peerkit|janus HOST PORT SERVER_PID [publishers subscribers pps seconds]
+//   sfuload peerkit|janus HOST PORT SERVER_PID [publishers subscribers pps seconds layers]
 //
-// Prints one line: target=… publishers=… subscribers=… offered_pps=… forwarded=… cpu_s=…
-// pkt_per_cpu_s=… loss=… min_subscriber=…. Not a test: the numbers move with machine load.
+// pps is the top layer's packet rate per publisher; layers is 3 (default) or 1 (f alone).
+// Prints one line: target=… publishers=… subscribers=… layers=… offered_pps=… (ingress, all
+// layers) forwarded=… cpu_s=… pkt_per_cpu_s=… loss=… (gaps in what subscribers received)
+// top_share=… (forwarded / the top layers' packets × subscribers) min_subscriber=…. Not a test:
+// the numbers move with machine load.
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -42,6 +47,15 @@ constexpr std::size_t kPayload = 1000;  // bytes of VP8 payload per packet (≈ 
 [[noreturn]] void die(const std::string& why) {
   std::fprintf(stderr, "sfuload: %s\n", why.c_str());
   std::exit(1);
+}
+
+// VmRSS of /proc/PID/status, in KiB.
+long rss_kib(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  die("no VmRSS in /proc/" + std::to_string(pid) + "/status");
 }
 
 double server_cpu_seconds(int pid) {
@@ -85,21 +99,60 @@ std::string described(PeerConnection& pc, const SessionDescription& d) {
   return pc.local_description()->sdp;
 }
 
+// Simulcast as Chrome sends a 3-layer camera (q, h, f: a quarter, half and full size): each
+// frame is one packet on q, three on h and ten on f, so the layers carry about 1 : 3 : 10 of the
+// packets (≈ 150 k, 500 k and 1.5 Mbit/s at 30 frames/s). One layer is f alone.
+struct Layer {
+  std::string rid;
+  int packets_per_frame;
+  std::atomic<int> keyframes_asked{1};  // the first frame is a keyframe
+  std::uint16_t seq = 1;
+  std::uint64_t sent = 0;
+};
+
 struct Publisher {
   std::shared_ptr<PeerConnection> pc;
   std::shared_ptr<MediaTrack> video;
-  std::atomic<int> keyframes_asked{1};  // the first frame is a keyframe
-  std::uint16_t seq = 1;
+  std::vector<std::unique_ptr<Layer>> layers;
   std::uint32_t frame = 0;
-  std::uint64_t sent = 0;
+  std::uint64_t frames_sent = 0;
+  std::size_t next_layer = 0;  // where the current frame's packets are
+  int next_index = 0;
   std::vector<std::byte> buffer = std::vector<std::byte>(rtp::kFixedHeaderSize + kPayload);
 
-  // One packet of the current frame; a frame's first packet starts the VP8 partition (RFC 7741
-  // §4.2: S=1, PID 0), and a keyframe's has the 9d 01 2a start code.
+  explicit Publisher(int layer_count) {
+    const std::vector<std::pair<std::string, int>> all = {{"q", 1}, {"h", 3}, {"f", kPacketsPerFrame}};
+    for (std::size_t i = layer_count == 1 ? 2 : 0; i < all.size(); ++i) {
+      auto l = std::make_unique<Layer>();
+      l->rid = all[i].first;
+      l->packets_per_frame = all[i].second;
+      layers.push_back(std::move(l));
+    }
+  }
+  int packets_per_frame() const {
+    int n = 0;
+    for (const auto& l : layers) n += l->packets_per_frame;
+    return n;
+  }
+  std::uint64_t sent() const {
+    std::uint64_t n = 0;
+    for (const auto& l : layers) n += l->sent;
+    return n;
+  }
+  Layer* layer(const std::string& rid) {
+    for (auto& l : layers)
+      if (l->rid == rid) return l.get();
+    return nullptr;
+  }
+
+  // The next packet of the current frame, layer by layer; a frame's first packet on a layer
+  // starts the VP8 partition (RFC 7741 §4.2: S=1, PID 0), and a keyframe's has the 9d 01 2a
+  // start code.
   void send_next() {
-    const int index = static_cast<int>(sent % kPacketsPerFrame);
+    Layer& l = *layers[next_layer];
+    const int index = next_index;
     bool key = false;
-    if (index == 0) key = keyframes_asked.exchange(0) > 0;
+    if (index == 0) key = l.keyframes_asked.exchange(0) > 0;
     std::vector<std::byte> payload(kPayload, std::byte{0x5A});
     payload[0] = std::byte{static_cast<unsigned char>(index == 0 ? 0x10 : 0x00)};
     if (index == 0) {
@@ -107,24 +160,51 @@ struct Publisher {
       for (std::size_t i = 0; i < sizeof header; ++i) payload[1 + i] = std::byte{header[i]};
     }
     rtp::PacketBuild b;
-    b.header.sequence = seq++;
+    b.header.sequence = l.seq++;
     b.header.timestamp = frame * 3000u;
-    b.header.marker = index == kPacketsPerFrame - 1;
+    b.header.marker = index == l.packets_per_frame - 1;
     b.header.ssrc = 1;
     b.payload = payload;
     const auto n = rtp::build_packet(b, buffer);
     if (!n) die("cannot build RTP");
-    (void)video->send_rtp(std::span<const std::byte>(buffer.data(), *n));
-    if (b.header.marker) ++frame;
-    ++sent;
+    const std::span<const std::byte> packet(buffer.data(), *n);
+    (void)(layers.size() == 1 ? video->send_rtp(packet) : video->send_rtp(packet, l.rid));
+    ++l.sent;
+    if (++next_index == l.packets_per_frame) {
+      next_index = 0;
+      if (++next_layer == layers.size()) {
+        next_layer = 0;
+        ++frame;
+        ++frames_sent;
+      }
+    }
   }
 };
 
 struct Subscriber {
   std::shared_ptr<PeerConnection> pc;
   std::atomic<std::uint64_t> received{0};
+  // Loss from the received numbering: the SFU sends each track as one gap-free stream (layer
+  // switches included), so a gap is a packet lost on the way (or dropped by the server).
+  std::atomic<std::uint64_t> missing{0};
   std::vector<std::shared_ptr<MediaTrack>> tracks;  // kept: dropping a track drops its callbacks
   std::mutex m;
+};
+
+// Counts one track's packets and the gaps in their sequence numbers (loop thread only).
+struct SequenceCounter {
+  std::optional<std::uint16_t> last;
+  void on_packet(std::span<const std::byte> p, Subscriber& s) {
+    s.received.fetch_add(1, std::memory_order_relaxed);
+    if (p.size() < 4) return;
+    const auto seq = static_cast<std::uint16_t>((std::to_integer<unsigned>(p[2]) << 8) | std::to_integer<unsigned>(p[3]));
+    if (last) {
+      const auto gap = static_cast<std::uint16_t>(seq - *last);
+      if (gap > 1 && gap < 0x8000) s.missing.fetch_add(gap - 1u, std::memory_order_relaxed);
+      if (gap >= 0x8000) return;  // late (reordered): counted as missing already
+    }
+    last = seq;
+  }
 };
 
 std::shared_ptr<PeerConnection> make_pc(Runtime& runtime, const std::string& host, std::atomic<int>& connected) {
@@ -140,7 +220,7 @@ std::shared_ptr<PeerConnection> make_pc(Runtime& runtime, const std::string& hos
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: sfuload peerkit|janus HOST PORT SERVER_PID [publishers subscribers pps seconds]\n");
+    std::fprintf(stderr, "usage: sfuload peerkit|janus HOST PORT SERVER_PID [publishers subscribers pps seconds layers]\n");
     return 2;
   }
   const std::string target = argv[1], host = argv[2];
@@ -148,72 +228,108 @@ int main(int argc, char** argv) {
   const int server_pid = std::stoi(argv[4]);
   const int publishers = argc > 5 ? std::stoi(argv[5]) : 2;
   const int subscribers = argc > 6 ? std::stoi(argv[6]) : 10;
+  if (subscribers < 2) die("at least 2 subscribers (T12 compares two halves)");
   const int pps = argc > 7 ? std::stoi(argv[7]) : 1000;  // per publisher
   const double seconds = argc > 8 ? std::stod(argv[8]) : 10;
+  const int layer_count = argc > 9 ? std::stoi(argv[9]) : 3;  // 3 (q, h, f) or 1 (f alone)
+  if (layer_count != 1 && layer_count != 3) die("layers is 1 or 3");
 
   std::unique_ptr<bench::SfuSignaling> signaling;
   if (target == "peerkit") signaling = bench::peerkit_signaling(host, port);
   else if (target == "janus") signaling = bench::janus_signaling(host, port);
   else die("target is peerkit or janus");
 
+  const long rss_start = rss_kib(server_pid);
   Runtime runtime(1);
   std::atomic<int> connected{0};
   std::vector<std::unique_ptr<Publisher>> pubs;
   std::vector<std::unique_ptr<Subscriber>> subs;
   for (int i = 0; i < publishers; ++i) {
-    auto p = std::make_unique<Publisher>();
+    auto p = std::make_unique<Publisher>(layer_count);
     p->pc = make_pc(runtime, host, connected);
-    auto track = p->pc->add_track({"video", "", ""});
+    TrackInit init{"video", "", "", {}};
+    if (layer_count > 1)
+      for (const auto& l : p->layers) init.rids.push_back(l->rid);
+    auto track = p->pc->add_track(init);
     if (!std::holds_alternative<std::shared_ptr<MediaTrack>>(track)) die(std::get<std::string>(track));
     p->video = std::get<std::shared_ptr<MediaTrack>>(track);
     auto* raw = p.get();
-    p->video->on_keyframe_request([raw] { raw->keyframes_asked.fetch_add(1); });
+    p->video->on_layer_keyframe_request([raw](const std::string& rid) {
+      if (Layer* l = raw->layers.size() == 1 ? raw->layers.front().get() : raw->layer(rid)) l->keyframes_asked.fetch_add(1);
+    });
     auto offer = p->pc->create_offer();
     if (!std::holds_alternative<SessionDescription>(offer)) die(std::get<std::string>(offer));
     const auto answer = signaling->publish(i, described(*p->pc, std::get<SessionDescription>(offer)));
     if (auto e = p->pc->set_remote_description({"answer", answer})) die("publisher answer: " + *e);
+    if (layer_count > 1 && p->video->rids().size() != p->layers.size())
+      die("the " + target + " answer took " + std::to_string(p->video->rids().size()) + " of the simulcast layers");
     pubs.push_back(std::move(p));
   }
   // Janus offers a feed only once its publisher's PeerConnection is up ("No such feed" before).
   for (auto deadline = Clock::now() + 20s; connected < publishers; std::this_thread::sleep_for(10ms))
     if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(publishers) + " publishers connected");
-  // Subscribers join once everything is published, so each gets one offer of every publisher's
-  // track (a re-offer adding sections is untested on the native peer).
-  for (int i = 0; i < subscribers; ++i) {
-    auto s = std::make_unique<Subscriber>();
-    s->pc = make_pc(runtime, host, connected);
-    auto* raw = s.get();
-    s->pc->on_track([raw](std::shared_ptr<MediaTrack> t) {
-      t->on_rtp([raw](std::span<const std::byte>) { raw->received.fetch_add(1, std::memory_order_relaxed); });
-      std::lock_guard l(raw->m);
-      raw->tracks.push_back(std::move(t));
-    });
-    signaling->add_subscriber(i);
-    auto& pc = *s->pc;
-    if (auto e = pc.set_remote_description({"offer", signaling->subscribe_offer(i)})) die("subscribe offer: " + *e);
-    auto answer = pc.create_answer();
-    if (!std::holds_alternative<SessionDescription>(answer)) die(std::get<std::string>(answer));
-    signaling->answer(i, described(pc, std::get<SessionDescription>(answer)));
-    subs.push_back(std::move(s));
-  }
-  const int expected = publishers + subscribers;
-  for (auto deadline = Clock::now() + 20s; connected < expected; std::this_thread::sleep_for(10ms))
-    if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(expected) + " connections up");
-  signaling->keep_alive();
-
-  // Send at pps per publisher, in 1 ms slots; warm up (keyframes, layer allocation) for 2 s.
-  const auto start = Clock::now();
-  std::uint64_t slots = 0;
+  // Send at pps per publisher, in 1 ms slots, from an origin: pace_from_now() starts again
+  // after a pause (subscribers joining), so no burst makes up for it.
+  Clock::time_point origin;
+  std::vector<std::uint64_t> sent_at_origin;
+  auto pace_from_now = [&] {
+    origin = Clock::now();
+    sent_at_origin.clear();
+    for (auto& p : pubs) sent_at_origin.push_back(p->sent());
+  };
   auto run_until = [&](Clock::time_point until) {
     while (Clock::now() < until) {
-      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-      const auto due = static_cast<std::uint64_t>(elapsed * pps);
-      for (auto& p : pubs)
-        while (p->sent < due) p->send_next();
-      ++slots;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - origin).count();
+      // pps is the top layer's rate: frames at pps / 10 per second, each all layers' packets.
+      for (std::size_t i = 0; i < pubs.size(); ++i) {
+        auto& p = pubs[i];
+        const auto due = sent_at_origin[i] + static_cast<std::uint64_t>(elapsed * pps / kPacketsPerFrame * p->packets_per_frame());
+        while (p->sent() < due) p->send_next();
+      }
       std::this_thread::sleep_until(Clock::now() + 1ms);  // the media clock's pace, not a wait for a condition
     }
   };
+  // T12: the server's RSS with publishers whose history has filled (2 s of video, more than the
+  // SFU keeps), then with every subscriber on top.
+  pace_from_now();
+  run_until(Clock::now() + 3s);
+  const long rss_published = rss_kib(server_pid);
+  // Subscribers join once everything is published, so each gets one offer of every publisher's
+  // track (a re-offer adding sections is untested on the native peer).
+  // In two halves, with media in between: T12's growth per subscribed track is the difference
+  // the second half makes (the first half pays what any subscriber pins for everyone, as the
+  // ingress packets held for retransmission, which belongs to the published tracks).
+  auto join_subscribers = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      auto s = std::make_unique<Subscriber>();
+      s->pc = make_pc(runtime, host, connected);
+      auto* raw = s.get();
+      s->pc->on_track([raw](std::shared_ptr<MediaTrack> t) {
+        t->on_rtp([raw, counter = std::make_shared<SequenceCounter>()](std::span<const std::byte> p) { counter->on_packet(p, *raw); });
+        std::lock_guard l(raw->m);
+        raw->tracks.push_back(std::move(t));
+      });
+      signaling->add_subscriber(i);
+      auto& pc = *s->pc;
+      if (auto e = pc.set_remote_description({"offer", signaling->subscribe_offer(i)})) die("subscribe offer: " + *e);
+      auto answer = pc.create_answer();
+      if (!std::holds_alternative<SessionDescription>(answer)) die(std::get<std::string>(answer));
+      signaling->answer(i, described(pc, std::get<SessionDescription>(answer)));
+      subs.push_back(std::move(s));
+    }
+    const int expected = publishers + to;
+    for (auto deadline = Clock::now() + 20s; connected < expected; std::this_thread::sleep_for(10ms))
+      if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(expected) + " connections up");
+    pace_from_now();
+    run_until(Clock::now() + 2s);  // keyframes and layer choices for the new subscribers; histories fill
+  };
+  const int first_half = subscribers / 2;
+  join_subscribers(0, first_half);
+  const long rss_half = rss_kib(server_pid);
+  join_subscribers(first_half, subscribers);
+  const long rss_subscribed = rss_kib(server_pid);
+  signaling->keep_alive();
+  pace_from_now();
   auto received = [&] {
     std::uint64_t n = 0;
     for (auto& s : subs) n += s->received.load();
@@ -221,35 +337,54 @@ int main(int argc, char** argv) {
   };
   auto sent = [&] {
     std::uint64_t n = 0;
-    for (auto& p : pubs) n += p->sent;
+    for (auto& p : pubs) n += p->sent();
     return n;
   };
-  run_until(start + 2s);
   const double cpu0 = server_cpu_seconds(server_pid);  // before the counts: no packet outside the CPU window
-  const std::uint64_t sent0 = sent(), recv0 = received();
+  auto missing = [&] {
+    std::uint64_t n = 0;
+    for (auto& s : subs) n += s->missing.load();
+    return n;
+  };
+  auto top_sent = [&] {  // the top layer's packets: what a subscriber on the top layer gets
+    std::uint64_t n = 0;
+    for (auto& p : pubs) n += p->layers.back()->sent;
+    return n;
+  };
+  const std::uint64_t sent0 = sent(), recv0 = received(), missing0 = missing(), top0 = top_sent();
   std::vector<std::uint64_t> per_sub0;
   for (auto& s : subs) per_sub0.push_back(s->received.load());
   const auto t0 = Clock::now();
   run_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
   const double window = std::chrono::duration<double>(Clock::now() - t0).count();
-  const std::uint64_t sent1 = sent();
+  const std::uint64_t sent1 = sent(), top1 = top_sent();
   // What is in flight arrives (counted: it was sent in the window), and the server's CPU for it
   // is counted too; the publishers are idle meanwhile.
   std::this_thread::sleep_for(300ms);
-  const std::uint64_t recv1 = received();
+  const std::uint64_t recv1 = received(), missing1 = missing();
   const double cpu1 = server_cpu_seconds(server_pid);
   std::uint64_t min_sub = UINT64_MAX;
   for (std::size_t i = 0; i < subs.size(); ++i) min_sub = std::min(min_sub, subs[i]->received.load() - per_sub0[i]);
 
   const double forwarded = static_cast<double>(recv1 - recv0);
-  const double expected_packets = static_cast<double>(sent1 - sent0) * subscribers;
+  const double lost = static_cast<double>(missing1 - missing0);
+  // T12: total growth = publishers × per published + publishers × subscribers × per subscribed.
+  const double per_subscribed = static_cast<double>(rss_subscribed - rss_half) /
+                                (static_cast<double>(publishers) * (subscribers - first_half));
+  const double per_published =
+      (static_cast<double>(rss_half - rss_start) - per_subscribed * publishers * first_half) / publishers;
+  // 1.0: every subscriber got every publisher's top layer (the layer choice, not loss).
+  const double top_packets = static_cast<double>(top1 - top0) * subscribers;
   const double cpu = cpu1 - cpu0;
-  std::printf("target=%s publishers=%d subscribers=%d offered_pps=%.0f forwarded=%.0f forwarded_pps=%.0f cpu_s=%.3f "
-              "pkt_per_cpu_s=%.0f loss=%.5f min_subscriber=%llu\n",
-              target.c_str(), publishers, subscribers, static_cast<double>(sent1 - sent0) / window, forwarded,
-              forwarded / window, cpu, cpu > 0 ? forwarded / cpu : 0.0,
-              expected_packets > 0 ? 1.0 - forwarded / expected_packets : 1.0,
-              static_cast<unsigned long long>(min_sub));
+  std::printf("target=%s publishers=%d subscribers=%d layers=%d offered_pps=%.0f forwarded=%.0f forwarded_pps=%.0f "
+              "cpu_s=%.3f pkt_per_cpu_s=%.0f loss=%.5f top_share=%.3f min_subscriber=%llu "
+              "rss_start_kib=%ld rss_published_kib=%ld rss_half_kib=%ld rss_subscribed_kib=%ld kib_per_published=%.1f "
+              "kib_per_subscribed=%.1f\n",
+              target.c_str(), publishers, subscribers, layer_count, static_cast<double>(sent1 - sent0) / window,
+              forwarded, forwarded / window, cpu, cpu > 0 ? forwarded / cpu : 0.0,
+              forwarded + lost > 0 ? lost / (forwarded + lost) : 1.0, top_packets > 0 ? forwarded / top_packets : 0.0,
+              static_cast<unsigned long long>(min_sub), rss_start, rss_published, rss_half, rss_subscribed,
+              per_published, per_subscribed);
   std::fflush(stdout);  // the figure is out, whatever happens next
   for (auto& p : pubs) p->pc->close();
   for (auto& s : subs) s->pc->close();

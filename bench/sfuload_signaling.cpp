@@ -186,7 +186,9 @@ class JanusSignaling final : public SfuSignaling {
     message(h, {{"request", "join"}, {"ptype", "publisher"}, {"room", kRoom}, {"display", "pub" + std::to_string(publisher_handles_.size())}});
     const auto joined = event(h, "joined");
     feeds_.push_back(joined.at("plugindata").at("data").at("id").to_number<std::int64_t>());
-    message(h, {{"request", "publish"}}, json::object{{"type", "offer"}, {"sdp", offer_sdp}});
+    // Our rids go lowest first (q, h, f), as peerkit and RFC 8853's examples have them; Janus
+    // takes the first as the highest unless told (its jsep's rid_order, default "hml").
+    message(h, {{"request", "publish"}}, json::object{{"type", "offer"}, {"sdp", offer_sdp}, {"rid_order", "lmh"}});
     const auto answered = event(h, "", true);
     return text_of(answered.at("jsep").at("sdp"));
   }
