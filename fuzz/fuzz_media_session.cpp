@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "peer/media_session.h"
+#include "rtp/packet.h"
 #include "srtp/session.h"
 
 namespace {
@@ -76,8 +77,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(ours.start(keys(false), 1).has_value());
 
   std::vector<std::byte> buffer(srtp::kMaxPacket + srtp::kMaxOverhead);
+  Timestamp now = Timestamp::from_micros(1'000'000);
   for (int step = 0; step < 64 && in.n > 0; ++step) {
     const std::uint8_t op = in.byte();
+    // Time moves on by up to 1.3 s a step; a due receiver report is built and must be SRTCP.
+    now = now + Duration::millis(in.byte() * 5);
+    if (auto report = ours.poll_report(now)) check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
+    if (const auto next = ours.next_timeout()) check(*next > now);
     const std::size_t length = in.byte() * 8u + in.byte() % 8u;
     switch (op % 6) {
       case 0:
@@ -86,12 +92,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::copy(plain.begin(), plain.end(), buffer.begin());
         const MutableByteSpan b(buffer.data(), buffer.size());
         auto n = op % 6 == 0 ? (*remote)->protect_rtp(b, plain.size()) : (*remote)->protect_rtcp(b, plain.size());
-        if (n) ours.handle_datagram(ByteSpan(buffer.data(), *n));
+        if (n) ours.handle_datagram(ByteSpan(buffer.data(), *n), now);
         break;
       }
       case 2: {  // anything, unprotected
         auto raw = in.bytes(length);
-        ours.handle_datagram(raw);
+        ours.handle_datagram(raw, now);
         break;
       }
       case 3: {  // a send of ours: any bytes as the application's packet

@@ -20,6 +20,7 @@ ConnectionImpl::ConnectionImpl(std::shared_ptr<net::Loop> loop, Configuration co
                                ResolvedHosts resolved)
     : loop_(std::move(loop)), config_(std::move(config)), resolved_(std::move(resolved)), timer_(*loop_, [this](Timestamp now) {
         if (transport_) transport_->handle_timeout(now);
+        send_media_reports(now);
         pump();
       }) {
   if (credential) {
@@ -214,8 +215,9 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
   if (rtp::looks_like_rtp_or_rtcp(r.payload)) {  // RFC 7983: SRTP and SRTCP share the pair
-    media_.handle_datagram(r.payload);
+    media_.handle_datagram(r.payload, loop_->now());
     handle_media_events();
+    rearm_timer();  // the first packet received schedules the first receiver report
     return;
   }
   if (!transport_ || !dtls::looks_like_dtls(r.payload)) return;
@@ -241,7 +243,7 @@ void ConnectionImpl::pump() {
   }
   while (auto e = transport_->poll_event()) handle_transport_event(std::move(*e));
   if (sent) driver_->pump();
-  timer_.rearm(transport_->next_timeout().value_or(Timestamp::never()));
+  rearm_timer();
   mirror_buffered();
   deliver();
 }
@@ -748,7 +750,23 @@ void ConnectionImpl::start_media() {
   std::uint32_t receiver_ssrc;
   do receiver_ssrc = random_.next_u32();
   while (receiver_ssrc == 0);
-  if (auto started = media_.start(k, receiver_ssrc); !started) report_error("OperationError: " + started.error());
+  // The CNAME our offers write (RFC 7022: the connection's random ufrag), in our reports too.
+  if (auto started = media_.start(k, receiver_ssrc, agent_ ? agent_->local_ufrag() : std::string());
+      !started)
+    report_error("OperationError: " + started.error());
+}
+
+// One timer for DTLS/SCTP and the media session's reports: the earlier of the two.
+void ConnectionImpl::rearm_timer() {
+  Timestamp next = Timestamp::never();
+  if (transport_) next = transport_->next_timeout().value_or(Timestamp::never());
+  if (const auto report = media_.next_timeout()) next = std::min(next, *report);
+  timer_.rearm(next);
+}
+
+void ConnectionImpl::send_media_reports(Timestamp now) {
+  if (closed || !agent_) return;
+  while (auto d = media_.poll_report(now)) send_datagram(*d);
 }
 
 void ConnectionImpl::handle_media_events() {

@@ -91,6 +91,8 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   Stats stats() const;
   std::variant<std::shared_ptr<TrackImpl>, std::string> add_track(const TrackInit& init);
   Error send_rtp(TrackImpl& t, ByteSpan packet, std::string_view rid = {});
+  void rearm_timer();
+  void send_media_reports(Timestamp now);
   Error request_keyframe(TrackImpl& t);
 
   std::atomic<PeerConnectionState> state{PeerConnectionState::kNew};

@@ -45,6 +45,7 @@ void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
   for (const auto ssrc : before) {
     if (after.contains(ssrc)) continue;
     if (srtp_) srtp_->remove_inbound_ssrc(ssrc);  // inbound only: ours keep their index
+    receive_stats_.erase(ssrc);                   // no longer reported
     if (retired_.insert(ssrc).second) retired_order_.push_back(ssrc);
     if (retired_order_.size() > kMaxRetired) {
       retired_.erase(retired_order_.front());
@@ -53,11 +54,13 @@ void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
   }
 }
 
-Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uint32_t receiver_ssrc) {
+Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uint32_t receiver_ssrc,
+                                                std::string cname) {
   auto s = srtp::Session::create(keys);
   if (!s) return Unexpected("SRTP: " + std::string(srtp::to_string(s.error())));
   srtp_ = std::move(*s);
   receiver_ssrc_ = receiver_ssrc;
+  cname_ = cname.empty() ? "peerkit" : std::move(cname);
   buffer_.resize(srtp::kMaxPacket + srtp::kMaxOverhead);
   return true;
 }
@@ -160,7 +163,7 @@ const ReceivingTrack* MediaSession::receiving_for(std::uint32_t ssrc, std::uint8
   return nullptr;
 }
 
-void MediaSession::handle_datagram(ByteSpan datagram) {
+void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
   if (!srtp_ || datagram.size() > buffer_.size() || !rtp::looks_like_rtp_or_rtcp(datagram)) {
     ++dropped_;
     return;
@@ -173,7 +176,7 @@ void MediaSession::handle_datagram(ByteSpan datagram) {
       ++dropped_;
       return;
     }
-    handle_rtcp(ByteSpan(buffer_.data(), *n));
+    handle_rtcp(ByteSpan(buffer_.data(), *n), now);
     return;
   }
   // The SSRC is in the clear (RFC 3711 §3.1): a retired stream is not decrypted at all.
@@ -199,10 +202,15 @@ void MediaSession::handle_datagram(ByteSpan datagram) {
   auto& c = counters_[t->mid];
   ++c.packets_received;
   c.bytes_received += v->payload.size();
+  auto stats = receive_stats_.find(v->header.ssrc);
+  if (stats == receive_stats_.end() && receive_stats_.size() < kMaxRemoteSsrcs)
+    stats = receive_stats_.emplace(v->header.ssrc, rtp::ReceiveStatistics(t->clock_rate)).first;
+  if (stats != receive_stats_.end()) stats->second.on_packet(v->header.sequence, v->header.timestamp, now);
+  if (!next_report_) next_report_ = now + kReportInterval;
   events_.emplace_back(RtpReceived{t->mid, std::vector<std::byte>(plain.begin(), plain.end())});
 }
 
-void MediaSession::handle_rtcp(ByteSpan plain) {
+void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
   auto packets = rtp::parse_compound(plain);
   if (!packets) {
     ++dropped_;
@@ -217,7 +225,10 @@ void MediaSession::handle_rtcp(ByteSpan plain) {
     }
   };
   for (const auto& p : *packets) {
-    if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
+    if (const auto* sr = std::get_if<rtp::SenderReport>(&p)) {
+      if (auto it = receive_stats_.find(sr->ssrc); it != receive_stats_.end())
+        it->second.on_sender_report(sr->ntp_time, sr->rtp_time, now);  // LSR/DLSR of our next RR
+    } else if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
     else if (const auto* fir = std::get_if<rtp::Fir>(&p))
       for (const auto& e : fir->entries) {
         if (std::none_of(sending_.begin(), sending_.end(), [&](const SendingTrack& t) { return owns(t, e.ssrc, nullptr); }))
@@ -230,6 +241,32 @@ void MediaSession::handle_rtcp(ByteSpan plain) {
         request(e.ssrc);
       }
   }
+}
+
+std::optional<std::vector<std::byte>> MediaSession::poll_report(Timestamp now) {
+  if (!srtp_ || !next_report_ || now < *next_report_) return std::nullopt;
+  next_report_ = now + kReportInterval;
+  std::vector<rtp::ReportBlock> blocks;
+  for (auto& [ssrc, stats] : receive_stats_)
+    if (stats.has_packets()) blocks.push_back(stats.report_block(ssrc, now));
+  if (blocks.empty()) return std::nullopt;
+  // RFC 3550 §6.1: a compound starts with a report (31 blocks each, the 5-bit count) and, unless
+  // reduced-size RTCP was negotiated, carries our CNAME.
+  std::vector<rtp::RtcpPacket> packets;
+  for (std::size_t i = 0; i < blocks.size(); i += 31) {
+    rtp::ReceiverReport rr{receiver_ssrc_, {}};
+    rr.reports.assign(blocks.begin() + static_cast<std::ptrdiff_t>(i),
+                      blocks.begin() + static_cast<std::ptrdiff_t>(std::min(blocks.size(), i + 31)));
+    packets.emplace_back(std::move(rr));
+  }
+  if (!reduced_size_)
+    packets.emplace_back(rtp::Sdes{{rtp::SdesChunk{receiver_ssrc_, {rtp::SdesItem{rtp::sdes_item::kCname, cname_}}}}});
+  auto n = rtp::build_compound(packets, MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
+  if (!n) return std::nullopt;  // 64 blocks of 24 bytes fit: cannot happen
+  auto p = srtp_->protect_rtcp(MutableByteSpan(buffer_.data(), buffer_.size()), *n);
+  if (!p) return std::nullopt;
+  ++reports_sent_;
+  return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*p));
 }
 
 std::optional<MediaEvent> MediaSession::poll_event() {

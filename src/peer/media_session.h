@@ -12,8 +12,13 @@
 //
 // Incoming RTP belongs to a receiving track by SSRC: the SSRCs its section announced (a=ssrc),
 // else the first packet whose mid extension names the track binds its SSRC (RFC 8843 §9.2). RTCP
-// yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs; other
-// RTCP is counted and dropped (no reports, NACK or congestion control yet: docs/peer.md).
+// yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs, and a
+// sender report's clock for the receiver reports; other RTCP is counted and dropped (no NACK
+// or congestion control yet: docs/peer.md).
+//
+// As a receiver the session reports (RFC 3550 §6.4.2): once a second after the first packet,
+// one RR block per SSRC received (loss, jitter, LSR/DLSR so the sender measures the round
+// trip), behind an SDES CNAME unless reduced-size RTCP was negotiated (§6.1, RFC 5506).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@
 
 #include "common/bytes.h"
 #include "common/expected.h"
+#include "common/time.h"
+#include "rtp/receive_statistics.h"
 #include "srtp/session.h"
 
 namespace peerkit::peer {
@@ -57,6 +64,7 @@ struct ReceivingTrack {
   std::vector<std::uint32_t> ssrcs;           // media SSRCs the remote section announced (may be empty)
   std::optional<std::uint8_t> payload_type;   // the codec answered; others (RTX, padding) are dropped
   std::optional<std::uint8_t> mid_extension;  // the remote's id of sdes:mid
+  std::uint32_t clock_rate = 90'000;          // of the answered codec: jitter's units
 };
 
 struct RtpReceived {
@@ -84,8 +92,10 @@ class MediaSession {
   void set_receiving(std::vector<ReceivingTrack> tracks);
   // RFC 5506: with a=rtcp-rsize a PLI goes alone; without, behind an empty receiver report.
   void set_reduced_size_rtcp(bool on) { reduced_size_ = on; }
-  // Once DTLS is up. Fails for a profile libsrtp does not take.
-  Expected<bool, std::string> start(const srtp::Keys& keys, std::uint32_t receiver_ssrc);
+  // Once DTLS is up. Fails for a profile libsrtp does not take. `cname` goes in the SDES of our
+  // receiver reports (RFC 7022: one random CNAME per connection).
+  Expected<bool, std::string> start(const srtp::Keys& keys, std::uint32_t receiver_ssrc,
+                                    std::string cname = {});
   bool started() const { return srtp_ != nullptr; }
 
   // One protected datagram for the track `mid` (its layer `rid` when it sends simulcast: the
@@ -95,10 +105,17 @@ class MediaSession {
                                                          std::string_view rid = {});
   // A PLI (RFC 4585 §6.3.1) toward the media source of receiving track `mid`, protected.
   Expected<std::vector<std::byte>, std::string> keyframe_request(const std::string& mid);
-  // An SRTP or SRTCP datagram (RFC 7983: the first byte is 128–191). What is not ours, fails to
-  // authenticate or replays is counted and dropped.
-  void handle_datagram(ByteSpan datagram);
+  // An SRTP or SRTCP datagram (RFC 7983: the first byte is 128–191) arriving at `now`. What is
+  // not ours, fails to authenticate or replays is counted and dropped.
+  void handle_datagram(ByteSpan datagram, Timestamp now);
   std::optional<MediaEvent> poll_event();
+
+  static constexpr Duration kReportInterval = Duration::seconds(1);  // libwebrtc's, for video
+  // When the next receiver report is due (nullopt: nothing received yet).
+  std::optional<Timestamp> next_timeout() const { return next_report_; }
+  // The protected RR compound due at `now`, if one is.
+  std::optional<std::vector<std::byte>> poll_report(Timestamp now);
+  std::uint64_t reports_sent() const { return reports_sent_; }
 
   const std::map<std::string, MediaCounters>& counters() const { return counters_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -106,7 +123,7 @@ class MediaSession {
  private:
   const SendingTrack* sending(const std::string& mid) const;
   const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
-  void handle_rtcp(ByteSpan plain);
+  void handle_rtcp(ByteSpan plain, Timestamp now);
 
   std::vector<SendingTrack> sending_;
   std::vector<ReceivingTrack> receiving_;
@@ -127,6 +144,11 @@ class MediaSession {
   std::map<std::string, MediaCounters> counters_;
   std::uint64_t dropped_ = 0;
   bool reduced_size_ = false;
+  // Per SSRC received (announced or bound; ≤ kMaxRemoteSsrcs), for the report blocks.
+  std::map<std::uint32_t, rtp::ReceiveStatistics> receive_stats_;
+  std::optional<Timestamp> next_report_;
+  std::string cname_;
+  std::uint64_t reports_sent_ = 0;
 };
 
 }  // namespace peerkit::peer

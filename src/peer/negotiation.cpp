@@ -107,6 +107,7 @@ std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a)
     }
     t.receiving.mid = accepted.mid;
     t.receiving.payload_type = accepted.codec.pt;
+    if (accepted.codec.clock_rate > 0) t.receiving.clock_rate = accepted.codec.clock_rate;
     // The media SSRCs, not their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI names
     // the first, and nothing here asks for retransmissions.
     std::vector<std::uint32_t> rtx;

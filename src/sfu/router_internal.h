@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sfu/missing_packets.h"
-#include "sfu/receive_statistics.h"
+#include "rtp/receive_statistics.h"
 #include "sfu/router.h"
 #include "sfu/sender_reports.h"
 
@@ -20,7 +20,7 @@ struct Router::Track {
   KeyframeRequests keyframes;
   std::array<RateMeter, kMaxLayers> layer_rate{};  // ingress, for the layer allocator
   // Per layer, as a receiver: the report blocks toward the publisher and its sender clock.
-  std::array<std::optional<ReceiveStatistics>, kMaxLayers> receive{};
+  std::array<std::optional<rtp::ReceiveStatistics>, kMaxLayers> receive{};
   // Per layer, with params.nack: the gaps to ask the publisher about, and the layer's media
   // payload type (a retransmission is rebuilt with it).
   std::array<std::optional<MissingPackets>, kMaxLayers> missing{};

@@ -4,13 +4,13 @@
 
 namespace peerkit::sfu {
 
-rtp::SenderReport sender_report(std::uint32_t ssrc, const SenderClock& publisher,
+rtp::SenderReport sender_report(std::uint32_t ssrc, const rtp::SenderClock& publisher,
                                 std::uint32_t clock_rate, std::uint32_t timestamp_offset,
                                 StreamCounters sent, Timestamp now) {
   const Duration elapsed = now - publisher.received;
   rtp::SenderReport sr;
   sr.ssrc = ssrc;
-  sr.ntp_time = ntp_plus(publisher.ntp_time, elapsed);
+  sr.ntp_time = rtp::ntp_plus(publisher.ntp_time, elapsed);
   // Whole seconds and the rest apart, so that no elapsed time overflows the product.
   const std::int64_t rate = clock_rate;
   const std::int64_t ticks =
@@ -22,7 +22,7 @@ rtp::SenderReport sender_report(std::uint32_t ssrc, const SenderClock& publisher
 }
 
 void SentReports::on_sent(const rtp::SenderReport& sr, Timestamp now) {
-  sent_[next_] = Sent{ntp_middle(sr.ntp_time), now};
+  sent_[next_] = Sent{rtp::ntp_middle(sr.ntp_time), now};
   next_ = (next_ + 1) % sent_.size();
 }
 
@@ -30,7 +30,7 @@ std::optional<Duration> SentReports::round_trip(const rtp::ReportBlock& b, Times
   if (b.last_sr == 0) return std::nullopt;
   for (const Sent& s : sent_) {
     if (s.lsr != b.last_sr || s.at == Timestamp()) continue;
-    const Duration rtt = (now - s.at) - from_dlsr_units(b.delay_since_last_sr);
+    const Duration rtt = (now - s.at) - rtp::from_dlsr_units(b.delay_since_last_sr);
     // DLSR is rounded to 1/65536 s, so a near-zero RTT may come out slightly negative.
     if (rtt < Duration::micros(-1000)) return std::nullopt;
     return std::max(rtt, Duration());

@@ -19,7 +19,7 @@
 
 #include "common/time.h"
 #include "rtp/rtcp.h"
-#include "sfu/receive_statistics.h"
+#include "rtp/receive_statistics.h"
 
 namespace peerkit::sfu {
 
@@ -28,7 +28,7 @@ struct StreamCounters {  // what the SR's sender info counts: media packets and 
   std::uint32_t octets = 0;
 };
 
-rtp::SenderReport sender_report(std::uint32_t ssrc, const SenderClock& publisher,
+rtp::SenderReport sender_report(std::uint32_t ssrc, const rtp::SenderClock& publisher,
                                 std::uint32_t clock_rate, std::uint32_t timestamp_offset,
                                 StreamCounters sent, Timestamp now);
 

@@ -228,6 +228,24 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     passed_on = ann.keyframe_requests > before;
   }
   EXPECT_TRUE(passed_on) << "Bo's PLI reached Ann";
+
+  // Bo reports what it receives (RFC 3550 receiver reports, once a second): the server's
+  // sfu-stats then has a loss figure for each of Bo's subscriptions (null until a report came).
+  auto reported = [&] {
+    bo_ws->send(json::serialize(json::object{{"type", "sfu-stats"}}));
+    auto stats = next_of(*bo_ws, "sfu-stats");
+    const auto* subs = stats.if_contains("subscriptions");
+    if (!subs || !subs->is_array() || subs->as_array().size() != 2) return false;
+    for (const auto& sub : subs->as_array())
+      if (!sub.as_object().at("loss").is_number()) return false;
+    return true;
+  };
+  bool has_reports = false;
+  for (int i = 0; i < 10 && !has_reports; ++i) {
+    for (int k = 0; k < 15; ++k) tick();  // 300 ms of media between asks
+    has_reports = reported();
+  }
+  EXPECT_TRUE(has_reports) << "the SFU got Bo's receiver reports";
   const auto bo_stats = bo_pc->get_stats();
   ASSERT_EQ(bo_stats.rtp_streams.size(), 2u);
   for (const auto& s : bo_stats.rtp_streams) {

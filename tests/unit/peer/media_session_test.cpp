@@ -11,6 +11,8 @@
 namespace peerkit::peer {
 namespace {
 
+const Timestamp kT0 = Timestamp::from_micros(5'000'000);
+
 srtp::Keys keys(bool mirrored) {
   srtp::Keys k;
   k.profile = srtp::kAes128CmHmacSha1_80;
@@ -59,7 +61,7 @@ TEST(MediaSession, WritesTheNegotiatedHeaderAndTheReceiverRoutesByAnnouncedSsrc)
   const auto wire = p.sender.send_rtp("0", packet(7, bytes({1, 2, 3})));
   ASSERT_TRUE(wire) << wire.error();
   EXPECT_GT(wire->size(), packet(7, bytes({1, 2, 3})).size());  // the SRTP auth tag
-  p.receiver.handle_datagram(*wire);
+  p.receiver.handle_datagram(*wire, kT0);
   auto e = p.receiver.poll_event();
   ASSERT_TRUE(e);
   const auto* got = std::get_if<RtpReceived>(&*e);
@@ -79,7 +81,7 @@ TEST(MediaSession, WritesTheNegotiatedHeaderAndTheReceiverRoutesByAnnouncedSsrc)
   EXPECT_EQ(p.receiver.dropped(), 0u);
 
   // The same datagram again is a replay (RFC 3711 §3.3.2): dropped, no event.
-  p.receiver.handle_datagram(*wire);
+  p.receiver.handle_datagram(*wire, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   EXPECT_EQ(p.receiver.dropped(), 1u);
 }
@@ -88,7 +90,7 @@ TEST(MediaSession, AnUnannouncedSsrcBindsByItsMidExtension) {
   Pair p(std::uint8_t{4}, {});
   const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
   ASSERT_TRUE(wire);
-  p.receiver.handle_datagram(*wire);
+  p.receiver.handle_datagram(*wire, kT0);
   auto e = p.receiver.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
   const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
@@ -99,7 +101,7 @@ TEST(MediaSession, AnUnannouncedSsrcBindsByItsMidExtension) {
   // The binding holds, and a keyframe request can now name the source.
   const auto pli = p.receiver.keyframe_request("0");
   ASSERT_TRUE(pli) << pli.error();
-  p.sender.handle_datagram(*pli);
+  p.sender.handle_datagram(*pli, kT0);
   e = p.sender.poll_event();
   ASSERT_TRUE(e);
   ASSERT_TRUE(std::holds_alternative<KeyframeRequested>(*e));
@@ -112,7 +114,7 @@ TEST(MediaSession, WithoutAnnouncementOrMidTheStreamIsDropped) {
   Pair p(std::nullopt, {});  // nothing to route by
   const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
   ASSERT_TRUE(wire);
-  p.receiver.handle_datagram(*wire);
+  p.receiver.handle_datagram(*wire, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   EXPECT_EQ(p.receiver.dropped(), 1u);
   const auto pli = p.receiver.keyframe_request("0");
@@ -132,7 +134,7 @@ TEST(MediaSession, FirAsksForAKeyframeToo) {
   const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
   ASSERT_TRUE(size);
   buf.resize(*size);
-  p.sender.handle_datagram(buf);
+  p.sender.handle_datagram(buf, kT0);
   auto e = p.sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));  // the entry for our SSRC
   EXPECT_FALSE(p.sender.poll_event());  // the other SSRC is not ours
@@ -147,9 +149,9 @@ TEST(MediaSession, FirAsksForAKeyframeToo) {
     out.resize(*sz);
     return out;
   };
-  p.sender.handle_datagram(protect(1));
+  p.sender.handle_datagram(protect(1), kT0);
   EXPECT_FALSE(p.sender.poll_event());
-  p.sender.handle_datagram(protect(2));
+  p.sender.handle_datagram(protect(2), kT0);
   EXPECT_TRUE(p.sender.poll_event());
   EXPECT_EQ(p.sender.counters().at("0").keyframe_requests_received, 2u);
 }
@@ -170,7 +172,9 @@ TEST(MediaSession, APliIsCompoundUnlessReducedSizeWasNegotiated) {
     const auto packets = rtp::parse_compound(ByteSpan(plain.data(), *n));
     ASSERT_TRUE(packets);
     ASSERT_EQ(packets->size(), rsize ? 1u : 2u);
-    if (!rsize) EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(packets->front()));
+    if (!rsize) {
+      EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(packets->front()));
+    }
     EXPECT_TRUE(std::holds_alternative<rtp::Pli>(packets->back()));
   }
 }
@@ -179,7 +183,7 @@ TEST(MediaSession, APliIsCompoundUnlessReducedSizeWasNegotiated) {
 TEST(MediaSession, APayloadTypeNotAnsweredIsDropped) {
   Pair p(std::nullopt, {0xA0A0A0A0});
   p.sender.set_sending({SendingTrack{"0", 0xA0A0A0A0, 97, std::nullopt}});  // e.g. RTX's
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))));
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))), kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   EXPECT_EQ(p.receiver.dropped(), 1u);
 }
@@ -207,26 +211,26 @@ TEST(MediaSession, GarbageAndForgeriesAreCountedAndDropped) {
   Pair p(std::nullopt, {0xA0A0A0A0});
   auto wire = *p.sender.send_rtp("0", packet(3, bytes({5, 5})));
   wire.back() ^= std::byte{1};  // the auth tag no longer matches
-  p.receiver.handle_datagram(wire);
-  p.receiver.handle_datagram(bytes({0x80}));
-  p.receiver.handle_datagram(bytes({0x17, 0xFE, 0xFD}));  // DTLS, not ours
-  p.receiver.handle_datagram({});
+  p.receiver.handle_datagram(wire, kT0);
+  p.receiver.handle_datagram(bytes({0x80}), kT0);
+  p.receiver.handle_datagram(bytes({0x17, 0xFE, 0xFD}), kT0);  // DTLS, not ours
+  p.receiver.handle_datagram({}, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   EXPECT_EQ(p.receiver.dropped(), 4u);
   MediaSession idle;  // not started: everything is dropped
-  idle.handle_datagram(wire);
+  idle.handle_datagram(wire, kT0);
   EXPECT_EQ(idle.dropped(), 1u);
 }
 
 TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
   Pair p(std::uint8_t{4}, {});
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))));
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))), kT0);
   ASSERT_TRUE(p.receiver.poll_event());
   ASSERT_TRUE(p.receiver.keyframe_request("0"));
   p.receiver.set_receiving({ReceivingTrack{"1", {}, 111, 4}});
   EXPECT_FALSE(p.receiver.keyframe_request("0"));
   // A packet still naming mid 0 belongs to nothing now.
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))));
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))), kT0);
   EXPECT_FALSE(p.receiver.poll_event());
 
   // Section 0 comes back (an SFU reusing it for another source): the ended stream's SSRC stays
@@ -234,10 +238,10 @@ TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
   // — and does not bind by mid; only an announcement brings it back.
   const auto old_stream = *p.sender.send_rtp("0", packet(3, bytes({1})));
   p.receiver.set_receiving({ReceivingTrack{"0", {}, 111, 4}});
-  p.receiver.handle_datagram(old_stream);
+  p.receiver.handle_datagram(old_stream, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   p.receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 111, 4}});
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(4, bytes({1}))));
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(4, bytes({1}))), kT0);
   EXPECT_TRUE(p.receiver.poll_event());
 }
 
@@ -276,7 +280,7 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   for (const auto& [rid, ssrc] : {std::pair<std::string, std::uint32_t>{"q", 0x1111}, {"f", 0x3333}}) {
     const auto wire = sender.send_rtp("0", packet(5, bytes({7})), rid);
     ASSERT_TRUE(wire) << wire.error();
-    receiver.handle_datagram(*wire);
+    receiver.handle_datagram(*wire, kT0);
     auto e = receiver.poll_event();
     ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
     const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
@@ -299,7 +303,7 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   // The receiver's PLI names the SSRC it announced first (q's); FIR entries name f.
   const auto pli = receiver.keyframe_request("0");
   ASSERT_TRUE(pli);
-  sender.handle_datagram(*pli);
+  sender.handle_datagram(*pli, kT0);
   auto e = sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
   EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "q");
@@ -317,7 +321,7 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
   ASSERT_TRUE(size);
   buf.resize(*size);
-  sender.handle_datagram(buf);
+  sender.handle_datagram(buf, kT0);
   e = sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
   EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "f");
@@ -333,7 +337,7 @@ TEST(MediaSession, WithoutSimulcastInTheAnswerTheFirstLayerIsSentPlain) {
   ASSERT_TRUE(receiver.start(keys(true), 2));
   const auto wire = sender.send_rtp("0", packet(5, bytes({7})), "q");
   ASSERT_TRUE(wire) << wire.error();
-  receiver.handle_datagram(*wire);
+  receiver.handle_datagram(*wire, kT0);
   auto e = receiver.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
   const auto v = rtp::parse_packet(std::get<RtpReceived>(*e).packet);
@@ -341,6 +345,67 @@ TEST(MediaSession, WithoutSimulcastInTheAnswerTheFirstLayerIsSentPlain) {
   EXPECT_EQ(v->header.ssrc, 0x1111u);
   EXPECT_EQ(v->extensions.count, 0u);
   EXPECT_FALSE(sender.send_rtp("0", packet(6, bytes({7})), "f"));
+}
+
+// Receiver reports (RFC 3550 §6.4.2): a second after the first packet, one block per SSRC
+// received — loss from the gap, the highest sequence, LSR/DLSR from the sender's last SR — and
+// the CNAME behind it unless reduced-size RTCP was negotiated (§6.1, RFC 5506).
+TEST(MediaSession, ReceiverReportsCarryLossAndTheSendersClock) {
+  for (const bool rsize : {false, true}) {
+    Pair p(std::nullopt, {0xA0A0A0A0});
+    p.receiver.set_reduced_size_rtcp(rsize);
+    ASSERT_TRUE(p.receiver.start(keys(true), 2, "cname-x"));
+    EXPECT_FALSE(p.receiver.next_timeout());  // nothing received: nothing to report
+    for (const std::uint16_t seq : {10, 11, 13, 14})  // 12 is lost
+      p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(seq, bytes({1}))), kT0);
+    ASSERT_TRUE(p.receiver.next_timeout());
+    EXPECT_EQ(*p.receiver.next_timeout(), kT0 + MediaSession::kReportInterval);
+    EXPECT_FALSE(p.receiver.poll_report(kT0 + Duration::millis(999)));
+
+    // The sender's SR, protected as the sender would (its own SRTCP index).
+    auto remote = srtp::Session::create(keys(false));
+    ASSERT_TRUE(remote);
+    const std::uint64_t ntp = 0x0000'1234'5678'0000ULL;
+    const rtp::RtcpPacket sr = rtp::SenderReport{0xA0A0A0A0, ntp, 960, 4, 4, {}};
+    std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
+    const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&sr, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
+    ASSERT_TRUE(n);
+    const auto size = (*remote)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
+    ASSERT_TRUE(size);
+    buf.resize(*size);
+    p.receiver.handle_datagram(buf, kT0 + Duration::millis(500));
+
+    const auto report = p.receiver.poll_report(kT0 + Duration::seconds(1));
+    ASSERT_TRUE(report);
+    EXPECT_EQ(p.receiver.reports_sent(), 1u);
+    EXPECT_EQ(*p.receiver.next_timeout(), kT0 + Duration::seconds(2));
+    // The sender's side decrypts it.
+    auto reader = srtp::Session::create(keys(false));
+    ASSERT_TRUE(reader);
+    std::vector<std::byte> plain(report->begin(), report->end());
+    plain.resize(plain.size() + srtp::kMaxOverhead);
+    const auto m = (*reader)->unprotect_rtcp(MutableByteSpan(plain.data(), plain.size()), report->size());
+    ASSERT_TRUE(m);
+    const auto packets = rtp::parse_compound(ByteSpan(plain.data(), *m));
+    ASSERT_TRUE(packets);
+    ASSERT_EQ(packets->size(), rsize ? 1u : 2u);
+    const auto* rr = std::get_if<rtp::ReceiverReport>(&packets->front());
+    ASSERT_TRUE(rr);
+    EXPECT_EQ(rr->ssrc, 2u);
+    ASSERT_EQ(rr->reports.size(), 1u);
+    const auto& b = rr->reports[0];
+    EXPECT_EQ(b.ssrc, 0xA0A0A0A0u);
+    EXPECT_EQ(b.cumulative_lost, 1);
+    EXPECT_EQ(b.fraction_lost, 256 / 5);  // 1 of 5 expected
+    EXPECT_EQ(b.highest_sequence & 0xFFFF, 14u);
+    EXPECT_EQ(b.last_sr, 0x12345678u);  // the middle 32 bits of the SR's NTP time
+    EXPECT_EQ(b.delay_since_last_sr, 65536u / 2);  // 500 ms in 1/65536 s
+    if (!rsize) {
+      const auto* sdes = std::get_if<rtp::Sdes>(&(*packets)[1]);
+      ASSERT_TRUE(sdes);
+      EXPECT_EQ(rtp::first_cname(*sdes), "cname-x");
+    }
+  }
 }
 
 }  // namespace

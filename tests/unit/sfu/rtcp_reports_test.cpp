@@ -8,7 +8,7 @@
 
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
-#include "sfu/receive_statistics.h"
+#include "rtp/receive_statistics.h"
 #include "sfu/router.h"
 #include "sfu/sender_reports.h"
 #include "sim_publisher.h"
@@ -19,7 +19,7 @@ namespace {
 const Timestamp kT0 = Timestamp::from_micros(5'000'000);
 
 TEST(ReceiveStatistics, LossIsCountedPerIntervalAndInTotal) {
-  ReceiveStatistics s(90'000);
+  rtp::ReceiveStatistics s(90'000);
   // 100 numbers from 65 500 across the wrap, every tenth missing.
   for (int i = 0; i < 100; ++i)
     if (i % 10 != 5) s.on_packet(static_cast<std::uint16_t>(65'500 + i), 3000u * i, kT0);
@@ -38,7 +38,7 @@ TEST(ReceiveStatistics, LossIsCountedPerIntervalAndInTotal) {
 }
 
 TEST(ReceiveStatistics, ReorderingIsNoLossAndDuplicatesMakeItNegative) {
-  ReceiveStatistics s(90'000);
+  rtp::ReceiveStatistics s(90'000);
   for (std::uint16_t q : {10, 12, 11, 13, 9}) s.on_packet(q, 0, kT0);  // 9 came late, before 10
   EXPECT_EQ(s.expected(), 5);
   EXPECT_EQ(s.lost(), 0);
@@ -48,7 +48,7 @@ TEST(ReceiveStatistics, ReorderingIsNoLossAndDuplicatesMakeItNegative) {
 }
 
 TEST(ReceiveStatistics, JitterFollowsTheTransitTimeVariationOfNewFrames) {
-  ReceiveStatistics steady(90'000), shaky(90'000);
+  rtp::ReceiveStatistics steady(90'000), shaky(90'000);
   for (int i = 0; i < 400; ++i) {
     const Timestamp t = kT0 + Duration::micros(33'333LL * i);
     // Three packets per frame spread over 2 ms by the sender's pacing: not jitter.
@@ -62,7 +62,7 @@ TEST(ReceiveStatistics, JitterFollowsTheTransitTimeVariationOfNewFrames) {
 }
 
 TEST(ReceiveStatistics, LsrAndDlsrNameThePublishersLastReport) {
-  ReceiveStatistics s(48'000);
+  rtp::ReceiveStatistics s(48'000);
   s.on_packet(1, 0, kT0);
   const std::uint64_t ntp = (std::uint64_t{0xE000'1234} << 32) | 0x8000'0000u;
   s.on_sender_report(ntp, 777, kT0);
@@ -74,19 +74,19 @@ TEST(ReceiveStatistics, LsrAndDlsrNameThePublishersLastReport) {
 
 TEST(SenderReports, NtpArithmeticAndDlsrUnits) {
   const std::uint64_t base = std::uint64_t{100} << 32;
-  EXPECT_EQ(ntp_plus(base, Duration::millis(1500)), base + (std::uint64_t{1} << 32) + (1u << 31));
-  EXPECT_EQ(ntp_plus(base, Duration::micros(-500'000)), base - (1u << 31));
-  EXPECT_EQ(to_dlsr_units(Duration::seconds(2)), 131072u);
-  EXPECT_EQ(to_dlsr_units(Duration::micros(-5)), 0u);
-  EXPECT_EQ(to_dlsr_units(Duration::seconds(100'000)), 0xffff'ffffu);  // saturates
-  EXPECT_EQ(from_dlsr_units(65536 / 8), Duration::millis(125));
+  EXPECT_EQ(rtp::ntp_plus(base, Duration::millis(1500)), base + (std::uint64_t{1} << 32) + (1u << 31));
+  EXPECT_EQ(rtp::ntp_plus(base, Duration::micros(-500'000)), base - (1u << 31));
+  EXPECT_EQ(rtp::to_dlsr_units(Duration::seconds(2)), 131072u);
+  EXPECT_EQ(rtp::to_dlsr_units(Duration::micros(-5)), 0u);
+  EXPECT_EQ(rtp::to_dlsr_units(Duration::seconds(100'000)), 0xffff'ffffu);  // saturates
+  EXPECT_EQ(rtp::from_dlsr_units(65536 / 8), Duration::millis(125));
 }
 
 TEST(SenderReports, AStreamsReportIsThePublishersClockMovedByItsOffset) {
-  const SenderClock pub{(std::uint64_t{0xE000'0000} << 32), 1'000'000, kT0};
+  const rtp::SenderClock pub{(std::uint64_t{0xE000'0000} << 32), 1'000'000, kT0};
   auto sr = sender_report(0xA0, pub, 90'000, 5'000, {42, 4200}, kT0 + Duration::millis(100));
   EXPECT_EQ(sr.ssrc, 0xA0u);
-  EXPECT_EQ(sr.ntp_time, ntp_plus(pub.ntp_time, Duration::millis(100)));
+  EXPECT_EQ(sr.ntp_time, rtp::ntp_plus(pub.ntp_time, Duration::millis(100)));
   EXPECT_EQ(sr.rtp_time, 1'000'000u + 9'000u + 5'000u);
   EXPECT_EQ(sr.packet_count, 42u);
   EXPECT_EQ(sr.octet_count, 4200u);
@@ -105,7 +105,7 @@ TEST(SenderReports, RoundTripIsTimeSinceTheReportLessTheReceiversDelay) {
   sent.on_sent(b, kT0 + Duration::seconds(1));
   rtp::ReportBlock block;
   block.last_sr = 0x3333'4444;
-  block.delay_since_last_sr = to_dlsr_units(Duration::millis(30));
+  block.delay_since_last_sr = rtp::to_dlsr_units(Duration::millis(30));
   auto rtt = sent.round_trip(block, kT0 + Duration::millis(1080));
   ASSERT_TRUE(rtt);
   EXPECT_NEAR(static_cast<double>(rtt->us()), 50'000.0, 20.0);  // DLSR rounding: 15 µs
@@ -116,7 +116,7 @@ TEST(SenderReports, RoundTripIsTimeSinceTheReportLessTheReceiversDelay) {
   block.last_sr = 0x5555'6666;  // not ours
   EXPECT_FALSE(sent.round_trip(block, kT0 + Duration::millis(1080)));
   block.last_sr = 0x3333'4444;  // a DLSR longer than the time since: a lie, not a sample
-  block.delay_since_last_sr = to_dlsr_units(Duration::millis(500));
+  block.delay_since_last_sr = rtp::to_dlsr_units(Duration::millis(500));
   EXPECT_FALSE(sent.round_trip(block, kT0 + Duration::millis(1080)));
 
   SmoothedRtt s;
@@ -202,7 +202,7 @@ TEST(RouterReports, SenderAndReceiverReportsAndTheSubscribersRtt) {
   // Its NTP time is the publisher's, advanced from the SR by the same real time.
   const Duration since_pub_sr = report_at - (kT0 + Duration::micros(33'333LL * 10));
   EXPECT_NEAR(static_cast<double>(sr.ntp_time - pub_ntp),
-              static_cast<double>(ntp_plus(0, since_pub_sr)), 5000.0);
+              static_cast<double>(rtp::ntp_plus(0, since_pub_sr)), 5000.0);
 
   // To the publisher: an RR every second (the first at the first timer), each with a block
   // for each of its three layers; the latest one's LSR names its SR.
@@ -212,7 +212,7 @@ TEST(RouterReports, SenderAndReceiverReportsAndTheSubscribersRtt) {
   for (const auto& b : rrs[1].reports) {
     EXPECT_EQ(b.cumulative_lost, 0);
     if (b.ssrc == 0x3333) {
-      EXPECT_EQ(b.last_sr, ntp_middle(pub_ntp));
+      EXPECT_EQ(b.last_sr, rtp::ntp_middle(pub_ntp));
       EXPECT_GT(b.delay_since_last_sr, 0u);
     } else {
       EXPECT_EQ(b.last_sr, 0u);
@@ -227,8 +227,8 @@ TEST(RouterReports, SenderAndReceiverReportsAndTheSubscribersRtt) {
   rtp::ReportBlock back;
   back.ssrc = 0xA0;
   back.fraction_lost = 12;
-  back.last_sr = ntp_middle(sr.ntp_time);
-  back.delay_since_last_sr = to_dlsr_units(Duration::millis(30));
+  back.last_sr = rtp::ntp_middle(sr.ntp_time);
+  back.delay_since_last_sr = rtp::to_dlsr_units(Duration::millis(30));
   r.rtcp(ParticipantId{2}, rtp::ReceiverReport{0xBEEF, {back}});
   ASSERT_TRUE(r.router.rtt(ParticipantId{2}));
   EXPECT_NEAR(static_cast<double>(r.router.rtt(ParticipantId{2})->us()), 40'000.0, 50.0);

@@ -1,5 +1,6 @@
-// What the SFU, as a receiver, knows of one publisher SSRC — the numbers of a report block
-// (RFC 3550 §6.4.1) and the publisher's last sender report:
+// What a receiver knows of one remote SSRC — the numbers of a report block (RFC 3550 §6.4.1)
+// and the sender's last sender report. The SFU keeps one per publisher layer, a native
+// PeerConnection one per SSRC it receives (peer/media_session.h):
 //
 //   - extended highest sequence number, cumulative and fractional loss (Appendix A.3): expected
 //     is the span of the extended numbers seen, lost = expected − received (so duplicates can
@@ -8,7 +9,7 @@
 //   - interarrival jitter (§6.4.1, Appendix A.8) in timestamp units, from packets whose RTP
 //     timestamp is newer than any before: the packets of one frame share a timestamp but leave
 //     the sender spread over its pacing, which is not network jitter;
-//   - LSR / DLSR for the publisher's RTT, and the SR's (NTP, RTP) pair, which the SFU carries
+//   - LSR / DLSR for the sender's RTT, and the SR's (NTP, RTP) pair, which the SFU carries
 //     over into its own sender reports toward subscribers (sfu/sender_reports.h) so that their
 //     audio/video sync still refers to the publisher's clock.
 //
@@ -22,7 +23,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/sequence.h"
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 // The publisher's clock as its last sender report gave it.
 struct SenderClock {
@@ -76,4 +77,4 @@ constexpr std::uint32_t ntp_middle(std::uint64_t ntp) {
   return static_cast<std::uint32_t>(ntp >> 16);
 }
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp

@@ -1,9 +1,9 @@
-#include "sfu/receive_statistics.h"
+#include "rtp/receive_statistics.h"
 
 #include <algorithm>
 #include <limits>
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t rtp_timestamp,
                                   Timestamp now) {
@@ -80,4 +80,4 @@ std::uint64_t ntp_plus(std::uint64_t ntp, Duration d) {
   return ntp + static_cast<std::uint64_t>(whole) * 4294967296ULL + static_cast<std::uint64_t>(frac);
 }
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp
