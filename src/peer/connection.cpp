@@ -727,10 +727,12 @@ void ConnectionImpl::apply_media(const RemoteParameters& p, bool offer) {
     if (auto k = kept.find(mid); k != kept.end() && k->second == t) continue;
     std::function<void(std::span<const std::byte>)> rtp;
     std::function<void()> keyframe;
+    std::function<void(const std::string&)> layer_keyframe;
     {
       std::lock_guard l(t->callbacks);
       rtp.swap(t->on_rtp);
       keyframe.swap(t->on_keyframe_request);
+      layer_keyframe.swap(t->on_layer_keyframe_request);
     }  // what they captured goes here, outside the lock (its destructor may call the track)
   }
   remote_tracks_ = std::move(kept);
@@ -758,6 +760,12 @@ void ConnectionImpl::start_media() {
 
 // One timer for DTLS/SCTP and the media session's reports: the earlier of the two.
 void ConnectionImpl::rearm_timer() {
+  // Closed: nothing is due any more. (A report deadline left armed would fire at once, again
+  // and again, since send_media_reports does nothing after close and never moves it on.)
+  if (closed) {
+    timer_.cancel();
+    return;
+  }
   Timestamp next = Timestamp::never();
   if (transport_) next = transport_->next_timeout().value_or(Timestamp::never());
   if (const auto report = media_.next_timeout()) next = std::min(next, *report);

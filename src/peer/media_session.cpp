@@ -14,7 +14,10 @@ namespace {
 
 // Whether `ssrc` is one of the track's (its own, or a layer's: then `rid` names the layer).
 bool owns(const SendingTrack& t, std::uint32_t ssrc, std::string* rid) {
-  if (t.layers.empty()) return t.ssrc == ssrc;
+  if (t.layers.empty()) {
+    if (t.ssrc == ssrc && rid) *rid = t.plain_rid;  // the one layer a simulcast fallback sends
+    return t.ssrc == ssrc;
+  }
   for (const auto& l : t.layers)
     if (l.ssrc == ssrc) {
       if (rid) *rid = l.rid;
@@ -246,23 +249,25 @@ void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
 std::optional<std::vector<std::byte>> MediaSession::poll_report(Timestamp now) {
   if (!srtp_ || !next_report_ || now < *next_report_) return std::nullopt;
   next_report_ = now + kReportInterval;
+  // One RR of at most 31 blocks (the 5-bit count; ≈ 800 bytes, well inside a datagram), the
+  // SSRCs taken in turn from where the last report stopped when there are more (RFC 3550 §6.4:
+  // a report need not cover every source every time).
   std::vector<rtp::ReportBlock> blocks;
-  for (auto& [ssrc, stats] : receive_stats_)
-    if (stats.has_packets()) blocks.push_back(stats.report_block(ssrc, now));
-  if (blocks.empty()) return std::nullopt;
-  // RFC 3550 §6.1: a compound starts with a report (31 blocks each, the 5-bit count) and, unless
-  // reduced-size RTCP was negotiated, carries our CNAME.
-  std::vector<rtp::RtcpPacket> packets;
-  for (std::size_t i = 0; i < blocks.size(); i += 31) {
-    rtp::ReceiverReport rr{receiver_ssrc_, {}};
-    rr.reports.assign(blocks.begin() + static_cast<std::ptrdiff_t>(i),
-                      blocks.begin() + static_cast<std::ptrdiff_t>(std::min(blocks.size(), i + 31)));
-    packets.emplace_back(std::move(rr));
+  auto it = receive_stats_.upper_bound(report_cursor_);
+  for (std::size_t visited = 0; visited < receive_stats_.size() && blocks.size() < kBlocksPerReport; ++visited, ++it) {
+    if (it == receive_stats_.end()) it = receive_stats_.begin();
+    if (it->second.has_packets()) blocks.push_back(it->second.report_block(it->first, now));
+    report_cursor_ = it->first;
   }
+  if (blocks.empty()) return std::nullopt;
+  // RFC 3550 §6.1: a compound starts with a report and, unless reduced-size RTCP was negotiated,
+  // carries our CNAME.
+  std::vector<rtp::RtcpPacket> packets;
+  packets.emplace_back(rtp::ReceiverReport{receiver_ssrc_, std::move(blocks)});
   if (!reduced_size_)
     packets.emplace_back(rtp::Sdes{{rtp::SdesChunk{receiver_ssrc_, {rtp::SdesItem{rtp::sdes_item::kCname, cname_}}}}});
   auto n = rtp::build_compound(packets, MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
-  if (!n) return std::nullopt;  // 64 blocks of 24 bytes fit: cannot happen
+  if (!n) return std::nullopt;  // 31 blocks and a CNAME fit: cannot happen
   auto p = srtp_->protect_rtcp(MutableByteSpan(buffer_.data(), buffer_.size()), *n);
   if (!p) return std::nullopt;
   ++reports_sent_;

@@ -147,6 +147,8 @@ class MediaSession {
   // Per SSRC received (announced or bound; ≤ kMaxRemoteSsrcs), for the report blocks.
   std::map<std::uint32_t, rtp::ReceiveStatistics> receive_stats_;
   std::optional<Timestamp> next_report_;
+  static constexpr std::size_t kBlocksPerReport = 31;
+  std::uint32_t report_cursor_ = 0;  // the last SSRC reported: the next report starts after it
   std::string cname_;
   std::uint64_t reports_sent_ = 0;
 };
