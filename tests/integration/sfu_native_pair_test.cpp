@@ -32,6 +32,15 @@ Configuration loopback_only() {  // rule 1: gather nothing but 127.0.0.1
   return c;
 }
 
+// `peerkit serve` in-process: any port, no TURN, one SFU worker.
+server::ServeConfig sfu_serve_config() {
+  server::ServeConfig config;
+  config.port = 0;
+  config.turn = false;
+  config.sfu.workers = 1;
+  return config;
+}
+
 json::object next_of(WsClient& c, std::string_view type) {
   for (int i = 0; i < 20; ++i) {
     auto text = c.next();
@@ -85,11 +94,7 @@ std::vector<std::uint8_t> vp8_payload(bool key, std::uint8_t frame) {
 
 TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
   spdlog::set_level(spdlog::level::warn);
-  server::ServeConfig config;
-  config.port = 0;
-  config.turn = false;
-  config.sfu.workers = 1;
-  server::ServeNode service(config);
+  server::ServeNode service(sfu_serve_config());
   ASSERT_EQ(service.start(), "");
 
   auto join = [&](const std::string& name, json::object* joined) {
@@ -313,11 +318,7 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
 // without a seam when Bo's constraint moves it to another layer.
 TEST(SfuNativePair, ASimulcastPublisherReachesASubscriberAsOneStream) {
   spdlog::set_level(spdlog::level::warn);
-  server::ServeConfig config;
-  config.port = 0;
-  config.turn = false;
-  config.sfu.workers = 1;
-  server::ServeNode service(config);
+  server::ServeNode service(sfu_serve_config());
   ASSERT_EQ(service.start(), "");
   auto join = [&](const std::string& name) {
     auto c = std::make_unique<WsClient>();
