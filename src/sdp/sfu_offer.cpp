@@ -29,9 +29,11 @@ Expected<bool, std::string> check(const std::vector<ForwardedTrack>& tracks) {
     for (const auto& r : t.send_rids)
       if (!valid_send_rid(r) || !rids.insert(r).second)
         return Unexpected("mid " + t.mid + ": rid '" + r + "' is invalid or repeated");
-    if (!t.send_rids.empty() && t.ssrc == 0) {
-      if (t.rtx_pt) return Unexpected("mid " + t.mid + ": RTX with simulcast is not offered");
-    } else if (t.ssrc == 0 || !ssrcs.insert(t.ssrc).second)
+    // RTX per layer would need an SSRC pair per rid: not offered, with or without a=ssrc.
+    if (!t.send_rids.empty() && t.rtx_pt)
+      return Unexpected("mid " + t.mid + ": RTX with simulcast is not offered");
+    const bool by_rid_alone = !t.send_rids.empty() && t.ssrc == 0;  // no a=ssrc (Chrome's shape)
+    if (!by_rid_alone && (t.ssrc == 0 || !ssrcs.insert(t.ssrc).second))
       return Unexpected("mid " + t.mid + ": SSRC 0 or used twice");
     if (t.rtx_pt && (t.rtx_ssrc == 0 || !ssrcs.insert(t.rtx_ssrc).second))
       return Unexpected("mid " + t.mid + ": RTX without its own SSRC");

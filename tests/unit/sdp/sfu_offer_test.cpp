@@ -170,6 +170,12 @@ TEST(SfuOffer, SimulcastSendRidsAreWrittenAndAnSfuTakesThem) {
   auto with_rtx = tracks;
   with_rtx[1].rtx_pt = 97;
   EXPECT_FALSE(build_sfu_offer(with_rtx, ours(), ids, o));
+  // Nor with an SSRC named for the layers and one for RTX: still no per-layer RTX pair.
+  with_rtx[1].ssrc = 4001;
+  with_rtx[1].rtx_ssrc = 4002;
+  const auto refused = build_sfu_offer(with_rtx, ours(), ids, o);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("RTX with simulcast"), std::string::npos) << refused.error();
 }
 
 }  // namespace
