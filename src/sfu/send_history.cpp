@@ -1,7 +1,5 @@
 #include "sfu/send_history.h"
 
-#include <algorithm>
-
 namespace peerkit::sfu {
 
 void SendHistory::on_sent(std::uint16_t transport_seq, std::size_t size, Timestamp now) {
@@ -14,15 +12,14 @@ void SendHistory::on_sent(std::uint16_t transport_seq, std::size_t size, Timesta
   slot(seq) = Entry{seq, now, static_cast<std::uint32_t>(size), Entry::Reported::kNo};
 }
 
-// Twice the slots: each entry goes to its place in the bigger ring. Two entries can meet there
-// only if their numbers differ by a multiple of the new size; the newer one is kept.
+// Twice the slots: each entry goes to its place in the bigger ring. No two meet there — they
+// held different slots of the old ring, so their numbers differ mod N, hence mod 2N (the sizes
+// are 256 · 2^k up to kCapacity).
 void SendHistory::grow() {
-  std::vector<Entry> bigger(std::min(kCapacity, ring_.size() * 2));
-  for (const auto& e : ring_) {
-    if (e.seq < 0) continue;
-    Entry& to = bigger[static_cast<std::size_t>(e.seq) % bigger.size()];
-    if (to.seq < e.seq) to = e;
-  }
+  static_assert((kCapacity & (kCapacity - 1)) == 0 && (kInitialCapacity & (kInitialCapacity - 1)) == 0);
+  std::vector<Entry> bigger(ring_.size() * 2);
+  for (const auto& e : ring_)
+    if (e.seq >= 0) bigger[static_cast<std::size_t>(e.seq) % bigger.size()] = e;
   ring_ = std::move(bigger);
 }
 
