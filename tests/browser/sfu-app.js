@@ -72,11 +72,16 @@ run('SFU rooms in the web app', async () => {
     }, null, { timeout: 15000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
     check(stats !== null, 'sfu-stats: the server forwards 15 tracks to Ann over a connected subscribe connection', stats);
     // The server's sender reports come back in Ann's receiver reports: it knows her round trip.
+    // On loopback it is milliseconds; six pages decoding 30 streams on two cores can hold one
+    // report for a second or two, so the figure is the first under a second within 20 s (the
+    // last one seen is printed when none is).
     const rtt = await pages[0].waitForFunction(() => {
       const s = window.peerkitApp.sfu && window.peerkitApp.sfu.lastStats;
-      return s && typeof s.rtt === 'number' ? s.rtt : false;
-    }, null, { timeout: 15000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
-    check(rtt !== null && rtt >= 0 && rtt < 1, 'sfu-stats: the server measured Ann\'s round trip from her receiver reports', rtt);
+      if (s && typeof s.rtt === 'number') window.lastRtt = s.rtt;
+      return s && typeof s.rtt === 'number' && s.rtt >= 0 && s.rtt < 1 ? s.rtt : false;
+    }, null, { timeout: 20000, polling: 250 }).then((h) => h.jsonValue()).catch(() => null);
+    check(rtt !== null, 'sfu-stats: the server measured Ann\'s round trip from her receiver reports',
+          rtt !== null ? rtt : await pages[0].evaluate(() => ({ lastSeen: window.lastRtt })));
     // The panel is redrawn every second from the latest stats.
     await pages[0].waitForFunction(() => /round trip to the server\s*\d+ ms/.test(document.querySelector('#peer-details').textContent),
       null, { timeout: 5000, polling: 250 }).catch(() => {});
