@@ -75,14 +75,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ours.set_receiving(receiving);
   ours.set_reduced_size_rtcp(in.byte() % 2);
   check(ours.start(keys(false), 1).has_value());
+  if (in.byte() % 2) ours.set_wallclock(Timestamp::from_micros(1'000'000), in.u32() | (std::uint64_t{in.u32()} << 32));
 
   std::vector<std::byte> buffer(srtp::kMaxPacket + srtp::kMaxOverhead);
   Timestamp now = Timestamp::from_micros(1'000'000);
   for (int step = 0; step < 64 && in.n > 0; ++step) {
     const std::uint8_t op = in.byte();
-    // Time moves on by up to 1.3 s a step; a due receiver report is built and must be SRTCP.
+    // Time moves on by up to 1.3 s a step; due reports are built and each must be SRTCP (the
+    // sender reports with the blocks come in a few compounds at most).
     now = now + Duration::millis(in.byte() * 5);
-    if (auto report = ours.poll_report(now)) check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
+    int compounds = 0;
+    while (auto report = ours.poll_report(now)) {
+      check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
+      check(++compounds <= 4);
+    }
     if (const auto next = ours.next_timeout()) check(*next > now);
     const std::size_t length = in.byte() * 8u + in.byte() % 8u;
     switch (op % 6) {
@@ -102,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 3: {  // a send of ours: any bytes as the application's packet
         auto packet = in.bytes(std::min<std::size_t>(length, 1600));
-        auto sent = ours.send_rtp(std::to_string(op / 6 % 6), packet);
+        auto sent = ours.send_rtp(std::to_string(op / 6 % 6), packet, now);
         if (sent) check(sent->size() <= srtp::kMaxPacket + srtp::kMaxOverhead);
         break;
       }

@@ -237,6 +237,13 @@ struct Stats {  // W3C webrtc-stats names
     std::uint32_t ssrc = 0;  // ours, for local tracks
     std::uint64_t packets = 0, payload_bytes = 0;  // sent or received
     std::uint64_t pli_count = 0;  // keyframe requests received (local) or sent (remote)
+    // Local tracks, from the remote's RTCP report blocks (RTCRemoteInboundRtpStreamStats):
+    // its cumulative loss and latest loss fraction, and the round trip of our sender reports
+    // (nullopt until one came back).
+    std::int64_t remote_packets_lost = 0;
+    double remote_fraction_lost = 0;
+    std::optional<double> round_trip_time;  // seconds
+    std::uint64_t sender_reports_sent = 0;
   };
   std::vector<RtpStream> rtp_streams;
   std::uint64_t srtp_dropped = 0;  // SRTP/SRTCP datagrams not ours, unauthenticated or replayed

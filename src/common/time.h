@@ -89,4 +89,16 @@ inline std::int64_t unix_seconds_now() {
       .count();
 }
 
+// The system clock as an NTP time (RFC 5905 §6: seconds since 1900 in the high 32 bits, the
+// fraction in the low 32), for RTCP sender reports. Only drivers call this.
+inline std::uint64_t ntp_time_now() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  constexpr std::uint64_t kUnixToNtp = 2'208'988'800;  // 1900-01-01 to 1970-01-01, seconds
+  const auto seconds = static_cast<std::uint64_t>(us / 1'000'000) + kUnixToNtp;
+  const auto fraction = (static_cast<std::uint64_t>(us % 1'000'000) << 32) / 1'000'000;
+  return (seconds << 32) | fraction;
+}
+
 }  // namespace peerkit

@@ -567,6 +567,12 @@ Stats ConnectionImpl::stats() const {
       r.packets = t.local ? it->second.packets_sent : it->second.packets_received;
       r.payload_bytes = t.local ? it->second.bytes_sent : it->second.bytes_received;
       r.pli_count = t.local ? it->second.keyframe_requests_received : it->second.keyframe_requests_sent;
+      if (t.local) {
+        r.remote_packets_lost = it->second.remote_packets_lost;
+        r.remote_fraction_lost = it->second.remote_fraction_lost / 256.0;
+        if (it->second.round_trip) r.round_trip_time = static_cast<double>(it->second.round_trip->us()) / 1e6;
+        r.sender_reports_sent = it->second.sender_reports_sent;
+      }
     }
     s.rtp_streams.push_back(std::move(r));
   };

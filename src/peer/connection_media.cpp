@@ -131,8 +131,13 @@ void ConnectionImpl::start_media() {
   while (receiver_ssrc == 0);
   // The CNAME our offers write (RFC 7022: the connection's random ufrag), in our reports too.
   if (auto started = media_.start(k, receiver_ssrc, agent_ ? agent_->local_ufrag() : std::string());
-      !started)
+      !started) {
     report_error("OperationError: " + started.error());
+    return;
+  }
+  // The wall clock of our sender reports (RFC 3550 §6.4.1), read once: from here on it moves
+  // with the loop's monotonic clock, so a step of the system clock does not jump our reports.
+  media_.set_wallclock(loop_->now(), ntp_time_now());
 }
 
 // One timer for DTLS/SCTP and the media session's reports: the earlier of the two.
@@ -194,9 +199,11 @@ Error ConnectionImpl::send_rtp(TrackImpl& t, ByteSpan packet, std::string_view r
   if (t.mid.empty() || !agent_) return "InvalidStateError: the track is not negotiated";
   if (!t.layers.empty() && rid.empty())
     return "TypeError: track " + t.mid + " sends simulcast: name the layer (send_rtp(packet, rid))";
-  auto d = media_.send_rtp(t.mid, packet, rid);
+  const bool report_due = media_.next_timeout().has_value();
+  auto d = media_.send_rtp(t.mid, packet, loop_->now(), rid);
   if (!d) return d.error();
   send_datagram(*d);
+  if (!report_due) rearm_timer();  // the first packet sent schedules the next sender report
   return std::nullopt;
 }
 

@@ -29,7 +29,14 @@ bool owns(const SendingTrack& t, std::uint32_t ssrc, std::string* rid) {
 }  // namespace
 
 
-void MediaSession::set_sending(std::vector<SendingTrack> tracks) { sending_ = std::move(tracks); }
+void MediaSession::set_sending(std::vector<SendingTrack> tracks) {
+  sending_ = std::move(tracks);
+  // An SSRC we no longer send reports no more.
+  std::erase_if(local_sources_, [&](const auto& kv) {
+    return std::none_of(sending_.begin(), sending_.end(),
+                        [&](const SendingTrack& t) { return owns(t, kv.first, nullptr); });
+  });
+}
 
 void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
   std::set<std::uint32_t> before, after;
@@ -64,6 +71,7 @@ Expected<bool, std::string> MediaSession::start(const srtp::Keys& keys, std::uin
   srtp_ = std::move(*s);
   receiver_ssrc_ = receiver_ssrc;
   cname_ = cname.empty() ? "peerkit" : std::move(cname);
+  if (cname_.size() > kMaxCname) cname_.resize(kMaxCname);  // so that a report's SDES fits
   buffer_.resize(srtp::kMaxPacket + srtp::kMaxOverhead);
   return true;
 }
@@ -75,7 +83,7 @@ const SendingTrack* MediaSession::sending(const std::string& mid) const {
 }
 
 Expected<std::vector<std::byte>, std::string> MediaSession::send_rtp(const std::string& mid,
-                                                                     ByteSpan packet,
+                                                                     ByteSpan packet, Timestamp now,
                                                                      std::string_view rid) {
   if (!srtp_) return Unexpected(std::string("InvalidStateError: the transport is not connected"));
   const SendingTrack* t = sending(mid);
@@ -119,6 +127,14 @@ Expected<std::vector<std::byte>, std::string> MediaSession::send_rtp(const std::
   auto& c = counters_[mid];
   ++c.packets_sent;
   c.bytes_sent += v->payload.size();
+  auto& source = local_sources_[ssrc];
+  source.mid = mid;
+  source.clock_rate = t->clock_rate;
+  ++source.packets;
+  source.octets += static_cast<std::uint32_t>(v->payload.size());
+  source.last_timestamp = v->header.timestamp;
+  source.last_sent = now;
+  if (wallclock_) schedule_report(now);
   return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*protected_size));
 }
 
@@ -205,11 +221,14 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
   auto& c = counters_[t->mid];
   ++c.packets_received;
   c.bytes_received += v->payload.size();
-  auto stats = receive_stats_.find(v->header.ssrc);
-  if (stats == receive_stats_.end() && receive_stats_.size() < kMaxRemoteSsrcs)
-    stats = receive_stats_.emplace(v->header.ssrc, rtp::ReceiveStatistics(t->clock_rate)).first;
-  if (stats != receive_stats_.end()) stats->second.on_packet(v->header.sequence, v->header.timestamp, now);
-  if (!next_report_) next_report_ = now + kReportInterval;
+  auto source = receive_stats_.find(v->header.ssrc);
+  if (source == receive_stats_.end() && receive_stats_.size() < kMaxRemoteSsrcs)
+    source = receive_stats_.emplace(v->header.ssrc, RemoteSource{rtp::ReceiveStatistics(t->clock_rate)}).first;
+  if (source != receive_stats_.end()) {
+    source->second.stats.on_packet(v->header.sequence, v->header.timestamp, now);
+    source->second.heard = true;
+    schedule_report(now);
+  }
   events_.emplace_back(RtpReceived{t->mid, std::vector<std::byte>(plain.begin(), plain.end())});
 }
 
@@ -230,7 +249,10 @@ void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
   for (const auto& p : *packets) {
     if (const auto* sr = std::get_if<rtp::SenderReport>(&p)) {
       if (auto it = receive_stats_.find(sr->ssrc); it != receive_stats_.end())
-        it->second.on_sender_report(sr->ntp_time, sr->rtp_time, now);  // LSR/DLSR of our next RR
+        it->second.stats.on_sender_report(sr->ntp_time, sr->rtp_time, now);  // LSR/DLSR of our next RR
+      for (const auto& b : sr->reports) on_report_block(b, now);
+    } else if (const auto* rr = std::get_if<rtp::ReceiverReport>(&p)) {
+      for (const auto& b : rr->reports) on_report_block(b, now);
     } else if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
     else if (const auto* fir = std::get_if<rtp::Fir>(&p))
       for (const auto& e : fir->entries) {
@@ -244,34 +266,6 @@ void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
         request(e.ssrc);
       }
   }
-}
-
-std::optional<std::vector<std::byte>> MediaSession::poll_report(Timestamp now) {
-  if (!srtp_ || !next_report_ || now < *next_report_) return std::nullopt;
-  next_report_ = now + kReportInterval;
-  // One RR of at most 31 blocks (the 5-bit count; ≈ 800 bytes, well inside a datagram), the
-  // SSRCs taken in turn from where the last report stopped when there are more (RFC 3550 §6.4:
-  // a report need not cover every source every time).
-  std::vector<rtp::ReportBlock> blocks;
-  auto it = receive_stats_.upper_bound(report_cursor_);
-  for (std::size_t visited = 0; visited < receive_stats_.size() && blocks.size() < kBlocksPerReport; ++visited, ++it) {
-    if (it == receive_stats_.end()) it = receive_stats_.begin();
-    if (it->second.has_packets()) blocks.push_back(it->second.report_block(it->first, now));
-    report_cursor_ = it->first;
-  }
-  if (blocks.empty()) return std::nullopt;
-  // RFC 3550 §6.1: a compound starts with a report and, unless reduced-size RTCP was negotiated,
-  // carries our CNAME.
-  std::vector<rtp::RtcpPacket> packets;
-  packets.emplace_back(rtp::ReceiverReport{receiver_ssrc_, std::move(blocks)});
-  if (!reduced_size_)
-    packets.emplace_back(rtp::Sdes{{rtp::SdesChunk{receiver_ssrc_, {rtp::SdesItem{rtp::sdes_item::kCname, cname_}}}}});
-  auto n = rtp::build_compound(packets, MutableByteSpan(buffer_.data(), srtp::kMaxPacket));
-  if (!n) return std::nullopt;  // 31 blocks and a CNAME fit: cannot happen
-  auto p = srtp_->protect_rtcp(MutableByteSpan(buffer_.data(), buffer_.size()), *n);
-  if (!p) return std::nullopt;
-  ++reports_sent_;
-  return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*p));
 }
 
 std::optional<MediaEvent> MediaSession::poll_event() {

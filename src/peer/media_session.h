@@ -12,13 +12,21 @@
 //
 // Incoming RTP belongs to a receiving track by SSRC: the SSRCs its section announced (a=ssrc),
 // else the first packet whose mid extension names the track binds its SSRC (RFC 8843 §9.2). RTCP
-// yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs, and a
-// sender report's clock for the receiver reports; other RTCP is counted and dropped (no NACK
-// or congestion control yet: docs/peer.md).
+// yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs, a
+// sender report's clock for the receiver reports, and the report blocks about our streams;
+// other RTCP is counted and dropped (no NACK or congestion control yet: docs/peer.md).
 //
-// As a receiver the session reports (RFC 3550 §6.4.2): once a second after the first packet,
-// one RR block per SSRC received (loss, jitter, LSR/DLSR so the sender measures the round
-// trip), behind an SDES CNAME unless reduced-size RTCP was negotiated (§6.1, RFC 5506).
+// As a sender (RFC 3550 §6.4.1) it writes a sender report per SSRC that sent in the last two
+// report intervals: the wall clock (NTP) given by the driver, the RTP time of that moment
+// (the last packet's timestamp moved on by the time since, in the codec's clock) and the
+// packet and payload-octet counts; the report blocks that come back for our SSRCs give the
+// remote's loss and the round trip (A − LSR − DLSR, §6.4.1).
+//
+// As a receiver the session reports (RFC 3550 §6.4.2): once a second while media arrives, one
+// RR block per SSRC heard since the last report (§6.4.1: loss, jitter, LSR/DLSR so the sender
+// measures the round trip), behind an SDES CNAME unless reduced-size RTCP was negotiated (§6.1,
+// RFC 5506). A source gone silent is reported once more and then not at all; with nothing
+// heard, no report is due and the connection's timer sleeps.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +65,7 @@ struct SendingTrack {
   // We offered simulcast and the answer took none: only this layer, our first, is sent, as a
   // plain stream on `ssrc` (JSEP, RFC 8829 §5.3.1: the first encoding alone).
   std::string plain_rid;
+  std::uint32_t clock_rate = 90'000;  // of the codec sent: the RTP time of our sender reports
 };
 
 struct ReceivingTrack {
@@ -80,6 +89,14 @@ using MediaEvent = std::variant<RtpReceived, KeyframeRequested>;
 struct MediaCounters {  // RTCRtpStreamStats-like, per mid
   std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   std::uint64_t keyframe_requests_received = 0, keyframe_requests_sent = 0;
+  // What the remote's report blocks say of our stream (RTCRemoteInboundRtpStreamStats): its
+  // latest cumulative loss and loss fraction (of 256), and the round trip of our last report it
+  // answered. With simulcast, the figures of the layer last reported.
+  std::uint64_t report_blocks_received = 0;
+  std::int32_t remote_packets_lost = 0;
+  std::uint8_t remote_fraction_lost = 0;
+  std::optional<Duration> round_trip;
+  std::uint64_t sender_reports_sent = 0;
 };
 
 class MediaSession {
@@ -98,11 +115,16 @@ class MediaSession {
                                     std::string cname = {});
   bool started() const { return srtp_ != nullptr; }
 
-  // One protected datagram for the track `mid` (its layer `rid` when it sends simulcast: the
-  // layer's SSRC and the rid extension, RFC 8852 §3.1). Errors: not started, no such sending
-  // track (or not negotiated yet), no such layer, not RTP, too large.
+  // The wall clock at `at`, as an NTP time (RFC 3550 §4, 32.32): the driver reads it once and
+  // sender reports carry it moved on by the monotonic time since. Without it, no SR is sent
+  // (a receiver would sync our streams on a clock we made up) and no round trip is measured.
+  void set_wallclock(Timestamp at, std::uint64_t ntp) { wallclock_ = Wallclock{at, ntp}; }
+
+  // One protected datagram for the track `mid`, sent at `now` (its layer `rid` when it sends
+  // simulcast: the layer's SSRC and the rid extension, RFC 8852 §3.1). Errors: not started, no
+  // such sending track (or not negotiated yet), no such layer, not RTP, too large.
   Expected<std::vector<std::byte>, std::string> send_rtp(const std::string& mid, ByteSpan packet,
-                                                         std::string_view rid = {});
+                                                         Timestamp now, std::string_view rid = {});
   // A PLI (RFC 4585 §6.3.1) toward the media source of receiving track `mid`, protected.
   Expected<std::vector<std::byte>, std::string> keyframe_request(const std::string& mid);
   // An SRTP or SRTCP datagram (RFC 7983: the first byte is 128–191) arriving at `now`. What is
@@ -111,11 +133,12 @@ class MediaSession {
   std::optional<MediaEvent> poll_event();
 
   static constexpr Duration kReportInterval = Duration::seconds(1);  // libwebrtc's, for video
-  // When the next receiver report is due (nullopt: nothing received yet).
+  // When the next report is due (nullopt: nothing heard or sent lately).
   std::optional<Timestamp> next_timeout() const { return next_report_; }
-  // The protected RR compound due at `now`, if one is.
+  // The protected RTCP compounds due at `now`, one per call (more than one when many SSRCs
+  // send): call until nullopt.
   std::optional<std::vector<std::byte>> poll_report(Timestamp now);
-  std::uint64_t reports_sent() const { return reports_sent_; }
+  std::uint64_t reports_sent() const { return reports_sent_; }  // compounds
 
   const std::map<std::string, MediaCounters>& counters() const { return counters_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -124,6 +147,12 @@ class MediaSession {
   const SendingTrack* sending(const std::string& mid) const;
   const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
   void handle_rtcp(ByteSpan plain, Timestamp now);
+  void on_report_block(const rtp::ReportBlock& block, Timestamp now);
+  void build_reports(Timestamp now);
+  std::optional<std::vector<std::byte>> protect_compound(const std::vector<rtp::RtcpPacket>& packets);
+  void schedule_report(Timestamp now) {
+    if (!next_report_) next_report_ = now + kReportInterval;
+  }
 
   std::vector<SendingTrack> sending_;
   std::vector<ReceivingTrack> receiving_;
@@ -145,12 +174,34 @@ class MediaSession {
   std::uint64_t dropped_ = 0;
   bool reduced_size_ = false;
   // Per SSRC received (announced or bound; ≤ kMaxRemoteSsrcs), for the report blocks.
-  std::map<std::uint32_t, rtp::ReceiveStatistics> receive_stats_;
+  struct RemoteSource {
+    rtp::ReceiveStatistics stats;
+    bool heard = false;  // a packet since this source's last report block
+  };
+  std::map<std::uint32_t, RemoteSource> receive_stats_;
   std::optional<Timestamp> next_report_;
   static constexpr std::size_t kBlocksPerReport = 31;
   std::uint32_t report_cursor_ = 0;  // the last SSRC reported: the next report starts after it
   std::string cname_;
   std::uint64_t reports_sent_ = 0;
+  // Per SSRC we send (bounded by our tracks' layers), for the sender reports.
+  struct LocalSource {
+    std::string mid;
+    std::uint32_t clock_rate = 90'000;
+    std::uint32_t packets = 0, octets = 0;  // §6.4.1: wrap modulo 2^32
+    std::uint32_t last_timestamp = 0;
+    Timestamp last_sent;
+  };
+  std::map<std::uint32_t, LocalSource> local_sources_;
+  struct Wallclock {
+    Timestamp at;
+    std::uint64_t ntp = 0;
+  };
+  std::optional<Wallclock> wallclock_;
+  std::optional<std::uint64_t> ntp_at(Timestamp now) const;
+  static constexpr std::size_t kSendersPerCompound = 4;  // SRs beside the 31 blocks, in 1500 bytes
+  static constexpr std::size_t kMaxCname = 64;           // RFC 7022's are 16 characters
+  std::deque<std::vector<std::byte>> due_reports_;       // this round's compounds not yet polled
 };
 
 }  // namespace peerkit::peer

@@ -155,24 +155,31 @@ bool is_msid_id(std::string_view id) {
 }
 
 // What the answer's a=simulcast:recv (RFC 8853 §5.3) takes of our layers: the listed, unpaused
-// ones, in our order, sent with the rid extension. No simulcast, or no rid extension to say which
-// layer a packet is: the first layer alone, plain (JSEP, RFC 8829 §5.3.1).
-static void take_simulcast(const LocalTrack& t, const sdp::MediaDescription& answer, SendingTrack& st) {
+// ones, in our order, sent with the rid extension — none at all when every one it lists is
+// paused (false: the track sends nothing until an answer resumes one). No simulcast, or no rid
+// extension to say which layer a packet is: the first layer alone, plain (JSEP, RFC 8829 §5.3.1).
+static bool take_simulcast(const LocalTrack& t, const sdp::MediaDescription& answer, SendingTrack& st) {
   st.rid_extension = one_byte_id(answer.extension_id(sdp::kRidUri));
   if (answer.simulcast && st.rid_extension) {
+    bool listed = false;
     for (const auto& l : t.layers)
-      for (const auto& stream : answer.simulcast->recv)
-        if (std::any_of(stream.begin(), stream.end(),
-                        [&](const sdp::SimulcastRid& r) { return r.rid == l.rid && !r.paused; })) {
-          st.layers.push_back(l);
-          break;
-        }
-    if (!st.layers.empty()) return;
+      for (const auto& stream : answer.simulcast->recv) {
+        const auto r = std::find_if(stream.begin(), stream.end(),
+                                    [&](const sdp::SimulcastRid& x) { return x.rid == l.rid; });
+        if (r == stream.end()) continue;
+        listed = true;
+        if (r->paused) continue;
+        st.layers.push_back(l);
+        break;
+      }
+    if (!st.layers.empty()) return true;
+    if (listed) return false;  // ours, every one paused
   }
   st.layers.clear();
   st.rid_extension.reset();
   st.ssrc = t.layers.front().ssrc;
   st.plain_rid = t.layers.front().rid;
+  return true;
 }
 
 std::optional<std::string> track_init_error(const std::string& kind, const std::string& stream_id,
@@ -348,7 +355,8 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
           (a->direction != sdp::Direction::kRecvonly && a->direction != sdp::Direction::kSendrecv))
         continue;
       SendingTrack st{t.mid, t.ssrc, o->codecs.front().pt, one_byte_id(a->extension_id(kMidUri)), {}, {}, {}};
-      if (!t.layers.empty()) take_simulcast(t, *a, st);
+      if (o->codecs.front().clock_rate > 0) st.clock_rate = o->codecs.front().clock_rate;
+      if (!t.layers.empty() && !take_simulcast(t, *a, st)) continue;
       params->sending.push_back(std::move(st));
     }
   }

@@ -236,21 +236,34 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
 
   // Bo reports what it receives (RFC 3550 receiver reports, once a second): the server's
   // sfu-stats then has a loss figure for each of Bo's subscriptions (null until a report came).
+  // Ann sends sender reports, so the SFU has her clock and sends Bo its own SRs on it (none
+  // before: sfu/sender_reports.h); Bo's blocks name them, which gives the server Bo's round trip.
+  json::object last_stats;
   auto reported = [&] {
     bo_ws->send(json::serialize(json::object{{"type", "sfu-stats"}}));
-    auto stats = next_of(*bo_ws, "sfu-stats");
-    const auto* subs = stats.if_contains("subscriptions");
+    last_stats = next_of(*bo_ws, "sfu-stats");
+    const auto* subs = last_stats.if_contains("subscriptions");
     if (!subs || !subs->is_array() || subs->as_array().size() != 2) return false;
     for (const auto& sub : subs->as_array())
       if (!sub.as_object().at("loss").is_number()) return false;
-    return true;
+    const auto* rtt = last_stats.if_contains("rtt");
+    return rtt && rtt->is_number();
   };
   bool has_reports = false;
-  for (int i = 0; i < 10 && !has_reports; ++i) {
+  for (int i = 0; i < 15 && !has_reports; ++i) {
     for (int k = 0; k < 15; ++k) tick();  // 300 ms of media between asks
     has_reports = reported();
   }
-  EXPECT_TRUE(has_reports) << "the SFU got Bo's receiver reports";
+  EXPECT_TRUE(has_reports) << "the SFU got Bo's receiver reports, naming its SRs: " << json::serialize(last_stats);
+  // And Ann's side: the SFU's receiver reports name her SRs, so she knows her round trip.
+  bool ann_rtt = false;
+  for (int i = 0; i < 100 && !ann_rtt; ++i) {
+    tick();
+    ann_rtt = true;
+    for (const auto& s : ann_pc->get_stats().rtp_streams)
+      if (s.local) ann_rtt &= s.sender_reports_sent > 0 && s.round_trip_time.has_value() && *s.round_trip_time < 1.0;
+  }
+  EXPECT_TRUE(ann_rtt) << "Ann's sender reports came back in the SFU's report blocks";
   const auto bo_stats = bo_pc->get_stats();
   ASSERT_EQ(bo_stats.rtp_streams.size(), 2u);
   for (const auto& s : bo_stats.rtp_streams) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtcp_feedback.h"
@@ -40,6 +42,41 @@ std::vector<std::byte> packet(std::uint16_t seq, std::vector<std::byte> payload,
   return out;
 }
 
+// An SRTCP end with one side's keys (mirrored: the receiver's), standing beside a session under
+// test: it writes RTCP that session must read, and reads what that session wrote. Each one keeps
+// its own SRTCP index (RFC 3711 §3.4), so two ends with the same keys replay each other's.
+class RtcpEnd {
+ public:
+  explicit RtcpEnd(bool mirrored) {
+    auto s = srtp::Session::create(keys(mirrored));
+    EXPECT_TRUE(s);
+    if (s) session_ = std::move(*s);
+  }
+  std::vector<std::byte> protect(std::vector<rtp::RtcpPacket> packets) {
+    std::vector<std::byte> out(srtp::kMaxPacket + srtp::kMaxOverhead);
+    const auto n = rtp::build_compound(packets, MutableByteSpan(out.data(), srtp::kMaxPacket));
+    EXPECT_TRUE(n);
+    if (!n) return {};
+    const auto size = session_->protect_rtcp(MutableByteSpan(out.data(), out.size()), *n);
+    EXPECT_TRUE(size);
+    out.resize(size ? *size : 0);
+    return out;
+  }
+  std::vector<rtp::RtcpPacket> read(const std::vector<std::byte>& datagram) {
+    std::vector<std::byte> plain(datagram);
+    plain.resize(plain.size() + srtp::kMaxOverhead);
+    const auto n = session_->unprotect_rtcp(MutableByteSpan(plain.data(), plain.size()), datagram.size());
+    EXPECT_TRUE(n);
+    if (!n) return {};
+    auto packets = rtp::parse_compound(ByteSpan(plain.data(), *n));
+    EXPECT_TRUE(packets);
+    return packets ? std::move(*packets) : std::vector<rtp::RtcpPacket>{};
+  }
+
+ private:
+  std::unique_ptr<srtp::Session> session_;
+};
+
 std::vector<std::byte> bytes(std::initializer_list<int> v) {
   std::vector<std::byte> out;
   for (int x : v) out.push_back(std::byte(x));
@@ -58,7 +95,7 @@ struct Pair {
 
 TEST(MediaSession, WritesTheNegotiatedHeaderAndTheReceiverRoutesByAnnouncedSsrc) {
   Pair p(std::nullopt, {0xA0A0A0A0});
-  const auto wire = p.sender.send_rtp("0", packet(7, bytes({1, 2, 3})));
+  const auto wire = p.sender.send_rtp("0", packet(7, bytes({1, 2, 3})), kT0);
   ASSERT_TRUE(wire) << wire.error();
   EXPECT_GT(wire->size(), packet(7, bytes({1, 2, 3})).size());  // the SRTP auth tag
   p.receiver.handle_datagram(*wire, kT0);
@@ -88,7 +125,7 @@ TEST(MediaSession, WritesTheNegotiatedHeaderAndTheReceiverRoutesByAnnouncedSsrc)
 
 TEST(MediaSession, AnUnannouncedSsrcBindsByItsMidExtension) {
   Pair p(std::uint8_t{4}, {});
-  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
+  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})), kT0);
   ASSERT_TRUE(wire);
   p.receiver.handle_datagram(*wire, kT0);
   auto e = p.receiver.poll_event();
@@ -112,7 +149,7 @@ TEST(MediaSession, AnUnannouncedSsrcBindsByItsMidExtension) {
 
 TEST(MediaSession, WithoutAnnouncementOrMidTheStreamIsDropped) {
   Pair p(std::nullopt, {});  // nothing to route by
-  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})));
+  const auto wire = p.sender.send_rtp("0", packet(1, bytes({9})), kT0);
   ASSERT_TRUE(wire);
   p.receiver.handle_datagram(*wire, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
@@ -124,34 +161,18 @@ TEST(MediaSession, WithoutAnnouncementOrMidTheStreamIsDropped) {
 
 TEST(MediaSession, FirAsksForAKeyframeToo) {
   Pair p(std::nullopt, {0xA0A0A0A0});
-  // An FIR (RFC 5104 §4.3.1) built by hand, protected by the receiver's SRTCP context.
-  const rtp::RtcpPacket fir = rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, 1}, rtp::FirEntry{0x12345678, 1}}};
-  std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
-  const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&fir, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
-  ASSERT_TRUE(n);
-  auto session = srtp::Session::create(keys(true));
-  ASSERT_TRUE(session);
-  const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
-  ASSERT_TRUE(size);
-  buf.resize(*size);
-  p.sender.handle_datagram(buf, kT0);
+  // An FIR (RFC 5104 §4.3.1) built by hand, protected with the receiver's keys.
+  RtcpEnd receiver_side(true);
+  p.sender.handle_datagram(receiver_side.protect({rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, 1}, rtp::FirEntry{0x12345678, 1}}}}), kT0);
   auto e = p.sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));  // the entry for our SSRC
   EXPECT_FALSE(p.sender.poll_event());  // the other SSRC is not ours
 
   // The same FIR again (a retransmission: same sequence number) asks for nothing new; the next
   // sequence number does (RFC 5104 §4.3.1.2).
-  auto protect = [&](std::uint8_t sequence) {
-    const rtp::RtcpPacket again = rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, sequence}}};
-    std::vector<std::byte> out(srtp::kMaxPacket + srtp::kMaxOverhead);
-    const auto len = rtp::build_compound(std::span<const rtp::RtcpPacket>(&again, 1), MutableByteSpan(out.data(), srtp::kMaxPacket));
-    const auto sz = (*session)->protect_rtcp(MutableByteSpan(out.data(), out.size()), *len);
-    out.resize(*sz);
-    return out;
-  };
-  p.sender.handle_datagram(protect(1), kT0);
+  p.sender.handle_datagram(receiver_side.protect({rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, 1}}}}), kT0);
   EXPECT_FALSE(p.sender.poll_event());
-  p.sender.handle_datagram(protect(2), kT0);
+  p.sender.handle_datagram(receiver_side.protect({rtp::Fir{2, {rtp::FirEntry{0xA0A0A0A0, 2}}}}), kT0);
   EXPECT_TRUE(p.sender.poll_event());
   EXPECT_EQ(p.sender.counters().at("0").keyframe_requests_received, 2u);
 }
@@ -163,19 +184,12 @@ TEST(MediaSession, APliIsCompoundUnlessReducedSizeWasNegotiated) {
     p.receiver.set_reduced_size_rtcp(rsize);
     auto pli = p.receiver.keyframe_request("0");
     ASSERT_TRUE(pli);
-    auto keys_of_receiver = srtp::Session::create(keys(false));  // the sender's view
-    ASSERT_TRUE(keys_of_receiver);
-    std::vector<std::byte> plain(*pli);
-    plain.resize(plain.size() + srtp::kMaxOverhead);
-    const auto n = (*keys_of_receiver)->unprotect_rtcp(MutableByteSpan(plain.data(), plain.size()), pli->size());
-    ASSERT_TRUE(n);
-    const auto packets = rtp::parse_compound(ByteSpan(plain.data(), *n));
-    ASSERT_TRUE(packets);
-    ASSERT_EQ(packets->size(), rsize ? 1u : 2u);
+    const auto packets = RtcpEnd(false).read(*pli);  // the sender's view
+    ASSERT_EQ(packets.size(), rsize ? 1u : 2u);
     if (!rsize) {
-      EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(packets->front()));
+      EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(packets.front()));
     }
-    EXPECT_TRUE(std::holds_alternative<rtp::Pli>(packets->back()));
+    EXPECT_TRUE(std::holds_alternative<rtp::Pli>(packets.back()));
   }
 }
 
@@ -183,7 +197,7 @@ TEST(MediaSession, APliIsCompoundUnlessReducedSizeWasNegotiated) {
 TEST(MediaSession, APayloadTypeNotAnsweredIsDropped) {
   Pair p(std::nullopt, {0xA0A0A0A0});
   p.sender.set_sending({SendingTrack{"0", 0xA0A0A0A0, 97, std::nullopt}});  // e.g. RTX's
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))), kT0);
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1})), kT0), kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   EXPECT_EQ(p.receiver.dropped(), 1u);
 }
@@ -191,17 +205,17 @@ TEST(MediaSession, APayloadTypeNotAnsweredIsDropped) {
 TEST(MediaSession, RefusesWhatCannotBeSent) {
   MediaSession s;
   s.set_sending({SendingTrack{"0", 1, 96, std::nullopt}});
-  auto r = s.send_rtp("0", packet(1, bytes({1})));
+  auto r = s.send_rtp("0", packet(1, bytes({1})), kT0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rfind("InvalidStateError", 0), 0u);  // not started
   ASSERT_TRUE(s.start(keys(false), 1));
-  r = s.send_rtp("1", packet(1, bytes({1})));
+  r = s.send_rtp("1", packet(1, bytes({1})), kT0);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("not negotiated"), std::string::npos);
-  r = s.send_rtp("0", bytes({1, 2, 3}));
+  r = s.send_rtp("0", bytes({1, 2, 3}), kT0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rfind("TypeError", 0), 0u);
-  r = s.send_rtp("0", packet(1, std::vector<std::byte>(srtp::kMaxPacket)));
+  r = s.send_rtp("0", packet(1, std::vector<std::byte>(srtp::kMaxPacket)), kT0);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("over"), std::string::npos);
   EXPECT_FALSE(s.counters().contains("0"));
@@ -209,7 +223,7 @@ TEST(MediaSession, RefusesWhatCannotBeSent) {
 
 TEST(MediaSession, GarbageAndForgeriesAreCountedAndDropped) {
   Pair p(std::nullopt, {0xA0A0A0A0});
-  auto wire = *p.sender.send_rtp("0", packet(3, bytes({5, 5})));
+  auto wire = *p.sender.send_rtp("0", packet(3, bytes({5, 5})), kT0);
   wire.back() ^= std::byte{1};  // the auth tag no longer matches
   p.receiver.handle_datagram(wire, kT0);
   p.receiver.handle_datagram(bytes({0x80}), kT0);
@@ -224,24 +238,24 @@ TEST(MediaSession, GarbageAndForgeriesAreCountedAndDropped) {
 
 TEST(MediaSession, NewReceivingTracksForgetBindingsOfSectionsThatAreGone) {
   Pair p(std::uint8_t{4}, {});
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1}))), kT0);
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(1, bytes({1})), kT0), kT0);
   ASSERT_TRUE(p.receiver.poll_event());
   ASSERT_TRUE(p.receiver.keyframe_request("0"));
   p.receiver.set_receiving({ReceivingTrack{"1", {}, 111, 4}});
   EXPECT_FALSE(p.receiver.keyframe_request("0"));
   // A packet still naming mid 0 belongs to nothing now.
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1}))), kT0);
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(2, bytes({1})), kT0), kT0);
   EXPECT_FALSE(p.receiver.poll_event());
 
   // Section 0 comes back (an SFU reusing it for another source): the ended stream's SSRC stays
   // retired — its SRTP context was released, so a replay of the old stream would decrypt again
   // — and does not bind by mid; only an announcement brings it back.
-  const auto old_stream = *p.sender.send_rtp("0", packet(3, bytes({1})));
+  const auto old_stream = *p.sender.send_rtp("0", packet(3, bytes({1})), kT0);
   p.receiver.set_receiving({ReceivingTrack{"0", {}, 111, 4}});
   p.receiver.handle_datagram(old_stream, kT0);
   EXPECT_FALSE(p.receiver.poll_event());
   p.receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 111, 4}});
-  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(4, bytes({1}))), kT0);
+  p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(4, bytes({1})), kT0), kT0);
   EXPECT_TRUE(p.receiver.poll_event());
 }
 
@@ -278,7 +292,7 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   ASSERT_TRUE(receiver.start(keys(true), 2));
 
   for (const auto& [rid, ssrc] : {std::pair<std::string, std::uint32_t>{"q", 0x1111}, {"f", 0x3333}}) {
-    const auto wire = sender.send_rtp("0", packet(5, bytes({7})), rid);
+    const auto wire = sender.send_rtp("0", packet(5, bytes({7})), kT0, rid);
     ASSERT_TRUE(wire) << wire.error();
     receiver.handle_datagram(*wire, kT0);
     auto e = receiver.poll_event();
@@ -295,7 +309,7 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   }
   // A layer the answer did not take, and no layer at all, are refused.
   for (const std::string_view rid : {std::string_view("h"), std::string_view("")}) {
-    const auto refused = sender.send_rtp("0", packet(6, bytes({7})), rid);
+    const auto refused = sender.send_rtp("0", packet(6, bytes({7})), kT0, rid);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().rfind("InvalidStateError", 0), 0u) << refused.error();
   }
@@ -307,21 +321,10 @@ TEST(MediaSession, SimulcastLayersHaveTheirOwnSsrcAndRid) {
   auto e = sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
   EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "q");
-  const rtp::RtcpPacket fir = rtp::Fir{2, {rtp::FirEntry{0x3333, 1}}};
-  std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
-  const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&fir, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
-  ASSERT_TRUE(n);
-  auto session = srtp::Session::create(keys(true));
-  ASSERT_TRUE(session);
-  // A second SRTCP sender with the receiver's keys: start its index past the receiver's PLI.
-  std::vector<std::byte> skip(buf.size());
-  const rtp::RtcpPacket rr = rtp::ReceiverReport{2, {}};
-  const auto rn = rtp::build_compound(std::span<const rtp::RtcpPacket>(&rr, 1), MutableByteSpan(skip.data(), srtp::kMaxPacket));
-  ASSERT_TRUE((*session)->protect_rtcp(MutableByteSpan(skip.data(), skip.size()), *rn));
-  const auto size = (*session)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
-  ASSERT_TRUE(size);
-  buf.resize(*size);
-  sender.handle_datagram(buf, kT0);
+  // A second SRTCP sender with the receiver's keys: its index starts past the receiver's PLI.
+  RtcpEnd receiver_side(true);
+  receiver_side.protect({rtp::ReceiverReport{2, {}}});
+  sender.handle_datagram(receiver_side.protect({rtp::Fir{2, {rtp::FirEntry{0x3333, 1}}}}), kT0);
   e = sender.poll_event();
   ASSERT_TRUE(e && std::holds_alternative<KeyframeRequested>(*e));
   EXPECT_EQ(std::get<KeyframeRequested>(*e).rid, "f");
@@ -335,7 +338,7 @@ TEST(MediaSession, WithoutSimulcastInTheAnswerTheFirstLayerIsSentPlain) {
   receiver.set_receiving({ReceivingTrack{"0", {0x1111}, 96, std::nullopt}});
   ASSERT_TRUE(sender.start(keys(false), 1));
   ASSERT_TRUE(receiver.start(keys(true), 2));
-  const auto wire = sender.send_rtp("0", packet(5, bytes({7})), "q");
+  const auto wire = sender.send_rtp("0", packet(5, bytes({7})), kT0, "q");
   ASSERT_TRUE(wire) << wire.error();
   receiver.handle_datagram(*wire, kT0);
   auto e = receiver.poll_event();
@@ -344,7 +347,7 @@ TEST(MediaSession, WithoutSimulcastInTheAnswerTheFirstLayerIsSentPlain) {
   ASSERT_TRUE(v);
   EXPECT_EQ(v->header.ssrc, 0x1111u);
   EXPECT_EQ(v->extensions.count, 0u);
-  EXPECT_FALSE(sender.send_rtp("0", packet(6, bytes({7})), "f"));
+  EXPECT_FALSE(sender.send_rtp("0", packet(6, bytes({7})), kT0, "f"));
 }
 
 // Receiver reports (RFC 3550 §6.4.2): a second after the first packet, one block per SSRC
@@ -357,39 +360,24 @@ TEST(MediaSession, ReceiverReportsCarryLossAndTheSendersClock) {
     ASSERT_TRUE(p.receiver.start(keys(true), 2, "cname-x"));
     EXPECT_FALSE(p.receiver.next_timeout());  // nothing received: nothing to report
     for (const std::uint16_t seq : {10, 11, 13, 14})  // 12 is lost
-      p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(seq, bytes({1}))), kT0);
+      p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(seq, bytes({1})), kT0), kT0);
     ASSERT_TRUE(p.receiver.next_timeout());
     EXPECT_EQ(*p.receiver.next_timeout(), kT0 + MediaSession::kReportInterval);
     EXPECT_FALSE(p.receiver.poll_report(kT0 + Duration::millis(999)));
 
     // The sender's SR, protected as the sender would (its own SRTCP index).
-    auto remote = srtp::Session::create(keys(false));
-    ASSERT_TRUE(remote);
+    RtcpEnd sender_side(false);
     const std::uint64_t ntp = 0x0000'1234'5678'0000ULL;
-    const rtp::RtcpPacket sr = rtp::SenderReport{0xA0A0A0A0, ntp, 960, 4, 4, {}};
-    std::vector<std::byte> buf(srtp::kMaxPacket + srtp::kMaxOverhead);
-    const auto n = rtp::build_compound(std::span<const rtp::RtcpPacket>(&sr, 1), MutableByteSpan(buf.data(), srtp::kMaxPacket));
-    ASSERT_TRUE(n);
-    const auto size = (*remote)->protect_rtcp(MutableByteSpan(buf.data(), buf.size()), *n);
-    ASSERT_TRUE(size);
-    buf.resize(*size);
-    p.receiver.handle_datagram(buf, kT0 + Duration::millis(500));
+    p.receiver.handle_datagram(sender_side.protect({rtp::SenderReport{0xA0A0A0A0, ntp, 960, 4, 4, {}}}),
+                               kT0 + Duration::millis(500));
 
     const auto report = p.receiver.poll_report(kT0 + Duration::seconds(1));
     ASSERT_TRUE(report);
     EXPECT_EQ(p.receiver.reports_sent(), 1u);
     EXPECT_EQ(*p.receiver.next_timeout(), kT0 + Duration::seconds(2));
-    // The sender's side decrypts it.
-    auto reader = srtp::Session::create(keys(false));
-    ASSERT_TRUE(reader);
-    std::vector<std::byte> plain(report->begin(), report->end());
-    plain.resize(plain.size() + srtp::kMaxOverhead);
-    const auto m = (*reader)->unprotect_rtcp(MutableByteSpan(plain.data(), plain.size()), report->size());
-    ASSERT_TRUE(m);
-    const auto packets = rtp::parse_compound(ByteSpan(plain.data(), *m));
-    ASSERT_TRUE(packets);
-    ASSERT_EQ(packets->size(), rsize ? 1u : 2u);
-    const auto* rr = std::get_if<rtp::ReceiverReport>(&packets->front());
+    const auto packets = sender_side.read(*report);  // the sender's side decrypts it
+    ASSERT_EQ(packets.size(), rsize ? 1u : 2u);
+    const auto* rr = std::get_if<rtp::ReceiverReport>(&packets.front());
     ASSERT_TRUE(rr);
     EXPECT_EQ(rr->ssrc, 2u);
     ASSERT_EQ(rr->reports.size(), 1u);
@@ -401,11 +389,137 @@ TEST(MediaSession, ReceiverReportsCarryLossAndTheSendersClock) {
     EXPECT_EQ(b.last_sr, 0x12345678u);  // the middle 32 bits of the SR's NTP time
     EXPECT_EQ(b.delay_since_last_sr, 65536u / 2);  // 500 ms in 1/65536 s
     if (!rsize) {
-      const auto* sdes = std::get_if<rtp::Sdes>(&(*packets)[1]);
+      const auto* sdes = std::get_if<rtp::Sdes>(&packets[1]);
       ASSERT_TRUE(sdes);
       EXPECT_EQ(rtp::first_cname(*sdes), "cname-x");
     }
+
+    // Nothing heard since (§6.4.1: blocks are for sources heard since the last report): no
+    // report, and none due until media arrives again — the connection's timer sleeps.
+    EXPECT_FALSE(p.receiver.poll_report(kT0 + Duration::seconds(2)));
+    EXPECT_FALSE(p.receiver.next_timeout());
+    EXPECT_EQ(p.receiver.reports_sent(), 1u);
+    const auto later = kT0 + Duration::millis(7'500);
+    p.receiver.handle_datagram(*p.sender.send_rtp("0", packet(15, bytes({1})), later), later);
+    ASSERT_TRUE(p.receiver.next_timeout());
+    EXPECT_EQ(*p.receiver.next_timeout(), later + MediaSession::kReportInterval);
+    const auto again = p.receiver.poll_report(later + MediaSession::kReportInterval);
+    ASSERT_TRUE(again);
+    const auto next = sender_side.read(*again);
+    ASSERT_FALSE(next.empty());
+    const auto* rr2 = std::get_if<rtp::ReceiverReport>(&next.front());
+    ASSERT_TRUE(rr2);
+    ASSERT_EQ(rr2->reports.size(), 1u);
+    EXPECT_EQ(rr2->reports[0].highest_sequence & 0xFFFF, 15u);
+    EXPECT_EQ(rr2->reports[0].fraction_lost, 0);  // nothing lost in this interval
   }
+}
+
+// Two sources, one falls silent: it is reported once more (its last packets), then left out.
+TEST(MediaSession, ASilentSourceLeavesTheReports) {
+  MediaSession a, b, receiver;
+  a.set_sending({SendingTrack{"0", 0x1111, 111, std::nullopt}});
+  b.set_sending({SendingTrack{"1", 0x2222, 111, std::nullopt}});
+  receiver.set_receiving({ReceivingTrack{"0", {0x1111}, 111, std::nullopt},
+                          ReceivingTrack{"1", {0x2222}, 111, std::nullopt}});
+  ASSERT_TRUE(a.start(keys(false), 1));
+  ASSERT_TRUE(b.start(keys(false), 3));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  const auto blocks_at = [&](Timestamp t) {
+    std::vector<std::uint32_t> ssrcs;
+    const auto report = receiver.poll_report(t);
+    if (!report) return ssrcs;
+    const auto packets = RtcpEnd(false).read(*report);
+    if (const auto* rr = packets.empty() ? nullptr : std::get_if<rtp::ReceiverReport>(&packets.front()))
+      for (const auto& block : rr->reports) ssrcs.push_back(block.ssrc);
+    return ssrcs;
+  };
+  std::uint16_t seq = 1;
+  for (int ms = 0; ms < 1000; ms += 100) {
+    const Timestamp t = kT0 + Duration::millis(ms);
+    receiver.handle_datagram(*a.send_rtp("0", packet(seq, bytes({1})), t), t);
+    receiver.handle_datagram(*b.send_rtp("1", packet(seq, bytes({1})), t), t);
+    ++seq;
+  }
+  EXPECT_EQ(blocks_at(kT0 + Duration::seconds(1)), (std::vector<std::uint32_t>{0x1111, 0x2222}));
+  // b stops; a goes on.
+  for (int ms = 1000; ms < 2000; ms += 100) {
+    const Timestamp t = kT0 + Duration::millis(ms);
+    receiver.handle_datagram(*a.send_rtp("0", packet(seq++, bytes({1})), t), t);
+  }
+  EXPECT_EQ(blocks_at(kT0 + Duration::seconds(2)), (std::vector<std::uint32_t>{0x1111}));
+}
+
+// Sender reports (RFC 3550 §6.4.1) over a wire with 15 ms each way: the sender's wall clock and
+// the RTP time of that instant in the codec's clock, its counts and CNAME; the receiver's next
+// block names that SR, and the sender reads a 30 ms round trip from it. Two intervals after the
+// last packet the SRs stop and nothing more is due. Without a wall clock, no SR at all.
+TEST(MediaSession, SenderReportsAndTheRoundTripOfTheBlocksThatComeBack) {
+  {
+    Pair no_clock(std::nullopt, {0xA0A0A0A0});
+    ASSERT_TRUE(no_clock.sender.send_rtp("0", packet(1, bytes({1})), kT0));
+    EXPECT_FALSE(no_clock.sender.next_timeout());
+    EXPECT_FALSE(no_clock.sender.poll_report(kT0 + Duration::seconds(5)));
+  }
+  MediaSession sender, receiver;
+  SendingTrack track{"0", 0xA0A0A0A0, 111, std::nullopt};
+  track.clock_rate = 48'000;
+  sender.set_sending({track});
+  receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 111, std::nullopt, 48'000}});
+  ASSERT_TRUE(sender.start(keys(false), 1, "sender-cname"));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  const std::uint64_t ntp0 = std::uint64_t{0xE000'0000} << 32;
+  sender.set_wallclock(kT0, ntp0);
+  receiver.set_wallclock(kT0, ntp0 + (std::uint64_t{7} << 32));  // another clock: no matter
+
+  const Duration one_way = Duration::millis(15);
+  std::deque<std::pair<Timestamp, std::vector<std::byte>>> to_receiver, to_sender;
+  RtcpEnd reader(true);  // reads what the sender writes
+  std::vector<rtp::SenderReport> srs;
+  std::uint16_t seq = 0;
+  for (Timestamp t = kT0; t < kT0 + Duration::seconds(6); t = t + Duration::millis(5)) {
+    while (!to_receiver.empty() && to_receiver.front().first <= t) {
+      receiver.handle_datagram(to_receiver.front().second, t);
+      to_receiver.pop_front();
+    }
+    while (!to_sender.empty() && to_sender.front().first <= t) {
+      sender.handle_datagram(to_sender.front().second, t);
+      to_sender.pop_front();
+    }
+    while (auto r = sender.poll_report(t)) {
+      for (const auto& packet : reader.read(*r)) {
+        if (const auto* sr = std::get_if<rtp::SenderReport>(&packet)) srs.push_back(*sr);
+        if (const auto* sdes = std::get_if<rtp::Sdes>(&packet)) EXPECT_EQ(rtp::first_cname(*sdes), "sender-cname");
+      }
+      to_receiver.emplace_back(t + one_way, std::move(*r));
+    }
+    while (auto r = receiver.poll_report(t)) to_sender.emplace_back(t + one_way, std::move(*r));
+    // 20 ms Opus-like packets (960 ticks at 48 kHz) for 2.5 s.
+    if ((t - kT0).ms() % 20 == 0 && t < kT0 + Duration::millis(2500)) {
+      auto wire = sender.send_rtp("0", packet(seq, bytes({1, 2})), t);
+      ASSERT_TRUE(wire) << wire.error();
+      ++seq;
+      to_receiver.emplace_back(t + one_way, std::move(*wire));
+    }
+  }
+  // Reports at 1, 2, 3 and 4 s (the last packet went at 2.48 s; 5 s is two intervals past it).
+  ASSERT_EQ(srs.size(), 4u);
+  const auto& first = srs.front();
+  EXPECT_EQ(first.ssrc, 0xA0A0A0A0u);
+  EXPECT_EQ(first.ntp_time, ntp0 + (std::uint64_t{1} << 32));  // 1 s after the clock was given
+  EXPECT_EQ(first.rtp_time, 48'000u);  // the last packet (0.98 s, 47 040) moved on by 20 ms
+  EXPECT_EQ(first.packet_count, 50u);
+  EXPECT_EQ(first.octet_count, 100u);  // payload octets
+  EXPECT_EQ(srs.back().packet_count, 125u);
+  EXPECT_FALSE(sender.next_timeout());
+  EXPECT_FALSE(receiver.next_timeout());
+
+  const auto& c = sender.counters().at("0");
+  EXPECT_EQ(c.sender_reports_sent, 4u);
+  EXPECT_GE(c.report_blocks_received, 3u);
+  EXPECT_EQ(c.remote_packets_lost, 0);
+  ASSERT_TRUE(c.round_trip);
+  EXPECT_NEAR(static_cast<double>(c.round_trip->us()), 30'000.0, 100.0);  // 1/65536 s units
 }
 
 }  // namespace

@@ -321,6 +321,16 @@ TEST(NegotiationTracks, SimulcastLayersAreOfferedAsRidsAndTheAnswerPicksThem) {
   EXPECT_EQ(st.layers[1].ssrc, 0x33u);
   EXPECT_TRUE(st.rid_extension);
   EXPECT_TRUE(st.plain_rid.empty());
+
+  // Every layer paused (RFC 8853 §5.3): nothing is sent — not the first layer, plain.
+  std::string all_paused = sfu;
+  all_paused.replace(all_paused.find("a=simulcast:recv q;~h;f"), 23, "a=simulcast:recv ~q;~h;~f");
+  Negotiation paused(identity("sim1"));
+  ASSERT_TRUE(paused.add_track("video", 0, "", "", layers));
+  ASSERT_TRUE(paused.set_local(SdpType::kOffer, *paused.create_offer()));
+  const auto none = paused.set_remote(SdpType::kAnswer, all_paused);
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_TRUE(none->sending.empty());
 }
 
 TEST(NegotiationTracks, SimulcastRidsAreChecked) {
