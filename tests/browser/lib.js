@@ -78,9 +78,23 @@ async function waitForVideoFrom(page, name, timeout = 30000,
   return handle.jsonValue();
 }
 
+// page.waitForFunction for an async predicate (getStats): Playwright does not await the
+// predicate's promise — a promise is truthy, so it returned at once and the caller read a
+// `false` — hence this: `fn(arg)` in the page every `polling` ms until its value is truthy,
+// that value; a rejection at the deadline, with the last value seen.
+async function waitForAsync(page, fn, arg, { timeout = 30000, polling = 250 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() >= deadline) throw new Error(`waitForAsync: not within ${timeout} ms (last: ${JSON.stringify(value)})`);
+    await page.waitForTimeout(polling);  // the poll interval, as waitForFunction's
+  }
+}
+
 // The selected candidate pair of the link to member `name`, once ICE has one.
 async function selectedPair(page, name, timeout = 30000) {
-  const handle = await page.waitForFunction(async (who) => {
+  return waitForAsync(page, async (who) => {
     for (const link of window.peerkitApp.links.values()) {
       if (link.name !== who) continue;
       const s = await link.stats();
@@ -88,7 +102,6 @@ async function selectedPair(page, name, timeout = 30000) {
     }
     return false;
   }, name, { timeout, polling: 200 });
-  return handle.jsonValue();
 }
 
 function artifact(file) {
@@ -96,4 +109,4 @@ function artifact(file) {
   return path.join(ARTIFACTS, file);
 }
 
-module.exports = { BASE, launch, check, run, joinThroughUi, waitForVideoFrom, selectedPair, artifact };
+module.exports = { BASE, launch, check, run, joinThroughUi, waitForVideoFrom, waitForAsync, selectedPair, artifact };

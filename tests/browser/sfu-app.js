@@ -4,7 +4,7 @@
 // connection left; a room link with mode=sfu makes even a pair an SFU room.
 'use strict';
 const crypto = require('crypto');
-const { launch, check, run, joinThroughUi, waitForVideoFrom } = require('./lib');
+const { launch, check, run, joinThroughUi, waitForVideoFrom, waitForAsync } = require('./lib');
 
 const mode = (page) => page.evaluate(() => window.peerkitApp.mode);
 const links = (page) => page.evaluate(() => window.peerkitApp.links.size);
@@ -52,7 +52,7 @@ run('SFU rooms in the web app', async () => {
     await seesAll(pages, names, 6, 'six through the SFU');
     for (let i = 0; i < 6; i++) {
       check((await links(pages[i])) === 0, `${names[i]} has no peer-to-peer connection`, await links(pages[i]));
-      await pages[i].waitForFunction(async () => {
+      await waitForAsync(pages[i], async () => {
         const sfu = window.peerkitApp.sfu;
         if (!sfu || !sfu.subscriber) return false;
         const stats = await sfu.subscriber.getStats();
