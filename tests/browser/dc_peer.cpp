@@ -2,12 +2,17 @@
 // that arrives on stdin and speaks JSON lines both ways —
 //   in:  {"sdp":{type,sdp}} | {"candidate":{candidate,sdpMid}|null} | {"create":{label,ordered,
 //        maxRetransmits,maxPacketLifeTime}} (a channel of ours, announced with DCEP)
+//        | {"offer-audio":true} (we offer a sendonly Opus track and, once connected, send a
+//        20 ms Opus silence frame every 20 ms, as a packetizer would) | {"stats":true}
 //   out: {"sdp":…} | {"candidate":…} | {"event":"channel"|"open"|"close",label,id,ordered}
-//        | {"event":"state",state}
+//        | {"event":"state",state} | {"event":"stats",streams:[…]} (get_stats' local streams)
 // Every message on every channel is echoed back on it as it came (text as text, binary as
 // binary), except the text "close-me", which closes that channel from our side.
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -48,6 +53,28 @@ void watch(const std::shared_ptr<DataChannel>& ch) {
   channels.push_back(ch);
 }
 
+// An RTP packet as an Opus packetizer writes it: the session puts in the negotiated SSRC and
+// payload type. {0xF8, 0xFF, 0xFE} is a 20 ms fullband CELT frame of silence (RFC 6716 §3.1:
+// config 31, mono, one frame), which a decoder plays as 960 real samples, not concealment.
+std::vector<std::byte> opus_silence(std::uint16_t seq) {
+  const std::uint32_t ts = seq * 960u;
+  std::vector<std::byte> p{std::byte{0x80}, std::byte{0x6f},  // V=2; PT 111 (replaced)
+                           std::byte(seq >> 8), std::byte(seq & 0xff),
+                           std::byte(ts >> 24), std::byte((ts >> 16) & 0xff), std::byte((ts >> 8) & 0xff), std::byte(ts & 0xff),
+                           std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},  // SSRC (replaced)
+                           std::byte{0xF8}, std::byte{0xFF}, std::byte{0xFE}};
+  return p;
+}
+
+json::object stream_stats(const Stats::RtpStream& r) {
+  return {{"kind", r.kind},
+          {"mid", r.mid},
+          {"packets", r.packets},
+          {"senderReports", r.sender_reports_sent},
+          {"remotePacketsLost", r.remote_packets_lost},
+          {"roundTripTime", r.round_trip_time ? json::value(*r.round_trip_time) : json::value()}};
+}
+
 }  // namespace
 
 int main() {
@@ -73,6 +100,9 @@ int main() {
     watch(ch);
   });
 
+  std::shared_ptr<MediaTrack> mic;
+  std::atomic<bool> stop{false};
+  std::thread sender;
   bool has_remote = false;
   std::vector<IceCandidate> held;
   std::string line;
@@ -109,6 +139,37 @@ int main() {
         held.push_back(c);
       else if (auto e = pc->add_ice_candidate(c))
         emit({{"event", "error"}, {"error", *e}});
+    } else if (o.contains("offer-audio")) {
+      auto added = pc->add_track({"audio", "", ""});
+      if (auto* e = std::get_if<std::string>(&added)) {
+        emit({{"event", "error"}, {"error", *e}});
+        continue;
+      }
+      mic = std::get<std::shared_ptr<MediaTrack>>(added);
+      auto offer = pc->create_offer();
+      if (auto* e = std::get_if<std::string>(&offer)) {
+        emit({{"event", "error"}, {"error", *e}});
+        continue;
+      }
+      const auto d = std::get<SessionDescription>(offer);
+      if (auto e = pc->set_local_description(d)) emit({{"event", "error"}, {"error", *e}});
+      emit({{"sdp", {{"type", d.type}, {"sdp", d.sdp}}}});
+      // The media clock: a packet per 20 ms from when the track can send (InvalidStateError
+      // until the answer took it and SRTP is keyed).
+      sender = std::thread([&stop, track = mic] {
+        std::uint16_t seq = 0;
+        auto next = std::chrono::steady_clock::now();
+        while (!stop) {
+          if (!track->send_rtp(opus_silence(seq))) ++seq;
+          next += std::chrono::milliseconds(20);
+          std::this_thread::sleep_until(next);
+        }
+      });
+    } else if (o.contains("stats")) {
+      json::array streams;
+      for (const auto& r : pc->get_stats().rtp_streams)
+        if (r.local) streams.push_back(stream_stats(r));
+      emit({{"event", "stats"}, {"streams", streams}});
     } else if (auto* create = o.if_contains("create")) {
       const auto& co = create->as_object();
       DataChannelInit init;
@@ -125,6 +186,8 @@ int main() {
     }
   }
   // stdin closed: the test is done with us.
+  stop = true;
+  if (sender.joinable()) sender.join();
   pc->close();
   {
     std::lock_guard l(channels_mutex);

@@ -29,7 +29,7 @@ for _ in $(seq 100); do
 done
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js" "join.js" "datachannels.js" "sfu-answer.js" "sfu-media.js" "sfu-room.js" "sfu-app.js" "sfu-cap.js" "screen-share.js" "cluster-peerjs.js" "cluster-rooms.js")
+[ ${#tests[@]} -gt 0 ] || tests=("room-two.js" "room-two.js --relay" "room-three.js" "peerjs-client.js" "PEERJS_PACKAGE=peerjs-1.4 peerjs-client.js" "app-states.js" "join.js" "datachannels.js" "native-media.js" "sfu-answer.js" "sfu-media.js" "sfu-room.js" "sfu-app.js" "sfu-cap.js" "screen-share.js" "cluster-peerjs.js" "cluster-rooms.js")
 failed=0
 for t in "${tests[@]}"; do
   echo "== $t"
