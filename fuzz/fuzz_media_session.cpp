@@ -71,11 +71,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.byte() % 2) t.mid_extension = static_cast<std::uint8_t>(in.byte() % 16);
     receiving.push_back(std::move(t));
   }
+  for (auto& t : sending) {
+    t.history = in.byte() % 2 ? 8 : 0;  // NACK retransmission on some
+    if (in.byte() % 2)  // simulcast, four layers: with three tracks, 12 SSRCs sending reports
+      for (const char* rid : {"a", "b", "c", "d"}) t.layers.push_back(SendingLayer{rid, in.u32()});
+  }
   ours.set_sending(sending);
   ours.set_receiving(receiving);
   ours.set_reduced_size_rtcp(in.byte() % 2);
-  check(ours.start(keys(false), 1).has_value());
-  if (in.byte() % 2) ours.set_wallclock(Timestamp::from_micros(1'000'000), in.u32() | (std::uint64_t{in.u32()} << 32));
+  // A CNAME up to 200 bytes: the session keeps 64 so that a report compound still fits.
+  check(ours.start(keys(false), 1, std::string(in.byte() % 2 ? 200 : 0, 'c')).has_value());
+  if (in.byte() % 2) {
+    const std::uint64_t low = in.u32();  // two statements: the reads in a fixed order
+    const std::uint64_t high = in.u32();
+    ours.set_wallclock(Timestamp::from_micros(1'000'000), low | (high << 32));
+  }
 
   std::vector<std::byte> buffer(srtp::kMaxPacket + srtp::kMaxOverhead);
   Timestamp now = Timestamp::from_micros(1'000'000);
@@ -108,7 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 3: {  // a send of ours: any bytes as the application's packet
         auto packet = in.bytes(std::min<std::size_t>(length, 1600));
-        auto sent = ours.send_rtp(std::to_string(op / 6 % 6), packet, now);
+        const std::string rid(1, static_cast<char>('a' + op / 36 % 5));  // "e": no such layer
+        auto sent = ours.send_rtp(std::to_string(op / 6 % 6), packet, now, op % 2 ? std::string_view(rid) : std::string_view());
         if (sent) check(sent->size() <= srtp::kMaxPacket + srtp::kMaxOverhead);
         break;
       }
@@ -125,6 +136,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ours.set_receiving(receiving);
         break;
     }
+    // A NACK's retransmissions are packets we sent, SRTP-sized, and bounded in number.
+    std::size_t resent = 0;
+    while (auto d = ours.poll_retransmit()) {
+      check(d->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && !rtp::is_rtcp(*d));
+      check(++resent <= 256);
+    }
     while (auto e = ours.poll_event()) {
       if (const auto* r = std::get_if<RtpReceived>(&*e)) {
         bool known = false;
@@ -139,5 +156,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
+  check(ours.report_errors() == 0);
   return 0;
 }

@@ -216,6 +216,7 @@ void ConnectionImpl::on_ice_event(const ice::Event& e) {
 void ConnectionImpl::on_ice_data(const ice::Received& r) {
   if (rtp::looks_like_rtp_or_rtcp(r.payload)) {  // RFC 7983: SRTP and SRTCP share the pair
     media_.handle_datagram(r.payload, loop_->now());
+    while (auto d = media_.poll_retransmit()) send_datagram(*d);  // what a NACK asked for
     handle_media_events();
     rearm_timer();  // the first packet received schedules the first receiver report
     return;
@@ -572,6 +573,8 @@ Stats ConnectionImpl::stats() const {
         r.remote_fraction_lost = it->second.remote_fraction_lost / 256.0;
         if (it->second.round_trip) r.round_trip_time = static_cast<double>(it->second.round_trip->us()) / 1e6;
         r.sender_reports_sent = it->second.sender_reports_sent;
+        r.nack_count = it->second.nacks_received;
+        r.retransmitted_packets_sent = it->second.retransmitted_packets;
       }
     }
     s.rtp_streams.push_back(std::move(r));

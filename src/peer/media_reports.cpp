@@ -15,7 +15,10 @@ std::optional<std::uint64_t> MediaSession::ntp_at(Timestamp now) const {
 
 std::optional<std::vector<std::byte>> MediaSession::poll_report(Timestamp now) {
   if (!srtp_) return std::nullopt;
-  if (due_reports_.empty() && next_report_ && now >= *next_report_) build_reports(now);
+  if (due_reports_.empty() && next_report_ && now >= *next_report_) {
+    build_reports(now);
+    reports_built_at_ = now;
+  }
   if (due_reports_.empty()) return std::nullopt;
   auto d = std::move(due_reports_.front());
   due_reports_.pop_front();
@@ -68,10 +71,15 @@ void MediaSession::build_reports(Timestamp now) {
   };
   auto emit = [&](std::vector<rtp::RtcpPacket> packets, const std::vector<std::uint32_t>& ssrcs) {
     if (!reduced_size_) packets.emplace_back(cname_of(ssrcs));
-    if (auto d = protect_compound(packets)) {
-      due_reports_.push_back(std::move(*d));
-      ++reports_sent_;
+    auto d = protect_compound(packets);
+    if (!d) {
+      ++report_errors_;  // sized above to fit 1 500 bytes: the fuzz target holds this at 0
+      return;
     }
+    due_reports_.push_back(std::move(*d));
+    ++reports_sent_;
+    for (const auto ssrc : ssrcs)
+      if (const auto it = local_sources_.find(ssrc); it != local_sources_.end()) ++counters_[it->second.mid].sender_reports_sent;
   };
   if (reports.empty()) {
     emit({rtp::ReceiverReport{receiver_ssrc_, std::move(blocks)}}, {receiver_ssrc_});
@@ -83,7 +91,6 @@ void MediaSession::build_reports(Timestamp now) {
     std::vector<std::uint32_t> ssrcs;
     for (std::size_t i = first; i < std::min(reports.size(), first + kSendersPerCompound); ++i) {
       ssrcs.push_back(reports[i].ssrc);
-      ++counters_[local_sources_.at(reports[i].ssrc).mid].sender_reports_sent;
       packets.emplace_back(std::move(reports[i]));
     }
     emit(std::move(packets), ssrcs);
@@ -99,9 +106,10 @@ std::optional<std::vector<std::byte>> MediaSession::protect_compound(const std::
 }
 
 // A block about one of our SSRCs (in the remote's SR or RR): its loss, and the round trip of the
-// SR it names — A − LSR − DLSR in 1/65536 s, A our NTP time now (§6.4.1). The middle 32 bits
-// wrap every 18 hours; a "negative" or absurd result (the remote's arithmetic, or a forged
-// LSR) is no sample.
+// SR it names — A − LSR − DLSR in 1/65536 s, A our NTP time now (§6.4.1). On a LAN the remote's
+// rounding of DLSR can make it a few units "negative": up to 10 ms below zero counts as the
+// 1 ms floor every sample gets (libwebrtc's too); further below, or over a minute (the middle
+// 32 bits wrap every 18 hours; a forged LSR), is no sample.
 void MediaSession::on_report_block(const rtp::ReportBlock& b, Timestamp now) {
   const auto source = local_sources_.find(b.ssrc);
   if (source == local_sources_.end()) return;
@@ -112,9 +120,12 @@ void MediaSession::on_report_block(const rtp::ReportBlock& b, Timestamp now) {
   const auto ntp = ntp_at(now);
   if (!ntp || b.last_sr == 0) return;
   const std::uint32_t units = rtp::ntp_middle(*ntp) - b.last_sr - b.delay_since_last_sr;
-  constexpr std::uint32_t kMaxRoundTrip = 60u << 16;  // 60 s
-  if (units > kMaxRoundTrip) return;
-  c.round_trip = rtp::from_dlsr_units(units);
+  constexpr std::uint32_t kMaxRoundTrip = 60u << 16;           // 60 s
+  constexpr std::uint32_t kMaxBelowZero = (1u << 16) / 100;    // 10 ms
+  const bool slightly_negative = units >= 0u - kMaxBelowZero;
+  if (units > kMaxRoundTrip && !slightly_negative) return;
+  const Duration sample = slightly_negative ? Duration() : rtp::from_dlsr_units(units);
+  c.round_trip = std::max(sample, Duration::millis(1));
 }
 
 }  // namespace peerkit::peer

@@ -127,7 +127,16 @@ Expected<std::vector<std::byte>, std::string> MediaSession::send_rtp(const std::
   auto& c = counters_[mid];
   ++c.packets_sent;
   c.bytes_sent += v->payload.size();
+  const auto datagram = ByteSpan(buffer_.data(), *protected_size);
   auto& source = local_sources_[ssrc];
+  if (t->history > 0) {
+    if (source.history.size() != t->history) source.history.assign(t->history, {});
+    auto& slot = source.history[v->header.sequence % source.history.size()];
+    slot.seq = v->header.sequence;
+    slot.sent = now;
+    slot.resent.reset();
+    slot.datagram.assign(datagram.begin(), datagram.end());
+  }
   source.mid = mid;
   source.clock_rate = t->clock_rate;
   ++source.packets;
@@ -253,6 +262,8 @@ void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
       for (const auto& b : sr->reports) on_report_block(b, now);
     } else if (const auto* rr = std::get_if<rtp::ReceiverReport>(&p)) {
       for (const auto& b : rr->reports) on_report_block(b, now);
+    } else if (const auto* nack = std::get_if<rtp::GenericNack>(&p)) {
+      on_nack(*nack, now);
     } else if (const auto* pli = std::get_if<rtp::Pli>(&p)) request(pli->media_ssrc);
     else if (const auto* fir = std::get_if<rtp::Fir>(&p))
       for (const auto& e : fir->entries) {
@@ -266,6 +277,35 @@ void MediaSession::handle_rtcp(ByteSpan plain, Timestamp now) {
         request(e.ssrc);
       }
   }
+}
+
+// RFC 4585 §6.2.1: each lost packet the NACK names that we still have (and that is not older
+// than the receiver could use) goes again, as first sent.
+void MediaSession::on_nack(const rtp::GenericNack& nack, Timestamp now) {
+  const auto source = local_sources_.find(nack.media_ssrc);
+  if (source == local_sources_.end()) return;  // not ours (or never sent)
+  auto& c = counters_[source->second.mid];
+  ++c.nacks_received;
+  auto& history = source->second.history;
+  if (history.empty()) return;
+  const Duration spacing = std::max(kMinResendInterval, c.round_trip.value_or(Duration()));
+  for (const auto seq : rtp::nack_sequences(nack)) {
+    auto& slot = history[seq % history.size()];
+    if (slot.seq != seq || now - slot.sent > kMaxRetransmitAge) continue;
+    if (slot.resent && now - *slot.resent < spacing) continue;
+    if (retransmits_.size() >= kMaxQueuedRetransmits) return;
+    slot.resent = now;
+    retransmits_.push_back(slot.datagram);
+    ++c.retransmitted_packets;
+    c.retransmitted_bytes += slot.datagram.size();
+  }
+}
+
+std::optional<std::vector<std::byte>> MediaSession::poll_retransmit() {
+  if (retransmits_.empty()) return std::nullopt;
+  auto d = std::move(retransmits_.front());
+  retransmits_.pop_front();
+  return d;
 }
 
 std::optional<MediaEvent> MediaSession::poll_event() {

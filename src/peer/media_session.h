@@ -54,6 +54,9 @@ struct SendingLayer {
   std::uint32_t ssrc = 0;
 };
 
+// Retransmission ring per video SSRC: ~1 s at a 2.5 Mbit/s layer's ~250 packets/s, with room.
+inline constexpr std::size_t kVideoRetransmitHistory = 512;
+
 struct SendingTrack {
   std::string mid;
   std::uint32_t ssrc = 0;  // without simulcast; with it, the layers' SSRCs are used
@@ -66,6 +69,9 @@ struct SendingTrack {
   // plain stream on `ssrc` (JSEP, RFC 8829 §5.3.1: the first encoding alone).
   std::string plain_rid;
   std::uint32_t clock_rate = 90'000;  // of the codec sent: the RTP time of our sender reports
+  // Packets kept per SSRC for retransmission on a generic NACK (RFC 4585 §6.2.1); 0: none
+  // (audio: a late Opus frame is no use, and we offer no nack for it).
+  std::size_t history = 0;
 };
 
 struct ReceivingTrack {
@@ -97,6 +103,8 @@ struct MediaCounters {  // RTCRtpStreamStats-like, per mid
   std::uint8_t remote_fraction_lost = 0;
   std::optional<Duration> round_trip;
   std::uint64_t sender_reports_sent = 0;
+  // NACKs (RTCOutboundRtpStreamStats.nackCount: feedback messages) and what they brought back.
+  std::uint64_t nacks_received = 0, retransmitted_packets = 0, retransmitted_bytes = 0;
 };
 
 class MediaSession {
@@ -131,14 +139,20 @@ class MediaSession {
   // not ours, fails to authenticate or replays is counted and dropped.
   void handle_datagram(ByteSpan datagram, Timestamp now);
   std::optional<MediaEvent> poll_event();
+  // Retransmissions a NACK asked for: the datagrams as first sent (the same SRTP packet — the
+  // receiver never got it, so it is no replay there; RFC 4585 §6.2.1 with no RTX negotiated).
+  std::optional<std::vector<std::byte>> poll_retransmit();
 
   static constexpr Duration kReportInterval = Duration::seconds(1);  // libwebrtc's, for video
   // When the next report is due (nullopt: nothing heard or sent lately).
-  std::optional<Timestamp> next_timeout() const { return next_report_; }
+  std::optional<Timestamp> next_timeout() const {
+    return due_reports_.empty() ? next_report_ : std::optional(reports_built_at_);  // some not polled yet
+  }
   // The protected RTCP compounds due at `now`, one per call (more than one when many SSRCs
   // send): call until nullopt.
   std::optional<std::vector<std::byte>> poll_report(Timestamp now);
   std::uint64_t reports_sent() const { return reports_sent_; }  // compounds
+  std::uint64_t report_errors() const { return report_errors_; }  // compounds that did not fit
 
   const std::map<std::string, MediaCounters>& counters() const { return counters_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -148,6 +162,7 @@ class MediaSession {
   const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
   void handle_rtcp(ByteSpan plain, Timestamp now);
   void on_report_block(const rtp::ReportBlock& block, Timestamp now);
+  void on_nack(const rtp::GenericNack& nack, Timestamp now);
   void build_reports(Timestamp now);
   std::optional<std::vector<std::byte>> protect_compound(const std::vector<rtp::RtcpPacket>& packets);
   void schedule_report(Timestamp now) {
@@ -191,6 +206,13 @@ class MediaSession {
     std::uint32_t packets = 0, octets = 0;  // §6.4.1: wrap modulo 2^32
     std::uint32_t last_timestamp = 0;
     Timestamp last_sent;
+    struct Sent {  // one slot of the retransmission ring, indexed by sequence number
+      std::int32_t seq = -1;
+      Timestamp sent;
+      std::optional<Timestamp> resent;
+      std::vector<std::byte> datagram;  // as protected; the slot's buffer is reused
+    };
+    std::vector<Sent> history;  // SendingTrack::history slots, from the first packet
   };
   std::map<std::uint32_t, LocalSource> local_sources_;
   struct Wallclock {
@@ -202,6 +224,15 @@ class MediaSession {
   static constexpr std::size_t kSendersPerCompound = 4;  // SRs beside the 31 blocks, in 1500 bytes
   static constexpr std::size_t kMaxCname = 64;           // RFC 7022's are 16 characters
   std::deque<std::vector<std::byte>> due_reports_;       // this round's compounds not yet polled
+  Timestamp reports_built_at_;
+  std::uint64_t report_errors_ = 0;
+  // A NACK older than this is for a packet the receiver's jitter buffer gave up on.
+  static constexpr Duration kMaxRetransmitAge = Duration::seconds(1);
+  // One packet again no sooner than this after its last retransmission (a repeated NACK
+  // before the first answer could arrive), unless the round trip says longer.
+  static constexpr Duration kMinResendInterval = Duration::millis(20);
+  static constexpr std::size_t kMaxQueuedRetransmits = 256;
+  std::deque<std::vector<std::byte>> retransmits_;
 };
 
 }  // namespace peerkit::peer

@@ -356,6 +356,8 @@ Expected<RemoteParameters, std::string> Negotiation::set_remote(sdp::SdpType typ
         continue;
       SendingTrack st{t.mid, t.ssrc, o->codecs.front().pt, one_byte_id(a->extension_id(kMidUri)), {}, {}, {}};
       if (o->codecs.front().clock_rate > 0) st.clock_rate = o->codecs.front().clock_rate;
+      // Video offers nack (RFC 4585 §4.2): about 1 s of packets at a camera's rate, per SSRC.
+      if (t.kind == "video") st.history = kVideoRetransmitHistory;
       if (!t.layers.empty() && !take_simulcast(t, *a, st)) continue;
       params->sending.push_back(std::move(st));
     }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <tuple>
 
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
@@ -520,6 +521,108 @@ TEST(MediaSession, SenderReportsAndTheRoundTripOfTheBlocksThatComeBack) {
   EXPECT_EQ(c.remote_packets_lost, 0);
   ASSERT_TRUE(c.round_trip);
   EXPECT_NEAR(static_cast<double>(c.round_trip->us()), 30'000.0, 100.0);  // 1/65536 s units
+}
+
+// Generic NACK (RFC 4585 §6.2.1): a video sender keeps what it sent and sends a lost packet again
+// as first sent (the same SRTP packet, which the receiver never had); not again for a NACK
+// repeated at once, not when older than a second, not for audio (no history), not for numbers
+// it never sent.
+TEST(MediaSession, ANackBringsLostPacketsBackAsFirstSent) {
+  MediaSession sender, receiver;
+  SendingTrack video{"0", 0xA0A0A0A0, 96, std::nullopt};
+  video.history = 64;
+  sender.set_sending({video, SendingTrack{"1", 0xB0B0B0B0, 111, std::nullopt}});
+  receiver.set_receiving({ReceivingTrack{"0", {0xA0A0A0A0}, 96, std::nullopt},
+                          ReceivingTrack{"1", {0xB0B0B0B0}, 111, std::nullopt}});
+  ASSERT_TRUE(sender.start(keys(false), 1));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  std::vector<std::vector<std::byte>> wire;
+  for (std::uint16_t seq = 100; seq < 110; ++seq) {
+    wire.push_back(*sender.send_rtp("0", packet(seq, bytes({seq & 0xff})), kT0));
+    if (seq != 103 && seq != 105) receiver.handle_datagram(wire.back(), kT0);
+  }
+  ASSERT_TRUE(sender.send_rtp("1", packet(7, bytes({1})), kT0));
+  while (receiver.poll_event()) {
+  }
+  RtcpEnd receiver_side(true);
+  const auto nack = [&](std::uint32_t ssrc, std::vector<std::uint16_t> lost) {
+    return receiver_side.protect({rtp::GenericNack{2, ssrc, rtp::nack_items(lost)}});
+  };
+  sender.handle_datagram(nack(0xA0A0A0A0, {103, 105, 50}), kT0 + Duration::millis(30));  // 50: never sent
+  const auto first = sender.poll_retransmit();
+  const auto second = sender.poll_retransmit();
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(sender.poll_retransmit());
+  EXPECT_EQ(*first, wire[3]);
+  EXPECT_EQ(*second, wire[5]);
+  receiver.handle_datagram(*first, kT0 + Duration::millis(40));
+  auto e = receiver.poll_event();
+  ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
+  EXPECT_EQ(rtp::parse_packet(std::get<RtpReceived>(*e).packet)->header.sequence, 103);
+
+  // The same NACK 5 ms later (before our answer could have reached it): nothing again.
+  sender.handle_datagram(nack(0xA0A0A0A0, {103, 105}), kT0 + Duration::millis(35));
+  EXPECT_FALSE(sender.poll_retransmit());
+  // Later, still missing: again.
+  sender.handle_datagram(nack(0xA0A0A0A0, {105}), kT0 + Duration::millis(100));
+  EXPECT_TRUE(sender.poll_retransmit());
+  // Over a second old: the receiver could not play it any more.
+  sender.handle_datagram(nack(0xA0A0A0A0, {105}), kT0 + Duration::millis(1100));
+  EXPECT_FALSE(sender.poll_retransmit());
+  // Audio keeps no history.
+  sender.handle_datagram(nack(0xB0B0B0B0, {7}), kT0 + Duration::millis(40));
+  EXPECT_FALSE(sender.poll_retransmit());
+
+  EXPECT_EQ(sender.counters().at("0").nacks_received, 4u);
+  EXPECT_EQ(sender.counters().at("0").retransmitted_packets, 3u);
+  EXPECT_EQ(sender.counters().at("1").nacks_received, 1u);
+  EXPECT_EQ(sender.counters().at("1").retransmitted_packets, 0u);
+}
+
+// The largest report round: five SSRCs sending (four simulcast layers and a microphone), 40
+// heard, a 200-byte CNAME. Every compound fits a datagram: the SRs go four to a compound, the
+// first carries 31 blocks and the other 9 wait for the next round; the CNAME is cut to 64.
+TEST(MediaSession, AFullReportRoundFitsItsDatagrams) {
+  MediaSession big, remote;
+  SendingTrack cam{"0", 0, 96, std::nullopt};
+  cam.layers = {SendingLayer{"a", 0x2001}, SendingLayer{"b", 0x2002}, SendingLayer{"c", 0x2003}, SendingLayer{"d", 0x2004}};
+  big.set_sending({cam, SendingTrack{"1", 0x3000, 111, std::nullopt}});
+  std::vector<SendingTrack> theirs;
+  std::vector<ReceivingTrack> heard;
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    theirs.push_back(SendingTrack{"r" + std::to_string(i), 0x1000 + i, 96, std::nullopt});
+    heard.push_back(ReceivingTrack{"r" + std::to_string(i), {0x1000 + i}, 96, std::nullopt});
+  }
+  remote.set_sending(theirs);
+  big.set_receiving(heard);
+  ASSERT_TRUE(big.start(keys(false), 1, std::string(200, 'n')));
+  ASSERT_TRUE(remote.start(keys(true), 2));
+  big.set_wallclock(kT0, std::uint64_t{0xE000'0000} << 32);
+  for (const auto& t : theirs) big.handle_datagram(*remote.send_rtp(t.mid, packet(1, bytes({1})), kT0), kT0);
+  for (const char* rid : {"a", "b", "c", "d"}) ASSERT_TRUE(big.send_rtp("0", packet(1, bytes({1})), kT0, rid));
+  ASSERT_TRUE(big.send_rtp("1", packet(1, bytes({1})), kT0));
+
+  RtcpEnd reader(true);
+  auto round = [&](Timestamp t) {
+    std::size_t srs = 0, blocks = 0, compounds = 0;
+    while (auto d = big.poll_report(t)) {
+      ++compounds;
+      EXPECT_LE(d->size(), srtp::kMaxPacket);
+      for (const auto& p : reader.read(*d)) {
+        if (const auto* sr = std::get_if<rtp::SenderReport>(&p)) {
+          ++srs;
+          blocks += sr->reports.size();
+        }
+        if (const auto* rr = std::get_if<rtp::ReceiverReport>(&p)) blocks += rr->reports.size();
+        if (const auto* sdes = std::get_if<rtp::Sdes>(&p)) EXPECT_EQ(rtp::first_cname(*sdes), std::string(64, 'n'));
+      }
+    }
+    return std::tuple(compounds, srs, blocks);
+  };
+  EXPECT_EQ(round(kT0 + Duration::seconds(1)), std::tuple(std::size_t{2}, std::size_t{5}, std::size_t{31}));
+  // Two seconds after their last packet our SSRCs send no SR: the 9 blocks left go in an RR.
+  EXPECT_EQ(round(kT0 + Duration::seconds(2)), std::tuple(std::size_t{1}, std::size_t{0}, std::size_t{9}));
+  EXPECT_EQ(big.report_errors(), 0u);
 }
 
 }  // namespace
