@@ -69,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int s = 0, k = in.byte() % 3; s < k; ++s) t.ssrcs.push_back(in.u32());
     if (in.byte() % 2) t.payload_type = static_cast<std::uint8_t>(in.byte() & 0x7f);
     if (in.byte() % 2) t.mid_extension = static_cast<std::uint8_t>(in.byte() % 16);
+    t.nack = in.byte() % 2;  // we NACK its gaps
     receiving.push_back(std::move(t));
   }
   for (auto& t : sending) {
@@ -98,6 +99,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (auto report = ours.poll_report(now)) {
       check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
       check(++compounds <= 4);
+    }
+    int nacks = 0;  // at most one per remote SSRC (≤ 64) per moment
+    while (auto nack = ours.poll_feedback(now)) {
+      check(nack->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*nack));
+      check(++nacks <= 64);
     }
     if (const auto next = ours.next_timeout()) check(*next > now);
     const std::size_t length = in.byte() * 8u + in.byte() % 8u;

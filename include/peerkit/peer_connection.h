@@ -244,7 +244,8 @@ struct Stats {  // W3C webrtc-stats names
     double remote_fraction_lost = 0;
     std::optional<double> round_trip_time;  // seconds
     std::uint64_t sender_reports_sent = 0;
-    // Local video tracks: NACKs received and the packets they had sent again (RFC 4585 §6.2.1).
+    // Video: NACKs received (local) or sent (remote), and the packets a local track sent again
+    // for them (RFC 4585 §6.2.1).
     std::uint64_t nack_count = 0, retransmitted_packets_sent = 0;
   };
   std::vector<RtpStream> rtp_streams;

@@ -575,6 +575,8 @@ Stats ConnectionImpl::stats() const {
         r.sender_reports_sent = it->second.sender_reports_sent;
         r.nack_count = it->second.nacks_received;
         r.retransmitted_packets_sent = it->second.retransmitted_packets;
+      } else {
+        r.nack_count = it->second.nacks_sent;
       }
     }
     s.rtp_streams.push_back(std::move(r));

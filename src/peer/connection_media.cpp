@@ -157,6 +157,7 @@ void ConnectionImpl::rearm_timer() {
 void ConnectionImpl::send_media_reports(Timestamp now) {
   if (closed || !agent_) return;
   while (auto d = media_.poll_report(now)) send_datagram(*d);
+  while (auto d = media_.poll_feedback(now)) send_datagram(*d);  // NACKs for what went missing
 }
 
 void ConnectionImpl::handle_media_events() {

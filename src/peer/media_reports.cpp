@@ -5,12 +5,43 @@
 
 #include "peer/media_session.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtcp_feedback.h"
 
 namespace peerkit::peer {
 
 std::optional<std::uint64_t> MediaSession::ntp_at(Timestamp now) const {
   if (!wallclock_) return std::nullopt;
   return rtp::ntp_plus(wallclock_->ntp, now - wallclock_->at);
+}
+
+std::optional<Timestamp> MediaSession::next_timeout() const {
+  std::optional<Timestamp> next = due_reports_.empty() ? next_report_ : std::optional(reports_built_at_);
+  for (const auto& [ssrc, source] : receive_stats_)
+    if (source.missing && source.missing->next_timeout() != Timestamp::never())
+      next = next ? std::min(*next, source.missing->next_timeout()) : source.missing->next_timeout();
+  return next;
+}
+
+// RFC 4585 §6.2.1: a generic NACK per SSRC with numbers due, behind an empty RR unless
+// reduced-size RTCP was negotiated (RFC 5506), like our PLI.
+std::optional<std::vector<std::byte>> MediaSession::poll_feedback(Timestamp now) {
+  if (!srtp_) return std::nullopt;
+  for (auto& [ssrc, source] : receive_stats_) {
+    if (!source.missing || source.missing->next_timeout() > now) continue;
+    const auto lost = source.missing->due(now);
+    if (lost.empty()) continue;
+    std::vector<rtp::RtcpPacket> packets;
+    if (!reduced_size_) packets.emplace_back(rtp::ReceiverReport{receiver_ssrc_, {}});
+    packets.emplace_back(rtp::GenericNack{receiver_ssrc_, ssrc, rtp::nack_items(lost)});
+    auto d = protect_compound(packets);  // ≤ 256 numbers: at most 256 items, 1 KiB
+    if (!d) {
+      ++report_errors_;
+      continue;
+    }
+    ++counters_[source.mid].nacks_sent;
+    return d;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::byte>> MediaSession::poll_report(Timestamp now) {

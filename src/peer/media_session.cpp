@@ -235,6 +235,9 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
     source = receive_stats_.emplace(v->header.ssrc, RemoteSource{rtp::ReceiveStatistics(t->clock_rate)}).first;
   if (source != receive_stats_.end()) {
     source->second.stats.on_packet(v->header.sequence, v->header.timestamp, now);
+    source->second.mid = t->mid;
+    if (t->nack && !source->second.missing) source->second.missing.emplace();
+    if (source->second.missing) (void)source->second.missing->on_packet(v->header.sequence, now);
     source->second.heard = true;
     schedule_report(now);
   }

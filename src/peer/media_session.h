@@ -43,6 +43,7 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/time.h"
+#include "rtp/missing_packets.h"
 #include "rtp/receive_statistics.h"
 #include "srtp/session.h"
 
@@ -80,6 +81,7 @@ struct ReceivingTrack {
   std::optional<std::uint8_t> payload_type;   // the codec answered; others (RTX, padding) are dropped
   std::optional<std::uint8_t> mid_extension;  // the remote's id of sdes:mid
   std::uint32_t clock_rate = 90'000;          // of the answered codec: jitter's units
+  bool nack = false;  // generic NACK negotiated (RFC 4585 §4.2): we ask for what is lost
 };
 
 struct RtpReceived {
@@ -95,6 +97,7 @@ using MediaEvent = std::variant<RtpReceived, KeyframeRequested>;
 struct MediaCounters {  // RTCRtpStreamStats-like, per mid
   std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   std::uint64_t keyframe_requests_received = 0, keyframe_requests_sent = 0;
+  std::uint64_t nacks_sent = 0;  // receiving tracks: NACK messages (RTCInboundRtpStreamStats.nackCount)
   // What the remote's report blocks say of our stream (RTCRemoteInboundRtpStreamStats): its
   // latest cumulative loss and loss fraction (of 256), and the round trip of our last report it
   // answered. With simulcast, the figures of the layer last reported.
@@ -144,10 +147,11 @@ class MediaSession {
   std::optional<std::vector<std::byte>> poll_retransmit();
 
   static constexpr Duration kReportInterval = Duration::seconds(1);  // libwebrtc's, for video
-  // When the next report is due (nullopt: nothing heard or sent lately).
-  std::optional<Timestamp> next_timeout() const {
-    return due_reports_.empty() ? next_report_ : std::optional(reports_built_at_);  // some not polled yet
-  }
+  // When the next report or NACK is due (nullopt: nothing heard or sent lately, nothing missing).
+  std::optional<Timestamp> next_timeout() const;
+  // The NACKs due at `now` (RFC 4585 §6.2.1, rtp/missing_packets.h: after a 5 ms reorder wait,
+  // up to 3 tries 50 ms apart, within 1 s), one protected compound per call: call until nullopt.
+  std::optional<std::vector<std::byte>> poll_feedback(Timestamp now);
   // The protected RTCP compounds due at `now`, one per call (more than one when many SSRCs
   // send): call until nullopt.
   std::optional<std::vector<std::byte>> poll_report(Timestamp now);
@@ -192,6 +196,8 @@ class MediaSession {
   struct RemoteSource {
     rtp::ReceiveStatistics stats;
     bool heard = false;  // a packet since this source's last report block
+    std::string mid;
+    std::optional<rtp::MissingPackets> missing;  // when its track negotiated NACK
   };
   std::map<std::uint32_t, RemoteSource> receive_stats_;
   std::optional<Timestamp> next_report_;

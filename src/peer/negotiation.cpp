@@ -28,13 +28,14 @@ sdp::LocalParameters local_parameters(const LocalIdentity& l, std::uint64_t vers
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 
 // What our media sections and answers say a native peer does: it writes and reads the mid
-// (RFC 8843 §15), asks for and answers keyframe requests (PLI, FIR). No NACK/RTX, transport-cc
-// or REMB yet, so none is claimed: a sender must not wait for feedback that never comes.
+// (RFC 8843 §15), asks for and answers keyframe requests (PLI, FIR), and for video asks for and
+// answers generic NACKs (RFC 4585 §6.2.1; media_session.h). No transport-cc or REMB yet, so
+// none is claimed: a sender must not wait for feedback that never comes.
 sdp::SfuAnswerOptions native_answer_options() {
   sdp::SfuAnswerOptions o;
   o.ice_lite = false;
   o.extensions = {std::string(kMidUri)};
-  o.rtcp_fb = {"nack pli", "ccm fir"};
+  o.rtcp_fb = {"nack", "nack pli", "ccm fir"};
   return o;
 }
 
@@ -108,6 +109,9 @@ std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a)
     t.receiving.mid = accepted.mid;
     t.receiving.payload_type = accepted.codec.pt;
     if (accepted.codec.clock_rate > 0) t.receiving.clock_rate = accepted.codec.clock_rate;
+    // Our answer keeps the offer's generic NACK (we claim it): then we ask for what is lost.
+    t.receiving.nack = std::find(accepted.codec.rtcp_fb.begin(), accepted.codec.rtcp_fb.end(), "nack") !=
+                       accepted.codec.rtcp_fb.end();
     // The media SSRCs, not their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI names
     // the first, and nothing here asks for retransmissions.
     std::vector<std::uint32_t> rtx;

@@ -160,7 +160,7 @@ Router::Track* Router::track_for(ParticipantId from, const rtp::PacketView& v, i
     t->layer_ssrc[l] = v.header.ssrc;
     t->receive[static_cast<std::size_t>(l)].emplace(tp.clock_rate);
     if (tp.nack && tp.codec == Codec::kVp8)  // retries an RTT apart (the publisher's is not measured)
-      t->missing[static_cast<std::size_t>(l)].emplace(MissingPackets::Config{
+      t->missing[static_cast<std::size_t>(l)].emplace(rtp::MissingPackets::Config{
           .retry = std::max(Duration::millis(20), config_.default_rtt)});
     else t->missing[static_cast<std::size_t>(l)].reset();
     ssrc_index_[{from, v.header.ssrc}] = {id, l};

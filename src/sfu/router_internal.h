@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "sfu/missing_packets.h"
+#include "rtp/missing_packets.h"
 #include "rtp/receive_statistics.h"
 #include "sfu/router.h"
 #include "sfu/sender_reports.h"
@@ -23,7 +23,7 @@ struct Router::Track {
   std::array<std::optional<rtp::ReceiveStatistics>, kMaxLayers> receive{};
   // Per layer, with params.nack: the gaps to ask the publisher about, and the layer's media
   // payload type (a retransmission is rebuilt with it).
-  std::array<std::optional<MissingPackets>, kMaxLayers> missing{};
+  std::array<std::optional<rtp::MissingPackets>, kMaxLayers> missing{};
   std::array<std::optional<std::uint8_t>, kMaxLayers> media_pt{};
 };
 

@@ -320,6 +320,23 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     EXPECT_NE(s.ssrc, 0u);
   }
   EXPECT_EQ(stats.srtp_dropped, 0u);
+
+  // Ann's video offer has a=rtcp-fb nack: a number she skips is a gap the SFU asks her for
+  // (its publisher leg's NACK, RFC 4585 §6.2.1), which she reads (she never sent it, so she
+  // has nothing to send again).
+  // The SFU forwards the gap as a gap, and Bo's answer kept the SFU's nack too: Bo asks the
+  // SFU (whose history has nothing for it either).
+  ++video_seq;
+  bool nacked = false, bo_nacked = false;
+  for (int i = 0; i < 150 && !(nacked && bo_nacked); ++i) {
+    tick();
+    for (const auto& s : ann_pc->get_stats().rtp_streams)
+      if (s.kind == "video") nacked = s.nack_count > 0 && s.retransmitted_packets_sent == 0;
+    for (const auto& s : bo_pc->get_stats().rtp_streams)
+      if (s.kind == "video") bo_nacked = s.nack_count > 0;
+  }
+  EXPECT_TRUE(nacked) << "the SFU's NACK for the number Ann skipped";
+  EXPECT_TRUE(bo_nacked) << "Bo's NACK for the gap the SFU forwarded";
   ann_pc->close();
   bo_pc->close();
   service.stop();

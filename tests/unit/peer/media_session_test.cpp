@@ -625,5 +625,64 @@ TEST(MediaSession, AFullReportRoundFitsItsDatagrams) {
   EXPECT_EQ(big.report_errors(), 0u);
 }
 
+// A receiver that negotiated NACK asks for what is missing (RFC 4585 §6.2.1, after the 5 ms
+// reorder wait), the sender's history answers, and the gap closes; a number that never comes is
+// asked for three times, 50 ms apart, then given up. Without NACK negotiated, nothing is asked.
+TEST(MediaSession, AReceiverNacksWhatIsMissingAndTheSenderRepairsIt) {
+  MediaSession sender, receiver, plain;
+  SendingTrack video{"0", 0xA0A0A0A0, 96, std::nullopt};
+  video.history = 64;
+  sender.set_sending({video});
+  ReceivingTrack track{"0", {0xA0A0A0A0}, 96, std::nullopt};
+  plain.set_receiving({track});
+  track.nack = true;
+  receiver.set_receiving({track});
+  ASSERT_TRUE(sender.start(keys(false), 1));
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  ASSERT_TRUE(plain.start(keys(true), 3));
+  std::vector<std::vector<std::byte>> wire;
+  for (std::uint16_t seq = 1; seq <= 10; ++seq) {
+    wire.push_back(*sender.send_rtp("0", packet(seq, bytes({1})), kT0));
+    if (seq == 4 || seq == 5 || seq == 8) continue;  // lost on the way
+    receiver.handle_datagram(wire.back(), kT0);
+    plain.handle_datagram(wire.back(), kT0);
+  }
+  ASSERT_TRUE(receiver.next_timeout());
+  EXPECT_EQ(*receiver.next_timeout(), kT0 + Duration::millis(5));  // before the report's 1 s
+  EXPECT_FALSE(receiver.poll_feedback(kT0 + Duration::millis(4)));
+  const auto nack = receiver.poll_feedback(kT0 + Duration::millis(5));
+  ASSERT_TRUE(nack);
+  EXPECT_FALSE(receiver.poll_feedback(kT0 + Duration::millis(5)));
+  const auto packets = RtcpEnd(false).read(*nack);
+  ASSERT_EQ(packets.size(), 2u);  // behind an empty RR (no rtcp-rsize)
+  const auto* n = std::get_if<rtp::GenericNack>(&packets[1]);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->media_ssrc, 0xA0A0A0A0u);
+  EXPECT_EQ(rtp::nack_sequences(*n), (std::vector<std::uint16_t>{4, 5, 8}));
+
+  // The sender answers all three; 8's retransmission is lost too.
+  sender.handle_datagram(*nack, kT0 + Duration::millis(10));
+  std::vector<std::vector<std::byte>> again;
+  while (auto d = sender.poll_retransmit()) again.push_back(std::move(*d));
+  ASSERT_EQ(again.size(), 3u);
+  receiver.handle_datagram(again[0], kT0 + Duration::millis(15));
+  receiver.handle_datagram(again[1], kT0 + Duration::millis(15));
+  std::vector<std::uint16_t> asked;
+  for (const int ms : {55, 105, 155, 205}) {
+    if (auto d = receiver.poll_feedback(kT0 + Duration::millis(ms)))
+      for (const auto& p : RtcpEnd(false).read(*d))
+        if (const auto* x = std::get_if<rtp::GenericNack>(&p))
+          for (const auto q : rtp::nack_sequences(*x)) asked.push_back(q);
+  }
+  EXPECT_EQ(asked, (std::vector<std::uint16_t>{8, 8}));  // tries two and three, then given up
+  EXPECT_EQ(receiver.counters().at("0").nacks_sent, 3u);
+  // Only the report is due now.
+  ASSERT_TRUE(receiver.next_timeout());
+  EXPECT_EQ(*receiver.next_timeout(), kT0 + MediaSession::kReportInterval);
+
+  EXPECT_EQ(*plain.next_timeout(), kT0 + MediaSession::kReportInterval);
+  EXPECT_FALSE(plain.poll_feedback(kT0 + Duration::millis(500)));
+}
+
 }  // namespace
 }  // namespace peerkit::peer

@@ -194,6 +194,10 @@ TEST(NegotiationTracks, APublisherOfferIsReceivedAndItsAnswerSaysHowToSend) {
   EXPECT_NE(offer->find("a=msid:stream-x camera"), std::string::npos);
   EXPECT_NE(offer->find("a=rtpmap:111 opus/48000/2"), std::string::npos);
   EXPECT_NE(offer->find("a=rtpmap:96 VP8/90000"), std::string::npos);
+  // Video offers generic NACK (we retransmit), PLI and FIR; Opus none.
+  EXPECT_NE(offer->find("a=rtcp-fb:96 nack\r\n"), std::string::npos) << *offer;
+  EXPECT_NE(offer->find("a=rtcp-fb:96 nack pli\r\n"), std::string::npos);
+  EXPECT_EQ(offer->find("a=rtcp-fb:111"), std::string::npos);
   EXPECT_NE(offer->find("a=ssrc:8738 cname:pub1"), std::string::npos);  // 0x2222
   EXPECT_EQ(offer->find("a=ice-lite"), std::string::npos);
   ASSERT_TRUE(a.set_local(SdpType::kOffer, *offer));

@@ -1,8 +1,8 @@
-#include "sfu/missing_packets.h"
+#include "rtp/missing_packets.h"
 
 #include <algorithm>
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 bool MissingPackets::on_packet(std::uint16_t sequence, Timestamp now) {
   const std::int64_t seq = unwrapper_.unwrap(sequence);
@@ -83,4 +83,4 @@ void MissingPackets::forget_oldest_beyond_cap() {
   }
 }
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp

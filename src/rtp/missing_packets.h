@@ -28,7 +28,7 @@
 #include "common/time.h"
 #include "rtp/sequence.h"
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 class MissingPackets {
  public:
@@ -74,7 +74,7 @@ class MissingPackets {
   void recompute_next_due();
 
   Config config_;
-  rtp::SeqUnwrapper unwrapper_;
+  SeqUnwrapper unwrapper_;
   std::optional<std::int64_t> newest_;
   std::map<std::int64_t, Entry> missing_;  // by unwrapped sequence number
   std::array<std::int64_t, 64> repaired_{};  // the last repaired numbers (a ring), 0 = none
@@ -83,4 +83,4 @@ class MissingPackets {
   Stats stats_;
 };
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp
