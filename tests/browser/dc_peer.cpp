@@ -2,8 +2,10 @@
 // that arrives on stdin and speaks JSON lines both ways —
 //   in:  {"sdp":{type,sdp}} | {"candidate":{candidate,sdpMid}|null} | {"create":{label,ordered,
 //        maxRetransmits,maxPacketLifeTime}} (a channel of ours, announced with DCEP)
-//        | {"offer-audio":true} (we offer a sendonly Opus track and, once connected, send a
-//        20 ms Opus silence frame every 20 ms, as a packetizer would) | {"stats":true}
+//        | {"offer-media":{video}} (we offer a sendonly Opus track — with video: and a VP8
+//        one — and, once connected, send a 20 ms Opus silence frame every 20 ms and 30 video
+//        frames a second of three 1 100-byte packets, as a packetizer would; the video is not
+//        decodable, a VP8 keyframe or delta frame only by its headers) | {"stats":true}
 //   out: {"sdp":…} | {"candidate":…} | {"event":"channel"|"open"|"close",label,id,ordered}
 //        | {"event":"state",state} | {"event":"stats",streams:[…]} (get_stats' local streams)
 // Every message on every channel is echoed back on it as it came (text as text, binary as
@@ -66,13 +68,38 @@ std::vector<std::byte> opus_silence(std::uint16_t seq) {
   return p;
 }
 
+std::vector<std::byte> rtp_packet(std::uint16_t seq, std::uint32_t ts, bool marker, std::uint8_t pt,
+                                  std::vector<std::uint8_t> payload) {
+  std::vector<std::byte> p{std::byte{0x80}, std::byte((marker ? 0x80 : 0) | pt),
+                           std::byte(seq >> 8), std::byte(seq & 0xff),
+                           std::byte(ts >> 24), std::byte((ts >> 16) & 0xff), std::byte((ts >> 8) & 0xff), std::byte(ts & 0xff),
+                           std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};  // SSRC (replaced)
+  for (const auto b : payload) p.push_back(std::byte{b});
+  return p;
+}
+
+// One packet of a VP8 frame (RFC 7741 §4.2 descriptor: S on the first; its payload header says
+// key or delta, and a keyframe's carries the start code and a 320×180 size), padded to 1 100
+// bytes: the browser test drops packets of exactly this size to make loss for NACK to repair.
+std::vector<std::uint8_t> vp8_packet(bool first, bool key, std::uint8_t frame) {
+  std::vector<std::uint8_t> v;
+  if (!first) v = {0x00};
+  else if (key) v = {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00};
+  else v = {0x10, 0x11, 0x02, 0x00};
+  v.push_back(frame);
+  v.resize(1100, 0xAA);
+  return v;
+}
+
 json::object stream_stats(const Stats::RtpStream& r) {
   return {{"kind", r.kind},
           {"mid", r.mid},
           {"packets", r.packets},
           {"senderReports", r.sender_reports_sent},
           {"remotePacketsLost", r.remote_packets_lost},
-          {"roundTripTime", r.round_trip_time ? json::value(*r.round_trip_time) : json::value()}};
+          {"roundTripTime", r.round_trip_time ? json::value(*r.round_trip_time) : json::value()},
+          {"nackCount", r.nack_count},
+          {"retransmitted", r.retransmitted_packets_sent}};
 }
 
 }  // namespace
@@ -100,9 +127,9 @@ int main() {
     watch(ch);
   });
 
-  std::shared_ptr<MediaTrack> mic;
-  std::atomic<bool> stop{false};
-  std::thread sender;
+  std::shared_ptr<MediaTrack> mic, cam;
+  std::atomic<bool> stop{false}, keyframe_wanted{true};
+  std::thread sender, video_sender;
   bool has_remote = false;
   std::vector<IceCandidate> held;
   std::string line;
@@ -139,13 +166,39 @@ int main() {
         held.push_back(c);
       else if (auto e = pc->add_ice_candidate(c))
         emit({{"event", "error"}, {"error", *e}});
-    } else if (o.contains("offer-audio")) {
+    } else if (auto* media = o.if_contains("offer-media")) {
       auto added = pc->add_track({"audio", "", ""});
       if (auto* e = std::get_if<std::string>(&added)) {
         emit({{"event", "error"}, {"error", *e}});
         continue;
       }
       mic = std::get<std::shared_ptr<MediaTrack>>(added);
+      if (const auto* v = media->as_object().if_contains("video"); v && v->is_bool() && v->as_bool()) {
+        auto video = pc->add_track({"video", "", ""});
+        if (auto* e = std::get_if<std::string>(&video)) {
+          emit({{"event", "error"}, {"error", *e}});
+          continue;
+        }
+        cam = std::get<std::shared_ptr<MediaTrack>>(video);
+        cam->on_keyframe_request([&keyframe_wanted] { keyframe_wanted = true; });
+        video_sender = std::thread([&stop, &keyframe_wanted, track = cam] {
+          std::uint16_t seq = 0;
+          std::uint32_t frame = 0;
+          auto next = std::chrono::steady_clock::now();
+          while (!stop) {
+            const bool key = keyframe_wanted.exchange(false) || frame % 60 == 0;
+            bool sent = true;
+            for (int k = 0; k < 3 && sent; ++k) {
+              sent = !track->send_rtp(rtp_packet(seq, frame * 3000u, k == 2, 96, vp8_packet(k == 0, key, static_cast<std::uint8_t>(frame))));
+              if (sent) ++seq;
+            }
+            if (!sent) keyframe_wanted = true;  // not connected yet: start on a keyframe
+            ++frame;
+            next += std::chrono::microseconds(33'333);  // the media clock: 30 frames a second
+            std::this_thread::sleep_until(next);
+          }
+        });
+      }
       auto offer = pc->create_offer();
       if (auto* e = std::get_if<std::string>(&offer)) {
         emit({{"event", "error"}, {"error", *e}});
@@ -188,6 +241,7 @@ int main() {
   // stdin closed: the test is done with us.
   stop = true;
   if (sender.joinable()) sender.join();
+  if (video_sender.joinable()) video_sender.join();
   pc->close();
   {
     std::lock_guard l(channels_mutex);
