@@ -31,11 +31,15 @@ bool owns(const SendingTrack& t, std::uint32_t ssrc, std::string* rid) {
 
 void MediaSession::set_sending(std::vector<SendingTrack> tracks) {
   sending_ = std::move(tracks);
-  // An SSRC we no longer send reports no more.
+  // An SSRC we no longer send reports no more; one whose track keeps no history now lets go
+  // of its ring.
   std::erase_if(local_sources_, [&](const auto& kv) {
     return std::none_of(sending_.begin(), sending_.end(),
                         [&](const SendingTrack& t) { return owns(t, kv.first, nullptr); });
   });
+  for (auto& [ssrc, source] : local_sources_)
+    for (const auto& t : sending_)
+      if (owns(t, ssrc, nullptr) && t.history == 0) source.history = {};
 }
 
 void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
@@ -237,6 +241,7 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
     source->second.stats.on_packet(v->header.sequence, v->header.timestamp, now);
     source->second.mid = t->mid;
     if (t->nack && !source->second.missing) source->second.missing.emplace();
+    if (!t->nack) source->second.missing.reset();  // a new description took NACK away
     if (source->second.missing) (void)source->second.missing->on_packet(v->header.sequence, now);
     source->second.heard = true;
     schedule_report(now);
@@ -297,6 +302,14 @@ void MediaSession::on_nack(const rtp::GenericNack& nack, Timestamp now) {
     if (slot.seq != seq || now - slot.sent > kMaxRetransmitAge) continue;
     if (slot.resent && now - *slot.resent < spacing) continue;
     if (retransmits_.size() >= kMaxQueuedRetransmits) return;
+    // A budget per second (a peer NACKing all it can would otherwise have us resend our
+    // whole history every 20 ms): beyond it, a NACK waits for the next window.
+    if (now - retransmit_window_ >= Duration::seconds(1)) {
+      retransmit_window_ = now;
+      retransmits_in_window_ = 0;
+    }
+    if (retransmits_in_window_ >= kMaxRetransmitsPerSecond) return;
+    ++retransmits_in_window_;
     slot.resent = now;
     retransmits_.push_back(slot.datagram);
     ++c.retransmitted_packets;

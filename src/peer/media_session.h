@@ -238,6 +238,9 @@ class MediaSession {
   // before the first answer could arrive), unless the round trip says longer.
   static constexpr Duration kMinResendInterval = Duration::millis(20);
   static constexpr std::size_t kMaxQueuedRetransmits = 256;
+  static constexpr std::size_t kMaxRetransmitsPerSecond = kVideoRetransmitHistory;  // per connection
+  Timestamp retransmit_window_;
+  std::size_t retransmits_in_window_ = 0;
   std::deque<std::vector<std::byte>> retransmits_;
 };
 

@@ -36,6 +36,7 @@ sdp::SfuAnswerOptions native_answer_options() {
   o.ice_lite = false;
   o.extensions = {std::string(kMidUri)};
   o.rtcp_fb = {"nack", "nack pli", "ccm fir"};
+  o.rtx = false;  // we do not unwrap RTX: a sender's retransmissions must come plain
   return o;
 }
 
@@ -109,11 +110,13 @@ std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a)
     t.receiving.mid = accepted.mid;
     t.receiving.payload_type = accepted.codec.pt;
     if (accepted.codec.clock_rate > 0) t.receiving.clock_rate = accepted.codec.clock_rate;
-    // Our answer keeps the offer's generic NACK (we claim it): then we ask for what is lost.
-    t.receiving.nack = std::find(accepted.codec.rtcp_fb.begin(), accepted.codec.rtcp_fb.end(), "nack") !=
-                       accepted.codec.rtcp_fb.end();
+    // Our answer keeps the offer's generic NACK (we claim it) for video: then we ask for what
+    // is lost, and the retransmissions come plain (our answer took no RTX).
+    t.receiving.nack = accepted.kind == "video" &&
+                       std::find(accepted.codec.rtcp_fb.begin(), accepted.codec.rtcp_fb.end(), "nack") !=
+                           accepted.codec.rtcp_fb.end();
     // The media SSRCs, not their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI names
-    // the first, and nothing here asks for retransmissions.
+    // the first, and our answer declined RTX, so a partner stream never comes.
     std::vector<std::uint32_t> rtx;
     for (const auto& s : offered->ssrcs)
       if (auto r = offered->rtx_ssrc(s.ssrc)) rtx.push_back(*r);

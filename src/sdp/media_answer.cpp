@@ -63,7 +63,7 @@ std::optional<MediaSection> answer_media(const MediaSection& m, const MediaDescr
   if (md.disabled || !md.rtcp_mux || m.proto != "UDP/TLS/RTP/SAVPF") return std::nullopt;
   const Codec* codec = choose_codec(md, o);
   if (codec == nullptr) return std::nullopt;
-  const Codec* rtx = md.rtx_for(codec->pt);
+  const Codec* rtx = o.rtx ? md.rtx_for(codec->pt) : nullptr;
 
   out.mid = md.mid;
   out.kind = md.kind;

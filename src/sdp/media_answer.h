@@ -27,6 +27,9 @@ struct SfuAnswerOptions {
   std::vector<std::string> extensions = default_sfu_extensions();
   // RTCP feedback kept per accepted codec (RFC 4585, RFC 5104, transport-cc, REMB).
   std::vector<std::string> rtcp_fb = {"nack", "nack pli", "ccm fir", "transport-cc", "goog-remb"};
+  // Keep the offered RTX codec (RFC 4588) of the accepted one. An answerer that cannot unwrap
+  // RTX says no, so that retransmissions come as the original packets.
+  bool rtx = true;
   // The SFU is an ICE-lite agent (RFC 8445 §2.5), which its descriptions must say (RFC 8839
   // §5.3, session level).
   bool ice_lite = true;

@@ -1,5 +1,5 @@
 // Router: NACK and RTX on the publisher leg (RFC 4585 §6.2.1, RFC 4588 §4). What a publisher's
-// packets lose on the way in is asked for (sfu/missing_packets.h) and its retransmissions,
+// packets lose on the way in is asked for (rtp/missing_packets.h) and its retransmissions,
 // which come on its RTX stream, are turned back into the original packet and forwarded like
 // media — only those the SFU was missing, so that Chrome's RTX padding probes and repeats of
 // packets that did arrive never reach subscribers twice.

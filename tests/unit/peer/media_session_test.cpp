@@ -665,8 +665,16 @@ TEST(MediaSession, AReceiverNacksWhatIsMissingAndTheSenderRepairsIt) {
   std::vector<std::vector<std::byte>> again;
   while (auto d = sender.poll_retransmit()) again.push_back(std::move(*d));
   ASSERT_EQ(again.size(), 3u);
+  while (receiver.poll_event()) {
+  }
   receiver.handle_datagram(again[0], kT0 + Duration::millis(15));
   receiver.handle_datagram(again[1], kT0 + Duration::millis(15));
+  for (const std::uint16_t repaired : {4, 5}) {
+    auto e = receiver.poll_event();
+    ASSERT_TRUE(e && std::holds_alternative<RtpReceived>(*e));
+    EXPECT_EQ(rtp::parse_packet(std::get<RtpReceived>(*e).packet)->header.sequence, repaired);
+  }
+  EXPECT_EQ(receiver.dropped(), 0u);
   std::vector<std::uint16_t> asked;
   for (const int ms : {55, 105, 155, 205}) {
     if (auto d = receiver.poll_feedback(kT0 + Duration::millis(ms)))
@@ -682,6 +690,36 @@ TEST(MediaSession, AReceiverNacksWhatIsMissingAndTheSenderRepairsIt) {
 
   EXPECT_EQ(*plain.next_timeout(), kT0 + MediaSession::kReportInterval);
   EXPECT_FALSE(plain.poll_feedback(kT0 + Duration::millis(500)));
+}
+
+// A peer NACKing everything as fast as the resend spacing allows gets at most 512
+// retransmissions a second from us, then waits for the next second.
+TEST(MediaSession, RetransmissionsHaveABudgetPerSecond) {
+  MediaSession sender;
+  SendingTrack video{"0", 0xA0A0A0A0, 96, std::nullopt};
+  video.history = 64;
+  sender.set_sending({video});
+  ASSERT_TRUE(sender.start(keys(false), 1));
+  std::vector<std::uint16_t> all;
+  for (std::uint16_t seq = 0; seq < 64; ++seq) {
+    ASSERT_TRUE(sender.send_rtp("0", packet(seq, bytes({1})), kT0));
+    all.push_back(seq);
+  }
+  RtcpEnd receiver_side(true);
+  std::size_t resent = 0;
+  for (int round = 0; round < 12; ++round) {  // every 25 ms: past the 20 ms spacing each time
+    sender.handle_datagram(receiver_side.protect({rtp::GenericNack{2, 0xA0A0A0A0, rtp::nack_items(all)}}),
+                           kT0 + Duration::millis(25 * round));
+    while (sender.poll_retransmit()) ++resent;
+  }
+  EXPECT_EQ(resent, 512u);
+  // Still within a second of the packets: the next window resends again.
+  sender.handle_datagram(receiver_side.protect({rtp::GenericNack{2, 0xA0A0A0A0, rtp::nack_items(all)}}),
+                         kT0 + Duration::millis(999));
+  EXPECT_FALSE(sender.poll_retransmit());
+  sender.handle_datagram(receiver_side.protect({rtp::GenericNack{2, 0xA0A0A0A0, rtp::nack_items(all)}}),
+                         kT0 + Duration::millis(1000));
+  EXPECT_TRUE(sender.poll_retransmit());
 }
 
 }  // namespace

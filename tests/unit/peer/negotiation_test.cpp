@@ -66,6 +66,13 @@ TEST(Negotiation, AnswersAChromiumMediaOfferReceivingItsMediaAndTakingTheData) {
   EXPECT_EQ(answer->find("a=sendrecv"), std::string::npos);
   EXPECT_NE(answer->find("a=group:BUNDLE 0 1 2"), std::string::npos);
   EXPECT_NE(answer->find("m=application 9 "), std::string::npos);
+  // Video: generic NACK kept (we ask for what is lost) and no RTX (we do not unwrap it, so
+  // Chromium resends plain); audio asks nothing.
+  EXPECT_NE(answer->find("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"), std::string::npos) << *answer;
+  EXPECT_NE(answer->find("a=rtcp-fb:96 nack\r\n"), std::string::npos);
+  EXPECT_EQ(answer->find("apt="), std::string::npos);
+  EXPECT_TRUE(remote->receiving[1].receiving.nack);
+  EXPECT_FALSE(remote->receiving[0].receiving.nack);
   ASSERT_TRUE(n.set_local(SdpType::kAnswer, *answer));
   EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
 }
