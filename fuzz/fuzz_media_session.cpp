@@ -70,6 +70,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.byte() % 2) t.payload_type = static_cast<std::uint8_t>(in.byte() & 0x7f);
     if (in.byte() % 2) t.mid_extension = static_cast<std::uint8_t>(in.byte() % 16);
     t.nack = in.byte() % 2;  // we NACK its gaps
+    if (in.byte() % 2) {  // RTX restored to one announced (or not) media SSRC
+      t.rtx_payload_type = static_cast<std::uint8_t>(in.byte() & 0x7f);
+      const std::uint32_t rtx = in.u32();
+      t.rtx_ssrcs.emplace_back(rtx, in.u32());
+    }
+    if (in.byte() % 2) t.twcc_extension = static_cast<std::uint8_t>(in.byte() % 16);  // fed back
     receiving.push_back(std::move(t));
   }
   for (auto& t : sending) {
@@ -100,10 +106,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
       check(++compounds <= 4);
     }
-    int nacks = 0;  // at most one per remote SSRC (≤ 64) per moment
+    int feedback = 0;  // at most one NACK per remote SSRC (≤ 64) and a few TWCC reports per moment
     while (auto nack = ours.poll_feedback(now)) {
       check(nack->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*nack));
-      check(++nacks <= 64);
+      check(++feedback <= 64 + 8);
     }
     if (const auto next = ours.next_timeout()) check(*next > now);
     const std::size_t length = in.byte() * 8u + in.byte() % 8u;
@@ -154,6 +160,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& t : receiving) known |= t.mid == r->mid;
         check(known);
         check(r->packet.size() <= srtp::kMaxPacket + srtp::kMaxOverhead);
+        // What reaches the application is media of the answered type, RTX restored included.
+        const auto v = rtp::parse_packet(r->packet);
+        check(v.has_value());
+        for (const auto& t : receiving)
+          if (t.mid == r->mid && t.payload_type) check(v->header.payload_type == *t.payload_type);
       } else {
         const auto& k = std::get<KeyframeRequested>(*e);
         bool known = false;

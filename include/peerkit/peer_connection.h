@@ -247,9 +247,14 @@ struct Stats {  // W3C webrtc-stats names
     // Video: NACKs received (local) or sent (remote), and the packets a local track sent again
     // for them (RFC 4585 §6.2.1).
     std::uint64_t nack_count = 0, retransmitted_packets_sent = 0;
+    // Remote video tracks: RTX retransmissions received and restored (RFC 4588).
+    std::uint64_t retransmitted_packets_received = 0;
   };
   std::vector<RtpStream> rtp_streams;
   std::uint64_t srtp_dropped = 0;  // SRTP/SRTCP datagrams not ours, unauthenticated or replayed
+  // Transport-wide congestion control feedback messages sent (the remote numbered its packets
+  // with transport-wide-cc, which our answers accept).
+  std::uint64_t transport_feedback_sent = 0;
   std::string dtls_state;  // RTCTransportStats.dtlsState (the same as transport.dtls_state)
   std::string selected_candidate_pair_local, selected_candidate_pair_remote;
   std::uint32_t data_channels_opened = 0, data_channels_closed = 0;

@@ -577,6 +577,7 @@ Stats ConnectionImpl::stats() const {
         r.retransmitted_packets_sent = it->second.retransmitted_packets;
       } else {
         r.nack_count = it->second.nacks_sent;
+        r.retransmitted_packets_received = it->second.retransmitted_packets_received;
       }
     }
     s.rtp_streams.push_back(std::move(r));
@@ -584,6 +585,7 @@ Stats ConnectionImpl::stats() const {
   for (const auto& t : local_tracks_) rtp_stats(*t);
   for (const auto& [mid, t] : remote_tracks_) rtp_stats(*t);
   s.srtp_dropped = media_.dropped();
+  s.transport_feedback_sent = media_.transport_feedback_sent();
   return s;
 }
 

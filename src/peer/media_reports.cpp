@@ -19,6 +19,7 @@ std::optional<Timestamp> MediaSession::next_timeout() const {
   for (const auto& [ssrc, source] : receive_stats_)
     if (source.missing && source.missing->next_timeout() != Timestamp::never())
       next = next ? std::min(*next, source.missing->next_timeout()) : source.missing->next_timeout();
+  if (const auto t = twcc_.next_timeout(); t != Timestamp::never()) next = next ? std::min(*next, t) : t;
   return next;
 }
 
@@ -26,6 +27,7 @@ std::optional<Timestamp> MediaSession::next_timeout() const {
 // reduced-size RTCP was negotiated (RFC 5506), like our PLI.
 std::optional<std::vector<std::byte>> MediaSession::poll_feedback(Timestamp now) {
   if (!srtp_) return std::nullopt;
+  if (auto d = poll_transport_feedback(now)) return d;
   for (auto& [ssrc, source] : receive_stats_) {
     if (!source.missing || source.missing->next_timeout() > now) continue;
     const auto lost = source.missing->due(now);

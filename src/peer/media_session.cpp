@@ -44,15 +44,22 @@ void MediaSession::set_sending(std::vector<SendingTrack> tracks) {
 
 void MediaSession::set_receiving(std::vector<ReceivingTrack> tracks) {
   std::set<std::uint32_t> before, after;
-  for (const auto& t : receiving_) before.insert(t.ssrcs.begin(), t.ssrcs.end());
+  auto announced = [](const ReceivingTrack& t, std::set<std::uint32_t>& out) {
+    out.insert(t.ssrcs.begin(), t.ssrcs.end());
+    for (const auto& [rtx, primary] : t.rtx_ssrcs) out.insert(rtx);
+  };
+  for (const auto& t : receiving_) announced(t, before);
   for (const auto& [ssrc, mid] : remote_ssrc_mid_) before.insert(ssrc);
   receiving_ = std::move(tracks);
+  twcc_extension_.reset();
+  for (const auto& t : receiving_)
+    if (t.twcc_extension && !twcc_extension_) twcc_extension_ = t.twcc_extension;
   // A binding learned for a section that is gone is forgotten.
   std::erase_if(remote_ssrc_mid_, [&](const auto& kv) {
     return std::none_of(receiving_.begin(), receiving_.end(),
                         [&](const ReceivingTrack& t) { return t.mid == kv.second; });
   });
-  for (const auto& t : receiving_) after.insert(t.ssrcs.begin(), t.ssrcs.end());
+  for (const auto& t : receiving_) announced(t, after);
   for (const auto& [ssrc, mid] : remote_ssrc_mid_) after.insert(ssrc);
   for (const auto ssrc : after)
     if (retired_.erase(ssrc)) std::erase(retired_order_, ssrc);  // announced again: live
@@ -224,8 +231,18 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
     ++dropped_;
     return;
   }
-  const ByteSpan plain(buffer_.data(), *n);
+  ByteSpan plain(buffer_.data(), *n);
   auto v = rtp::parse_packet(plain);
+  if (!v) {
+    ++dropped_;
+    return;
+  }
+  note_arrival(*v, now);
+  if (const auto original = restore_rtx(*v, plain)) {
+    if (original->empty()) return;  // a probe (counted), or nothing to restore it to
+    plain = *original;
+    v = rtp::parse_packet(plain);
+  }
   const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, v->header.payload_type, plain) : nullptr;
   if (t == nullptr || (t->payload_type && v->header.payload_type != *t->payload_type)) {
     ++dropped_;

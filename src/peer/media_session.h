@@ -14,7 +14,8 @@
 // else the first packet whose mid extension names the track binds its SSRC (RFC 8843 §9.2). RTCP
 // yields keyframe requests (PLI, RFC 4585 §6.3.1; FIR, RFC 5104 §4.3.1) for our SSRCs, a
 // sender report's clock for the receiver reports, and the report blocks about our streams;
-// other RTCP is counted and dropped (no NACK or congestion control yet: docs/peer.md).
+// generic NACKs for what we sent; other RTCP is counted and dropped (no send-side congestion
+// control yet: docs/peer.md).
 //
 // As a sender (RFC 3550 §6.4.1) it writes a sender report per SSRC that sent in the last two
 // report intervals: the wall clock (NTP) given by the driver, the RTP time of that moment
@@ -26,7 +27,10 @@
 // RR block per SSRC heard since the last report (§6.4.1: loss, jitter, LSR/DLSR so the sender
 // measures the round trip), behind an SDES CNAME unless reduced-size RTCP was negotiated (§6.1,
 // RFC 5506). A source gone silent is reported once more and then not at all; with nothing
-// heard, no report is due and the connection's timer sleeps.
+// heard, no report is due and the connection's timer sleeps. It NACKs the gaps of video tracks
+// that negotiated nack, restores RTX retransmissions (RFC 4588 §4), and when transport-wide-cc
+// was negotiated feeds every packet's arrival back (draft-holmer-rmcat-transport-wide-cc-
+// extensions-01 §3.1) so that the sender — the SFU choosing our layers — can estimate the path.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +48,9 @@
 #include "common/expected.h"
 #include "common/time.h"
 #include "rtp/missing_packets.h"
+#include "rtp/packet.h"
 #include "rtp/receive_statistics.h"
+#include "rtp/twcc_feedback.h"
 #include "srtp/session.h"
 
 namespace peerkit::peer {
@@ -82,6 +88,15 @@ struct ReceivingTrack {
   std::optional<std::uint8_t> mid_extension;  // the remote's id of sdes:mid
   std::uint32_t clock_rate = 90'000;          // of the answered codec: jitter's units
   bool nack = false;  // generic NACK negotiated (RFC 4585 §4.2): we ask for what is lost
+  // RTX (RFC 4588) our answer kept: its payload type (apt= the answered codec) and the
+  // a=ssrc-group:FID pairs the remote announced, RTX SSRC → media SSRC. A retransmission is
+  // restored to the original packet (§4); a padding-only one (a sender probing the path) only
+  // counts for transport-wide feedback.
+  std::optional<std::uint8_t> rtx_payload_type;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> rtx_ssrcs;
+  // The remote's id of transport-wide-cc when our answer kept it: then every packet's arrival
+  // goes back in transport feedback, and the sender estimates the path on it.
+  std::optional<std::uint8_t> twcc_extension;
 };
 
 struct RtpReceived {
@@ -98,6 +113,9 @@ struct MediaCounters {  // RTCRtpStreamStats-like, per mid
   std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   std::uint64_t keyframe_requests_received = 0, keyframe_requests_sent = 0;
   std::uint64_t nacks_sent = 0;  // receiving tracks: NACK messages (RTCInboundRtpStreamStats.nackCount)
+  // Receiving tracks: RTX packets restored (retransmittedPacketsReceived) and padding-only RTX
+  // packets (probes) dropped.
+  std::uint64_t retransmitted_packets_received = 0, padding_packets_received = 0;
   // What the remote's report blocks say of our stream (RTCRemoteInboundRtpStreamStats): its
   // latest cumulative loss and loss fraction (of 256), and the round trip of our last report it
   // answered. With simulcast, the figures of the layer last reported.
@@ -149,14 +167,16 @@ class MediaSession {
   static constexpr Duration kReportInterval = Duration::seconds(1);  // libwebrtc's, for video
   // When the next report or NACK is due (nullopt: nothing heard or sent lately, nothing missing).
   std::optional<Timestamp> next_timeout() const;
-  // The NACKs due at `now` (RFC 4585 §6.2.1, rtp/missing_packets.h: after a 5 ms reorder wait,
-  // up to 3 tries 50 ms apart, within 1 s), one protected compound per call: call until nullopt.
+  // The feedback due at `now`, one protected compound per call — call until nullopt: NACKs
+  // (RFC 4585 §6.2.1, rtp/missing_packets.h: after a 5 ms reorder wait, up to 3 tries 50 ms
+  // apart, within 1 s) and transport-wide feedback (every 50 ms while packets arrive).
   std::optional<std::vector<std::byte>> poll_feedback(Timestamp now);
   // The protected RTCP compounds due at `now`, one per call (more than one when many SSRCs
   // send): call until nullopt.
   std::optional<std::vector<std::byte>> poll_report(Timestamp now);
   std::uint64_t reports_sent() const { return reports_sent_; }  // compounds
   std::uint64_t report_errors() const { return report_errors_; }  // compounds that did not fit
+  std::uint64_t transport_feedback_sent() const { return transport_feedback_sent_; }
 
   const std::map<std::string, MediaCounters>& counters() const { return counters_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -164,6 +184,11 @@ class MediaSession {
  private:
   const SendingTrack* sending(const std::string& mid) const;
   const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
+  // An RTX packet of a receiving track restored in restored_ (media_repair.cpp). nullopt: not
+  // RTX; an empty span: RTX to drop (padding, or no announced media SSRC).
+  std::optional<ByteSpan> restore_rtx(const rtp::PacketView& v, ByteSpan plain);
+  void note_arrival(const rtp::PacketView& v, Timestamp now);
+  std::optional<std::vector<std::byte>> poll_transport_feedback(Timestamp now);
   void handle_rtcp(ByteSpan plain, Timestamp now);
   void on_report_block(const rtp::ReportBlock& block, Timestamp now);
   void on_nack(const rtp::GenericNack& nack, Timestamp now);
@@ -242,6 +267,12 @@ class MediaSession {
   Timestamp retransmit_window_;
   std::size_t retransmits_in_window_ = 0;
   std::deque<std::vector<std::byte>> retransmits_;
+  // Transport-wide feedback (one per connection: BUNDLE gives the extension one id).
+  std::optional<std::uint8_t> twcc_extension_;
+  rtp::TwccFeedback twcc_;
+  std::uint32_t twcc_media_ssrc_ = 0;  // the last SSRC numbered: the feedback's media source
+  std::uint64_t transport_feedback_sent_ = 0;
+  std::vector<std::byte> restored_;  // an RTX packet's original
 };
 
 }  // namespace peerkit::peer

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rtp/extensions.h"
 #include "sdp/answer.h"
 #include "sdp/media_answer.h"
 #include "sdp/sfu_offer.h"
@@ -26,17 +27,21 @@ sdp::LocalParameters local_parameters(const LocalIdentity& l, std::uint64_t vers
 }
 
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+// FID pairs kept per received section: one per announced media SSRC, and a section carries one
+// source (with simulcast, its layers: at most a handful).
+constexpr std::size_t kMaxRtxPairs = 8;
 
-// What our media sections and answers say a native peer does: it writes and reads the mid
-// (RFC 8843 §15), asks for and answers keyframe requests (PLI, FIR), and for video asks for and
-// answers generic NACKs (RFC 4585 §6.2.1; media_session.h). No transport-cc or REMB yet, so
-// none is claimed: a sender must not wait for feedback that never comes.
+// What our answers say a native receiver does: it reads the mid (RFC 8843 §15), asks for
+// keyframes (PLI, FIR), for video asks for what is lost (generic NACK, RFC 4585 §6.2.1) and
+// restores RTX retransmissions (RFC 4588), and feeds back transport-wide arrival times
+// (transport-cc) so that the sender can estimate the path (media_session.h). No REMB: a sender
+// must not wait for feedback that never comes.
 sdp::SfuAnswerOptions native_answer_options() {
   sdp::SfuAnswerOptions o;
   o.ice_lite = false;
-  o.extensions = {std::string(kMidUri)};
-  o.rtcp_fb = {"nack", "nack pli", "ccm fir"};
-  o.rtx = false;  // we do not unwrap RTX: a sender's retransmissions must come plain
+  o.extensions = {std::string(kMidUri), std::string(rtp::uri::kTransportWideCc)};
+  o.rtcp_fb = {"nack", "nack pli", "ccm fir", "transport-cc"};
+  o.rtx = true;
   return o;
 }
 
@@ -111,20 +116,30 @@ std::vector<RemoteParameters::Track> receiving_tracks(const sdp::MediaAnswer& a)
     t.receiving.payload_type = accepted.codec.pt;
     if (accepted.codec.clock_rate > 0) t.receiving.clock_rate = accepted.codec.clock_rate;
     // Our answer keeps the offer's generic NACK (we claim it) for video: then we ask for what
-    // is lost, and the retransmissions come plain (our answer took no RTX).
+    // is lost, and the retransmissions come plain or, when the answer kept RTX, wrapped.
     t.receiving.nack = accepted.kind == "video" &&
                        std::find(accepted.codec.rtcp_fb.begin(), accepted.codec.rtcp_fb.end(), "nack") !=
                            accepted.codec.rtcp_fb.end();
-    // The media SSRCs, not their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI names
-    // the first, and our answer declined RTX, so a partner stream never comes.
+    // The media SSRCs apart from their RTX partners (a=ssrc-group:FID, RFC 5576 §4.2): the PLI
+    // names the first; the partners' packets are restored to them.
+    if (accepted.rtx_pt) t.receiving.rtx_payload_type = accepted.rtx_pt;
     std::vector<std::uint32_t> rtx;
     for (const auto& s : offered->ssrcs)
-      if (auto r = offered->rtx_ssrc(s.ssrc)) rtx.push_back(*r);
+      if (auto r = offered->rtx_ssrc(s.ssrc)) {
+        rtx.push_back(*r);
+        const std::pair pair{*r, s.ssrc};
+        auto& pairs = t.receiving.rtx_ssrcs;
+        if (accepted.rtx_pt && pairs.size() < kMaxRtxPairs &&
+            std::find(pairs.begin(), pairs.end(), pair) == pairs.end())
+          pairs.push_back(pair);
+      }
     for (const auto& s : offered->ssrcs)
       if (std::find(rtx.begin(), rtx.end(), s.ssrc) == rtx.end() &&
           std::find(t.receiving.ssrcs.begin(), t.receiving.ssrcs.end(), s.ssrc) == t.receiving.ssrcs.end())
         t.receiving.ssrcs.push_back(s.ssrc);
     t.receiving.mid_extension = one_byte_id(offered->extension_id(kMidUri));
+    for (const auto& e : accepted.extensions)
+      if (e.uri == rtp::uri::kTransportWideCc) t.receiving.twcc_extension = one_byte_id(e.id);
     out.push_back(std::move(t));
   }
   return out;

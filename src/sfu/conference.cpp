@@ -16,6 +16,29 @@ namespace {
 const std::vector<std::string> kVideoFeedback = {"nack", "nack pli", "ccm fir", "transport-cc"};
 const std::vector<std::string> kAudioFeedback = {"transport-cc"};
 
+// The RTX type (RFC 4588 §8.1) of a subscriber's video section. The SFU repairs from its own
+// history and probes with RTX padding, so it offers RTX even when the publisher sent none (a
+// native publisher): without it that subscriber could never be probed past its start estimate.
+// The publisher's type is kept when it has one; otherwise the lowest dynamic type (RFC 3551 §3)
+// that no other section of this connection uses — a type meaning two things in one BUNDLE
+// group is a codec collision (RFC 8843 §9.1), which Chrome refuses.
+template <typename Sections>
+std::optional<std::uint8_t> subscriber_rtx_pt(const sdp::AcceptedMedia& media, const Sections& sections) {
+  if (media.kind != "video") return std::nullopt;
+  if (media.rtx_pt) return media.rtx_pt;
+  std::set<int> used{media.codec.pt};
+  for (const auto& s : sections) {
+    if (!s.track.active) continue;
+    used.insert(s.track.codec.pt);
+    if (s.track.rtx_pt && s.track.codec.pt != media.codec.pt) used.insert(*s.track.rtx_pt);
+  }
+  for (const auto& s : sections)  // the type an earlier section repairing the same codec took
+    if (s.track.active && s.track.rtx_pt && s.track.codec.pt == media.codec.pt) return s.track.rtx_pt;
+  for (int pt = 96; pt <= 127; ++pt)
+    if (!used.contains(pt)) return static_cast<std::uint8_t>(pt);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<dtls::Fingerprint> dtls_fingerprints(const sdp::DtlsParameters& d) {
@@ -254,7 +277,7 @@ void Conference::offer(Member& m) {
       f.kind = t.media.kind;
       f.codec = t.media.codec;
       f.codec.rtcp_fb = f.kind == "audio" ? kAudioFeedback : kVideoFeedback;
-      f.rtx_pt = t.media.rtx_pt;
+      f.rtx_pt = subscriber_rtx_pt(t.media, m.sections);
       for (std::uint32_t* ssrc : {&f.ssrc, &f.rtx_ssrc}) {
         do *ssrc = random_.next_u32();
         while (*ssrc == 0 || !m.ssrcs.insert(*ssrc).second);
@@ -350,15 +373,19 @@ std::string Conference::subscribe_answer(const std::string& member, std::uint32_
     SubscriberParams p;
     p.ssrc = f.ssrc;
     p.payload_type = f.codec.pt;
-    p.rtx_ssrc = f.rtx_ssrc;
-    p.rtx_payload_type = f.rtx_pt.value_or(0);
     // RFC 8285 §6: an extension the answer left out of its section is not sent. A native
-    // subscriber keeps only the mid; without transport-cc it gets no send history and no
-    // estimate (and the layer it asked for, as a browser without feedback would).
+    // subscriber keeps the mid and transport-cc; one without transport-cc gets no send history
+    // and no estimate (and the layer it asked for, as a browser without feedback would).
     const sdp::MediaDescription* answered = nullptr;
     if (answered_sections)
       for (const auto& a : *answered_sections)
         if (a.mid == f.mid) answered = &a;
+    // RTX only when the answer kept it (RFC 4588 §8.1): an answerer that cannot unwrap it gets
+    // its retransmissions plain, and no padding probes.
+    if (f.rtx_pt && (!answered || answered->rtx_for(f.codec.pt) != nullptr)) {
+      p.rtx_ssrc = f.rtx_ssrc;
+      p.rtx_payload_type = *f.rtx_pt;
+    }
     for (const auto& uri : f.kind == "audio" ? sdp::SfuOfferOptions{}.audio_extensions
                                               : sdp::SfuOfferOptions{}.video_extensions)
       if (auto id = m->extension_ids.find(uri); id && (!answered || answered->extension_id(uri)))

@@ -40,7 +40,7 @@
 #include "sfu/rate_meter.h"
 #include "sfu/sender_reports.h"
 #include "sfu/speaker_detector.h"
-#include "sfu/twcc_feedback.h"
+#include "rtp/twcc_feedback.h"
 
 namespace peerkit::sfu {
 
@@ -195,7 +195,7 @@ class Router {
   struct PublisherFeedback {
     std::uint8_t extension_id = 0;
     std::uint32_t media_ssrc = 0;  // named in the reports: the latest SSRC seen
-    TwccFeedback twcc;
+    rtp::TwccFeedback twcc;
   };
   std::map<ParticipantId, PublisherFeedback> publisher_feedback_;
   void send_publisher_feedback(Timestamp now);

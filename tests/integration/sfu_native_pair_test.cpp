@@ -246,6 +246,9 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     if (!subs || !subs->is_array() || subs->as_array().size() != 2) return false;
     for (const auto& sub : subs->as_array())
       if (!sub.as_object().at("loss").is_number()) return false;
+    // The estimate exists once Bo's transport-wide feedback came (sfu/bandwidth_estimator.h).
+    const auto* estimate = last_stats.if_contains("estimate");
+    if (!estimate || !estimate->is_number()) return false;
     const auto* rtt = last_stats.if_contains("rtt");
     return rtt && rtt->is_number();
   };
@@ -254,7 +257,8 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     for (int k = 0; k < 15; ++k) tick();  // 300 ms of media between asks
     has_reports = reported();
   }
-  EXPECT_TRUE(has_reports) << "the SFU got Bo's receiver reports, naming its SRs: " << json::serialize(last_stats);
+  EXPECT_TRUE(has_reports) << "the SFU got Bo's receiver reports, naming its SRs, and his transport feedback: "
+                           << json::serialize(last_stats);
   // And Ann's side: the SFU's receiver reports name her SRs, so she knows her round trip.
   bool ann_rtt = false;
   for (int i = 0; i < 100 && !ann_rtt; ++i) {
@@ -273,6 +277,7 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     EXPECT_EQ(s.pli_count, s.kind == "video" ? 1u : 0u) << s.kind;  // the one request Bo made
   }
   EXPECT_EQ(bo_stats.srtp_dropped, 0u);
+  EXPECT_GT(bo_stats.transport_feedback_sent, 0u);
 
   // What Bo got is what Ann sent: the same payloads, in order, renumbered without gaps.
   std::map<std::string, std::vector<std::vector<std::byte>>> got;
@@ -295,9 +300,9 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
         EXPECT_EQ(static_cast<std::uint16_t>(*last_seq + 1), v->header.sequence) << kind;
       }
       last_seq = v->header.sequence;
-      // Bo's answer kept only the mid of the extensions offered (RFC 8285 §6): the SFU writes
-      // nothing else (no abs-send-time, no transport-wide sequence it would wait feedback for).
-      EXPECT_EQ(v->extensions.count, 1u) << kind;
+      // Bo's answer kept the mid and transport-cc of the extensions offered (RFC 8285 §6): the
+      // SFU writes nothing else (no abs-send-time, no audio level).
+      EXPECT_EQ(v->extensions.count, 2u) << kind;
       if (kind == "audio") {
         ASSERT_EQ(v->payload.size(), 4u);
         EXPECT_EQ(std::to_integer<int>(v->payload[0]), 0xF8);

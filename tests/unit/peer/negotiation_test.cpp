@@ -66,13 +66,25 @@ TEST(Negotiation, AnswersAChromiumMediaOfferReceivingItsMediaAndTakingTheData) {
   EXPECT_EQ(answer->find("a=sendrecv"), std::string::npos);
   EXPECT_NE(answer->find("a=group:BUNDLE 0 1 2"), std::string::npos);
   EXPECT_NE(answer->find("m=application 9 "), std::string::npos);
-  // Video: generic NACK kept (we ask for what is lost) and no RTX (we do not unwrap it, so
-  // Chromium resends plain); audio asks nothing.
-  EXPECT_NE(answer->find("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"), std::string::npos) << *answer;
+  // Video: generic NACK kept (we ask for what is lost) with its RTX (restored on receipt);
+  // audio asks nothing. Both keep transport-cc: we feed back every numbered packet's arrival.
+  EXPECT_NE(answer->find("m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"), std::string::npos) << *answer;
   EXPECT_NE(answer->find("a=rtcp-fb:96 nack\r\n"), std::string::npos);
-  EXPECT_EQ(answer->find("apt="), std::string::npos);
-  EXPECT_TRUE(remote->receiving[1].receiving.nack);
+  EXPECT_NE(answer->find("a=fmtp:97 apt=96\r\n"), std::string::npos);
+  EXPECT_NE(answer->find("a=rtcp-fb:96 transport-cc\r\n"), std::string::npos);
+  EXPECT_NE(answer->find("a=rtcp-fb:111 transport-cc\r\n"), std::string::npos);
+  EXPECT_NE(answer->find("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"),
+            std::string::npos);
+  EXPECT_EQ(answer->find("abs-send-time"), std::string::npos);  // what we do not read, we do not take
+  const auto& video = remote->receiving[1].receiving;
+  EXPECT_TRUE(video.nack);
   EXPECT_FALSE(remote->receiving[0].receiving.nack);
+  EXPECT_EQ(video.rtx_payload_type, std::optional<std::uint8_t>(97));
+  EXPECT_EQ(video.rtx_ssrcs, (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{3688307034u, 3406058701u}}));
+  EXPECT_EQ(video.ssrcs, (std::vector<std::uint32_t>{3406058701u}));
+  EXPECT_EQ(video.twcc_extension, std::optional<std::uint8_t>(3));
+  EXPECT_EQ(remote->receiving[0].receiving.twcc_extension, std::optional<std::uint8_t>(3));
+  EXPECT_FALSE(remote->receiving[0].receiving.rtx_payload_type);
   ASSERT_TRUE(n.set_local(SdpType::kAnswer, *answer));
   EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
 }

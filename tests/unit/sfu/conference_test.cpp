@@ -234,6 +234,32 @@ TEST_F(ConferenceTest, AScreenSectionReachesSubscribersInAStreamOfItsOwn) {
   EXPECT_NE(messages[0].sdp.find("a=msid:ann ann-0"), std::string::npos);  // audio as usual
 }
 
+// A publisher that sends no RTX (a native one): its subscribers are still offered RTX, the
+// SFU's own (it repairs from its history and probes with RTX padding), on a type nothing else
+// in the connection uses (RFC 8843 §9.1: one meaning per type in a BUNDLE group).
+TEST_F(ConferenceTest, SubscribersGetRtxEvenWhenThePublisherSentNone) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  std::string offer = load("chromium156-media-offer.sdp");
+  for (const char* line : {"a=rtpmap:97 rtx/90000\r\n", "a=fmtp:97 apt=96\r\n"}) {
+    const auto at = offer.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    offer.erase(at, std::string(line).size());
+  }
+  auto answer = conference_.publish("ann", offer);
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_EQ(answer->find("apt="), std::string::npos);  // nothing to take from Ann
+  auto messages = drain();
+  ASSERT_EQ(messages.size(), 1u);
+  const std::string& sub = messages[0].sdp;
+  EXPECT_NE(sub.find("m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"), std::string::npos) << sub;
+  EXPECT_NE(sub.find("a=rtpmap:97 rtx/90000\r\n"), std::string::npos);
+  EXPECT_NE(sub.find("a=fmtp:97 apt=96\r\n"), std::string::npos);
+  EXPECT_NE(sub.find("a=ssrc-group:FID "), std::string::npos);
+  EXPECT_NE(sub.find("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), std::string::npos);  // audio: none
+  answer_all(messages);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
+}
+
 TEST_F(ConferenceTest, BadInputIsRefusedWithAReason) {
   EXPECT_NE(conference_.subscribe_answer("nobody", 1, "v=0"), "");
   EXPECT_FALSE(conference_.publish("nobody", load("chromium156-media-offer.sdp")));

@@ -1,6 +1,7 @@
-// Transport-wide CC feedback toward publishers (sfu/twcc_feedback.h): what it reports, read back
-// by the same consumer the SFU uses for its own subscribers (sfu/send_history.h).
-#include "sfu/twcc_feedback.h"
+// Transport-wide CC feedback (rtp/twcc_feedback.h), written by the SFU toward publishers and by a
+// native receiver: what it reports, read back by the consumer the SFU uses for its own
+// subscribers (sfu/send_history.h).
+#include "rtp/twcc_feedback.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ namespace {
 const Timestamp kT0 = Timestamp::from_micros(7'000'000);
 
 TEST(TwccFeedback, ReportsArrivalsAndLossesAcrossTheWrapEvery50ms) {
-  TwccFeedback fb;
+  rtp::TwccFeedback fb;
   SendHistory sender;  // what the publisher's browser keeps, in effect
   std::vector<Timestamp> arrival;
   for (int i = 0; i < 20; ++i) {
@@ -24,7 +25,7 @@ TEST(TwccFeedback, ReportsArrivalsAndLossesAcrossTheWrapEvery50ms) {
     fb.on_packet(seq, arrival.back());
   }
   EXPECT_FALSE(fb.poll(kT0 + Duration::millis(30), 1, 2));  // not due yet
-  EXPECT_EQ(fb.next_timeout(), arrival[0] + TwccFeedback::kInterval);
+  EXPECT_EQ(fb.next_timeout(), arrival[0] + rtp::TwccFeedback::kInterval);
   auto report = fb.poll(fb.next_timeout(), 1, 2);
   ASSERT_TRUE(report);
   EXPECT_EQ(report->base_sequence, 65530);
@@ -55,14 +56,14 @@ TEST(TwccFeedback, ReportsArrivalsAndLossesAcrossTheWrapEvery50ms) {
 }
 
 TEST(TwccFeedback, ABurstBeyondTheCapIsSplitAndSentAtOnce) {
-  TwccFeedback fb;
+  rtp::TwccFeedback fb;
   for (int i = 0; i < 1000; ++i)
     fb.on_packet(static_cast<std::uint16_t>(i), kT0 + Duration::micros(i * 40));
   const Timestamp due = fb.next_timeout();
   std::size_t covered = 0;
   int reports = 0;
   while (auto r = fb.poll(due, 1, 2)) {
-    EXPECT_LE(r->packets.size(), TwccFeedback::kMaxPacketsPerReport);
+    EXPECT_LE(r->packets.size(), rtp::TwccFeedback::kMaxPacketsPerReport);
     EXPECT_EQ(r->base_sequence, covered);
     covered += r->packets.size();
     ++reports;

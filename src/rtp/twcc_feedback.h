@@ -1,8 +1,9 @@
-// Transport-wide congestion control feedback the SFU sends to a publisher
-// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): the arrival time of every packet
-// that carried the publisher's transport-wide sequence number, reported every 50 ms. The
-// browser's send-side estimate runs on it; without it Chrome's estimate stays at its start
-// value and the upper simulcast layers are never sent.
+// Transport-wide congestion control feedback a receiver sends — the SFU to a publisher, a native
+// PeerConnection to its remote (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): the
+// arrival time of every packet that carried the sender's transport-wide sequence number,
+// reported every 50 ms. The sender's estimate runs on it; without it Chrome's stays at its
+// start value and the upper simulcast layers are never sent, and the SFU keeps a subscriber
+// on what its start value allows.
 //
 // Every packet counts — media, RTX, padding — since the sender numbered them all; a number
 // missing from a report is a loss to the sender. Arrival deltas are 250 µs ticks; a gap larger
@@ -19,7 +20,7 @@
 #include "rtp/sequence.h"
 #include "rtp/twcc.h"
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 class TwccFeedback {
  public:
@@ -43,4 +44,4 @@ class TwccFeedback {
   std::uint64_t reports_ = 0;
 };
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp

@@ -1,6 +1,6 @@
-#include "sfu/twcc_feedback.h"
+#include "rtp/twcc_feedback.h"
 
-namespace peerkit::sfu {
+namespace peerkit::rtp {
 
 void TwccFeedback::on_packet(std::uint16_t transport_seq, Timestamp arrival) {
   const std::int64_t seq = unwrap_.unwrap(transport_seq);
@@ -59,4 +59,4 @@ std::optional<rtp::TransportFeedback> TwccFeedback::poll(Timestamp now, std::uin
   return f;
 }
 
-}  // namespace peerkit::sfu
+}  // namespace peerkit::rtp
