@@ -11,6 +11,7 @@
 #include "server/serve_node.h"
 #include "support/browser_answer.h"
 #include "ws_client.h"
+#include "ws_next_of.h"
 #include "support/sdp_data.h"
 
 namespace peerkit {
@@ -18,6 +19,7 @@ namespace {
 
 using testing::http_request;
 using testing::WsClient;
+using testing::next_of;
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
@@ -49,16 +51,6 @@ class ServeSfuTest : public ::testing::Test {
     c->send(json::serialize(json::object{{"type", "join"}, {"room", room}, {"name", name}, {"mode", mode}}));
     *joined = json::parse(c->next().value_or("{}")).as_object();
     return c;
-  }
-  // The next message of `type` (others, like member-joined, are skipped).
-  static json::object next_of(WsClient& c, std::string_view type) {
-    for (int i = 0; i < 10; ++i) {
-      auto text = c.next();
-      if (!text) break;
-      auto o = json::parse(*text).as_object();
-      if (o.at("type").is_string() && o.at("type").as_string() == type) return o;
-    }
-    return {};
   }
   std::uint64_t sfu_members() {
     auto metrics = http_request(port, http::verb::get, "/metrics").body();

@@ -17,11 +17,13 @@
 #include "rtp/packet.h"
 #include "server/serve_node.h"
 #include "ws_client.h"
+#include "ws_next_of.h"
 
 namespace peerkit {
 namespace {
 
 using testing::WsClient;
+using testing::next_of;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
@@ -39,16 +41,6 @@ server::ServeConfig sfu_serve_config() {
   config.turn = false;
   config.sfu.workers = 1;
   return config;
-}
-
-json::object next_of(WsClient& c, std::string_view type) {
-  for (int i = 0; i < 20; ++i) {
-    auto text = c.next();
-    if (!text) break;
-    auto o = json::parse(*text).as_object();
-    if (o.at("type").is_string() && o.at("type").as_string() == type) return o;
-  }
-  return {};
 }
 
 // What the test threads and the connections' loop threads share.
