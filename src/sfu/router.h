@@ -218,7 +218,10 @@ class Router {
   void on_audio(Timestamp now, const Track& t, const rtp::PacketView& v);
   void update_speakers(Timestamp now);
   void apply_loudest(std::uint32_t group);
-  bool audio_forwarded(const Track& t) const;
+  // Whether loudest-N forwarding lets `t` through; `publishers`: the group's audio publishers,
+  // when the caller counted them already.
+  bool audio_forwarded(const Track& t, std::optional<std::size_t> publishers = std::nullopt) const;
+  std::size_t audio_publishers(std::uint32_t group) const;
   std::map<std::uint32_t, SpeakerDetector> speakers_;
   std::deque<Output> outputs_;
   std::uint32_t next_track_ = 1;

@@ -41,23 +41,29 @@ void Router::update_speakers(Timestamp now) {
   }
 }
 
-bool Router::audio_forwarded(const Track& t) const {
-  if (config_.loudest_audio == 0) return true;
+std::size_t Router::audio_publishers(std::uint32_t group) const {
   std::set<ParticipantId> publishers;
   for (const auto& [id, other] : tracks_)
-    if (other->params.codec == Codec::kOpus && other->params.group == t.params.group)
+    if (other->params.codec == Codec::kOpus && other->params.group == group)
       publishers.insert(other->params.publisher);
-  if (publishers.size() <= config_.loudest_audio) return true;
+  return publishers.size();
+}
+
+bool Router::audio_forwarded(const Track& t, std::optional<std::size_t> publishers) const {
+  if (config_.loudest_audio == 0) return true;
+  if (publishers.value_or(audio_publishers(t.params.group)) <= config_.loudest_audio) return true;
   auto it = speakers_.find(t.params.group);
   if (it == speakers_.end()) return true;  // no levels yet: nobody to prefer
   const auto& loudest = it->second.loudest();
   return std::find(loudest.begin(), loudest.end(), t.params.publisher) != loudest.end();
 }
 
+// The group's audio publishers are counted once, not once per track.
 void Router::apply_loudest(std::uint32_t group) {
+  const std::size_t publishers = audio_publishers(group);
   for (auto& [id, t] : tracks_) {
     if (t->params.codec != Codec::kOpus || t->params.group != group) continue;
-    const bool on = audio_forwarded(*t);
+    const bool on = audio_forwarded(*t, publishers);
     for (SubscriptionId sid : t->subscriptions) {
       Subscription& s = *subscriptions_.at(sid);
       const std::optional<int> want = on ? std::optional<int>(0) : std::nullopt;
