@@ -7,6 +7,8 @@
 namespace peerkit::sdp {
 namespace {
 
+constexpr std::string_view kRidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+
 bool contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
@@ -91,7 +93,12 @@ std::optional<MediaSection> answer_media(const MediaSection& m, const MediaDescr
   if (md.rtcp_rsize) a.body.add(flag_attribute("rtcp-rsize"));
   add_codec(a.body, *codec, o);
   if (rtx != nullptr) add_codec(a.body, *rtx, o);
-  if (md.simulcast && !md.simulcast->send.empty() && out.direction == Direction::kRecvonly) {
+  // Simulcast only with the rid extension kept: without it the layers' packets cannot be told
+  // apart (RFC 8852 §3, RFC 8853 §5.1), and an answer without a=simulcast makes the offerer send
+  // its first encoding alone (RFC 8829 §5.3.1) — one stream, which such a receiver can play.
+  const bool rid_kept = std::any_of(out.extensions.begin(), out.extensions.end(),
+                                    [](const Extension& e) { return e.uri == kRidExtensionUri; });
+  if (md.simulcast && !md.simulcast->send.empty() && out.direction == Direction::kRecvonly && rid_kept) {
     const std::string list = simulcast_recv(*md.simulcast, out.rids);
     for (const auto& rid : out.rids) a.body.add(attribute("rid", rid + " recv"));
     a.body.add(attribute("simulcast", "recv " + list));

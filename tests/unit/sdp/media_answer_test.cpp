@@ -95,6 +95,20 @@ TEST(SfuAnswer, AcceptsSimulcastRidsAsRecv) {
   EXPECT_EQ((*sections)[1].simulcast->recv.size(), 3u);
 }
 
+// An answerer that does not read the rid extension cannot tell layers apart: it answers no
+// simulcast, and the offerer sends its first encoding alone (RFC 8829 §5.3.1).
+TEST(SfuAnswer, WithoutTheRidExtensionSimulcastIsDeclined) {
+  SfuAnswerOptions o;
+  o.extensions = {"urn:ietf:params:rtp-hdrext:sdes:mid"};
+  auto a = build_sfu_answer(load("chromium156-simulcast-offer.sdp"), ours(), o);
+  ASSERT_TRUE(a) << a.error();
+  const auto& video = a->description.media[1];
+  EXPECT_TRUE(values(video, "rid").empty());
+  EXPECT_FALSE(video.body.first("simulcast"));
+  EXPECT_TRUE(a->media[1].rids.empty());
+  EXPECT_EQ(a->media[1].direction, Direction::kRecvonly);  // still received, as one stream
+}
+
 // A small bundled offer: one video section with the given codec lines.
 SessionDescription video_offer(std::vector<std::string> formats, std::vector<Line> lines,
                                bool rtcp_mux = true) {
