@@ -106,10 +106,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(report->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*report));
       check(++compounds <= 4);
     }
-    int feedback = 0;  // at most one NACK per remote SSRC (≤ 64) and a few TWCC reports per moment
+    // At most one NACK per remote SSRC (≤ 64) and the TWCC reports that cover the window of
+    // numbers kept (a jump makes a run of them) per moment.
+    constexpr int kMaxFeedback = 64 + static_cast<int>(rtp::TwccFeedback::kWindow / rtp::TwccFeedback::kMaxPacketsPerReport) + 2;
+    int feedback = 0;
     while (auto nack = ours.poll_feedback(now)) {
       check(nack->size() <= srtp::kMaxPacket + srtp::kMaxOverhead && rtp::is_rtcp(*nack));
-      check(++feedback <= 64 + 8);
+      check(++feedback <= kMaxFeedback);
     }
     if (const auto next = ours.next_timeout()) check(*next > now);
     const std::size_t length = in.byte() * 8u + in.byte() % 8u;

@@ -10,8 +10,9 @@
 // Media is RTP in and out, as a packetizer makes it (peerkit has no codecs): add_track() before
 // the first offer gives a sendonly track (Opus or VP8), send_rtp() sends a packet on it; a remote
 // offer's sending sections arrive as on_track() tracks whose on_rtp() gets each packet. See
-// docs/peer.md "Media" for what is not done yet (renegotiating tracks, sendrecv answers, RTCP
-// reports, NACK/RTX, congestion control).
+// docs/peer.md "Media" for what is not done yet (renegotiating tracks, sendrecv answers, sending
+// RTX, send-side congestion control; reports, NACK, RTX restoring and transport-wide feedback
+// exist).
 //
 // Thread model (tested in tests/unit/peer/peer_connection_test.cpp):
 //  - Each connection lives on one loop thread of its Runtime (connections are spread over

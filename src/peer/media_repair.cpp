@@ -27,7 +27,6 @@ std::optional<ByteSpan> MediaSession::restore_rtx(const rtp::PacketView& v, Byte
     auto n = rtp::unwrap_rtx(plain, rtp::OriginalParams{pair->second, *t.payload_type},
                              MutableByteSpan(restored_.data(), restored_.size()));
     if (!n) return ByteSpan();
-    ++counters_[t.mid].retransmitted_packets_received;
     return ByteSpan(restored_.data(), *n);
   }
   return std::nullopt;

@@ -238,10 +238,12 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
     return;
   }
   note_arrival(*v, now);
+  bool restored = false;
   if (const auto original = restore_rtx(*v, plain)) {
-    if (original->empty()) return;  // a probe (counted), or nothing to restore it to
+    if (original->empty()) return;  // a probe (counted)
     plain = *original;
     v = rtp::parse_packet(plain);
+    restored = true;
   }
   const ReceivingTrack* t = v ? receiving_for(v->header.ssrc, v->header.payload_type, plain) : nullptr;
   if (t == nullptr || (t->payload_type && v->header.payload_type != *t->payload_type)) {
@@ -249,20 +251,41 @@ void MediaSession::handle_datagram(ByteSpan datagram, Timestamp now) {
     return;
   }
   auto& c = counters_[t->mid];
-  ++c.packets_received;
-  c.bytes_received += v->payload.size();
   auto source = receive_stats_.find(v->header.ssrc);
   if (source == receive_stats_.end() && receive_stats_.size() < kMaxRemoteSsrcs)
     source = receive_stats_.emplace(v->header.ssrc, RemoteSource{rtp::ReceiveStatistics(t->clock_rate)}).first;
   if (source != receive_stats_.end()) {
-    source->second.stats.on_packet(v->header.sequence, v->header.timestamp, now);
-    source->second.mid = t->mid;
     if (t->nack && !source->second.missing) source->second.missing.emplace();
     if (!t->nack) source->second.missing.reset();  // a new description took NACK away
-    if (source->second.missing) (void)source->second.missing->on_packet(v->header.sequence, now);
+    if (auto& missing = source->second.missing) {
+      // Only what is still missing is delivered again: an RTX packet nobody asked for (a
+      // sender's redundant probe, a repeat after the original came late) and the late original
+      // of a number already repaired are repeats the application has had.
+      if (restored && !missing->is_missing(v->header.sequence)) {
+        ++c.repeats_dropped;
+        return;
+      }
+      if (restored) {
+        missing->repaired(v->header.sequence);  // closes the gap; its late original is refused
+      } else if (!missing->on_packet(v->header.sequence, now)) {
+        ++c.repeats_dropped;
+        return;
+      }
+    }
+    source->second.stats.on_packet(v->header.sequence, v->header.timestamp, now);
+    source->second.mid = t->mid;
     source->second.heard = true;
     schedule_report(now);
   }
+  if (restored) ++c.retransmitted_packets_received;
+  // Padding only (RFC 3550 §5.1: P set, nothing else; a sender probing without RTX): it takes
+  // its place in the numbering above, and the application gets nothing.
+  if (v->payload.empty() && v->padding > 0) {
+    ++c.padding_packets_received;
+    return;
+  }
+  ++c.packets_received;
+  c.bytes_received += v->payload.size();
   events_.emplace_back(RtpReceived{t->mid, std::vector<std::byte>(plain.begin(), plain.end())});
 }
 

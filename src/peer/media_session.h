@@ -113,9 +113,10 @@ struct MediaCounters {  // RTCRtpStreamStats-like, per mid
   std::uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   std::uint64_t keyframe_requests_received = 0, keyframe_requests_sent = 0;
   std::uint64_t nacks_sent = 0;  // receiving tracks: NACK messages (RTCInboundRtpStreamStats.nackCount)
-  // Receiving tracks: RTX packets restored (retransmittedPacketsReceived) and padding-only RTX
-  // packets (probes) dropped.
-  std::uint64_t retransmitted_packets_received = 0, padding_packets_received = 0;
+  // Receiving tracks: RTX packets restored and delivered (retransmittedPacketsReceived);
+  // padding-only packets (probes, on the RTX or the media stream) dropped; repeats dropped —
+  // RTX nobody asked for, late originals of numbers already repaired.
+  std::uint64_t retransmitted_packets_received = 0, padding_packets_received = 0, repeats_dropped = 0;
   // What the remote's report blocks say of our stream (RTCRemoteInboundRtpStreamStats): its
   // latest cumulative loss and loss fraction (of 256), and the round trip of our last report it
   // answered. With simulcast, the figures of the layer last reported.
@@ -185,7 +186,8 @@ class MediaSession {
   const SendingTrack* sending(const std::string& mid) const;
   const ReceivingTrack* receiving_for(std::uint32_t ssrc, std::uint8_t payload_type, ByteSpan packet);
   // An RTX packet of a receiving track restored in restored_ (media_repair.cpp). nullopt: not
-  // RTX; an empty span: RTX to drop (padding, or no announced media SSRC).
+  // RTX of an announced FID pair (then it is routed, and dropped, like any packet); an empty
+  // span: a padding-only probe, counted.
   std::optional<ByteSpan> restore_rtx(const rtp::PacketView& v, ByteSpan plain);
   void note_arrival(const rtp::PacketView& v, Timestamp now);
   std::optional<std::vector<std::byte>> poll_transport_feedback(Timestamp now);

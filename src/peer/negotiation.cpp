@@ -42,6 +42,10 @@ sdp::SfuAnswerOptions native_answer_options() {
   o.extensions = {std::string(kMidUri), std::string(rtp::uri::kTransportWideCc)};
   o.rtcp_fb = {"nack", "nack pli", "ccm fir", "transport-cc"};
   o.rtx = true;
+  // Only where the offer pairs RTX SSRCs with media SSRCs (a=ssrc-group:FID): an unsignalled
+  // RTX stream (Chrome's simulcast, a mid-only offer) has nothing we could restore it to, and
+  // without RTX in the answer its retransmissions come plain, which we use.
+  o.rtx_needs_ssrc_group = true;
   return o;
 }
 
@@ -158,8 +162,9 @@ sdp::Codec local_codec(const std::string& kind) {
     c.name = "VP8";
     c.clock_rate = 90000;
   }
-  c.rtcp_fb = native_answer_options().rtcp_fb;
-  if (kind == "audio") c.rtcp_fb.clear();
+  // What a native sender answers: keyframe requests and NACKs. No transport-cc: it runs no
+  // send-side estimate, and its offer has no transport-wide numbers to give feedback on.
+  if (kind != "audio") c.rtcp_fb = {"nack", "nack pli", "ccm fir"};
   return c;
 }
 

@@ -5,6 +5,13 @@ namespace peerkit::rtp {
 void TwccFeedback::on_packet(std::uint16_t transport_seq, Timestamp arrival) {
   const std::int64_t seq = unwrap_.unwrap(transport_seq);
   if (next_report_ && seq < *next_report_) return;  // already reported (as lost): too late
+  // A jump forward no sending rate explains (a restarted sender, or a hostile one): start over
+  // from it, rather than send a run of reports calling every skipped number lost.
+  const std::int64_t newest = arrivals_.empty() ? next_report_.value_or(seq) : arrivals_.rbegin()->first;
+  if (seq - newest > kMaxJump) {
+    arrivals_.clear();
+    next_report_ = seq;
+  }
   arrivals_.emplace(seq, arrival);
   // Far behind the newest: a sender that jumped, or a flood of junk numbers.
   while (!arrivals_.empty() && arrivals_.rbegin()->first - arrivals_.begin()->first >= kWindow)

@@ -66,6 +66,9 @@ std::optional<MediaSection> answer_media(const MediaSection& m, const MediaDescr
   const Codec* codec = choose_codec(md, o);
   if (codec == nullptr) return std::nullopt;
   const Codec* rtx = o.rtx ? md.rtx_for(codec->pt) : nullptr;
+  if (rtx != nullptr && o.rtx_needs_ssrc_group &&
+      std::none_of(md.ssrcs.begin(), md.ssrcs.end(), [&](const auto& s) { return md.rtx_ssrc(s.ssrc).has_value(); }))
+    rtx = nullptr;
 
   out.mid = md.mid;
   out.kind = md.kind;

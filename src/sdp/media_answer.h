@@ -30,6 +30,9 @@ struct SfuAnswerOptions {
   // Keep the offered RTX codec (RFC 4588) of the accepted one. An answerer that cannot unwrap
   // RTX says no, so that retransmissions come as the original packets.
   bool rtx = true;
+  // Keep it only in sections whose offer pairs an RTX SSRC with a media SSRC (a=ssrc-group:FID,
+  // RFC 5576 §4.2): for an answerer that binds RTX streams by those pairs alone.
+  bool rtx_needs_ssrc_group = false;
   // The SFU is an ICE-lite agent (RFC 8445 §2.5), which its descriptions must say (RFC 8839
   // §5.3, session level).
   bool ice_lite = true;

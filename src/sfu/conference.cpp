@@ -25,13 +25,13 @@ const std::vector<std::string> kAudioFeedback = {"transport-cc"};
 template <typename Sections>
 std::optional<std::uint8_t> subscriber_rtx_pt(const sdp::AcceptedMedia& media, const Sections& sections) {
   if (media.kind != "video") return std::nullopt;
-  if (media.rtx_pt) return media.rtx_pt;
   std::set<int> used{media.codec.pt};
   for (const auto& s : sections) {
     if (!s.track.active) continue;
     used.insert(s.track.codec.pt);
     if (s.track.rtx_pt && s.track.codec.pt != media.codec.pt) used.insert(*s.track.rtx_pt);
   }
+  if (media.rtx_pt && !used.contains(*media.rtx_pt)) return media.rtx_pt;  // the publisher's own
   for (const auto& s : sections)  // the type an earlier section repairing the same codec took
     if (s.track.active && s.track.rtx_pt && s.track.codec.pt == media.codec.pt) return s.track.rtx_pt;
   for (int pt = 96; pt <= 127; ++pt)
@@ -446,7 +446,9 @@ std::optional<Conference::MemberInfo> Conference::info(const std::string& member
   MemberInfo out;
   out.publish_connected = worker_.connected(m.publish_id());
   out.subscribe_connected = worker_.connected(m.subscribe_id());
-  if (const auto* b = worker_.router().bandwidth(m.subscribe_id())) {
+  // The estimate once the subscriber's transport-wide feedback came (before, it is only the
+  // start value of a connection that numbers its packets).
+  if (const auto* b = worker_.router().bandwidth(m.subscribe_id()); b && b->reported() > 0) {
     out.estimate_bps = static_cast<std::uint64_t>(b->estimate_bps());
     out.loss = b->loss_fraction();
   }

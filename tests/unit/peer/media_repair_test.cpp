@@ -172,5 +172,59 @@ TEST(MediaRepair, AnRtxRetransmissionIsRestoredAndPaddingIsOnlyAProbe) {
   EXPECT_NE(fed[0].packets[3].status, rtp::TwccStatus::kNotReceived);  // the probe
 }
 
+// What the application has had is not delivered again: an RTX packet for a number that was
+// never missing (libwebrtc probes with old packets), a second RTX of a repaired number, the
+// late original of a repaired number. A padding-only packet on the media stream (a sender
+// probing without RTX) takes its number and is not delivered.
+TEST(MediaRepair, RepeatsAndPaddingDoNotReachTheApplication) {
+  MediaSession receiver;
+  receiver.set_receiving({video_track()});
+  ASSERT_TRUE(receiver.start(keys(true), 2));
+  RtcpEnd remote(false);
+  auto rtx_of = [](std::uint16_t seq, std::uint16_t rtx_seq) {
+    const auto original = media(seq, std::nullopt, bytes({0x10, 4, 4}));
+    std::vector<std::byte> out(rtp::rtx_size(original));
+    EXPECT_TRUE(rtp::wrap_rtx(original, rtp::RtxParams{kRtx, kRtxPt, rtx_seq}, out));
+    return out;
+  };
+  receiver.handle_datagram(remote.protect_rtp(media(1, 100)), kT0);
+  receiver.handle_datagram(remote.protect_rtp(media(3, 102)), kT0 + Duration::millis(1));
+  ASSERT_TRUE(receiver.poll_feedback(kT0 + Duration::millis(6)));  // the NACK for 2
+  int delivered = 0;
+  auto drain = [&] {
+    while (auto e = receiver.poll_event()) delivered += std::holds_alternative<RtpReceived>(*e);
+  };
+  drain();
+  ASSERT_EQ(delivered, 2);
+  receiver.handle_datagram(remote.protect_rtp(rtx_of(1, 700)), kT0 + Duration::millis(10));  // never missing
+  receiver.handle_datagram(remote.protect_rtp(rtx_of(2, 701)), kT0 + Duration::millis(20));  // the repair
+  receiver.handle_datagram(remote.protect_rtp(rtx_of(2, 702)), kT0 + Duration::millis(21));  // again
+  receiver.handle_datagram(remote.protect_rtp(media(2, 101)), kT0 + Duration::millis(22));   // late original
+  drain();
+  EXPECT_EQ(delivered, 3);  // 1, 3 and the repaired 2
+  const auto& c = receiver.counters().at("0");
+  EXPECT_EQ(c.retransmitted_packets_received, 1u);
+  EXPECT_EQ(c.repeats_dropped, 3u);
+  EXPECT_EQ(c.packets_received, 3u);
+
+  rtp::PacketBuild pad;
+  pad.header.ssrc = kMedia;
+  pad.header.payload_type = kVp8;
+  pad.header.sequence = 4;
+  pad.padding = 100;
+  std::vector<std::byte> padding(rtp::packet_size(pad));
+  ASSERT_TRUE(rtp::build_packet(pad, padding));
+  receiver.handle_datagram(remote.protect_rtp(padding), kT0 + Duration::millis(30));
+  receiver.handle_datagram(remote.protect_rtp(media(5, 104)), kT0 + Duration::millis(31));
+  drain();
+  EXPECT_EQ(delivered, 4);  // 5 only
+  EXPECT_EQ(c.padding_packets_received, 1u);
+  // 4 was a number in the stream: no gap before 5, nothing to NACK.
+  for (const int ms : {40, 60, 100})
+    while (auto d = receiver.poll_feedback(kT0 + Duration::millis(ms)))
+      for (const auto& p : remote.read(*d)) EXPECT_FALSE(std::holds_alternative<rtp::GenericNack>(p));
+  EXPECT_EQ(receiver.dropped(), 0u);
+}
+
 }  // namespace
 }  // namespace peerkit::peer

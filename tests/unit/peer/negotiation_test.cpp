@@ -89,6 +89,21 @@ TEST(Negotiation, AnswersAChromiumMediaOfferReceivingItsMediaAndTakingTheData) {
   EXPECT_EQ(n.signaling_state(), SignalingState::kStable);
 }
 
+// Chromium's simulcast offer announces no SSRCs, so no RTX SSRC is paired with a media one: a
+// native answer takes no RTX there (it could not restore it; retransmissions come plain), and
+// no simulcast (no rid extension): one stream, the first encoding.
+TEST(Negotiation, AChromiumSimulcastOfferIsAnsweredWithoutRtxOrSimulcast) {
+  Negotiation n(identity("pk04"));
+  const auto remote = n.set_remote(SdpType::kOffer, read_data("chromium156-simulcast-offer.sdp"));
+  ASSERT_TRUE(remote) << remote.error();
+  const auto answer = n.create_answer();
+  ASSERT_TRUE(answer) << answer.error();
+  EXPECT_EQ(answer->find("apt="), std::string::npos) << *answer;
+  EXPECT_EQ(answer->find("a=simulcast"), std::string::npos);
+  EXPECT_NE(answer->find("a=rtcp-fb:96 nack\r\n"), std::string::npos);
+  for (const auto& t : remote->receiving) EXPECT_FALSE(t.receiving.rtx_payload_type) << t.kind;
+}
+
 // Configuration::receive_media = false: the old data-only answer, media sections rejected.
 TEST(Negotiation, WithoutReceiveMediaAMediaOfferGetsTheDataSectionOnly) {
   auto id = identity("pk03");
@@ -306,6 +321,8 @@ TEST(NegotiationTracks, SimulcastLayersAreOfferedAsRidsAndTheAnswerPicksThem) {
                            " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"})
     EXPECT_NE(offer->find(line), std::string::npos) << line << *offer;
   EXPECT_EQ(offer->find("a=ssrc:"), std::string::npos) << *offer;
+  // A native sender claims no transport-cc: it has no send-side estimate to feed.
+  EXPECT_EQ(offer->find("transport-cc"), std::string::npos) << *offer;
   ASSERT_TRUE(pub.set_local(SdpType::kOffer, *offer));
 
   ASSERT_TRUE(sub.set_remote(SdpType::kOffer, *offer));

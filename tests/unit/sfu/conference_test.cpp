@@ -258,6 +258,45 @@ TEST_F(ConferenceTest, SubscribersGetRtxEvenWhenThePublisherSentNone) {
   EXPECT_NE(sub.find("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), std::string::npos);  // audio: none
   answer_all(messages);
   EXPECT_EQ(worker_.router().subscription_count(), 2u);
+
+  // A second publisher whose Opus is on 98 and who has no RTX either: its video's RTX takes
+  // the type Ann's already repairs VP8 with (97), never 98, which means Opus in this group.
+  ASSERT_EQ(conference_.join("r", "cy"), "");
+  drain();
+  std::string cy = offer;
+  for (std::size_t at; (at = cy.find("111")) != std::string::npos;) cy.replace(at, 3, "98");
+  ASSERT_TRUE(conference_.publish("cy", cy));
+  int offers = 0;
+  for (const auto& m : drain()) {
+    if (m.member != "bo" || m.type != "sfu-subscribe-offer") continue;
+    ++offers;
+    EXPECT_EQ(count(m.sdp, "a=fmtp:97 apt=96\r\n"), 2) << m.sdp;
+    EXPECT_EQ(count(m.sdp, "a=rtpmap:98 opus/48000/2\r\n"), 1);
+    EXPECT_EQ(m.sdp.find("apt=96\r\na=rtpmap:98"), std::string::npos);
+    EXPECT_EQ(m.sdp.find("a=rtpmap:98 rtx"), std::string::npos);
+  }
+  EXPECT_EQ(offers, 1);  // Bo's re-offer with Cy's tracks
+}
+
+// A first section that takes the lowest free type for itself: the RTX goes to the next one.
+TEST_F(ConferenceTest, TheSubscribersRtxTypeAvoidsTypesTheConnectionUses) {
+  for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
+  std::string offer = load("chromium156-media-offer.sdp");
+  for (const char* line : {"a=rtpmap:97 rtx/90000\r\n", "a=fmtp:97 apt=96\r\n"}) {
+    const auto at = offer.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    offer.erase(at, std::string(line).size());
+  }
+  for (std::size_t at; (at = offer.find("111")) != std::string::npos;) offer.replace(at, 3, "97");  // Opus on 97
+  ASSERT_TRUE(conference_.publish("ann", offer));
+  auto messages = drain();
+  ASSERT_EQ(messages.size(), 1u);
+  const std::string& sub = messages[0].sdp;
+  EXPECT_NE(sub.find("a=rtpmap:97 opus/48000/2\r\n"), std::string::npos) << sub;
+  EXPECT_NE(sub.find("a=fmtp:98 apt=96\r\n"), std::string::npos) << sub;
+  EXPECT_EQ(count(sub, "apt=96\r\n"), 1);
+  answer_all(messages);
+  EXPECT_EQ(worker_.router().subscription_count(), 2u);
 }
 
 TEST_F(ConferenceTest, BadInputIsRefusedWithAReason) {

@@ -72,5 +72,24 @@ TEST(TwccFeedback, ABurstBeyondTheCapIsSplitAndSentAtOnce) {
   EXPECT_EQ(reports, 3);
 }
 
+// A sender that jumps far ahead (a restart) is reported from its new number on, not with a
+// thousand numbers in between called lost.
+TEST(TwccFeedback, AFarJumpStartsOverInsteadOfReportingTheGapLost) {
+  rtp::TwccFeedback fb;
+  fb.on_packet(10, kT0);
+  fb.on_packet(11, kT0 + Duration::millis(1));
+  auto first = fb.poll(kT0 + rtp::TwccFeedback::kInterval, 1, 2);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->packets.size(), 2u);
+  fb.on_packet(5000, kT0 + Duration::millis(60));
+  fb.on_packet(5002, kT0 + Duration::millis(61));
+  auto next = fb.poll(kT0 + Duration::millis(110), 1, 2);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->base_sequence, 5000);
+  ASSERT_EQ(next->packets.size(), 3u);  // 5000, 5001 (lost), 5002
+  EXPECT_EQ(next->packets[1].status, rtp::TwccStatus::kNotReceived);
+  EXPECT_FALSE(fb.poll(kT0 + Duration::millis(200), 1, 2));
+}
+
 }  // namespace
 }  // namespace peerkit::sfu
