@@ -36,8 +36,17 @@ T12_PUBLISHERS=${T12_PUBLISHERS:-8}
 T12_SUBSCRIBERS=${T12_SUBSCRIBERS:-20}
 T12_PPS=${T12_PPS:-150}
 SERVERS=${SERVERS:-peerkit janus}  # both, in this order, each round
+# T13 (peerkit only: Janus's VideoRoom does not switch layers by itself): one subscriber behind
+# a user-space impaired path (bench/impair_relay.h), a direct one as the control.
+T13_CAP_KBPS=${T13_CAP_KBPS:-1000}
+T13_RTT_MS=${T13_RTT_MS:-100}
+T13_LOSS_PERCENT=${T13_LOSS_PERCENT:-2}
+T13_PPS=${T13_PPS:-360}      # f ≈ 3 Mbit/s, h ≈ 0.9, q ≈ 0.3: under 1 Mbit/s, h fits
+T13_CAPPED_S=${T13_CAPPED_S:-15}
+PARTS=${PARTS:-T10 T12 T13}  # which measurements run
 BIN=${BIN:-$ROOT/build/bin}
-[ -x "$BIN/sfuload" ] && [ -x "$BIN/peerkit" ] || { echo "build first (make build)"; exit 1; }
+[ -x "$BIN/sfuload" ] && [ -x "$BIN/sfuadapt" ] && [ -x "$BIN/peerkit" ] || { echo "build first (make build)"; exit 1; }
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 IP=10.77.0.1
 # A veth pair with both ends here (the kernel has no dummy interfaces): d0 carries the address.
 ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up &&
@@ -110,10 +119,11 @@ stats() { printf '%s\n' "$@" | awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; 
                                      END { printf "%.0f %.0f %.0f", s / NR, lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
+pk=() ja=() pk_loss=() ja_loss=() pk_p99=() t12=()
+if part T10; then
 echo "== T10: $PUBLISHERS publishers × $PPS packets/s on the top of $LAYERS layer(s), $SUBSCRIBERS subscribers each" \
      "receiving every publisher, $ROUNDS rounds of $SECONDS_PER_RUN s per server, alternating"
 RUN_PUBLISHERS=$PUBLISHERS RUN_SUBSCRIBERS=$SUBSCRIBERS RUN_PPS=$PPS
-pk=() ja=() pk_loss=() ja_loss=() pk_p99=()
 for r in $(seq "$ROUNDS"); do
   for server in $SERVERS; do
     "run_$server" > "$WORK/line"  # not in a subshell: the server's PID stays in PIDS for cleanup
@@ -128,19 +138,38 @@ for r in $(seq "$ROUNDS"); do
     else ja+=("$(field "$line" pkt_per_cpu_s)"); ja_loss+=("$(field "$line" loss)"); fi
   done
 done
+fi
+if part T12; then
 echo "== T12: $T12_PUBLISHERS publishers × $T12_PPS packets/s on the top layer, $T12_SUBSCRIBERS subscribers, once per server"
 RUN_PUBLISHERS=$T12_PUBLISHERS RUN_SUBSCRIBERS=$T12_SUBSCRIBERS RUN_PPS=$T12_PPS
-t12=()
 for server in $SERVERS; do
   "run_$server" > "$WORK/line"
   line=$(cat "$WORK/line")
   echo "  $line"
   t12+=("$server $(field "$line" kib_per_published) KiB per published video track, $(field "$line" kib_per_subscribed) KiB per subscribed track")
 done
+fi
+t13=""
+if part T13; then
+  echo "== T13: one subscriber behind ${T13_CAP_KBPS} kbit/s, ${T13_RTT_MS} ms RTT, ${T13_LOSS_PERCENT} % loss (user-space relay); a direct one as the control"
+  "$BIN/peerkit" serve --host "$IP" --port 9000 --no-turn --sfu-workers 1 --sfu-port 3480 \
+    --log-level warn > "$WORK/peerkit.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_for_port tcp 9000 > /dev/null && wait_for_port udp 3480 > /dev/null
+  t13=$("$BIN/sfuadapt" "$IP" 9000 "$T13_CAP_KBPS" "$T13_RTT_MS" "$T13_LOSS_PERCENT" "$T13_PPS" "$T13_CAPPED_S" \
+        2>> "$WORK/sfuload.log" | tail -1)
+  kill "$pid"; wait "$pid" 2>/dev/null
+  echo "  ${t13:-sfuadapt FAILED: $(tail -3 "$WORK/sfuload.log")}"
+fi
 read -r pk_mean pk_lo pk_hi <<< "$(stats "${pk[@]:-0}")"
 read -r ja_mean ja_lo ja_hi <<< "$(stats "${ja[@]:-0}")"
-echo "T10: peerkit $pk_mean pkt/CPU-s ($pk_lo–$pk_hi, loss ${pk_loss[*]:-n/a}), janus $ja_mean ($ja_lo–$ja_hi, loss ${ja_loss[*]:-n/a});" \
-     "ratio $(ratio "$pk_mean" "$ja_mean")x (target ≥ 5x; ≥ 250 k/s per core at < 0.1 % loss)"
-echo "T11: peerkit's ingress → egress p99 ≤ ${pk_p99[*]:-n/a} s per round, at this load (target ≤ 1 ms at 80 % of the maximum)"
+if part T10; then
+  echo "T10: peerkit $pk_mean pkt/CPU-s ($pk_lo–$pk_hi, loss ${pk_loss[*]:-n/a}), janus $ja_mean ($ja_lo–$ja_hi, loss ${ja_loss[*]:-n/a});" \
+       "ratio $(ratio "$pk_mean" "$ja_mean")x (target ≥ 5x; ≥ 250 k/s per core at < 0.1 % loss)"
+  echo "T11: peerkit's ingress → egress p99 ≤ ${pk_p99[*]:-n/a} s per round, at this load (target ≤ 1 ms at 80 % of the maximum)"
+fi
 for t in "${t12[@]}"; do echo "T12: $t (target: peerkit ≤ 2048 and ≤ 64)"; done
-echo "SFU forwarding: peerkit $pk_mean pkt/CPU-s, janus $ja_mean pkt/CPU-s"
+[ -n "$t13" ] && echo "$t13 (targets: settle_s ≤ 5 on the fitting layer, goodput 0.8–1.2, residual_loss < 0.01, back_on_top_s ≤ 10)"
+part T10 && echo "SFU forwarding: peerkit $pk_mean pkt/CPU-s, janus $ja_mean pkt/CPU-s"
+exit 0

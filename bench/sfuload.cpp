@@ -3,8 +3,11 @@
 // so both servers see the same client: one VP8 track per publisher with three simulcast layers
 // (rids q, h, f; 1, 3 and 10 RTP packets per synthetic frame; a layer's keyframe when asked by
 // PLI/FIR), every subscriber receiving every publisher (one layer each: the server's choice),
-// counting packets and numbering gaps without decoding. The server's CPU comes from /proc/PID/stat over the
-// measured window; bench/sfu-bench.sh runs both servers alternately in one namespace.
+// counting packets and numbering gaps without decoding (a gap filled late by a retransmission
+// is not lost), and sending what a browser sends — receiver reports, NACKs, transport-wide
+// feedback. The server's CPU comes from /proc/PID/stat over the measured window, which starts
+// once every subscriber is on the top layer; bench/sfu-bench.sh runs both servers alternately
+// in one namespace.
 //
 //   sfuload peerkit|janus HOST PORT SERVER_PID [publishers subscribers pps seconds layers]
 //
@@ -32,22 +35,16 @@
 
 #include "peerkit/peer_connection.h"
 #include "rtp/packet.h"
+#include "sfu_media.h"
 #include "sfuload_signaling.h"
 
 using namespace peerkit;
+using namespace peerkit::bench;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace json = boost::json;
 
 namespace {
-
-constexpr int kPacketsPerFrame = 10;
-constexpr std::size_t kPayload = 1000;  // bytes of VP8 payload per packet (≈ 1 050 on the wire)
-
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "sfuload: %s\n", why.c_str());
-  std::exit(1);
-}
 
 // VmRSS of /proc/PID/status, in KiB.
 long rss_kib(int pid) {
@@ -71,149 +68,6 @@ double server_cpu_seconds(int pid) {
     if (i == 15) stime = std::stoul(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-Configuration on_host(const std::string& host) {  // gathers HOST alone (rule 1: a namespace's)
-  Configuration c;
-  c.host_filter = host + "/32";
-  c.allow_loopback = host.rfind("127.", 0) == 0;
-  return c;
-}
-
-// Waits for gathering, so the description carries our candidates: Janus is a full ICE agent
-// and takes them from the SDP (peerkit's SFU is ICE-lite and needs none).
-std::string described(PeerConnection& pc, const SessionDescription& d) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  pc.on_gathering_complete([&] {
-    std::lock_guard l(m);
-    done = true;
-    cv.notify_all();
-  });
-  if (auto e = pc.set_local_description(d)) die("set_local_description: " + *e);
-  std::unique_lock l(m);
-  if (!cv.wait_for(l, 10s, [&] { return done; })) die("ICE gathering did not complete");
-  l.unlock();
-  pc.on_gathering_complete(nullptr);
-  return pc.local_description()->sdp;
-}
-
-// Simulcast as Chrome sends a 3-layer camera (q, h, f: a quarter, half and full size): each
-// frame is one packet on q, three on h and ten on f, so the layers carry about 1 : 3 : 10 of the
-// packets (≈ 150 k, 500 k and 1.5 Mbit/s at 30 frames/s). One layer is f alone.
-struct Layer {
-  std::string rid;
-  int packets_per_frame;
-  std::atomic<int> keyframes_asked{1};  // the first frame is a keyframe
-  std::uint16_t seq = 1;
-  std::uint64_t sent = 0;
-};
-
-struct Publisher {
-  std::shared_ptr<PeerConnection> pc;
-  std::shared_ptr<MediaTrack> video;
-  std::vector<std::unique_ptr<Layer>> layers;
-  std::uint32_t frame = 0;
-  std::uint64_t frames_sent = 0;
-  std::size_t next_layer = 0;  // where the current frame's packets are
-  int next_index = 0;
-  std::vector<std::byte> buffer = std::vector<std::byte>(rtp::kFixedHeaderSize + kPayload);
-
-  explicit Publisher(int layer_count) {
-    const std::vector<std::pair<std::string, int>> all = {{"q", 1}, {"h", 3}, {"f", kPacketsPerFrame}};
-    for (std::size_t i = layer_count == 1 ? 2 : 0; i < all.size(); ++i) {
-      auto l = std::make_unique<Layer>();
-      l->rid = all[i].first;
-      l->packets_per_frame = all[i].second;
-      layers.push_back(std::move(l));
-    }
-  }
-  int packets_per_frame() const {
-    int n = 0;
-    for (const auto& l : layers) n += l->packets_per_frame;
-    return n;
-  }
-  std::uint64_t sent() const {
-    std::uint64_t n = 0;
-    for (const auto& l : layers) n += l->sent;
-    return n;
-  }
-  Layer* layer(const std::string& rid) {
-    for (auto& l : layers)
-      if (l->rid == rid) return l.get();
-    return nullptr;
-  }
-
-  // The next packet of the current frame, layer by layer; a frame's first packet on a layer
-  // starts the VP8 partition (RFC 7741 §4.2: S=1, PID 0), and a keyframe's has the 9d 01 2a
-  // start code.
-  void send_next() {
-    Layer& l = *layers[next_layer];
-    const int index = next_index;
-    bool key = false;
-    if (index == 0) key = l.keyframes_asked.exchange(0) > 0;
-    std::vector<std::byte> payload(kPayload, std::byte{0x5A});
-    payload[0] = std::byte{static_cast<unsigned char>(index == 0 ? 0x10 : 0x00)};
-    if (index == 0) {
-      const unsigned char header[] = {static_cast<unsigned char>(key ? 0x10 : 0x11), 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02};
-      for (std::size_t i = 0; i < sizeof header; ++i) payload[1 + i] = std::byte{header[i]};
-    }
-    rtp::PacketBuild b;
-    b.header.sequence = l.seq++;
-    b.header.timestamp = frame * 3000u;
-    b.header.marker = index == l.packets_per_frame - 1;
-    b.header.ssrc = 1;
-    b.payload = payload;
-    const auto n = rtp::build_packet(b, buffer);
-    if (!n) die("cannot build RTP");
-    const std::span<const std::byte> packet(buffer.data(), *n);
-    (void)(layers.size() == 1 ? video->send_rtp(packet) : video->send_rtp(packet, l.rid));
-    ++l.sent;
-    if (++next_index == l.packets_per_frame) {
-      next_index = 0;
-      if (++next_layer == layers.size()) {
-        next_layer = 0;
-        ++frame;
-        ++frames_sent;
-      }
-    }
-  }
-};
-
-struct Subscriber {
-  std::shared_ptr<PeerConnection> pc;
-  std::atomic<std::uint64_t> received{0};
-  // Loss from the received numbering: the SFU sends each track as one gap-free stream (layer
-  // switches included), so a gap is a packet lost on the way (or dropped by the server).
-  std::atomic<std::uint64_t> missing{0};
-  std::vector<std::shared_ptr<MediaTrack>> tracks;  // kept: dropping a track drops its callbacks
-  std::mutex m;
-};
-
-// Counts one track's packets and the gaps in their sequence numbers (loop thread only).
-struct SequenceCounter {
-  std::optional<std::uint16_t> last;
-  void on_packet(std::span<const std::byte> p, Subscriber& s) {
-    s.received.fetch_add(1, std::memory_order_relaxed);
-    if (p.size() < 4) return;
-    const auto seq = static_cast<std::uint16_t>((std::to_integer<unsigned>(p[2]) << 8) | std::to_integer<unsigned>(p[3]));
-    if (last) {
-      const auto gap = static_cast<std::uint16_t>(seq - *last);
-      if (gap > 1 && gap < 0x8000) s.missing.fetch_add(gap - 1u, std::memory_order_relaxed);
-      if (gap >= 0x8000) return;  // late (reordered): counted as missing already
-    }
-    last = seq;
-  }
-};
-
-std::shared_ptr<PeerConnection> make_pc(Runtime& runtime, const std::string& host, std::atomic<int>& connected) {
-  auto pc = PeerConnection::create(runtime, on_host(host));
-  pc->on_connection_state([&connected](PeerConnectionState s) {
-    if (s == PeerConnectionState::kConnected) ++connected;
-    if (s == PeerConnectionState::kFailed) std::fprintf(stderr, "sfuload: a connection failed\n");
-  });
-  return pc;
 }
 
 }  // namespace
@@ -268,27 +122,9 @@ int main(int argc, char** argv) {
   // Janus offers a feed only once its publisher's PeerConnection is up ("No such feed" before).
   for (auto deadline = Clock::now() + 20s; connected < publishers; std::this_thread::sleep_for(10ms))
     if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(publishers) + " publishers connected");
-  // Send at pps per publisher, in 1 ms slots, from an origin: pace_from_now() starts again
-  // after a pause (subscribers joining), so no burst makes up for it.
-  Clock::time_point origin;
-  std::vector<std::uint64_t> sent_at_origin;
-  auto pace_from_now = [&] {
-    origin = Clock::now();
-    sent_at_origin.clear();
-    for (auto& p : pubs) sent_at_origin.push_back(p->sent());
-  };
-  auto run_until = [&](Clock::time_point until) {
-    while (Clock::now() < until) {
-      const double elapsed = std::chrono::duration<double>(Clock::now() - origin).count();
-      // pps is the top layer's rate: frames at pps / 10 per second, each all layers' packets.
-      for (std::size_t i = 0; i < pubs.size(); ++i) {
-        auto& p = pubs[i];
-        const auto due = sent_at_origin[i] + static_cast<std::uint64_t>(elapsed * pps / kPacketsPerFrame * p->packets_per_frame());
-        while (p->sent() < due) p->send_next();
-      }
-      std::this_thread::sleep_until(Clock::now() + 1ms);  // the media clock's pace, not a wait for a condition
-    }
-  };
+  Pacer pacer(pubs, pps);
+  auto pace_from_now = [&] { pacer.restart(); };
+  auto run_until = [&](Clock::time_point until) { pacer.run_until(until); };
   // T12: the server's RSS with publishers whose history has filled (2 s of video, more than the
   // SFU keeps), then with every subscriber on top.
   pace_from_now();
@@ -299,6 +135,7 @@ int main(int argc, char** argv) {
   // In two halves, with media in between: T12's growth per subscribed track is the difference
   // the second half makes (the first half pays what any subscriber pins for everyone, as the
   // ingress packets held for retransmission, which belongs to the published tracks).
+  double warm_s = 0;  // the longest wait for every subscriber to be on the top layer
   auto join_subscribers = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
       auto s = std::make_unique<Subscriber>();
@@ -322,6 +159,28 @@ int main(int argc, char** argv) {
       if (Clock::now() > deadline) die(std::to_string(connected) + " of " + std::to_string(expected) + " connections up");
     pace_from_now();
     run_until(Clock::now() + 2s);  // keyframes and layer choices for the new subscribers; histories fill
+    // Like for like: every subscriber on every publisher's top layer before anything is
+    // measured. Janus forwards the top layer at once; peerkit's SFU chooses each subscriber's
+    // layers on its estimate from the subscriber's transport-wide feedback, which starts low
+    // and climbs (slow start, padding probes).
+    const double top_pps = static_cast<double>(pps) * publishers;
+    const auto began = Clock::now();
+    for (;;) {
+      std::vector<std::uint64_t> before;
+      for (auto& sub : subs) before.push_back(sub->received.load());
+      const auto t0 = Clock::now();
+      run_until(t0 + 500ms);
+      const double span = std::chrono::duration<double>(Clock::now() - t0).count();
+      bool all_top = true;
+      for (std::size_t k = 0; k < subs.size(); ++k)
+        all_top &= static_cast<double>(subs[k]->received.load() - before[k]) / span >= 0.9 * top_pps;
+      if (all_top) break;
+      if (Clock::now() - began > 30s) {
+        std::fprintf(stderr, "sfuload: not every subscriber reached the top layer within 30 s\n");
+        break;
+      }
+    }
+    warm_s = std::max(warm_s, std::chrono::duration<double>(Clock::now() - began).count());
   };
   const int first_half = subscribers / 2;
   join_subscribers(0, first_half);
@@ -367,7 +226,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < subs.size(); ++i) min_sub = std::min(min_sub, subs[i]->received.load() - per_sub0[i]);
 
   const double forwarded = static_cast<double>(recv1 - recv0);
-  const double lost = static_cast<double>(missing1 - missing0);
+  const double lost = std::max(0.0, static_cast<double>(missing1) - static_cast<double>(missing0));
   // T12: total growth = publishers × per published + publishers × subscribers × per subscribed.
   const double per_subscribed = static_cast<double>(rss_subscribed - rss_half) /
                                 (static_cast<double>(publishers) * (subscribers - first_half));
@@ -379,12 +238,12 @@ int main(int argc, char** argv) {
   std::printf("target=%s publishers=%d subscribers=%d layers=%d offered_pps=%.0f forwarded=%.0f forwarded_pps=%.0f "
               "cpu_s=%.3f pkt_per_cpu_s=%.0f loss=%.5f top_share=%.3f min_subscriber=%llu "
               "rss_start_kib=%ld rss_published_kib=%ld rss_half_kib=%ld rss_subscribed_kib=%ld kib_per_published=%.1f "
-              "kib_per_subscribed=%.1f\n",
+              "kib_per_subscribed=%.1f warm_s=%.1f\n",
               target.c_str(), publishers, subscribers, layer_count, static_cast<double>(sent1 - sent0) / window,
               forwarded, forwarded / window, cpu, cpu > 0 ? forwarded / cpu : 0.0,
               forwarded + lost > 0 ? lost / (forwarded + lost) : 1.0, top_packets > 0 ? forwarded / top_packets : 0.0,
               static_cast<unsigned long long>(min_sub), rss_start, rss_published, rss_half, rss_subscribed,
-              per_published, per_subscribed);
+              per_published, per_subscribed, warm_s);
   std::fflush(stdout);  // the figure is out, whatever happens next
   for (auto& p : pubs) p->pc->close();
   for (auto& s : subs) s->pc->close();
