@@ -222,14 +222,10 @@ void Router::forward(Timestamp now, Track& t, const IngressRef& p) {
     }
     auto n = write_egress(*p, t.params.extensions, s.params, *f, egress_);
     if (!n) continue;
-    if (c) {
-      c->bandwidth.on_packet_sent(*f->transport_sequence, *n, now);
-      c->sent.add(now, *n);
-    }
-    s.history.store(now, p, *f);
+    s.history.store(now, p, *f);  // kept even if the pacer drops it: the NACK gets it back
+    if (!send_media(s.subscriber, c, std::span(egress_).first(*n), f->transport_sequence, now)) continue;
     ++s.sent.packets;
     s.sent.octets += static_cast<std::uint32_t>(p->payload_size);
-    push(s.subscriber, false, std::span(egress_).first(*n));
     ++stats_.forwarded;
   }
   send_keyframe_requests(now, t);
@@ -270,13 +266,9 @@ void Router::handle_rtcp(Timestamp now, ParticipantId from, ByteSpan packet) {
     Timestamp now;
     std::optional<std::uint16_t> last_sequence;
     void send(ByteSpan p) override {
-      if (last_sequence) {
-        r->connection(to).bandwidth.on_packet_sent(*last_sequence, p.size(), now);
-        r->connection(to).sent.add(now, p.size());
-      }
+      const bool sent = r->send_media(to, last_sequence ? &r->connection(to) : nullptr, p, last_sequence, now);
       last_sequence.reset();
-      r->push(to, false, p);
-      ++r->stats_.rtx_sent;
+      if (sent) ++r->stats_.rtx_sent;
     }
     std::optional<std::uint16_t> next_transport_sequence() override {
       last_sequence = r->connection(to).transport_sequence++;
@@ -347,8 +339,9 @@ void Router::handle_timeout(Timestamp now) {
   send_publisher_nacks(now);
   update_speakers(now);
   for (auto& [id, t] : tracks_) send_keyframe_requests(now, *t);
+  release_paced(now);
   for (auto& [who, c] : connections_)
-    if (c->blocked_bps && c->next_probe <= now) probe(who, *c, now);
+    if (c->blocked_bps && c->next_probe <= now && c->pacer.empty()) probe(who, *c, now);
   if (now - last_housekeeping_ >= Duration::seconds(1)) {
     for (auto& [id, s] : subscriptions_) s->history.expire(now);
     send_reports(now);
@@ -360,8 +353,12 @@ Timestamp Router::next_timeout() const {
   Timestamp next = last_housekeeping_ + Duration::seconds(1);
   for (const auto& [id, t] : tracks_)
     next = std::min(next, t->keyframes.next_timeout(addressable(*t)));
-  for (const auto& [who, c] : connections_)
-    if (c->blocked_bps) next = std::min(next, c->next_probe);
+  for (const auto& [who, c] : connections_) {
+    // A probe waits for the pacer to empty (handle_timeout): its release wakes us, not the
+    // probe's own deadline, which only probe() moves on.
+    if (c->blocked_bps && c->pacer.empty()) next = std::min(next, c->next_probe);
+    if (!c->pacer.empty()) next = std::min(next, c->pacer.next_release(pacing_rate(*c)));
+  }
   for (const auto& [who, f] : publisher_feedback_) next = std::min(next, f.twcc.next_timeout());
   for (const auto& [group, detector] : speakers_) next = std::min(next, detector.next_timeout());
   return std::min(next, next_publisher_nack());
@@ -372,6 +369,44 @@ std::optional<Output> Router::poll_output() {
   Output o = std::move(outputs_.front());
   outputs_.pop_front();
   return o;
+}
+
+void Router::sent_media(Connection& c, std::optional<std::uint16_t> sequence, std::size_t size, Timestamp now) {
+  if (sequence) c.bandwidth.on_packet_sent(*sequence, size, now);
+  c.sent.add(now, size);
+}
+
+bool Router::send_media(ParticipantId to, Connection* c, ByteSpan bytes, std::optional<std::uint16_t> sequence,
+                        Timestamp now) {
+  if (c && paced(*c) && !c->pacer.admit(bytes.size(), pacing_rate(*c), now)) {
+    if (c->pacer.enqueue(Pacer::Packet{std::vector<std::byte>(bytes.begin(), bytes.end()), sequence},
+                         pacing_rate(*c), now)) {
+      ++stats_.paced;
+      return true;
+    }
+    // Dropped, its transport-wide number spent: recorded as sent, so that the feedback
+    // reports it lost and the loss controller sees the overflow (a congestion signal).
+    ++stats_.pacer_drops;
+    sent_media(*c, sequence, bytes.size(), now);
+    return false;
+  }
+  if (c) sent_media(*c, sequence, bytes.size(), now);
+  push(to, false, bytes);
+  return true;
+}
+
+void Router::release_paced(Timestamp now) {
+  for (auto& [who, c] : connections_)
+    while (auto p = c->pacer.release(pacing_rate(*c), now)) {
+      // A packet of a stream unsubscribed while it waited is not sent (its SSRC is gone).
+      if (p->bytes.size() >= 12) {
+        const auto at = [&](std::size_t i) { return std::to_integer<std::uint32_t>(p->bytes[i]); };
+        const std::uint32_t ssrc = (at(8) << 24) | (at(9) << 16) | (at(10) << 8) | at(11);
+        if (!used_ssrcs_.contains({who, ssrc})) continue;
+      }
+      sent_media(*c, p->transport_sequence, p->bytes.size(), now);
+      outputs_.push_back(Output{who, false, std::move(p->bytes)});
+    }
 }
 
 void Router::push(ParticipantId to, bool rtcp, ByteSpan bytes) {

@@ -36,6 +36,7 @@
 #include "sfu/keyframe_requests.h"
 #include "sfu/nack_responder.h"
 #include "sfu/outbound_stream.h"
+#include "sfu/pacer.h"
 #include "sfu/packet_history.h"
 #include "sfu/rate_meter.h"
 #include "sfu/sender_reports.h"
@@ -89,6 +90,8 @@ class Router {
     Duration allocation_interval = Duration::millis(250);
     Duration probe_tick = Duration::millis(10);
     Duration probe_pause = Duration::seconds(3);  // after a probe ran into over-use
+    // Media to a connection with an estimate leaves at Pacer::kFactor × it (sfu/pacer.h).
+    bool pacing = true;
     // 0: forward every audio track. N: in a group with more than N audio publishers, forward
     // only the N loudest (sfu/speaker_detector.h, from RFC 6464 levels); the others' audio
     // pauses for every subscriber and resumes when they are among the loudest again.
@@ -137,6 +140,8 @@ class Router {
     std::uint64_t repaired = 0;               // publishers' retransmissions that filled a gap
     std::uint64_t rtx_unrequested = 0;  // publishers' RTX we did not ask for (probes, dupes)
     std::uint64_t audio_paused = 0;     // audio subscriptions paused by loudest-N
+    std::uint64_t paced = 0;            // packets that waited in a connection's pacer
+    std::uint64_t pacer_drops = 0;      // packets a full pacer queue refused
   };
   const Stats& stats() const { return stats_; }
   std::size_t track_count() const { return tracks_.size(); }
@@ -185,10 +190,20 @@ class Router {
     RateMeter sent;                     // media and retransmissions, for the probe's share
     Timestamp next_probe;
     double probe_credit = 0;  // bytes of padding owed
+    Pacer pacer;              // once feedback came: media leaves at a pacing rate
   };
   Connection& connection(ParticipantId subscriber);
   void allocate(ParticipantId subscriber, Connection& c, Timestamp now);
   void probe(ParticipantId subscriber, Connection& c, Timestamp now);
+  // Media RTP toward a subscriber: through its connection's pacer when it has an estimate;
+  // the transport-wide send time (`sequence`) is recorded when the packet leaves.
+  // False when the pacer dropped it (not sent: not counted).
+  bool send_media(ParticipantId to, Connection* c, ByteSpan bytes, std::optional<std::uint16_t> sequence,
+                  Timestamp now);
+  void sent_media(Connection& c, std::optional<std::uint16_t> sequence, std::size_t size, Timestamp now);
+  bool paced(const Connection& c) const { return config_.pacing && c.has_feedback; }
+  static double pacing_rate(const Connection& c) { return Pacer::kFactor * c.bandwidth.estimate_bps(); }
+  void release_paced(Timestamp now);
   void apply_layer(Subscription& s, std::optional<int> layer);
   std::map<ParticipantId, std::unique_ptr<Connection>> connections_;
   // Per publisher that negotiated transport-wide CC: the feedback its sender's estimate needs.

@@ -82,10 +82,7 @@ void Router::probe(ParticipantId subscriber, Connection& c, Timestamp now) {
     b.padding = kPadding;
     auto n = rtp::build_packet(b, buf);
     if (!n) return;
-    c.bandwidth.on_packet_sent(seq, *n, now);
-    c.sent.add(now, *n);
-    push(subscriber, false, std::span(buf).first(*n));
-    ++stats_.padding_packets;
+    if (send_media(subscriber, &c, std::span(buf).first(*n), seq, now)) ++stats_.padding_packets;
     c.probe_credit -= static_cast<double>(*n);
   }
 }

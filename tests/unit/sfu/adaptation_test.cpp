@@ -117,6 +117,8 @@ TEST(Adaptation, TheSubscriberFollowsACapDownAndClimbsBackAfterItLifts) {
     ASSERT_TRUE(top) << "estimate " << call.router.bandwidth(kSub)->estimate_bps();
     EXPECT_LT(*top, Duration::seconds(8));
     EXPECT_GT(call.router.stats().padding_packets, 0u);  // it probed its way up
+    EXPECT_GT(call.router.stats().paced, 0u);  // frames left at the pacing rate, not as bursts
+    EXPECT_EQ(call.router.stats().pacer_drops, 0u);
 
     call.path.set_capacity(1'000'000);  // T13: 1 Mbit/s
     call.run_until(Duration::seconds(25));
