@@ -68,6 +68,7 @@ struct ServeSfu::Slot {
                      w.unprotect_failures,     r.ingress_dropped,
                      r.layer_changes,          driver->datagrams_in(),
                      r.sender_reports_sent,    r.receiver_reports_sent,
+                     r.paced,                  r.pacer_drops,
                      driver->forwarding_latency()};
     std::lock_guard lock(totals_mutex);
     totals = now;
@@ -351,6 +352,10 @@ void ServeSfu::collect_metrics(net::MetricFamilies& out) const {
          &Totals::sender_reports);
   family("receiver_reports_total", counter, "RTCP receiver reports sent to publishers.",
          &Totals::receiver_reports);
+  family("paced_total", counter, "RTP packets that waited in a subscriber connection's pacer.",
+         &Totals::paced);
+  family("pacer_drops_total", counter, "RTP packets a full pacer queue (1 024 packets) dropped.",
+         &Totals::pacer_drops);
   std::vector<net::HistogramSample> latency;
   for (std::size_t i = 0; i < all.size(); ++i)
     latency.push_back({{{"worker", std::to_string(i)}}, all[i].forwarding_latency});

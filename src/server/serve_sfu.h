@@ -48,7 +48,8 @@ class ServeSfu final : public signaling::RoomsSfuHook {
   struct Totals {
     std::uint64_t rooms = 0, members = 0, srtp_in = 0, srtp_out = 0, forwarded = 0, rtx = 0,
                   keyframe_requests = 0, padding = 0, unprotect_failures = 0, ingress_dropped = 0,
-                  layer_changes = 0, datagrams_in = 0, sender_reports = 0, receiver_reports = 0;
+                  layer_changes = 0, datagrams_in = 0, sender_reports = 0, receiver_reports = 0,
+                  paced = 0, pacer_drops = 0;
     net::LatencyHistogram forwarding_latency;  // the driver's, read to send
   };
   std::vector<Totals> totals() const;  // one per worker
