@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "peerkit/peer_connection.h"
@@ -202,6 +203,39 @@ inline std::shared_ptr<PeerConnection> make_pc(Runtime& runtime, const std::stri
     if (s == PeerConnectionState::kFailed) std::fprintf(stderr, "%s: a connection failed\n", program_invocation_short_name);
   });
   return pc;
+}
+
+// A publisher's connection and its video track (simulcast with `layer_count` 3; a layer's
+// keyframe when a PLI/FIR names it), before any offer.
+inline std::unique_ptr<Publisher> make_publisher(Runtime& runtime, const std::string& host,
+                                                 std::atomic<int>& connected, int layer_count) {
+  auto p = std::make_unique<Publisher>(layer_count);
+  p->pc = make_pc(runtime, host, connected);
+  TrackInit init{"video", "", "", {}};
+  if (layer_count > 1)
+    for (const auto& l : p->layers) init.rids.push_back(l->rid);
+  auto track = p->pc->add_track(init);
+  if (!std::holds_alternative<std::shared_ptr<MediaTrack>>(track)) die(std::get<std::string>(track));
+  p->video = std::get<std::shared_ptr<MediaTrack>>(track);
+  auto* raw = p.get();
+  p->video->on_layer_keyframe_request([raw](const std::string& rid) {
+    if (Layer* l = raw->layers.size() == 1 ? raw->layers.front().get() : raw->layer(rid)) l->keyframes_asked.fetch_add(1);
+  });
+  return p;
+}
+
+// A subscriber's connection, counting every track it is offered (SequenceCounter).
+inline std::unique_ptr<Subscriber> make_subscriber(Runtime& runtime, const std::string& host,
+                                                   std::atomic<int>& connected) {
+  auto s = std::make_unique<Subscriber>();
+  s->pc = make_pc(runtime, host, connected);
+  auto* raw = s.get();
+  s->pc->on_track([raw](std::shared_ptr<MediaTrack> t) {
+    t->on_rtp([raw, counter = std::make_shared<SequenceCounter>()](std::span<const std::byte> p) { counter->on_packet(p, *raw); });
+    std::lock_guard l(raw->m);
+    raw->tracks.push_back(std::move(t));
+  });
+  return s;
 }
 
 // Sends each publisher's layers at `top_pps` (the top layer's packet rate: frames at top_pps / 10

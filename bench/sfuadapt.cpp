@@ -88,17 +88,7 @@ int main(int argc, char** argv) {
   std::atomic<int> connected{0};
   std::vector<std::unique_ptr<Publisher>> pubs;
   {
-    auto p = std::make_unique<Publisher>(3);
-    p->pc = make_pc(runtime, host, connected);
-    TrackInit init{"video", "", "", {}};
-    for (const auto& l : p->layers) init.rids.push_back(l->rid);
-    auto track = p->pc->add_track(init);
-    if (!std::holds_alternative<std::shared_ptr<MediaTrack>>(track)) die(std::get<std::string>(track));
-    p->video = std::get<std::shared_ptr<MediaTrack>>(track);
-    auto* raw = p.get();
-    p->video->on_layer_keyframe_request([raw](const std::string& rid) {
-      if (Layer* l = raw->layer(rid)) l->keyframes_asked.fetch_add(1);
-    });
+    auto p = make_publisher(runtime, host, connected, 3);
     auto offer = p->pc->create_offer();
     if (!std::holds_alternative<SessionDescription>(offer)) die(std::get<std::string>(offer));
     const auto answer = signaling->publish(0, described(*p->pc, std::get<SessionDescription>(offer)));
@@ -116,14 +106,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ImpairRelay> relay;
   std::vector<std::unique_ptr<Subscriber>> subs;
   for (int i = 0; i < 2; ++i) {
-    auto s = std::make_unique<Subscriber>();
-    s->pc = make_pc(runtime, host, connected);
-    auto* raw = s.get();
-    s->pc->on_track([raw](std::shared_ptr<MediaTrack> t) {
-      t->on_rtp([raw, counter = std::make_shared<SequenceCounter>()](std::span<const std::byte> p) { counter->on_packet(p, *raw); });
-      std::lock_guard l(raw->m);
-      raw->tracks.push_back(std::move(t));
-    });
+    auto s = make_subscriber(runtime, host, connected);
     signaling->add_subscriber(i);
     std::string offer = signaling->subscribe_offer(i);
     if (i == 0) {

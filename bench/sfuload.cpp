@@ -99,18 +99,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Publisher>> pubs;
   std::vector<std::unique_ptr<Subscriber>> subs;
   for (int i = 0; i < publishers; ++i) {
-    auto p = std::make_unique<Publisher>(layer_count);
-    p->pc = make_pc(runtime, host, connected);
-    TrackInit init{"video", "", "", {}};
-    if (layer_count > 1)
-      for (const auto& l : p->layers) init.rids.push_back(l->rid);
-    auto track = p->pc->add_track(init);
-    if (!std::holds_alternative<std::shared_ptr<MediaTrack>>(track)) die(std::get<std::string>(track));
-    p->video = std::get<std::shared_ptr<MediaTrack>>(track);
-    auto* raw = p.get();
-    p->video->on_layer_keyframe_request([raw](const std::string& rid) {
-      if (Layer* l = raw->layers.size() == 1 ? raw->layers.front().get() : raw->layer(rid)) l->keyframes_asked.fetch_add(1);
-    });
+    auto p = make_publisher(runtime, host, connected, layer_count);
     auto offer = p->pc->create_offer();
     if (!std::holds_alternative<SessionDescription>(offer)) die(std::get<std::string>(offer));
     const auto answer = signaling->publish(i, described(*p->pc, std::get<SessionDescription>(offer)));
@@ -138,14 +127,7 @@ int main(int argc, char** argv) {
   double warm_s = 0;  // the longest wait for every subscriber to be on the top layer
   auto join_subscribers = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
-      auto s = std::make_unique<Subscriber>();
-      s->pc = make_pc(runtime, host, connected);
-      auto* raw = s.get();
-      s->pc->on_track([raw](std::shared_ptr<MediaTrack> t) {
-        t->on_rtp([raw, counter = std::make_shared<SequenceCounter>()](std::span<const std::byte> p) { counter->on_packet(p, *raw); });
-        std::lock_guard l(raw->m);
-        raw->tracks.push_back(std::move(t));
-      });
+      auto s = make_subscriber(runtime, host, connected);
       signaling->add_subscriber(i);
       auto& pc = *s->pc;
       if (auto e = pc.set_remote_description({"offer", signaling->subscribe_offer(i)})) die("subscribe offer: " + *e);

@@ -13,6 +13,7 @@
 #include "peer/media_session.h"
 #include "rtp/packet.h"
 #include "srtp/session.h"
+#include "support/srtp_test_keys.h"
 
 namespace {
 using namespace peerkit;
@@ -22,16 +23,7 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-srtp::Keys keys(bool mirrored) {
-  srtp::Keys k;
-  k.profile = srtp::kAes128CmHmacSha1_80;
-  const std::vector<std::uint8_t> a(16, 0x11), b(16, 0x22), sa(14, 0x33), sb(14, 0x44);
-  k.local_key = mirrored ? b : a;
-  k.local_salt = mirrored ? sb : sa;
-  k.remote_key = mirrored ? a : b;
-  k.remote_salt = mirrored ? sa : sb;
-  return k;
-}
+srtp::Keys keys(bool mirrored) { return testing::srtp_test_keys(mirrored); }
 
 struct Reader {
   const std::uint8_t* p;

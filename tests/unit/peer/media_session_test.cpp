@@ -424,7 +424,9 @@ TEST(MediaSession, SenderReportsAndTheRoundTripOfTheBlocksThatComeBack) {
     while (auto r = sender.poll_report(t)) {
       for (const auto& packet : reader.read(*r)) {
         if (const auto* sr = std::get_if<rtp::SenderReport>(&packet)) srs.push_back(*sr);
-        if (const auto* sdes = std::get_if<rtp::Sdes>(&packet)) EXPECT_EQ(rtp::first_cname(*sdes), "sender-cname");
+        if (const auto* sdes = std::get_if<rtp::Sdes>(&packet)) {
+          EXPECT_EQ(rtp::first_cname(*sdes), "sender-cname");
+        }
       }
       to_receiver.emplace_back(t + one_way, std::move(*r));
     }
@@ -548,7 +550,9 @@ TEST(MediaSession, AFullReportRoundFitsItsDatagrams) {
           blocks += sr->reports.size();
         }
         if (const auto* rr = std::get_if<rtp::ReceiverReport>(&p)) blocks += rr->reports.size();
-        if (const auto* sdes = std::get_if<rtp::Sdes>(&p)) EXPECT_EQ(rtp::first_cname(*sdes), std::string(64, 'n'));
+        if (const auto* sdes = std::get_if<rtp::Sdes>(&p)) {
+          EXPECT_EQ(rtp::first_cname(*sdes), std::string(64, 'n'));
+        }
       }
     }
     return std::tuple(compounds, srs, blocks);

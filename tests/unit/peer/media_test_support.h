@@ -12,21 +12,13 @@
 #include "rtp/packet.h"
 #include "rtp/rtcp.h"
 #include "srtp/session.h"
+#include "support/srtp_test_keys.h"
 
 namespace peerkit::peer::media_test {
 
 inline const Timestamp kT0 = Timestamp::from_micros(5'000'000);
 
-inline srtp::Keys keys(bool mirrored) {
-  srtp::Keys k;
-  k.profile = srtp::kAes128CmHmacSha1_80;
-  const std::vector<std::uint8_t> a(16, 0x11), b(16, 0x22), sa(14, 0x33), sb(14, 0x44);
-  k.local_key = mirrored ? b : a;
-  k.local_salt = mirrored ? sb : sa;
-  k.remote_key = mirrored ? a : b;
-  k.remote_salt = mirrored ? sa : sb;
-  return k;
-}
+inline srtp::Keys keys(bool mirrored) { return testing::srtp_test_keys(mirrored); }
 
 // An RTP packet as a packetizer writes it: its own SSRC and payload type, which the session
 // replaces with the negotiated ones.

@@ -27,6 +27,21 @@ int count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// The captured Chromium offer with its VP8's RTX (97) taken out: a publisher that sends none.
+std::string media_offer_without_rtx() {
+  std::string offer = load("chromium156-media-offer.sdp");
+  for (const std::string line : {"a=rtpmap:97 rtx/90000\r\n", "a=fmtp:97 apt=96\r\n"}) {
+    const auto at = offer.find(line);
+    EXPECT_NE(at, std::string::npos) << line;
+    if (at != std::string::npos) offer.erase(at, line.size());
+  }
+  return offer;
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+}
+
 class ConferenceTest : public ::testing::Test {
  protected:
   ConferenceTest()
@@ -239,12 +254,7 @@ TEST_F(ConferenceTest, AScreenSectionReachesSubscribersInAStreamOfItsOwn) {
 // in the connection uses (RFC 8843 §9.1: one meaning per type in a BUNDLE group).
 TEST_F(ConferenceTest, SubscribersGetRtxEvenWhenThePublisherSentNone) {
   for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
-  std::string offer = load("chromium156-media-offer.sdp");
-  for (const char* line : {"a=rtpmap:97 rtx/90000\r\n", "a=fmtp:97 apt=96\r\n"}) {
-    const auto at = offer.find(line);
-    ASSERT_NE(at, std::string::npos) << line;
-    offer.erase(at, std::string(line).size());
-  }
+  std::string offer = media_offer_without_rtx();
   auto answer = conference_.publish("ann", offer);
   ASSERT_TRUE(answer) << answer.error();
   EXPECT_EQ(answer->find("apt="), std::string::npos);  // nothing to take from Ann
@@ -264,7 +274,7 @@ TEST_F(ConferenceTest, SubscribersGetRtxEvenWhenThePublisherSentNone) {
   ASSERT_EQ(conference_.join("r", "cy"), "");
   drain();
   std::string cy = offer;
-  for (std::size_t at; (at = cy.find("111")) != std::string::npos;) cy.replace(at, 3, "98");
+  replace_all(cy, "111", "98");
   ASSERT_TRUE(conference_.publish("cy", cy));
   int offers = 0;
   for (const auto& m : drain()) {
@@ -281,13 +291,8 @@ TEST_F(ConferenceTest, SubscribersGetRtxEvenWhenThePublisherSentNone) {
 // A first section that takes the lowest free type for itself: the RTX goes to the next one.
 TEST_F(ConferenceTest, TheSubscribersRtxTypeAvoidsTypesTheConnectionUses) {
   for (const char* m : {"ann", "bo"}) ASSERT_EQ(conference_.join("r", m), "");
-  std::string offer = load("chromium156-media-offer.sdp");
-  for (const char* line : {"a=rtpmap:97 rtx/90000\r\n", "a=fmtp:97 apt=96\r\n"}) {
-    const auto at = offer.find(line);
-    ASSERT_NE(at, std::string::npos) << line;
-    offer.erase(at, std::string(line).size());
-  }
-  for (std::size_t at; (at = offer.find("111")) != std::string::npos;) offer.replace(at, 3, "97");  // Opus on 97
+  std::string offer = media_offer_without_rtx();
+  replace_all(offer, "111", "97");  // Opus on 97
   ASSERT_TRUE(conference_.publish("ann", offer));
   auto messages = drain();
   ASSERT_EQ(messages.size(), 1u);
