@@ -348,5 +348,50 @@ TEST(Router, APublishersRtxPacketsAreNeverTakenForItsMedia) {
   EXPECT_EQ(forwarded_seqs(), (std::vector<std::uint16_t>{101, 102}));
 }
 
+// A subscription dropped while its packets wait in the connection's pacer: what waited is not
+// sent afterwards (the subscriber has already removed the SSRC from its session), and the
+// pacer empties, so the connection's timer stops asking for it.
+TEST(Router, PacketsQueuedInThePacerForAnUnsubscribedStreamAreNotSent) {
+  Room r;
+  r.pub = test::SimPublisher({1100, 5500, 33000});  // f: 30 packets a frame
+  const auto sub = r.join(kSubA, 0xA0, 2);
+  r.frame(true, true, true);
+  const auto& a = r.rtp_to[kSubA.value];
+  const std::size_t first = a.size();
+  ASSERT_GE(first, 30u);  // the keyframe at once: no feedback yet, no estimate to pace at
+
+  // Feedback for them: the connection is paced from now on (at 2.5 × its start estimate).
+  rtp::TransportFeedback f;
+  f.sender_ssrc = 0xA0 + 99;
+  f.base_sequence = 0;
+  f.reference_time = 100;
+  for (std::size_t i = 0; i < first; ++i) f.packets.push_back({rtp::TwccStatus::kSmallDelta, 4});
+  std::array<rtp::RtcpPacket, 1> fb{f};
+  std::array<std::byte, 256> fbuf{};
+  auto m = rtp::build_compound(fb, fbuf);
+  ASSERT_TRUE(m);
+  r.router.handle_rtcp(r.clock.now(), kSubA, std::span(fbuf).first(*m));
+  ASSERT_GT(r.router.bandwidth(kSubA)->reported(), 0u);
+
+  // The next frame's burst is more than the pacing budget: most of it waits.
+  const auto paced_before = r.router.stats().paced;
+  for (const auto& p : r.pub.frame(2, r.clock.now(), false)) r.router.handle_rtp(r.clock.now(), kPub, p->bytes);
+  r.drain();
+  const std::size_t sent_at_once = a.size() - first;
+  ASSERT_LT(sent_at_once, 30u);
+  ASSERT_GT(r.router.stats().paced, paced_before);
+  EXPECT_LT(r.router.next_timeout(), r.clock.now() + Duration::millis(100)) << "a release is due";
+
+  r.router.unsubscribe(sub);
+  for (int i = 0; i < 100; ++i) {  // a second: the queue would have drained in it
+    r.clock.advance(Duration::millis(10));
+    r.router.handle_timeout(r.clock.now());
+  }
+  r.drain();
+  EXPECT_EQ(a.size(), first + sent_at_once) << "nothing of the dropped stream left the pacer";
+  EXPECT_GT(r.router.next_timeout(), r.clock.now() + Duration::millis(100))
+      << "an empty pacer does not keep the timer awake";
+}
+
 }  // namespace
 }  // namespace peerkit::sfu
