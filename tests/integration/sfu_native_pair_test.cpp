@@ -59,6 +59,20 @@ struct Shared {
   }
 };
 
+// What a connection that did not connect got to (for the failure message): ICE and DTLS
+// states, datagram counts and each candidate pair's checks.
+std::string transport_story(const PeerConnection& pc) {
+  const Stats st = pc.get_stats();
+  std::string out = "ice " + st.transport.ice_state + ", dtls " + st.transport.dtls_state + " (" +
+                    st.transport.dtls_role + "), dtls datagrams sent " +
+                    std::to_string(st.transport.packets_sent) + " received " +
+                    std::to_string(st.transport.packets_received);
+  for (const auto& c : st.candidate_pairs)
+    out += "; pair " + c.local_candidate + " -> " + c.remote_candidate + " " + c.state + " requests " +
+           std::to_string(c.requests_sent) + " responses " + std::to_string(c.responses_received);
+  return out;
+}
+
 // An RTP packet as a packetizer writes it; SSRC, payload type 0 and no extensions: the track
 // writes the negotiated ones. The payload says which packet it is.
 std::vector<std::byte> rtp_packet(std::uint16_t seq, std::uint32_t ts, bool marker,
@@ -175,8 +189,8 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     EXPECT_FALSE(t->local());
     EXPECT_EQ(t->stream_id(), ann_id);  // the SFU keeps the publisher's stream grouping
   }
-  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection";
-  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection";
+  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection: " << transport_story(*ann_pc);
+  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection: " << transport_story(*bo_pc);
 
   // 20 ms of audio and a video frame per tick. Video stays delta frames until the SFU asks for a
   // keyframe: it forwards none before one, so only its PLI lets Bo see video at all.
@@ -336,8 +350,11 @@ TEST(SfuNativePair, APeerkitPublisherReachesAPeerkitSubscriberThroughTheSfu) {
     nacked = video_nacks(ann_pc) > ann_before;
     bo_nacked = video_nacks(bo_pc) > bo_before;
   }
-  for (const auto& s : ann_pc->get_stats().rtp_streams)
-    if (s.kind == "video") EXPECT_EQ(s.retransmitted_packets_sent, 0u) << "nothing to resend: never sent";
+  for (const auto& s : ann_pc->get_stats().rtp_streams) {
+    if (s.kind == "video") {
+      EXPECT_EQ(s.retransmitted_packets_sent, 0u) << "nothing to resend: never sent";
+    }
+  }
   EXPECT_TRUE(nacked) << "the SFU's NACK for the number Ann skipped";
   EXPECT_TRUE(bo_nacked) << "Bo's NACK for the gap the SFU forwarded";
   ann_pc->close();
@@ -369,6 +386,13 @@ TEST(SfuNativePair, ASimulcastPublisherReachesASubscriberAsOneStream) {
   Shared ann, bo;
   auto ann_pc = PeerConnection::create(runtime, loopback_only());
   auto bo_pc = PeerConnection::create(runtime, loopback_only());
+  // Before any description is set: Ann may connect while Bo is still being offered.
+  for (auto [pc, s] : {std::pair{ann_pc.get(), &ann}, std::pair{bo_pc.get(), &bo}})
+    pc->on_connection_state([s](PeerConnectionState st) {
+      std::lock_guard l(s->m);
+      if (st == PeerConnectionState::kConnected) ++s->connected;
+      s->cv.notify_all();
+    });
   EXPECT_EQ(std::get<std::string>(ann_pc->add_track({"audio", "", "", {"q"}})).rfind("NotSupportedError", 0), 0u);
   auto video = ann_pc->add_track({"video", "", "", {"q", "h", "f"}});
   ASSERT_TRUE(std::holds_alternative<std::shared_ptr<MediaTrack>>(video)) << std::get<std::string>(video);
@@ -402,12 +426,6 @@ TEST(SfuNativePair, ASimulcastPublisherReachesASubscriberAsOneStream) {
     std::lock_guard l(bo.m);
     bo.remote_tracks.push_back(std::move(t));
   });
-  for (auto [pc, s] : {std::pair{ann_pc.get(), &ann}, std::pair{bo_pc.get(), &bo}})
-    pc->on_connection_state([s](PeerConnectionState st) {
-      std::lock_guard l(s->m);
-      if (st == PeerConnectionState::kConnected) ++s->connected;
-      s->cv.notify_all();
-    });
   auto sub = next_of(*bo_ws, "sfu-subscribe-offer");
   ASSERT_TRUE(sub.contains("sdp"));
   const std::string sub_sdp(sub.at("sdp").as_string());
@@ -418,8 +436,8 @@ TEST(SfuNativePair, ASimulcastPublisherReachesASubscriberAsOneStream) {
   ASSERT_EQ(bo_pc->set_local_description(std::get<SessionDescription>(answer)), std::nullopt);
   bo_ws->send(json::serialize(json::object{{"type", "sfu-subscribe-answer"}, {"connection", sub.at("connection")},
                                            {"sdp", std::get<SessionDescription>(answer).sdp}}));
-  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection";
-  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection";
+  ASSERT_TRUE(ann.wait([&] { return ann.connected == 1; })) << "Ann's connection: " << transport_story(*ann_pc);
+  ASSERT_TRUE(bo.wait([&] { return bo.connected == 1; })) << "Bo's connection: " << transport_story(*bo_pc);
 
   // Each layer has its own numbering; the payload's last byte names the layer (0, 1, 2). A
   // layer sends a keyframe when it was asked for one.
