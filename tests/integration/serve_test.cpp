@@ -379,14 +379,19 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
 unsigned upgrade_status(std::uint16_t port, const std::string& target, const std::string& origin) {
   boost::asio::io_context io;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws(io);
-  boost::beast::get_lowest_layer(ws).connect(
-      {boost::asio::ip::make_address("127.0.0.1"), port});
+  auto& tcp = boost::beast::get_lowest_layer(ws);
+  tcp.expires_after(testing::kHandshakeDeadline);  // no answer fails the test (status 0), not hangs it
+  boost::beast::error_code ec;
+  tcp.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, [&](boost::beast::error_code e) { ec = e; });
+  io.run();
+  io.restart();
+  if (ec) return 0;
   if (!origin.empty())
     ws.set_option(boost::beast::websocket::stream_base::decorator(
         [origin](boost::beast::websocket::request_type& r) { r.set(http::field::origin, origin); }));
   boost::beast::websocket::response_type response;
-  boost::beast::error_code ec;
-  ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+  ws.async_handshake(response, "127.0.0.1:" + std::to_string(port), target, [](boost::beast::error_code) {});
+  io.run();
   return response.result_int();
 }
 

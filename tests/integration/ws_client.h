@@ -20,18 +20,30 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
+// How long a connect plus a request or handshake may take on loopback before the helper gives up.
+inline constexpr std::chrono::seconds kHandshakeDeadline{10};
+
 class WsClient {
  public:
   // Connects and upgrades; `error()` tells why when false (e.g. the HTTP status of a refusal).
   bool connect(std::uint16_t port, const std::string& target) {
+    // Asynchronous under a deadline: a server that never answers fails the test, not hangs it.
+    auto& tcp = beast::get_lowest_layer(ws_);
+    tcp.expires_after(kHandshakeDeadline);
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).connect(
-        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    bool done = false;
+    tcp.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                      [&](beast::error_code e) { ec = e, done = true; });
+    while (!done) io_.run_one();
     if (ec) return fail(ec.message());
     websocket::response_type response;
-    ws_.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+    done = false;
+    ws_.async_handshake(response, "127.0.0.1:" + std::to_string(port), target,
+                        [&](beast::error_code e) { ec = e, done = true; });
+    while (!done) io_.run_one();
     status_ = response.result_int();
     if (ec) return fail(ec.message());
+    tcp.expires_never();  // from here next()'s deadlines apply
     ws_.read_message_max(64 << 20);
     read_loop();
     return true;
@@ -94,21 +106,33 @@ class WsClient {
   std::string error_;
 };
 
-// One HTTP/1.1 request on a fresh connection.
+// One HTTP/1.1 request on a fresh connection, under kHandshakeDeadline; a failure (refused,
+// reset, no answer in time) throws beast::system_error, which fails the calling test.
 inline http::response<http::string_body> http_request(
     std::uint16_t port, http::verb verb, const std::string& target,
     std::initializer_list<std::pair<http::field, std::string>> headers = {}) {
   asio::io_context io;
   beast::tcp_stream stream(io);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  stream.expires_after(kHandshakeDeadline);
+  beast::error_code ec;
+  auto run = [&] {
+    io.run();
+    io.restart();
+    if (ec) throw beast::system_error(ec);
+  };
+  stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                       [&](beast::error_code e) { ec = e; });
+  run();
   http::request<http::empty_body> request{verb, target, 11};
   request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   for (const auto& [f, v] : headers) request.set(f, v);
-  http::write(stream, request);
+  http::async_write(stream, request, [&](beast::error_code e, std::size_t) { ec = e; });
+  run();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.skip(verb == http::verb::head);
-  http::read(stream, buffer, parser);
+  http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+  run();
   return parser.release();
 }
 
