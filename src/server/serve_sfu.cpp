@@ -301,7 +301,8 @@ void ServeSfu::handle(Slot& slot, const std::string& room, const std::string& me
             {"source", sub.source},
             {"kind", sub.kind},
             {"layer", sub.layer ? json::value(*sub.layer) : json::value()},
-            {"loss", sub.loss ? json::value(*sub.loss) : json::value()}});
+            {"loss", sub.loss ? json::value(*sub.loss) : json::value()},
+            {"rtx", sub.rtx}});
       out["subscriptions"] = std::move(subs);
     }
     reply(room, member, json::serialize(out));

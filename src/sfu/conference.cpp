@@ -457,9 +457,11 @@ std::optional<Conference::MemberInfo> Conference::info(const std::string& member
     if (!s.subscription) continue;
     const auto* stream = worker_.router().stream(*s.subscription);
     const auto* report = worker_.router().last_report(*s.subscription);
+    const auto* params = worker_.router().subscriber_params(*s.subscription);
     out.subscriptions.push_back(
         {s.source, s.track.kind, stream ? stream->current_layer() : std::nullopt,
-         report ? std::optional<double>(report->fraction_lost / 256.0) : std::nullopt});
+         report ? std::optional<double>(report->fraction_lost / 256.0) : std::nullopt,
+         params != nullptr && params->rtx_ssrc != 0});
   }
   return out;
 }

@@ -64,6 +64,7 @@ class Conference {
     std::string kind;    // audio, video
     std::optional<int> layer;  // the layer being forwarded; nullopt: paused
     std::optional<double> loss;  // 0–1, the member's latest receiver report on it
+    bool rtx = false;  // retransmissions go as RTX (the answer kept it); false: plain, no probes
   };
   struct MemberInfo {
     bool publish_connected = false, subscribe_connected = false;

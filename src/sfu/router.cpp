@@ -428,6 +428,10 @@ const OutboundStream* Router::stream(SubscriptionId id) const {
   auto it = subscriptions_.find(id);
   return it == subscriptions_.end() ? nullptr : &it->second->stream;
 }
+const SubscriberParams* Router::subscriber_params(SubscriptionId id) const {
+  auto it = subscriptions_.find(id);
+  return it == subscriptions_.end() ? nullptr : &it->second->params;
+}
 const PacketHistory* Router::history(SubscriptionId id) const {
   auto it = subscriptions_.find(id);
   return it == subscriptions_.end() ? nullptr : &it->second->history;

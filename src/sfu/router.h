@@ -149,6 +149,8 @@ class Router {
   // For tests and the fuzzer's invariants.
   const OutboundStream* stream(SubscriptionId id) const;
   const PacketHistory* history(SubscriptionId id) const;
+  // What the subscription writes: its SSRCs, types (rtx_ssrc 0: retransmissions go plain), mid.
+  const SubscriberParams* subscriber_params(SubscriptionId id) const;
   // The send-side estimate toward a subscriber connection, once it has sent one
   // transport-wide-cc stamped packet (nullptr before, and for a connection without TWCC).
   const BandwidthEstimator* bandwidth(ParticipantId subscriber) const;

@@ -304,6 +304,46 @@ TEST_F(ConferenceTest, TheSubscribersRtxTypeAvoidsTypesTheConnectionUses) {
   EXPECT_EQ(worker_.router().subscription_count(), 2u);
 }
 
+// RFC 4588 §8.1: an answer without the offered RTX codec cannot unwrap RTX. That subscriber
+// gets its retransmissions plain on the media SSRC (and no RTX padding probes); one whose answer
+// kept the codec gets RTX. Conference::info (and `sfu-stats`) say which.
+TEST_F(ConferenceTest, AnAnswerWithoutRtxGetsPlainRetransmissions) {
+  for (const char* m : {"ann", "bo", "cy"}) ASSERT_EQ(conference_.join("r", m), "");
+  ASSERT_TRUE(conference_.publish("ann", load("chromium156-media-offer.sdp")));
+  int answered = 0;
+  for (const auto& m : drain()) {
+    if (m.type != "sfu-subscribe-offer") continue;
+    std::string answer = answer_to(m.sdp);
+    if (m.member == "bo") {  // Bo's answer takes VP8 alone
+      const auto rtpmap = answer.find(" rtx/90000\r\n");
+      ASSERT_NE(rtpmap, std::string::npos) << answer;
+      const auto line = answer.rfind("a=rtpmap:", rtpmap);
+      const std::string pt = answer.substr(line + 9, rtpmap - line - 9);
+      answer.erase(line, answer.find("\r\n", rtpmap) + 2 - line);
+      const auto fmtp = answer.find("a=fmtp:" + pt + " apt=");
+      ASSERT_NE(fmtp, std::string::npos) << answer;
+      answer.erase(fmtp, answer.find("\r\n", fmtp) + 2 - fmtp);
+      const auto mline = answer.find("m=video ");
+      const auto in_mline = answer.find(" " + pt, mline);
+      ASSERT_LT(in_mline, answer.find("\r\n", mline));
+      answer.erase(in_mline, pt.size() + 1);
+      ASSERT_EQ(answer.find(" rtx/"), std::string::npos) << answer;
+    }
+    ASSERT_EQ(conference_.subscribe_answer(m.member, m.connection, answer), "") << m.member;
+    ++answered;
+  }
+  ASSERT_EQ(answered, 2);
+  const auto video_rtx = [&](const std::string& member) -> std::optional<bool> {
+    auto info = conference_.info(member);
+    if (!info) return std::nullopt;
+    for (const auto& s : info->subscriptions)
+      if (s.kind == "video") return s.rtx;
+    return std::nullopt;
+  };
+  EXPECT_EQ(video_rtx("bo"), std::optional<bool>(false));
+  EXPECT_EQ(video_rtx("cy"), std::optional<bool>(true));
+}
+
 TEST_F(ConferenceTest, BadInputIsRefusedWithAReason) {
   EXPECT_NE(conference_.subscribe_answer("nobody", 1, "v=0"), "");
   EXPECT_FALSE(conference_.publish("nobody", load("chromium156-media-offer.sdp")));
