@@ -13,7 +13,8 @@ std::optional<int> next_layer(const LayerDemand& d, std::optional<int> from, int
 
 double cost(const LayerDemand& d, int layer, double headroom) {
   const double rate = d.rate_bps[static_cast<std::size_t>(layer)];
-  return d.current && layer <= *d.current ? rate : rate * headroom;
+  if (d.current && layer == *d.current) return rate * kHoldShare;
+  return d.current && layer < *d.current ? rate : rate * headroom;
 }
 
 }  // namespace

@@ -151,11 +151,23 @@ TEST(LayerAllocator, EveryoneAtTheBottomFirstThenRoundRobinUpgradesWithHeadroom)
   p = allocate_layers(1'300'000, d);  // both to the middle (340 k + 2 × 425 k = 1.19 M)
   EXPECT_EQ(p.layers[1], 1);
   EXPECT_EQ(p.layers[2], 1);
-  // Already on the middle: keeping it costs its rate only.
+  // Already on the middle: keeping it costs kHoldShare of its rate, so one delay-based cut
+  // (0.85 × what got through, while the layer was flowing) does not take it away. 40 k + 2 ×
+  // 0.8 × 500 k = 840 k holds both; 700 k holds one (40 k + 150 k + 400 k = 590 k; the
+  // second would need 250 k more).
   d[1].current = d[2].current = 1;
   p = allocate_layers(1'100'000, d);
   EXPECT_EQ(p.layers[1], 1);
   EXPECT_EQ(p.layers[2], 1);
+  p = allocate_layers(850'000, d);
+  EXPECT_EQ(p.layers[1], 1);
+  EXPECT_EQ(p.layers[2], 1);
+  p = allocate_layers(700'000, d);
+  EXPECT_EQ(p.layers[1], 1);
+  EXPECT_EQ(p.layers[2], 0);
+  d[2].current = 0;
+  p = allocate_layers(850'000, d);  // back up costs the headroom again: 40 k + 400 k + 575 k
+  EXPECT_EQ(p.layers[2], 0);
   // Below everything's lowest layer: the lowest anyway (a frozen tile is worse).
   p = allocate_layers(10'000, d);
   EXPECT_EQ(p.layers[1], 0);
